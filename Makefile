@@ -1,0 +1,73 @@
+# voxbench: `make run` (set-up, build, the default benchmark, a report) and `make test`.
+# BUILD=dir puts every output elsewhere; CC=clang builds with clang.
+
+BUILD   ?= build
+CC      ?= gcc
+PYTHON  ?= /usr/bin/python3
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -fopenmp -I/usr/include
+LDLIBS  += -ljansson -lxxhash -ltiff -ldl -lm
+LDFLAGS += -fopenmp
+
+# Debian packages voxbench needs to build, run and test; `setup` installs the missing ones.
+DEB_PACKAGES = ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libxxhash-dev \
+	libjansson-dev libtiff-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
+	clang
+
+LIB_DIRS = common stacks ops reference_cpu reports probe
+LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+CLI_SRCS = $(wildcard cli/*.c)
+KERNELS  = $(sort $(wildcard kernels/*.cl))
+HEADERS  = $(wildcard */*.h)
+
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/kernels_embedded.o
+CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS = $(wildcard tests/*.c)
+TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/fuzz_%.c,$(TEST_SRCS)))
+
+.PHONY: all setup run test clean
+all: $(BUILD)/voxbench $(TEST_BINS)
+
+setup:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "setup: installing $$missing"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Kernel sources become C strings, so the installed binary needs no data files.
+$(BUILD)/gen/kernels_embedded.c: $(KERNELS) kernels/embed.sh
+	@mkdir -p $(dir $@)
+	sh kernels/embed.sh $(KERNELS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/kernels_embedded.o: $(BUILD)/gen/kernels_embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iops -c $< -o $@
+
+$(BUILD)/libvoxbench.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/voxbench: $(CLI_OBJS) $(BUILD)/libvoxbench.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench.a $(LDLIBS)
+
+run: setup all
+	$(BUILD)/voxbench run --out report.json
+
+test: setup all
+	VOXBENCH=$(abspath $(BUILD))/voxbench BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON) \
+		bash tests/run.sh
+
+clean:
+	rm -rf $(BUILD)

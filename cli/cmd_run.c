@@ -1,0 +1,397 @@
+/*
+ * cli/cmd_run.c: `voxbench run`: every selected op x size x dtype x device, measured beside its
+ * CPU reference; a text table on stdout, the JSON report with --out.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ops/ops.h"
+#include "../reports/report.h"
+#include "../stacks/stack.h"
+#include "cli.h"
+
+#define MAX_SIZES 16
+#define MAX_PARAM_ARGS 32
+
+struct run_args {
+	int selected[64];                      /* per op_table row */
+	double params[64][OP_MAX_PARAMS];      /* per op_table row */
+	size_t sizes[MAX_SIZES][3];
+	int nsizes;                            /* 0: size chosen per device */
+	enum dtype dtypes[DT_COUNT];
+	int ndtypes;
+	const char *device, *stack, *out;
+	int repeat, cpu_threads;
+	uint64_t seed;
+};
+
+static const char run_usage[] =
+	"usage: voxbench run [options]\n"
+	"  --ops LIST         op names, categories (math, compare, filter, projection, reduction)\n"
+	"                     or 'all' (default), comma-separated\n"
+	"  --device SPEC      index, part of the device name (case-insensitive), or 'all';\n"
+	"                     default: the first GPU, else the first device\n"
+	"  --size LIST        WxHxD sizes, comma-separated, or 'auto' (default: sized to the device)\n"
+	"  --dtype LIST       u8, u16, u32, i32, f32 (default f32), comma-separated\n"
+	"  --stack KIND       blobs (default), noise, binary, labels\n"
+	"  --param NAME=VAL   set a parameter of every selected op that has it (repeatable)\n"
+	"  --repeat N         timed runs per op after one warm-up (default 5, 1..256)\n"
+	"  --cpu-threads N    threads of the CPU reference (default: all cores)\n"
+	"  --seed N           seed of the synthetic stacks (default 42)\n"
+	"  --out FILE         write the JSON report to FILE (atomically)\n"
+	"exit status: 0 all rows passed or were skipped, 1 a row failed or errored,\n"
+	"2 bad arguments, 3 no usable device\n";
+
+/* A whole decimal number in [min, max]. */
+static int parse_long(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Call fn on each comma-separated token of list (a copy); stops at the first non-zero. */
+static int each_token(const char *list, int (*fn)(struct run_args *, const char *),
+		      struct run_args *a)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	int status = copy ? 0 : EXIT_USAGE;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !status;
+	     tok = strtok_r(NULL, ",", &save))
+		status = fn(a, tok);
+	free(copy);
+	return status;
+}
+
+static int select_op(struct run_args *a, const char *name)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < op_count; i++) {
+		if (strcmp(name, "all") == 0 || strcmp(name, op_table[i].name) == 0 ||
+		    strcmp(name, op_category_name(op_table[i].category)) == 0) {
+			a->selected[i] = 1;
+			found = 1;
+		}
+	}
+	return found ? 0 : usage_error("run", "unknown op or category '%s'; 'voxbench list' "
+					      "shows the ops", name);
+}
+
+static int add_size(struct run_args *a, const char *text)
+{
+	struct vb_err err;
+
+	if (strcmp(text, "auto") == 0)
+		return 0;
+	if (a->nsizes == MAX_SIZES)
+		return usage_error("run", "too many sizes: at most %d", MAX_SIZES);
+	if (size_parse(text, a->sizes[a->nsizes], &err))
+		return usage_error("run", "%s", err.msg);
+	a->nsizes++;
+	return 0;
+}
+
+static int add_dtype(struct run_args *a, const char *text)
+{
+	if (a->ndtypes == DT_COUNT)
+		return usage_error("run", "too many dtypes");
+	if (dtype_parse(text, &a->dtypes[a->ndtypes]))
+		return usage_error("run", "unknown dtype '%s': expected u8, u16, u32, i32 or f32",
+				   text);
+	a->ndtypes++;
+	return 0;
+}
+
+/* Apply NAME=VALUE to every selected op that has the parameter; an error if none has it. */
+static int apply_param(struct run_args *a, const char *assignment)
+{
+	size_t len = strcspn(assignment, "=");
+	int applied = 0;
+
+	for (size_t i = 0; i < op_count; i++) {
+		struct vb_err err;
+
+		if (!a->selected[i])
+			continue;
+		for (int p = 0; op_table[i].params[p].name; p++) {
+			if (strlen(op_table[i].params[p].name) != len ||
+			    strncmp(op_table[i].params[p].name, assignment, len) != 0)
+				continue;
+			if (op_set_param(&op_table[i], a->params[i], assignment, &err))
+				return usage_error("run", "%s", err.msg);
+			applied = 1;
+		}
+	}
+	return applied ? 0 : usage_error("run", "no selected op has a parameter '%.*s'; "
+					       "'voxbench list OP' shows an op's parameters",
+					 (int)len, assignment);
+}
+
+static int check_out_path(const char *path)
+{
+	char *copy = strdup(path);
+	int ok = copy && access(dirname(copy), W_OK) == 0;
+
+	free(copy);
+	return ok ? 0 : usage_error("run", "cannot write the report to %s: its folder is missing "
+					   "or read-only", path);
+}
+
+static int synth_known(const char *kind)
+{
+	for (size_t i = 0; i < synth_kind_count; i++)
+		if (strcmp(kind, synth_kinds[i].name) == 0)
+			return 1;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	static const struct option options[] = {
+		{ "ops", required_argument, NULL, 'o' },    { "device", required_argument, NULL, 'd' },
+		{ "size", required_argument, NULL, 's' },   { "dtype", required_argument, NULL, 't' },
+		{ "stack", required_argument, NULL, 'k' },  { "param", required_argument, NULL, 'p' },
+		{ "repeat", required_argument, NULL, 'r' }, { "cpu-threads", required_argument, NULL, 'c' },
+		{ "seed", required_argument, NULL, 'S' },   { "out", required_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
+	int nparam_args = 0, c, status = 0;
+	long v;
+
+	memset(a, 0, sizeof(*a));
+	a->stack = "blobs";
+	a->repeat = 5;
+	a->cpu_threads = vb_cpu_threads();
+	a->seed = 42;
+	for (size_t i = 0; i < op_count; i++)
+		op_default_params(&op_table[i], a->params[i]);
+	optind = 1;
+	opterr = 0;
+	while (!status && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'o': ops = optarg; break;
+		case 'd': a->device = optarg; break;
+		case 's': status = each_token(optarg, add_size, a); break;
+		case 't': status = each_token(optarg, add_dtype, a); break;
+		case 'k': a->stack = optarg; break;
+		case 'O': a->out = optarg; break;
+		case 'p':
+			if (nparam_args == MAX_PARAM_ARGS)
+				return usage_error("run", "too many --param options");
+			param_args[nparam_args++] = optarg;
+			break;
+		case 'r':
+			if (parse_long(optarg, 1, 256, &v))
+				return usage_error("run", "bad --repeat '%s': expected 1 to 256", optarg);
+			a->repeat = (int)v;
+			break;
+		case 'c':
+			if (parse_long(optarg, 1, 4096, &v))
+				return usage_error("run", "bad --cpu-threads '%s': expected 1 to 4096",
+						   optarg);
+			a->cpu_threads = (int)v;
+			break;
+		case 'S':
+			if (parse_long(optarg, 0, 2147483647L, &v))
+				return usage_error("run", "bad --seed '%s': expected 0 to 2147483647",
+						   optarg);
+			a->seed = (uint64_t)v;
+			break;
+		case 'h': printf("%s", run_usage); return -1;
+		default:
+			return usage_error("run", "unknown or incomplete option '%s'; see "
+						  "'voxbench run --help'", argv[optind - 1]);
+		}
+	}
+	if (status)
+		return status;
+	if (optind < argc)
+		return usage_error("run", "unexpected argument '%s'; see 'voxbench run --help'",
+				   argv[optind]);
+	if ((status = each_token(ops, select_op, a)))
+		return status;
+	for (int i = 0; i < nparam_args && !status; i++)
+		status = apply_param(a, param_args[i]);
+	if (!status && !synth_known(a->stack))
+		status = usage_error("run", "unknown stack '%s': expected blobs, noise, binary or "
+					    "labels", a->stack);
+	if (!status && a->out)
+		status = check_out_path(a->out);
+	if (!a->ndtypes)
+		a->dtypes[a->ndtypes++] = DT_F32;
+	return status;
+}
+
+/* The default size for a device: what a few minutes of a full run allow there. */
+static void auto_size(const struct gpu_device *d, size_t dims[3])
+{
+	const struct device_info *info = device_info_of(d);
+	size_t gpu_big[3] = { 512, 512, 256 }, gpu_small[3] = { 256, 256, 128 };
+	size_t cpu[3] = { 128, 128, 64 };
+
+	if (!device_is_gpu(d))
+		memcpy(dims, cpu, sizeof(cpu));
+	else if (info->global_mem_bytes >= (8ull << 30))
+		memcpy(dims, gpu_big, sizeof(gpu_big));
+	else
+		memcpy(dims, gpu_small, sizeof(gpu_small));
+}
+
+static void progress(size_t done, size_t total, const char *op, const size_t dims[3],
+		     enum dtype t)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (done == total)
+		fprintf(stderr, "\r\033[K");
+	else
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s %zux%zux%zu %s", done + 1, total, op, dims[0],
+			dims[1], dims[2], dtype_name(t));
+	fflush(stderr);
+}
+
+/* An input stack for this size and dtype, or a skip row for every op when it cannot be made. */
+static int make_inputs(const struct run_args *a, const size_t dims[3], enum dtype t,
+		       struct stack in[OP_MAX_INPUTS], struct vb_err *err)
+{
+	int status = synth_generate(&in[0], a->stack, dims[0], dims[1], dims[2], t, a->seed, err);
+
+	if (status)
+		return status;
+	status = synth_generate(&in[1], a->stack, dims[0], dims[1], dims[2], t, a->seed + 1, err);
+	if (status)
+		stack_free(&in[0]);
+	return status;
+}
+
+static size_t count_selected(const struct run_args *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < op_count; i++)
+		n += a->selected[i];
+	return n;
+}
+
+/* The rows of one device, size and dtype. */
+static int run_block(const struct run_args *a, struct gpu_device *dev, const size_t dims[3],
+		     enum dtype t, struct report *rep, size_t *done, size_t total)
+{
+	struct run_settings settings = { a->repeat, a->cpu_threads };
+	struct stack in[OP_MAX_INPUTS];
+	struct vb_err err;
+	int status = make_inputs(a, dims, t, in, &err);
+
+	for (size_t i = 0; i < op_count; i++) {
+		const struct stack *const inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
+		struct result_row row;
+
+		if (!a->selected[i])
+			continue;
+		progress((*done)++, total, op_table[i].name, dims, t);
+		if (status) {
+			/* the stack could not be made: every op of this block says why */
+			struct stack shape = { .width = dims[0], .height = dims[1], .depth = dims[2],
+					       .dtype = t };
+
+			snprintf(shape.name, sizeof(shape.name), "%s", a->stack);
+			op_row_start(&row, dev, &op_table[i], a->params[i], &shape);
+			row.status = status == VB_E_TOO_BIG ? ROW_SKIP : ROW_ERROR;
+			snprintf(row.reason, sizeof(row.reason), "%s", err.msg);
+		} else {
+			op_run(dev, &op_table[i], a->params[i], inputs, &settings, &row);
+		}
+		if (report_add_row(rep, &row, &err))
+			return EXIT_FAILED;
+	}
+	if (!status) {
+		stack_free(&in[0]);
+		stack_free(&in[1]);
+	}
+	return EXIT_OK;
+}
+
+static int exit_status_of(const struct report *rep)
+{
+	for (size_t i = 0; i < rep->nrows; i++)
+		if (rep->rows[i].status == ROW_FAIL || rep->rows[i].status == ROW_ERROR)
+			return EXIT_FAILED;
+	return EXIT_OK;
+}
+
+static int run_devices(const struct run_args *a, const struct device_list *devs,
+		       struct report *rep)
+{
+	size_t per_device = count_selected(a) * (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes;
+	size_t total = per_device * devs->n, done = 0;
+	struct vb_err err;
+
+	for (size_t d = 0; d < devs->n; d++) {
+		if (report_add_device(rep, device_info_of(devs->dev[d]), &err))
+			return EXIT_FAILED;
+		for (int s = 0; s < (a->nsizes ? a->nsizes : 1); s++) {
+			size_t dims[3];
+
+			if (a->nsizes)
+				memcpy(dims, a->sizes[s], sizeof(dims));
+			else
+				auto_size(devs->dev[d], dims);
+			for (int t = 0; t < a->ndtypes; t++)
+				if (run_block(a, devs->dev[d], dims, a->dtypes[t], rep, &done, total))
+					return EXIT_FAILED;
+		}
+	}
+	progress(total, total, "", NULL, DT_F32);
+	return EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a;
+	struct device_list all = { 0 }, chosen = { 0 };
+	struct report rep = { 0 };
+	struct vb_err err;
+	int status = parse_args(argc, argv, &a);
+
+	if (status)
+		return status < 0 ? EXIT_OK : status;
+	status = devices_open(&all, &err);
+	if (status) {
+		fprintf(stderr, "voxbench run: %s\n", err.msg);
+		return EXIT_NO_DEVICE;
+	}
+	status = devices_select(&all, a.device, &chosen, &err);
+	if (status) {
+		fprintf(stderr, "voxbench run: %s\n", err.msg);
+		devices_close(&all);
+		return status == VB_E_NODEVICE ? EXIT_NO_DEVICE : EXIT_USAGE;
+	}
+	report_init(&rep, &err);
+	status = run_devices(&a, &chosen, &rep);
+	report_print_table(&rep, stdout);
+	if (!status && a.out && report_write_json(&rep, a.out, &err)) {
+		fprintf(stderr, "voxbench run: %s\n", err.msg);
+		status = EXIT_FAILED;
+	}
+	if (!status)
+		status = exit_status_of(&rep);
+	report_free(&rep);
+	free(chosen.dev);
+	devices_close(&all);
+	return status;
+}

@@ -1,0 +1,58 @@
+/* cli/main.c: main() and the table of sub-commands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/vb.h"
+#include "cli.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run, "run ops on a GPU beside their CPU reference: deltas, timings, a report" },
+	{ "list", cmd_list, "list the ops with their parameters and comparison rules" },
+};
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "voxbench %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, "usage: voxbench <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\n'voxbench <command> --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+
+	if (!name || strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 ||
+	    strcmp(name, "-h") == 0) {
+		print_usage(stdout);
+		return name ? EXIT_OK : EXIT_USAGE;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+		printf("voxbench %s\n", VOXBENCH_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "voxbench: unknown command '%s'; see 'voxbench --help'\n", name);
+	return EXIT_USAGE;
+}

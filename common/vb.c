@@ -1,0 +1,122 @@
+/* common/vb.c: status names, the error buffer, clocks and host facts. */
+#define _GNU_SOURCE
+#include "vb.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int vb_errf(struct vb_err *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return status;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+const char *vb_status_name(int status)
+{
+	static const struct { int code; const char *name; } names[] = {
+		{ VB_OK, "VB_OK" }, { VB_E_ARGS, "VB_E_ARGS" }, { VB_E_NOMEM, "VB_E_NOMEM" },
+		{ VB_E_IO, "VB_E_IO" }, { VB_E_DEVICE, "VB_E_DEVICE" },
+		{ VB_E_UNSUPPORTED, "VB_E_UNSUPPORTED" }, { VB_E_TOO_BIG, "VB_E_TOO_BIG" },
+		{ VB_E_NOLOADER, "VB_E_NOLOADER" }, { VB_E_BUILD, "VB_E_BUILD" },
+		{ VB_E_NODEVICE, "VB_E_NODEVICE" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].code == status)
+			return names[i].name;
+	return "VB_E_UNKNOWN";
+}
+
+double vb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* One "Key:   N kB" line of /proc/meminfo in bytes; 0 when absent. */
+static uint64_t meminfo_bytes(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	size_t keylen = strlen(key);
+	uint64_t bytes = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, keylen) == 0 && line[keylen] == ':') {
+			bytes = strtoull(line + keylen + 1, NULL, 10) * 1024u;
+			break;
+		}
+	}
+	fclose(f);
+	return bytes;
+}
+
+uint64_t vb_host_memory_total(void)
+{
+	return meminfo_bytes("MemTotal");
+}
+
+uint64_t vb_host_memory_available(void)
+{
+	return meminfo_bytes("MemAvailable");
+}
+
+int vb_cpu_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
+}
+
+int vb_mul_size(size_t a, size_t b, size_t *out)
+{
+	if (a != 0 && b > SIZE_MAX / a)
+		return -1;
+	*out = a * b;
+	return 0;
+}
+
+int vb_contains_nocase(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *haystack; haystack++)
+		if (strncasecmp(haystack, needle, n) == 0)
+			return 1;
+	return n == 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double vb_median(const double *v, size_t n)
+{
+	double sorted[256], m;
+
+	if (n == 0)
+		return 0;
+	if (n > 256)
+		n = 256;
+	memcpy(sorted, v, n * sizeof(*v));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	m = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+	return m;
+}

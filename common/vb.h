@@ -1,0 +1,59 @@
+/*
+ * common/vb.h: what every folder shares: status codes, the error buffer, clocks, host facts.
+ *
+ * Functions across voxbench return an int status: VB_OK (0) or a negative VB_E_* code, and on
+ * failure fill a `struct vb_err` with one line that says what is wrong and, where there is one,
+ * what to do. Only main() turns a status into an exit code.
+ */
+#ifndef VB_COMMON_H
+#define VB_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VOXBENCH_VERSION "0.1.0"
+
+enum vb_status {
+	VB_OK = 0,
+	VB_E_ARGS = -1,        /* bad argument or input: exit 2 */
+	VB_E_NOMEM = -2,       /* host allocation failed */
+	VB_E_IO = -3,          /* file or pipe error */
+	VB_E_DEVICE = -4,      /* OpenCL/CUDA call failed */
+	VB_E_UNSUPPORTED = -5, /* op/dtype/device combination not supported: a 'skip' row */
+	VB_E_TOO_BIG = -6,     /* does not fit the device or host memory: a 'skip' row */
+	VB_E_NOLOADER = -7,    /* the GPU stack (libOpenCL.so.1, libcuda) cannot be loaded */
+	VB_E_BUILD = -8,       /* kernel compilation failed; the message holds the build log */
+	VB_E_NODEVICE = -9,    /* no device matches: exit 3 */
+};
+
+struct vb_err {
+	char msg[4096];
+};
+
+/* Format msg into err (when err is not NULL) and return status, for `return vb_errf(...)`. */
+int vb_errf(struct vb_err *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "VB_E_TOO_BIG" etc. */
+const char *vb_status_name(int status);
+
+/* Monotonic wall clock in milliseconds. */
+double vb_now_ms(void);
+
+/* Total and currently available host memory in bytes (from /proc/meminfo); 0 when unknown. */
+uint64_t vb_host_memory_total(void);
+uint64_t vb_host_memory_available(void);
+
+/* Number of online CPU threads (at least 1). */
+int vb_cpu_threads(void);
+
+/* Overflow-checked a*b; returns 0 and sets *out, or -1 on overflow. */
+int vb_mul_size(size_t a, size_t b, size_t *out);
+
+/* Case-insensitive substring test. */
+int vb_contains_nocase(const char *haystack, const char *needle);
+
+/* Median of n doubles (sorts a copy); 0 for n == 0. */
+double vb_median(const double *v, size_t n);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * kernels/reduction.cl: reductions of a whole stack to one value, in two launches: every
+ * work-group sums a grid-strided share into one partial, then one work-group sums the partials.
+ * Kept apart from other kernels because it uses __local memory.
+ */
+#ifndef T_IN
+#define T_IN float
+#endif
+#ifndef GROUP_SIZE
+#define GROUP_SIZE 256
+#endif
+
+/* Tree sum of GROUP_SIZE values in scratch; the total ends in scratch[0]. */
+void group_sum(__local float *scratch)
+{
+	size_t lid = get_local_id(0);
+
+	for (size_t step = GROUP_SIZE / 2; step > 0; step /= 2) {
+		barrier(CLK_LOCAL_MEM_FENCE);
+		if (lid < step)
+			scratch[lid] += scratch[lid + step];
+	}
+	barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+__kernel void sum_partials(__global const T_IN *src, __global float *partials, const ulong n)
+{
+	__local float scratch[GROUP_SIZE];
+	size_t stride = get_global_size(0);
+	float acc = 0.0f;
+
+	for (size_t i = get_global_id(0); i < n; i += stride)
+		acc += (float)src[i];
+	scratch[get_local_id(0)] = acc;
+	group_sum(scratch);
+	if (get_local_id(0) == 0)
+		partials[get_group_id(0)] = scratch[0];
+}
+
+__kernel void sum_final(__global const float *partials, __global float *out, const ulong n)
+{
+	__local float scratch[GROUP_SIZE];
+	float acc = 0.0f;
+
+	for (size_t i = get_local_id(0); i < n; i += GROUP_SIZE)
+		acc += partials[i];
+	scratch[get_local_id(0)] = acc;
+	group_sum(scratch);
+	if (get_local_id(0) == 0)
+		out[0] = scratch[0];
+}

@@ -1,0 +1,79 @@
+/*
+ * ops/backend.h: what a GPU backend (OpenCL, later CUDA) implements, and the device/run types
+ * the runner works with. Plans never see this: they use the gpu_* calls of ops/ops.h.
+ */
+#ifndef VB_BACKEND_H
+#define VB_BACKEND_H
+
+#include "../reports/report.h"
+#include "ops.h"
+
+struct gpu_device;
+
+struct gpu_backend {
+	const char *name; /* "opencl" */
+	/* Append every device of this backend to *devs (realloc'd); a missing stack is VB_E_NOLOADER. */
+	int (*enumerate)(struct gpu_device ***devs, size_t *n, struct vb_err *err);
+	void (*close)(struct gpu_device *d);
+	int (*buf_create)(struct gpu_device *d, size_t bytes, struct gpu_buf **out,
+			  struct vb_err *err);
+	void (*buf_release)(struct gpu_device *d, struct gpu_buf *b);
+	/* Blocking transfers. */
+	int (*write)(struct gpu_device *d, struct gpu_buf *b, const void *src, size_t bytes,
+		     struct vb_err *err);
+	int (*read)(struct gpu_device *d, struct gpu_buf *b, void *dst, size_t bytes,
+		    struct vb_err *err);
+	/* Enqueue a launch; `timed` launches are recorded for the next finish(). */
+	int (*launch)(struct gpu_device *d, const struct launch *l, const char *options, int timed,
+		      struct vb_err *err);
+	/* Wait for the queue; *span_ms = first start to last end of the timed launches (or NAN). */
+	int (*finish)(struct gpu_device *d, double *span_ms, struct vb_err *err);
+};
+
+struct gpu_device {
+	const struct gpu_backend *backend;
+	struct device_info info;
+	int is_gpu;
+	/* Compilation since the last reset: time spent, programs built, programs from the cache. */
+	double compile_ms;
+	int programs_built, programs_cached;
+	/* Device memory voxbench holds now, checked against info.global_mem_bytes. */
+	uint64_t bytes_allocated;
+	void *impl;
+};
+
+#define RUN_MAX_SCRATCH 8
+
+/* One op execution on one device: its buffers and whether launches are timed. */
+struct gpu_run {
+	struct gpu_device *dev;
+	enum dtype in_type, out_type;
+	struct gpu_buf *in[OP_MAX_INPUTS], *out;
+	struct gpu_buf *scratch[RUN_MAX_SCRATCH];
+	size_t scratch_bytes[RUN_MAX_SCRATCH];
+	int timed;
+};
+
+extern const struct gpu_backend opencl_backend;
+
+/*
+ * Check an allocation against the device's limits before it is made: VB_E_TOO_BIG with a reason
+ * naming the limit. Backends call this from buf_create.
+ */
+int device_check_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err);
+
+/* The kernel source of kernels/<name>.cl (embedded, or from VOXBENCH_KERNEL_DIR). */
+const char *kernel_source(const char *name, struct vb_err *err);
+
+/*
+ * The on-disk cache of compiled programs. The key hashes (XXH3-128) every part that changes the
+ * binary: source, options, device, driver and voxbench version. VOXBENCH_CACHE_DIR moves it
+ * (default $XDG_CACHE_HOME/voxbench or ~/.cache/voxbench); VOXBENCH_NO_CACHE=1 turns it off.
+ */
+void program_cache_key(const char *const parts[], size_t nparts, char key[33]);
+/* Load a cached binary (malloc'd) or return VB_E_IO when absent. */
+int program_cache_load(const char *key, unsigned char **data, size_t *len);
+/* Store atomically; failures are ignored on purpose (a cache must never break a run). */
+void program_cache_store(const char *key, const unsigned char *data, size_t len);
+
+#endif

@@ -1,0 +1,563 @@
+/*
+ * ops/backend_opencl.c: the OpenCL backend: devices, buffers, programs (cached), launches and
+ * event timing, all through the dlopen'd table of ops/opencl_api.h.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "opencl_api.h"
+
+/* Turn a failed OpenCL call into VB_E_DEVICE naming the error and where it happened. */
+#define CL_FAIL(err, code, what)                                                                 \
+	vb_errf(err, VB_E_DEVICE, "%s (%d) in %s:%d while %s", cl_error_name(code), (int)(code), \
+		__func__, __LINE__, what)
+
+struct gpu_buf {
+	cl_mem mem;
+	size_t bytes;
+};
+
+struct built_program {
+	char *name_and_options; /* "elementwise\n-DT_IN=..." */
+	cl_program program;
+};
+
+struct built_kernel {
+	cl_program program;
+	char name[64];
+	cl_kernel kernel;
+};
+
+struct cl_device_impl {
+	cl_device_id device;
+	cl_context context;
+	cl_command_queue queue;
+	size_t max_work_group;
+	char platform_version[256];
+	struct built_program *programs;
+	size_t nprograms;
+	struct built_kernel *kernels;
+	size_t nkernels;
+	cl_event *events;
+	size_t nevents, cap_events;
+};
+
+static struct cl_device_impl *impl_of(struct gpu_device *d)
+{
+	return d->impl;
+}
+
+static void device_string(cl_device_id dev, cl_device_info what, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (cl.clGetDeviceInfo(dev, what, len, out, NULL) != CL_SUCCESS)
+		out[0] = '\0';
+	out[len - 1] = '\0';
+}
+
+static uint64_t device_u64(cl_device_id dev, cl_device_info what)
+{
+	cl_ulong v = 0;
+
+	cl.clGetDeviceInfo(dev, what, sizeof(v), &v, NULL);
+	return v;
+}
+
+static unsigned device_uint(cl_device_id dev, cl_device_info what)
+{
+	cl_uint v = 0;
+
+	cl.clGetDeviceInfo(dev, what, sizeof(v), &v, NULL);
+	return v;
+}
+
+static const char *device_type_name(cl_device_type t)
+{
+	if (t & CL_DEVICE_TYPE_GPU)
+		return "gpu";
+	if (t & CL_DEVICE_TYPE_CPU)
+		return "cpu";
+	if (t & CL_DEVICE_TYPE_ACCELERATOR)
+		return "accelerator";
+	return "other";
+}
+
+static void fill_info(struct gpu_device *d, cl_platform_id platform, cl_device_id dev)
+{
+	struct device_info *info = &d->info;
+	cl_device_type type = 0;
+	size_t max_wg = 0;
+
+	snprintf(info->backend, sizeof(info->backend), "opencl");
+	cl.clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof(info->platform), info->platform,
+			     NULL);
+	info->platform[sizeof(info->platform) - 1] = '\0';
+	device_string(dev, CL_DEVICE_NAME, info->name, sizeof(info->name));
+	device_string(dev, CL_DEVICE_VENDOR, info->vendor, sizeof(info->vendor));
+	device_string(dev, CL_DRIVER_VERSION, info->driver_version, sizeof(info->driver_version));
+	cl.clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof(type), &type, NULL);
+	snprintf(info->type, sizeof(info->type), "%s", device_type_name(type));
+	d->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+	info->global_mem_bytes = device_u64(dev, CL_DEVICE_GLOBAL_MEM_SIZE);
+	info->max_alloc_bytes = device_u64(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+	info->local_mem_bytes = device_u64(dev, CL_DEVICE_LOCAL_MEM_SIZE);
+	info->compute_units = device_uint(dev, CL_DEVICE_MAX_COMPUTE_UNITS);
+	info->max_clock_mhz = device_uint(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY);
+	cl.clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(max_wg), &max_wg, NULL);
+	impl_of(d)->max_work_group = max_wg ? max_wg : 64;
+	cl.clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof(impl_of(d)->platform_version),
+			     impl_of(d)->platform_version, NULL);
+	impl_of(d)->platform_version[sizeof(impl_of(d)->platform_version) - 1] = '\0';
+}
+
+static int open_device(cl_platform_id platform, cl_device_id dev, struct gpu_device **out,
+		       struct vb_err *err)
+{
+	struct gpu_device *d = calloc(1, sizeof(*d));
+	struct cl_device_impl *impl = calloc(1, sizeof(*impl));
+	cl_int rc;
+	int status = VB_OK;
+
+	if (!d || !impl) {
+		status = vb_errf(err, VB_E_NOMEM, "out of host memory opening an OpenCL device");
+		goto out;
+	}
+	d->backend = &opencl_backend;
+	d->impl = impl;
+	impl->device = dev;
+	fill_info(d, platform, dev);
+	impl->context = cl.clCreateContext(NULL, 1, &dev, NULL, NULL, &rc);
+	if (rc != CL_SUCCESS) {
+		status = CL_FAIL(err, rc, "creating a context");
+		goto out;
+	}
+	impl->queue = cl.clCreateCommandQueue(impl->context, dev, CL_QUEUE_PROFILING_ENABLE, &rc);
+	if (rc != CL_SUCCESS) {
+		status = CL_FAIL(err, rc, "creating a profiling queue");
+		goto out;
+	}
+	*out = d;
+	return VB_OK;
+out:
+	if (impl && impl->context)
+		cl.clReleaseContext(impl->context);
+	free(impl);
+	free(d);
+	return status;
+}
+
+static int append_device(struct gpu_device ***devs, size_t *n, struct gpu_device *d,
+			 struct vb_err *err)
+{
+	struct gpu_device **grown = realloc(*devs, (*n + 1) * sizeof(**devs));
+
+	if (!grown)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory listing devices");
+	grown[(*n)++] = d;
+	*devs = grown;
+	return VB_OK;
+}
+
+static int cl_enumerate(struct gpu_device ***devs, size_t *n, struct vb_err *err)
+{
+	cl_platform_id platforms[32];
+	cl_uint nplatforms = 0;
+	cl_int rc;
+	int status = cl_api_load(err);
+
+	if (status)
+		return status;
+	rc = cl.clGetPlatformIDs(32, platforms, &nplatforms);
+	if (rc == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: the loader found no vendor */ ||
+	    nplatforms == 0)
+		return VB_OK;
+	if (rc != CL_SUCCESS)
+		return CL_FAIL(err, rc, "listing OpenCL platforms");
+	for (cl_uint p = 0; p < nplatforms && p < 32; p++) {
+		cl_device_id ids[64];
+		cl_uint nids = 0;
+
+		if (cl.clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 64, ids, &nids) != CL_SUCCESS)
+			continue;
+		for (cl_uint i = 0; i < nids && i < 64; i++) {
+			struct gpu_device *d = NULL;
+			struct vb_err ignored;
+
+			/* a device that cannot give a context is left out; probe explains why */
+			if (open_device(platforms[p], ids[i], &d, &ignored))
+				continue;
+			status = append_device(devs, n, d, err);
+			if (status)
+				return status;
+		}
+	}
+	return VB_OK;
+}
+
+static void cl_close(struct gpu_device *d)
+{
+	struct cl_device_impl *impl = impl_of(d);
+
+	for (size_t i = 0; i < impl->nkernels; i++)
+		cl.clReleaseKernel(impl->kernels[i].kernel);
+	for (size_t i = 0; i < impl->nprograms; i++) {
+		cl.clReleaseProgram(impl->programs[i].program);
+		free(impl->programs[i].name_and_options);
+	}
+	for (size_t i = 0; i < impl->nevents; i++)
+		cl.clReleaseEvent(impl->events[i]);
+	free(impl->kernels);
+	free(impl->programs);
+	free(impl->events);
+	cl.clReleaseCommandQueue(impl->queue);
+	cl.clReleaseContext(impl->context);
+	free(impl);
+	free(d);
+}
+
+static int cl_buf_create(struct gpu_device *d, size_t bytes, struct gpu_buf **out,
+			 struct vb_err *err)
+{
+	struct gpu_buf *b;
+	cl_int rc;
+	int status = device_check_alloc(d, bytes, err);
+
+	if (status)
+		return status;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory");
+	b->mem = cl.clCreateBuffer(impl_of(d)->context, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL,
+				   &rc);
+	if (rc != CL_SUCCESS) {
+		free(b);
+		if (rc == CL_MEM_OBJECT_ALLOCATION_FAILURE || rc == CL_OUT_OF_RESOURCES)
+			return vb_errf(err, VB_E_TOO_BIG, "%s (%d) allocating %zu bytes on %s",
+				       cl_error_name(rc), rc, bytes, d->info.name);
+		return CL_FAIL(err, rc, "creating a buffer");
+	}
+	b->bytes = bytes;
+	d->bytes_allocated += bytes;
+	*out = b;
+	return VB_OK;
+}
+
+static void cl_buf_release(struct gpu_device *d, struct gpu_buf *b)
+{
+	if (!b)
+		return;
+	cl.clReleaseMemObject(b->mem);
+	d->bytes_allocated -= b->bytes;
+	free(b);
+}
+
+static int cl_write(struct gpu_device *d, struct gpu_buf *b, const void *src, size_t bytes,
+		    struct vb_err *err)
+{
+	cl_int rc = cl.clEnqueueWriteBuffer(impl_of(d)->queue, b->mem, CL_TRUE, 0, bytes, src, 0,
+					    NULL, NULL);
+
+	return rc == CL_SUCCESS ? VB_OK : CL_FAIL(err, rc, "uploading a buffer");
+}
+
+static int cl_read(struct gpu_device *d, struct gpu_buf *b, void *dst, size_t bytes,
+		   struct vb_err *err)
+{
+	cl_int rc = cl.clEnqueueReadBuffer(impl_of(d)->queue, b->mem, CL_TRUE, 0, bytes, dst, 0,
+					   NULL, NULL);
+
+	return rc == CL_SUCCESS ? VB_OK : CL_FAIL(err, rc, "downloading a buffer");
+}
+
+/* The build log of a failed build, into err. */
+static int build_failure(struct gpu_device *d, cl_program program, const char *name,
+			 const char *options, cl_int rc, struct vb_err *err)
+{
+	char log[3000] = "";
+
+	cl.clGetProgramBuildInfo(program, impl_of(d)->device, CL_PROGRAM_BUILD_LOG, sizeof(log),
+				 log, NULL);
+	log[sizeof(log) - 1] = '\0';
+	return vb_errf(err, VB_E_BUILD, "%s (%d) building kernels/%s.cl with '%s': %s",
+		       cl_error_name(rc), rc, name, options, log);
+}
+
+/* Save the program's binary in the disk cache. */
+static void store_binary(struct gpu_device *d, cl_program program, const char *key)
+{
+	size_t size = 0;
+	unsigned char *binary;
+
+	(void)d;
+	if (cl.clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof(size), &size, NULL) !=
+		    CL_SUCCESS || size == 0)
+		return;
+	binary = malloc(size);
+	if (binary && cl.clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof(binary), &binary,
+					  NULL) == CL_SUCCESS)
+		program_cache_store(key, binary, size);
+	free(binary);
+}
+
+/* A program from the disk cache, or NULL when absent or rejected by the driver. */
+static cl_program load_cached(struct gpu_device *d, const char *key, const char *options)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	unsigned char *binary;
+	size_t len;
+	cl_int rc, binary_status;
+	cl_program program = NULL;
+
+	if (program_cache_load(key, &binary, &len))
+		return NULL;
+	program = cl.clCreateProgramWithBinary(impl->context, 1, &impl->device, &len,
+					       (const unsigned char **)&binary, &binary_status, &rc);
+	free(binary);
+	if (rc != CL_SUCCESS)
+		return NULL;
+	if (cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL) != CL_SUCCESS) {
+		cl.clReleaseProgram(program);
+		return NULL;
+	}
+	return program;
+}
+
+static int build_program(struct gpu_device *d, const char *name, const char *options,
+			 cl_program *out, struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	const char *source = kernel_source(name, err);
+	const char *parts[7];
+	char key[33];
+	double t0 = vb_now_ms();
+	cl_program program = NULL;
+	cl_int rc;
+
+	if (!source)
+		return VB_E_ARGS;
+	parts[0] = "opencl";
+	parts[1] = source;
+	parts[2] = options;
+	parts[3] = d->info.name;
+	parts[4] = d->info.driver_version;
+	parts[5] = impl->platform_version;
+	parts[6] = VOXBENCH_VERSION;
+	program_cache_key(parts, 7, key);
+	program = load_cached(d, key, options);
+	if (program) {
+		d->programs_cached++;
+	} else {
+		program = cl.clCreateProgramWithSource(impl->context, 1, &source, NULL, &rc);
+		if (rc != CL_SUCCESS)
+			return CL_FAIL(err, rc, "creating a program");
+		rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
+		if (rc != CL_SUCCESS) {
+			int status = build_failure(d, program, name, options, rc, err);
+
+			cl.clReleaseProgram(program);
+			return status;
+		}
+		d->programs_built++;
+		store_binary(d, program, key);
+	}
+	d->compile_ms += vb_now_ms() - t0;
+	*out = program;
+	return VB_OK;
+}
+
+/* The program for (name, options), built once per process and device. */
+static int get_program(struct gpu_device *d, const char *name, const char *options,
+		       cl_program *out, struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	struct built_program *grown;
+	char *id;
+	int status;
+
+	if (asprintf(&id, "%s\n%s", name, options) < 0)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory");
+	for (size_t i = 0; i < impl->nprograms; i++) {
+		if (strcmp(impl->programs[i].name_and_options, id) == 0) {
+			free(id);
+			*out = impl->programs[i].program;
+			return VB_OK;
+		}
+	}
+	grown = realloc(impl->programs, (impl->nprograms + 1) * sizeof(*grown));
+	if (!grown) {
+		free(id);
+		return vb_errf(err, VB_E_NOMEM, "out of host memory");
+	}
+	impl->programs = grown;
+	status = build_program(d, name, options, out, err);
+	if (status) {
+		free(id);
+		return status;
+	}
+	grown[impl->nprograms].name_and_options = id;
+	grown[impl->nprograms].program = *out;
+	impl->nprograms++;
+	return VB_OK;
+}
+
+static int get_kernel(struct gpu_device *d, const struct launch *l, const char *options,
+		      cl_kernel *out, struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	struct built_kernel *grown;
+	cl_program program = NULL;
+	cl_int rc;
+	int status = get_program(d, l->program, options, &program, err);
+
+	if (status)
+		return status;
+	for (size_t i = 0; i < impl->nkernels; i++) {
+		if (impl->kernels[i].program == program && strcmp(impl->kernels[i].name, l->kernel) == 0) {
+			*out = impl->kernels[i].kernel;
+			return VB_OK;
+		}
+	}
+	grown = realloc(impl->kernels, (impl->nkernels + 1) * sizeof(*grown));
+	if (!grown)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory");
+	impl->kernels = grown;
+	*out = cl.clCreateKernel(program, l->kernel, &rc);
+	if (rc != CL_SUCCESS)
+		return vb_errf(err, VB_E_DEVICE, "%s (%d) creating kernel %s of kernels/%s.cl",
+			       cl_error_name(rc), rc, l->kernel, l->program);
+	grown[impl->nkernels].program = program;
+	snprintf(grown[impl->nkernels].name, sizeof(grown[0].name), "%s", l->kernel);
+	grown[impl->nkernels].kernel = *out;
+	impl->nkernels++;
+	return VB_OK;
+}
+
+static int set_args(cl_kernel k, const struct launch *l, struct vb_err *err)
+{
+	for (int i = 0; i < l->nargs; i++) {
+		const struct karg *a = &l->args[i];
+		cl_int rc = CL_INVALID_ARG_VALUE;
+
+		switch (a->kind) {
+		case KARG_BUF: rc = cl.clSetKernelArg(k, i, sizeof(cl_mem), &a->v.buf->mem); break;
+		case KARG_I32: rc = cl.clSetKernelArg(k, i, sizeof(cl_int), &a->v.i32); break;
+		case KARG_U64: rc = cl.clSetKernelArg(k, i, sizeof(cl_ulong), &a->v.u64); break;
+		case KARG_F32: rc = cl.clSetKernelArg(k, i, sizeof(cl_float), &a->v.f32); break;
+		}
+		if (rc != CL_SUCCESS)
+			return vb_errf(err, VB_E_DEVICE, "%s (%d) setting argument %d of %s",
+				       cl_error_name(rc), rc, i, l->kernel);
+	}
+	return VB_OK;
+}
+
+/* Work-group shape: the launch's, else 256 items laid along x first, within the device limit. */
+static void choose_local(const struct cl_device_impl *impl, const struct launch *l, size_t local[3])
+{
+	static const size_t defaults[3][3] = { { 256, 1, 1 }, { 32, 8, 1 }, { 32, 4, 2 } };
+	size_t total;
+
+	for (int i = 0; i < 3; i++)
+		local[i] = l->local[0] ? l->local[i] : defaults[l->dims - 1][i];
+	for (int i = 0; i < 3; i++)
+		if (local[i] == 0)
+			local[i] = 1;
+	total = local[0] * local[1] * local[2];
+	while (total > impl->max_work_group) {
+		int axis = local[2] > 1 ? 2 : local[1] > 1 ? 1 : 0;
+
+		local[axis] /= 2;
+		total = local[0] * local[1] * local[2];
+	}
+}
+
+static int record_event(struct cl_device_impl *impl, cl_event ev, struct vb_err *err)
+{
+	if (impl->nevents == impl->cap_events) {
+		size_t cap = impl->cap_events ? impl->cap_events * 2 : 16;
+		cl_event *grown = realloc(impl->events, cap * sizeof(*grown));
+
+		if (!grown) {
+			cl.clReleaseEvent(ev);
+			return vb_errf(err, VB_E_NOMEM, "out of host memory");
+		}
+		impl->events = grown;
+		impl->cap_events = cap;
+	}
+	impl->events[impl->nevents++] = ev;
+	return VB_OK;
+}
+
+static int cl_launch(struct gpu_device *d, const struct launch *l, const char *options, int timed,
+		     struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	size_t local[3], global[3];
+	cl_kernel k = NULL;
+	cl_event ev = NULL;
+	cl_int rc;
+	int status = get_kernel(d, l, options, &k, err);
+
+	if (status || (status = set_args(k, l, err)))
+		return status;
+	choose_local(impl, l, local);
+	for (int i = 0; i < l->dims; i++)
+		global[i] = (l->global[i] + local[i] - 1) / local[i] * local[i];
+	rc = cl.clEnqueueNDRangeKernel(impl->queue, k, (cl_uint)l->dims, NULL, global, local, 0,
+				       NULL, timed ? &ev : NULL);
+	if (rc != CL_SUCCESS)
+		return vb_errf(err, VB_E_DEVICE, "%s (%d) launching %s (kernels/%s.cl)",
+			       cl_error_name(rc), rc, l->kernel, l->program);
+	return timed ? record_event(impl, ev, err) : VB_OK;
+}
+
+static int cl_finish(struct gpu_device *d, double *span_ms, struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	cl_ulong first = 0, last = 0;
+	cl_int rc = cl.clFinish(impl->queue);
+	int status = VB_OK;
+
+	*span_ms = NAN;
+	if (rc != CL_SUCCESS)
+		status = CL_FAIL(err, rc, "waiting for the queue");
+	for (size_t i = 0; i < impl->nevents && status == VB_OK; i++) {
+		cl_ulong start, end;
+
+		rc = cl.clGetEventProfilingInfo(impl->events[i], CL_PROFILING_COMMAND_START,
+						sizeof(start), &start, NULL);
+		if (rc == CL_SUCCESS)
+			rc = cl.clGetEventProfilingInfo(impl->events[i], CL_PROFILING_COMMAND_END,
+							sizeof(end), &end, NULL);
+		if (rc != CL_SUCCESS) {
+			status = CL_FAIL(err, rc, "reading kernel timestamps");
+			break;
+		}
+		if (i == 0 || start < first)
+			first = start;
+		if (end > last)
+			last = end;
+	}
+	if (status == VB_OK && impl->nevents)
+		*span_ms = (double)(last - first) / 1e6;
+	for (size_t i = 0; i < impl->nevents; i++)
+		cl.clReleaseEvent(impl->events[i]);
+	impl->nevents = 0;
+	return status;
+}
+
+const struct gpu_backend opencl_backend = {
+	.name = "opencl",
+	.enumerate = cl_enumerate,
+	.close = cl_close,
+	.buf_create = cl_buf_create,
+	.buf_release = cl_buf_release,
+	.write = cl_write,
+	.read = cl_read,
+	.launch = cl_launch,
+	.finish = cl_finish,
+};

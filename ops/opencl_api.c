@@ -1,0 +1,130 @@
+/* ops/opencl_api.c: open libOpenCL.so.1 at run time and resolve its functions into `cl`. */
+#define _GNU_SOURCE
+#include "opencl_api.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cl_api cl;
+
+/* The loader's real file, from the dynamic linker's own map of the handle. */
+static void loaded_path(void *handle, char *out, size_t outlen)
+{
+	struct link_map *map = NULL;
+
+	snprintf(out, outlen, "libOpenCL.so.1");
+	if (dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name && *map->l_name)
+		snprintf(out, outlen, "%s", map->l_name);
+}
+
+int cl_api_load(struct vb_err *err)
+{
+	const char *name = getenv("VOXBENCH_OPENCL_LIBRARY");
+	void *handle;
+
+	if (cl.handle)
+		return VB_OK;
+	if (!name || !*name)
+		name = "libOpenCL.so.1";
+	handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+	if (!handle)
+		return vb_errf(err, VB_E_NOLOADER,
+			       "cannot load the OpenCL loader %s (%s); install it: "
+			       "apt-get install ocl-icd-libopencl1 (Debian/Ubuntu), "
+			       "dnf install ocl-icd (Fedora), or the Khronos OpenCL-ICD-Loader",
+			       name, dlerror());
+#define CL_API_RESOLVE_REQUIRED(fn)                                                              \
+	*(void **)(&cl.fn) = dlsym(handle, #fn);                                                 \
+	if (!cl.fn) {                                                                            \
+		dlclose(handle);                                                                 \
+		memset(&cl, 0, sizeof(cl));                                                      \
+		return vb_errf(err, VB_E_NOLOADER,                                               \
+			       "the OpenCL loader %s lacks %s: it is not an OpenCL 1.2 loader; "     \
+			       "install ocl-icd-libopencl1",                                     \
+			       name, #fn);                                                       \
+	}
+#define CL_API_RESOLVE_OPTIONAL(fn) *(void **)(&cl.fn) = dlsym(handle, #fn);
+	CL_API_REQUIRED(CL_API_RESOLVE_REQUIRED)
+	CL_API_OPTIONAL(CL_API_RESOLVE_OPTIONAL)
+#undef CL_API_RESOLVE_REQUIRED
+#undef CL_API_RESOLVE_OPTIONAL
+	cl.handle = handle;
+	loaded_path(handle, cl.path, sizeof(cl.path));
+	return VB_OK;
+}
+
+const char *cl_error_name(cl_int code)
+{
+#define CL_ERROR_CASE(e) case e: return #e;
+	switch (code) {
+	CL_ERROR_CASE(CL_SUCCESS)
+	CL_ERROR_CASE(CL_DEVICE_NOT_FOUND)
+	CL_ERROR_CASE(CL_DEVICE_NOT_AVAILABLE)
+	CL_ERROR_CASE(CL_COMPILER_NOT_AVAILABLE)
+	CL_ERROR_CASE(CL_MEM_OBJECT_ALLOCATION_FAILURE)
+	CL_ERROR_CASE(CL_OUT_OF_RESOURCES)
+	CL_ERROR_CASE(CL_OUT_OF_HOST_MEMORY)
+	CL_ERROR_CASE(CL_PROFILING_INFO_NOT_AVAILABLE)
+	CL_ERROR_CASE(CL_MEM_COPY_OVERLAP)
+	CL_ERROR_CASE(CL_IMAGE_FORMAT_MISMATCH)
+	CL_ERROR_CASE(CL_IMAGE_FORMAT_NOT_SUPPORTED)
+	CL_ERROR_CASE(CL_BUILD_PROGRAM_FAILURE)
+	CL_ERROR_CASE(CL_MAP_FAILURE)
+	CL_ERROR_CASE(CL_MISALIGNED_SUB_BUFFER_OFFSET)
+	CL_ERROR_CASE(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+	CL_ERROR_CASE(CL_COMPILE_PROGRAM_FAILURE)
+	CL_ERROR_CASE(CL_LINKER_NOT_AVAILABLE)
+	CL_ERROR_CASE(CL_LINK_PROGRAM_FAILURE)
+	CL_ERROR_CASE(CL_DEVICE_PARTITION_FAILED)
+	CL_ERROR_CASE(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)
+	CL_ERROR_CASE(CL_INVALID_VALUE)
+	CL_ERROR_CASE(CL_INVALID_DEVICE_TYPE)
+	CL_ERROR_CASE(CL_INVALID_PLATFORM)
+	CL_ERROR_CASE(CL_INVALID_DEVICE)
+	CL_ERROR_CASE(CL_INVALID_CONTEXT)
+	CL_ERROR_CASE(CL_INVALID_QUEUE_PROPERTIES)
+	CL_ERROR_CASE(CL_INVALID_COMMAND_QUEUE)
+	CL_ERROR_CASE(CL_INVALID_HOST_PTR)
+	CL_ERROR_CASE(CL_INVALID_MEM_OBJECT)
+	CL_ERROR_CASE(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR)
+	CL_ERROR_CASE(CL_INVALID_IMAGE_SIZE)
+	CL_ERROR_CASE(CL_INVALID_SAMPLER)
+	CL_ERROR_CASE(CL_INVALID_BINARY)
+	CL_ERROR_CASE(CL_INVALID_BUILD_OPTIONS)
+	CL_ERROR_CASE(CL_INVALID_PROGRAM)
+	CL_ERROR_CASE(CL_INVALID_PROGRAM_EXECUTABLE)
+	CL_ERROR_CASE(CL_INVALID_KERNEL_NAME)
+	CL_ERROR_CASE(CL_INVALID_KERNEL_DEFINITION)
+	CL_ERROR_CASE(CL_INVALID_KERNEL)
+	CL_ERROR_CASE(CL_INVALID_ARG_INDEX)
+	CL_ERROR_CASE(CL_INVALID_ARG_VALUE)
+	CL_ERROR_CASE(CL_INVALID_ARG_SIZE)
+	CL_ERROR_CASE(CL_INVALID_KERNEL_ARGS)
+	CL_ERROR_CASE(CL_INVALID_WORK_DIMENSION)
+	CL_ERROR_CASE(CL_INVALID_WORK_GROUP_SIZE)
+	CL_ERROR_CASE(CL_INVALID_WORK_ITEM_SIZE)
+	CL_ERROR_CASE(CL_INVALID_GLOBAL_OFFSET)
+	CL_ERROR_CASE(CL_INVALID_EVENT_WAIT_LIST)
+	CL_ERROR_CASE(CL_INVALID_EVENT)
+	CL_ERROR_CASE(CL_INVALID_OPERATION)
+	CL_ERROR_CASE(CL_INVALID_GL_OBJECT)
+	CL_ERROR_CASE(CL_INVALID_BUFFER_SIZE)
+	CL_ERROR_CASE(CL_INVALID_MIP_LEVEL)
+	CL_ERROR_CASE(CL_INVALID_GLOBAL_WORK_SIZE)
+	CL_ERROR_CASE(CL_INVALID_PROPERTY)
+	CL_ERROR_CASE(CL_INVALID_IMAGE_DESCRIPTOR)
+	CL_ERROR_CASE(CL_INVALID_COMPILER_OPTIONS)
+	CL_ERROR_CASE(CL_INVALID_LINKER_OPTIONS)
+	CL_ERROR_CASE(CL_INVALID_DEVICE_PARTITION_COUNT)
+	CL_ERROR_CASE(CL_INVALID_PIPE_SIZE)
+	CL_ERROR_CASE(CL_INVALID_DEVICE_QUEUE)
+	CL_ERROR_CASE(CL_INVALID_SPEC_ID)
+	CL_ERROR_CASE(CL_MAX_SIZE_RESTRICTION_EXCEEDED)
+	case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+	default: return "CL_UNKNOWN_ERROR";
+	}
+#undef CL_ERROR_CASE
+}

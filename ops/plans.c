@@ -1,0 +1,242 @@
+/*
+ * ops/plans.c: how each kernel family is launched. Geometry lives here once, for every backend.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plans.h"
+
+/* Direct box kernels read every voxel of the box; above this many taps, separable passes win. */
+#define DIRECT_BOX_MAX_TAPS 27
+#define REDUCTION_GROUP 256
+#define REDUCTION_GROUPS 1024
+
+static struct launch launch_1d(const char *program, const char *kernel, enum dtype tin,
+			       enum dtype tout, size_t n)
+{
+	struct launch l = { .program = program, .kernel = kernel, .in_type = tin, .out_type = tout,
+			    .dims = 1, .global = { n, 1, 1 } };
+	return l;
+}
+
+static struct launch launch_3d(const char *program, const char *kernel, enum dtype tin,
+			       enum dtype tout, const struct stack *s)
+{
+	struct launch l = { .program = program, .kernel = kernel, .in_type = tin, .out_type = tout,
+			    .dims = 3, .global = { s->width, s->height, s->depth } };
+	return l;
+}
+
+static void add_args(struct launch *l, int n, const struct karg *args)
+{
+	for (int i = 0; i < n; i++)
+		l->args[l->nargs++] = args[i];
+}
+
+#define ARGS(l, ...)                                                                             \
+	add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),               \
+		 (struct karg[]){ __VA_ARGS__ })
+
+int plan_copy(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	enum dtype t = c->in[0]->dtype;
+	struct launch l = launch_1d("elementwise", c->op->kernel, t, t, stack_voxels(c->in[0]));
+
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KU64(stack_voxels(c->in[0])));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_elementwise(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	int binary = c->op->n_inputs == 2;
+	struct launch l = launch_1d("elementwise", binary ? "elementwise_binary" : "elementwise_unary",
+				    c->in[0]->dtype, c->out->dtype, n);
+	float s0 = c->op->params[0].name ? (float)c->p[0] : 0.0f;
+
+	snprintf(l.options, sizeof(l.options), "-DOP_FN=%s", c->op->kernel);
+	ARGS(&l, KBUF(gpu_input(r, 0)));
+	if (binary)
+		ARGS(&l, KBUF(gpu_input(r, 1)));
+	ARGS(&l, KBUF(gpu_output(r)), KF32(s0), KF32(0), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+/*
+ * Separable passes along the axes whose radius is not 0, ping-ponging through two float (or
+ * input-typed, for min/max) scratch volumes; the first pass reads the input and the last writes
+ * the output. `weights` (per axis, may be NULL) selects convolution, else min/max.
+ */
+static int separable_passes(struct gpu_run *r, const struct op_call *c, const int radius[3],
+			    struct gpu_buf *const weights[3], const char *minmax_option,
+			    struct vb_err *err)
+{
+	enum dtype mid = weights[0] || weights[1] || weights[2] ? DT_F32 : c->in[0]->dtype;
+	int axes[3], naxes = 0, status;
+	struct gpu_buf *src = gpu_input(r, 0), *tmp[2] = { NULL, NULL };
+	enum dtype src_type = c->in[0]->dtype;
+
+	for (int a = 0; a < 3; a++)
+		if (radius[a] > 0)
+			axes[naxes++] = a;
+	if (naxes == 0)
+		axes[naxes++] = 0; /* a radius-0 pass still converts to the output type */
+	for (int i = 0; i < naxes - 1 && i < 2; i++) {
+		status = gpu_scratch(r, i, stack_voxels(c->in[0]) * dtype_size(mid), &tmp[i], err);
+		if (status)
+			return status;
+	}
+	for (int i = 0; i < naxes; i++) {
+		int last = i == naxes - 1, a = axes[i];
+		struct gpu_buf *dst = last ? gpu_output(r) : tmp[i % 2];
+		enum dtype dst_type = last ? c->out->dtype : mid;
+		struct launch l = launch_3d("filter", weights[a] ? "convolve_axis" : "minmax_axis",
+					    src_type, dst_type, c->in[0]);
+
+		ARGS(&l, KBUF(src), KBUF(dst));
+		if (weights[a])
+			ARGS(&l, KBUF(weights[a]));
+		ARGS(&l, KI32(radius[a]), KI32(a), KI32(c->in[0]->width), KI32(c->in[0]->height),
+		     KI32(c->in[0]->depth));
+		snprintf(l.options, sizeof(l.options), "%s", minmax_option);
+		status = gpu_launch(r, &l, err);
+		if (status)
+			return status;
+		src = dst;
+		src_type = dst_type;
+	}
+	return VB_OK;
+}
+
+/* Normalised Gaussian weights for one axis (radius ceil(4 sigma)); returns the radius. */
+static int gaussian_weights(double sigma, float *w, int max_radius)
+{
+	int radius = sigma > 0 ? (int)ceil(4.0 * sigma) : 0;
+	double sum = 0;
+
+	if (radius > max_radius)
+		radius = max_radius;
+	for (int k = -radius; k <= radius; k++)
+		sum += sigma > 0 ? exp(-(double)k * k / (2 * sigma * sigma)) : 1;
+	for (int k = -radius; k <= radius; k++)
+		w[k + radius] = (float)((sigma > 0 ? exp(-(double)k * k / (2 * sigma * sigma)) : 1) / sum);
+	return radius;
+}
+
+#define MAX_TAPS 257 /* sigma <= 32: radius <= 128 */
+
+int plan_gaussian(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const char *names[3] = { "sigma_x", "sigma_y", "sigma_z" };
+	struct gpu_buf *weights[3] = { NULL, NULL, NULL };
+	int radius[3];
+	float w[MAX_TAPS];
+
+	for (int a = 0; a < 3; a++) {
+		int status;
+
+		radius[a] = gaussian_weights(op_param(c, names[a]), w, (MAX_TAPS - 1) / 2);
+		/* slots 2..4: the scratch volumes take 0 and 1 */
+		status = gpu_constant(r, 2 + a, w, (2 * radius[a] + 1) * sizeof(float), &weights[a],
+				      err);
+		if (status)
+			return status;
+	}
+	return separable_passes(r, c, radius, weights, "", err);
+}
+
+static void box_radius(const struct op_call *c, int radius[3])
+{
+	radius[0] = (int)op_param(c, "radius_x");
+	radius[1] = (int)op_param(c, "radius_y");
+	radius[2] = (int)op_param(c, "radius_z");
+}
+
+static int box_taps(const int radius[3])
+{
+	return (2 * radius[0] + 1) * (2 * radius[1] + 1) * (2 * radius[2] + 1);
+}
+
+static int box_direct(struct gpu_run *r, const struct op_call *c, const int radius[3],
+		      const char *option, struct vb_err *err)
+{
+	struct launch l = launch_3d("filter", "box_direct", c->in[0]->dtype, c->out->dtype, c->in[0]);
+
+	snprintf(l.options, sizeof(l.options), "%s", option);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(radius[0]), KI32(radius[1]),
+	     KI32(radius[2]), KI32(c->in[0]->width), KI32(c->in[0]->height), KI32(c->in[0]->depth));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_mean_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	struct gpu_buf *weights[3] = { NULL, NULL, NULL };
+	int radius[3];
+	float w[MAX_TAPS];
+
+	box_radius(c, radius);
+	if (box_taps(radius) <= DIRECT_BOX_MAX_TAPS)
+		return box_direct(r, c, radius, "-DFILTER_MEAN=1", err);
+	for (int a = 0; a < 3; a++) {
+		int status;
+
+		for (int k = 0; k <= 2 * radius[a]; k++)
+			w[k] = 1.0f / (float)(2 * radius[a] + 1);
+		status = gpu_constant(r, 2 + a, w, (2 * radius[a] + 1) * sizeof(float), &weights[a],
+				      err);
+		if (status)
+			return status;
+	}
+	return separable_passes(r, c, radius, weights, "", err);
+}
+
+int plan_minmax_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	struct gpu_buf *none[3] = { NULL, NULL, NULL };
+	const char *option = strcmp(c->op->kernel, "max") == 0 ? "-DFILTER_MAX=1" : "-DFILTER_MAX=0";
+	int radius[3];
+
+	box_radius(c, radius);
+	if (box_taps(radius) <= DIRECT_BOX_MAX_TAPS)
+		return box_direct(r, c, radius, option, err);
+	return separable_passes(r, c, radius, none, option, err);
+}
+
+int plan_z_projection(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct launch l = { .program = "projection", .kernel = c->op->kernel, .in_type = in->dtype,
+			    .out_type = c->out->dtype, .dims = 2,
+			    .global = { in->width, in->height, 1 } };
+
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(in->width), KI32(in->height),
+	     KI32(in->depth));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_sum(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	size_t groups = (n + REDUCTION_GROUP - 1) / REDUCTION_GROUP;
+	struct gpu_buf *partials;
+	struct launch l;
+	int status;
+
+	groups = groups > REDUCTION_GROUPS ? REDUCTION_GROUPS : groups;
+	status = gpu_scratch(r, 0, groups * sizeof(float), &partials, err);
+	if (status)
+		return status;
+	l = launch_1d("reduction", "sum_partials", c->in[0]->dtype, DT_F32, groups * REDUCTION_GROUP);
+	l.local[0] = REDUCTION_GROUP;
+	snprintf(l.options, sizeof(l.options), "-DGROUP_SIZE=%d", REDUCTION_GROUP);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
+	status = gpu_launch(r, &l, err);
+	if (status)
+		return status;
+	l = launch_1d("reduction", "sum_final", DT_F32, DT_F32, REDUCTION_GROUP);
+	l.local[0] = REDUCTION_GROUP;
+	snprintf(l.options, sizeof(l.options), "-DGROUP_SIZE=%d", REDUCTION_GROUP);
+	ARGS(&l, KBUF(partials), KBUF(gpu_output(r)), KU64(groups));
+	return gpu_launch(r, &l, err);
+}

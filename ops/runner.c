@@ -1,0 +1,309 @@
+/*
+ * ops/runner.c: devices of every backend, and one op's full measurement as a result row.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+#define MAX_REPEAT 256
+/* Below this many voxels the CPU reference gets an untimed warm-up run too. */
+#define CPU_WARMUP_VOXELS (16u << 20)
+#define CPU_MAX_RUNS 3
+
+static const struct gpu_backend *const backends[] = { &opencl_backend };
+
+int devices_open(struct device_list *all, struct vb_err *err)
+{
+	int loaded = 0, status = VB_OK;
+	struct vb_err first = { "" };
+
+	all->dev = NULL;
+	all->n = 0;
+	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		struct vb_err e;
+		int s = backends[b]->enumerate(&all->dev, &all->n, &e);
+
+		if (s == VB_OK)
+			loaded = 1;
+		else if (s == VB_E_NOLOADER && !first.msg[0])
+			first = e;
+		else if (s != VB_E_NOLOADER)
+			status = vb_errf(err, s, "%s", e.msg);
+	}
+	if (!loaded && status == VB_OK)
+		return vb_errf(err, VB_E_NOLOADER, "%s", first.msg);
+	return status;
+}
+
+void devices_close(struct device_list *all)
+{
+	for (size_t i = 0; i < all->n; i++)
+		all->dev[i]->backend->close(all->dev[i]);
+	free(all->dev);
+	all->dev = NULL;
+	all->n = 0;
+}
+
+const struct device_info *device_info_of(const struct gpu_device *d)
+{
+	return &d->info;
+}
+
+int device_is_gpu(const struct gpu_device *d)
+{
+	return d->is_gpu;
+}
+
+static int is_index(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+int devices_select(const struct device_list *all, const char *spec, struct device_list *out,
+		   struct vb_err *err)
+{
+	out->n = 0;
+	out->dev = calloc(all->n ? all->n : 1, sizeof(*out->dev));
+	if (!out->dev)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory");
+	if (!spec || !*spec) {
+		for (size_t i = 0; i < all->n && !out->n; i++)
+			if (all->dev[i]->is_gpu)
+				out->dev[out->n++] = all->dev[i];
+		if (!out->n && all->n)
+			out->dev[out->n++] = all->dev[0];
+	} else if (strcmp(spec, "all") == 0) {
+		for (size_t i = 0; i < all->n; i++)
+			out->dev[out->n++] = all->dev[i];
+	} else if (is_index(spec)) {
+		size_t i = strtoul(spec, NULL, 10);
+
+		if (i < all->n)
+			out->dev[out->n++] = all->dev[i];
+	} else {
+		for (size_t i = 0; i < all->n; i++)
+			if (vb_contains_nocase(all->dev[i]->info.name, spec))
+				out->dev[out->n++] = all->dev[i];
+	}
+	if (out->n)
+		return VB_OK;
+	free(out->dev);
+	out->dev = NULL;
+	if (!all->n)
+		return vb_errf(err, VB_E_NODEVICE,
+			       "no OpenCL device found; run 'voxbench probe' to see why");
+	return vb_errf(err, VB_E_ARGS,
+		       "no device matches '%s': give an index (0..%zu), 'all', or part of a name "
+		       "shown by 'voxbench probe'",
+		       spec, all->n - 1);
+}
+
+void op_row_start(struct result_row *row, const struct gpu_device *dev, const struct op_desc *op,
+		  const double params[OP_MAX_PARAMS], const struct stack *in)
+{
+	result_row_init(row);
+	snprintf(row->op, sizeof(row->op), "%s", op->name);
+	snprintf(row->category, sizeof(row->category), "%s", op_category_name(op->category));
+	row->nparams = 0;
+	for (int i = 0; op->params[i].name && i < REPORT_MAX_PARAMS; i++) {
+		struct param_value *p = &row->params[row->nparams++];
+
+		snprintf(p->name, sizeof(p->name), "%s", op->params[i].name);
+		p->value = params[i];
+		p->is_int = op->params[i].type == PARAM_INT;
+	}
+	snprintf(row->backend, sizeof(row->backend), "%s", dev->info.backend);
+	snprintf(row->device, sizeof(row->device), "%s", dev->info.name);
+	snprintf(row->stack_name, sizeof(row->stack_name), "%s", in->name);
+	snprintf(row->stack_source, sizeof(row->stack_source), "%s", in->source);
+	row->width = in->width;
+	row->height = in->height;
+	row->depth = in->depth;
+	snprintf(row->dtype, sizeof(row->dtype), "%s", dtype_name(in->dtype));
+}
+
+static struct timing summarize(const double *t, int n)
+{
+	struct timing s = { vb_median(t, (size_t)n), t[0], t[0], n };
+
+	for (int i = 1; i < n; i++) {
+		s.min = fmin(s.min, t[i]);
+		s.max = fmax(s.max, t[i]);
+	}
+	return s;
+}
+
+static void release_run(struct gpu_run *run)
+{
+	const struct gpu_backend *b = run->dev->backend;
+
+	for (int i = 0; i < OP_MAX_INPUTS; i++)
+		b->buf_release(run->dev, run->in[i]);
+	b->buf_release(run->dev, run->out);
+	for (int i = 0; i < RUN_MAX_SCRATCH; i++)
+		b->buf_release(run->dev, run->scratch[i]);
+	memset(run->in, 0, sizeof(run->in));
+	run->out = NULL;
+	memset(run->scratch, 0, sizeof(run->scratch));
+}
+
+/* Device buffers for inputs and output, inputs uploaded (wall clock into row->h2d_ms). */
+static int upload(struct gpu_run *run, const struct op_call *c, struct result_row *row,
+		  struct vb_err *err)
+{
+	const struct gpu_backend *b = run->dev->backend;
+	double t0;
+	int status;
+
+	for (int i = 0; i < c->op->n_inputs; i++) {
+		status = b->buf_create(run->dev, stack_bytes(c->in[i]), &run->in[i], err);
+		if (status)
+			return status;
+	}
+	status = b->buf_create(run->dev, stack_bytes(c->out), &run->out, err);
+	if (status)
+		return status;
+	t0 = vb_now_ms();
+	for (int i = 0; i < c->op->n_inputs; i++) {
+		status = b->write(run->dev, run->in[i], c->in[i]->data, stack_bytes(c->in[i]), err);
+		if (status)
+			return status;
+	}
+	row->h2d_ms = vb_now_ms() - t0;
+	return VB_OK;
+}
+
+/* Warm-up (compiles; time kept apart), then `repeat` timed runs of the op's plan. */
+static int time_gpu(struct gpu_run *run, const struct op_call *c, int repeat,
+		    struct result_row *row, struct vb_err *err)
+{
+	struct gpu_device *dev = run->dev;
+	double times[MAX_REPEAT], span;
+	int status;
+
+	dev->compile_ms = 0;
+	dev->programs_built = dev->programs_cached = 0;
+	run->timed = 0;
+	status = c->op->gpu(run, c, err);
+	if (status || (status = dev->backend->finish(dev, &span, err)))
+		return status;
+	row->compile_ms = dev->compile_ms;
+	row->cache_hit = dev->programs_built == 0;
+	run->timed = 1;
+	for (int i = 0; i < repeat; i++) {
+		status = c->op->gpu(run, c, err);
+		if (status || (status = dev->backend->finish(dev, &span, err)))
+			return status;
+		times[i] = span;
+	}
+	row->gpu = summarize(times, repeat);
+	return VB_OK;
+}
+
+static int run_reference(const struct op_call *c, int repeat, struct result_row *row,
+			 struct vb_err *err)
+{
+	int runs = repeat < CPU_MAX_RUNS ? repeat : CPU_MAX_RUNS, status;
+	double times[CPU_MAX_RUNS];
+
+	if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(c, err)))
+		return status;
+	for (int i = 0; i < runs; i++) {
+		double t0 = vb_now_ms();
+
+		status = c->op->ref(c, err);
+		if (status)
+			return status;
+		times[i] = vb_now_ms() - t0;
+	}
+	row->cpu_ms = vb_median(times, (size_t)runs);
+	row->cpu_threads = c->threads;
+	return VB_OK;
+}
+
+static void finish_row(struct result_row *row, const struct delta *d, uint64_t bytes)
+{
+	row->has_delta = 1;
+	row->delta.max_abs = d->max_abs;
+	row->delta.mean_abs = d->mean_abs;
+	row->delta.rmse = d->rmse;
+	row->delta.tolerance = d->tolerance;
+	row->delta.mismatches = d->mismatches;
+	row->status = d->mismatches ? ROW_FAIL : ROW_PASS;
+	if (d->mismatches)
+		snprintf(row->reason, sizeof(row->reason),
+			 "%llu voxels differ from the CPU reference by more than %g (max %g)",
+			 (unsigned long long)d->mismatches, d->tolerance, d->max_abs);
+	row->bytes_moved = bytes;
+	row->speedup = row->cpu_ms / row->gpu.median;
+	row->speedup_with_transfers = row->cpu_ms / (row->gpu.median + row->h2d_ms + row->d2h_ms);
+	row->effective_gbps = (double)bytes / (row->gpu.median * 1e6);
+}
+
+void op_run(struct gpu_device *dev, const struct op_desc *op, const double params[OP_MAX_PARAMS],
+	    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
+	    struct result_row *row)
+{
+	struct op_call c = { .op = op, .threads = s->cpu_threads };
+	struct gpu_run run = { .dev = dev };
+	struct stack gpu_out = { 0 }, ref_out = { 0 };
+	struct vb_err err = { "" };
+	struct delta d;
+	size_t dims_in[3] = { in[0]->width, in[0]->height, in[0]->depth }, dims[3];
+	int repeat = s->repeat < 1 ? 1 : s->repeat > MAX_REPEAT ? MAX_REPEAT : s->repeat;
+	int status;
+	double t0;
+
+	op_row_start(row, dev, op, params, in[0]);
+	if (!(op->dtypes & DT_BIT(in[0]->dtype))) {
+		status = vb_errf(&err, VB_E_UNSUPPORTED, "%s does not accept %s input", op->name,
+				 dtype_name(in[0]->dtype));
+		goto out;
+	}
+	memcpy(c.p, params, sizeof(c.p));
+	for (int i = 0; i < op->n_inputs; i++)
+		c.in[i] = in[i];
+	op_output_dims(op, dims_in, dims);
+	status = stack_alloc(&gpu_out, dims[0], dims[1], dims[2], op_output_dtype(op, in[0]->dtype),
+			     &err);
+	if (status || (status = stack_alloc(&ref_out, dims[0], dims[1], dims[2], gpu_out.dtype, &err)))
+		goto out;
+	run.in_type = in[0]->dtype;
+	run.out_type = gpu_out.dtype;
+	c.out = &gpu_out;
+	if ((status = upload(&run, &c, row, &err)) || (status = time_gpu(&run, &c, repeat, row, &err)))
+		goto out;
+	t0 = vb_now_ms();
+	status = dev->backend->read(dev, run.out, gpu_out.data, stack_bytes(&gpu_out), &err);
+	row->d2h_ms = vb_now_ms() - t0;
+	release_run(&run);
+	if (status)
+		goto out;
+	c.out = &ref_out;
+	if ((status = run_reference(&c, repeat, row, &err)) ||
+	    (status = op_compare(op, &gpu_out, &ref_out, &d, &err)))
+		goto out;
+	finish_row(row, &d, op_bytes_moved(op, in[0], &gpu_out));
+out:
+	if (status) {
+		double ignored;
+		struct vb_err drained;
+
+		/* drop what a failed plan left queued, so the next op's timing starts clean */
+		dev->backend->finish(dev, &ignored, &drained);
+		row->status = status == VB_E_TOO_BIG || status == VB_E_UNSUPPORTED ? ROW_SKIP : ROW_ERROR;
+		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
+	}
+	release_run(&run);
+	stack_free(&gpu_out);
+	stack_free(&ref_out);
+}

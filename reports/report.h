@@ -1,0 +1,116 @@
+/*
+ * reports/report.h: result rows and the report that holds them; JSON (the source of truth),
+ * the text table, and reading a report back.
+ *
+ * Measuring code only fills rows; this folder turns the same array into every format. Rows hold
+ * plain values (names, not table pointers) so that a report read back from JSON is the same thing
+ * as one just measured. Numbers never depend on the locale. Values that were not measured are NaN
+ * in memory and null in JSON.
+ */
+#ifndef VB_REPORT_H
+#define VB_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/vb.h"
+
+#define REPORT_SCHEMA "voxbench-report/1"
+#define REPORT_MAX_PARAMS 8
+
+enum row_status { ROW_PASS, ROW_FAIL, ROW_SKIP, ROW_ERROR };
+const char *row_status_name(enum row_status s); /* "pass", "fail", "skip", "error" */
+
+struct timing {
+	double median, min, max;
+	int runs;
+};
+
+struct param_value {
+	char name[32];
+	double value;
+	int is_int;
+};
+
+struct row_delta {
+	double max_abs, mean_abs, rmse, tolerance;
+	uint64_t mismatches;
+};
+
+struct result_row {
+	char op[64];
+	char category[32];
+	int nparams;
+	struct param_value params[REPORT_MAX_PARAMS];
+	char backend[16];
+	char device[256];
+	char stack_name[32];
+	char stack_source[512];
+	uint64_t width, height, depth;
+	char dtype[8];
+	enum row_status status;
+	char reason[4096];
+	struct timing gpu;         /* kernel time from device events */
+	double h2d_ms, d2h_ms;     /* wall clock of the transfers */
+	double compile_ms;
+	int cache_hit;             /* 1 hit, 0 miss, -1 not known */
+	double cpu_ms;             /* median of the reference's runs */
+	int cpu_threads;
+	double speedup;            /* cpu_ms / gpu median */
+	double speedup_with_transfers;
+	uint64_t bytes_moved;
+	double effective_gbps;
+	int has_delta;
+	struct row_delta delta;
+};
+
+struct device_info {
+	char backend[16];
+	char platform[256];
+	char name[256];
+	char vendor[256];
+	char driver_version[128];
+	char type[16];             /* "gpu", "cpu", "accelerator", "other" */
+	uint64_t global_mem_bytes, max_alloc_bytes, local_mem_bytes;
+	unsigned compute_units, max_clock_mhz;
+};
+
+struct host_info {
+	char hostname[256];
+	char os[256];
+	char kernel[256];
+	char cpu_model[256];
+	int cpu_threads;
+	uint64_t memory_bytes;
+};
+
+struct report {
+	char schema[32];
+	char voxbench_version[32];
+	char created[32];          /* ISO 8601 UTC */
+	struct host_info host;
+	size_t ndevices;
+	struct device_info *devices;
+	size_t nrows, cap_rows;
+	struct result_row *rows;
+};
+
+/* Empty report stamped with schema, version, the current UTC time and this host. */
+int report_init(struct report *r, struct vb_err *err);
+void report_free(struct report *r);
+int report_add_device(struct report *r, const struct device_info *d, struct vb_err *err);
+/* Append a row (copied). */
+int report_add_row(struct report *r, const struct result_row *row, struct vb_err *err);
+/* A row with every number NaN and status error: fill in what was measured. */
+void result_row_init(struct result_row *row);
+
+/* Write the JSON report to path atomically (temporary file in the same folder, then rename). */
+int report_write_json(const struct report *r, const char *path, struct vb_err *err);
+/* Read a report written by report_write_json; refuses another major schema version. */
+int report_read_json(const char *path, struct report *r, struct vb_err *err);
+/* The run's text table: op, size, dtype, GPU ms, CPU ms, speedup, GB/s, max |delta|, verdict. */
+void report_print_table(const struct report *r, FILE *out);
+
+void host_info_fill(struct host_info *h);
+
+#endif
