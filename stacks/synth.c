@@ -19,11 +19,14 @@ const struct synth_kind synth_kinds[] = {
 };
 const size_t synth_kind_count = sizeof(synth_kinds) / sizeof(synth_kinds[0]);
 
+/* Blobs are drawn out to 2.5 sigma, where they have fallen to 4% of their peak. */
+#define BLOB_REACH 2.5
+
 enum synth_id { SYNTH_BLOBS, SYNTH_NOISE, SYNTH_BINARY, SYNTH_LABELS };
 
 struct blob {
 	double cx, cy, cz, sigma, amp;
-	long z0, z1; /* planes the blob reaches (3 sigma) */
+	long z0, z1; /* planes the blob reaches */
 };
 
 static uint64_t splitmix64(uint64_t x)
@@ -44,9 +47,9 @@ static double unit_random(uint64_t seed, uint64_t stream, uint64_t index)
 
 static size_t blob_count(size_t w, size_t h, size_t d)
 {
-	double n = (double)w * (double)h * (double)d / (24.0 * 24.0 * 24.0);
+	double n = (double)w * (double)h * (double)d / (16.0 * 16.0 * 16.0);
 
-	return n < 1 ? 1 : (size_t)n;
+	return n < 3 ? 3 : (size_t)n;
 }
 
 static struct blob *make_blobs(size_t w, size_t h, size_t d, uint64_t seed, size_t n)
@@ -62,32 +65,58 @@ static struct blob *make_blobs(size_t w, size_t h, size_t d, uint64_t seed, size
 		b[i].cz = unit_random(seed, 3, i) * d;
 		b[i].sigma = smax * (0.35 + 0.65 * unit_random(seed, 4, i));
 		b[i].amp = 0.4 + 0.6 * unit_random(seed, 5, i);
-		b[i].z0 = (long)floor(b[i].cz - 3 * b[i].sigma);
-		b[i].z1 = (long)ceil(b[i].cz + 3 * b[i].sigma);
+		b[i].z0 = (long)floor(b[i].cz - BLOB_REACH * b[i].sigma);
+		b[i].z1 = (long)ceil(b[i].cz + BLOB_REACH * b[i].sigma);
 	}
 	return b;
 }
+
+/* exp(-(p + 0.5 - c)^2 / (2 sigma^2)) for p in [p0, p1]: a Gaussian factors per axis. */
+static void axis_profile(double c, double sigma, long p0, long p1, float *out)
+{
+	for (long p = p0; p <= p1; p++) {
+		double d = p + 0.5 - c;
+
+		out[p - p0] = (float)exp(-d * d / (2 * sigma * sigma));
+	}
+}
+
+#define PROFILE_MAX 64 /* 2 * ceil(2.5 * 6) + 3 samples at the largest sigma */
 
 /* Add every blob reaching plane z into plane (intensity) and owner (brightest blob + 1). */
 static void render_plane(const struct blob *b, size_t n, size_t w, size_t h, long z,
 			 float *plane, uint32_t *owner, float *best)
 {
+	float ex[PROFILE_MAX], ey[PROFILE_MAX];
+
 	for (size_t i = 0; i < n; i++) {
-		double r = 3 * b[i].sigma, dz = z + 0.5 - b[i].cz;
+		double r = BLOB_REACH * b[i].sigma, dz = z + 0.5 - b[i].cz, s2 = b[i].sigma * b[i].sigma;
 		long x0 = (long)floor(b[i].cx - r), x1 = (long)ceil(b[i].cx + r);
 		long y0 = (long)floor(b[i].cy - r), y1 = (long)ceil(b[i].cy + r);
+		float az;
 
 		if (z < b[i].z0 || z > b[i].z1)
 			continue;
-		for (long y = y0 < 0 ? 0 : y0; y <= y1 && y < (long)h; y++) {
-			for (long x = x0 < 0 ? 0 : x0; x <= x1 && x < (long)w; x++) {
-				double dx = x + 0.5 - b[i].cx, dy = y + 0.5 - b[i].cy;
-				double q = (dx * dx + dy * dy + dz * dz) / (2 * b[i].sigma * b[i].sigma);
-				float v = (float)(b[i].amp * exp(-q));
+		x0 = x0 < 0 ? 0 : x0;
+		y0 = y0 < 0 ? 0 : y0;
+		x1 = x1 >= (long)w ? (long)w - 1 : x1;
+		y1 = y1 >= (long)h ? (long)h - 1 : y1;
+		if (x1 < x0 || y1 < y0)
+			continue;
+		axis_profile(b[i].cx, b[i].sigma, x0, x1, ex);
+		axis_profile(b[i].cy, b[i].sigma, y0, y1, ey);
+		az = (float)(b[i].amp * exp(-dz * dz / (2 * s2)));
+		for (long y = y0; y <= y1; y++) {
+			double dy = y + 0.5 - b[i].cy;
+
+			for (long x = x0; x <= x1; x++) {
+				double dx = x + 0.5 - b[i].cx;
+				float v = az * ey[y - y0] * ex[x - x0];
 				size_t k = (size_t)y * w + (size_t)x;
 
 				plane[k] += v;
-				if (v > best[k] && q < 0.5) {
+				/* the core (within one sigma) of the brightest blob owns a voxel */
+				if (v > best[k] && dx * dx + dy * dy + dz * dz < s2) {
 					best[k] = v;
 					owner[k] = (uint32_t)i + 1;
 				}
@@ -104,7 +133,7 @@ static double scale_value(enum synth_id id, enum dtype t, double v, double u)
 		[DT_F32] = 600,
 	};
 	static const double blob_offset[DT_COUNT] = {
-		[DT_U8] = 12, [DT_U16] = 100, [DT_U32] = 1000, [DT_I32] = 1000, [DT_F32] = 10,
+		[DT_U8] = 12, [DT_U16] = 200, [DT_U32] = 5000, [DT_I32] = 5000, [DT_F32] = 30,
 	};
 
 	if (id == SYNTH_NOISE) {
@@ -112,7 +141,7 @@ static double scale_value(enum synth_id id, enum dtype t, double v, double u)
 			return -1000.0 + 2000.0 * u;
 		return floor(dtype_min(t) + u * (dtype_max(t) - dtype_min(t) + 1));
 	}
-	/* blobs: signal plus noise of about 8% of the background-to-peak range */
+	/* blobs: signal plus noise of +-4% of the peak, above an offset that keeps it positive */
 	return blob_offset[t] + blob_scale[t] * (v + 0.08 * (u - 0.5));
 }
 

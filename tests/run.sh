@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Run every test program (see tests/README.md) and end with "N passed, N failed".
+# Each program prints "ok - ..." / "not ok - ..." lines; a program that exits non-zero without
+# printing a "not ok" line counts as one failure, so a crash is never silent.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${BUILD:?BUILD must name the build folder}"
+: "${VOXBENCH:=$BUILD/voxbench}"
+: "${PYTHON:=/usr/bin/python3}"
+: "${VB_DATA:=$(cd "$here/../.." && pwd)/shared/data}"
+: "${VOXBENCH_CACHE_DIR:=$BUILD/kernel-cache}"
+: "${TEST_TIMEOUT:=1200}"
+export BUILD VOXBENCH PYTHON VB_DATA VOXBENCH_CACHE_DIR
+only=${1:-}
+
+passed=0
+failed=0
+run_one() {
+	local name=$1; shift
+	local tmp log rc ok notok
+	tmp=$(mktemp -d)
+	log="$tmp/.log"
+	TEST_TMP="$tmp" timeout "$TEST_TIMEOUT" "$@" >"$log" 2>&1
+	rc=$?
+	sed "s/^/[$name] /" "$log"
+	ok=$(grep -c '^ok - ' "$log")
+	notok=$(grep -c '^not ok - ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		echo "[$name] not ok - $name exited with status $rc without a failing check"
+		notok=1
+	fi
+	if [ "$rc" -eq 0 ] && [ "$ok" -eq 0 ] && [ "$notok" -eq 0 ]; then
+		echo "[$name] not ok - $name checked nothing"
+		notok=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+	rm -rf "$tmp"
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	[ -n "$only" ] && [[ "$name" != *"$only"* ]] && continue
+	run_one "$name" "$t"
+done
+for t in "$here"/test_*.py "$here"/test_*.sh; do
+	[ -e "$t" ] || continue
+	name=$(basename "$t")
+	[ -n "$only" ] && [[ "$name" != *"$only"* ]] && continue
+	case "$t" in
+	*.py) run_one "$name" "$PYTHON" "$t" ;;
+	*.sh) run_one "$name" bash "$t" ;;
+	esac
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
