@@ -2,16 +2,19 @@
 # BUILD=dir puts every output elsewhere; CC=clang builds with clang.
 
 BUILD   ?= build
-CC      ?= gcc
+# make predefines CC as cc: only an explicit CC=... replaces gcc
+ifeq ($(origin CC),default)
+CC = gcc
+endif
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -fopenmp -I/usr/include
-LDLIBS  += -ljansson -lxxhash -ltiff -ldl -lm
+LDLIBS  += -ljansson -lxxhash -ltiff -lcrypto -ldl -lm
 LDFLAGS += -fopenmp
 
 # Debian packages voxbench needs to build, run and test; `setup` installs the missing ones.
 DEB_PACKAGES = ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libxxhash-dev \
-	libjansson-dev libtiff-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
+	libjansson-dev libtiff-dev libssl-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
 	clang
 
 LIB_DIRS = common stacks ops reference_cpu reports probe

@@ -1,9 +1,12 @@
 /*
  * kernels/filter.cl: neighbourhood filters on x-fastest volumes, borders clamped to the edge.
  *
- * One work-item per output voxel, global size (width, height, depth). Separable passes run one
- * axis at a time (stride 1, width or width*height) so the same kernel serves x, y and z; direct
- * kernels read the whole box at once, which costs one pass instead of three for small radii.
+ * One work-item per output voxel. Separable passes run one axis at a time (stride 1, width or
+ * width*height) so the same kernel serves x, y and z; direct kernels read the whole box at once,
+ * which costs one pass instead of three for small radii.
+ *
+ * z_major = 1 means the launch is (width, depth, height): work-groups that run together then
+ * share y and walk z, so a z pass re-reads its 2r+1 planes from L2 instead of from memory.
  */
 #ifndef T_IN
 #define T_IN float
@@ -14,50 +17,67 @@
 #ifndef CONVERT_OUT
 #define CONVERT_OUT convert_float
 #endif
+#ifndef IDX
+#define IDX ulong /* the host passes uint when every index fits: 64-bit math is slow on GPUs */
+#endif
 
-#define VOXEL_INDEX(x, y, z) ((size_t)(x) + (size_t)w * ((size_t)(y) + (size_t)h * (size_t)(z)))
-
-/* Position along `axis` of voxel (x, y, z) and the axis' length. */
 #define AXIS_POS(axis, x, y, z) ((axis) == 0 ? (x) : (axis) == 1 ? (y) : (z))
 #define AXIS_LEN(axis) ((axis) == 0 ? w : (axis) == 1 ? h : d)
-#define AXIS_STRIDE(axis) ((axis) == 0 ? (long)1 : (axis) == 1 ? (long)w : (long)w * (long)h)
+#define AXIS_STRIDE(axis) ((axis) == 0 ? (IDX)1 : (axis) == 1 ? (IDX)w : (IDX)w * (IDX)h)
 
-/* out = sum_k weights[k + radius] * in[clamp(pos + k)] along one axis. */
+/*
+ * out = sum_k weights[k + radius] * in[clamp(pos + k)] along one axis. The weights sit in
+ * __constant memory (every work-item reads the same one: a broadcast); lines away from the
+ * border skip the clamps.
+ */
 __kernel void convolve_axis(__global const T_IN *src, __global T_OUT *dst,
-			    __global const float *weights, const int radius, const int axis,
-			    const int w, const int h, const int d)
+			    __constant float *weights, const int radius, const int axis,
+			    const int z_major, const int w, const int h, const int d)
 {
-	int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+	int x = get_global_id(0);
+	int y = z_major ? get_global_id(2) : get_global_id(1);
+	int z = z_major ? get_global_id(1) : get_global_id(2);
 
 	if (x >= w || y >= h || z >= d)
 		return;
 	int pos = AXIS_POS(axis, x, y, z), len = AXIS_LEN(axis);
-	long stride = AXIS_STRIDE(axis);
-	size_t centre = VOXEL_INDEX(x, y, z);
+	IDX stride = AXIS_STRIDE(axis);
+	IDX centre = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
 	float sum = 0.0f;
 
-	for (int k = -radius; k <= radius; k++) {
-		int p = clamp(pos + k, 0, len - 1);
-		sum += weights[k + radius] * (float)src[centre + (long)(p - pos) * stride];
+	if (pos >= radius && pos + radius < len) {
+		__global const T_IN *p = src + (centre - (IDX)radius * stride);
+
+		for (int k = 0; k <= 2 * radius; k++, p += stride)
+			sum += weights[k] * (float)*p;
+	} else {
+		IDX base = centre - (IDX)pos * stride; /* the voxel at position 0 of this line */
+
+		for (int k = -radius; k <= radius; k++)
+			sum += weights[k + radius] *
+			       (float)src[base + (IDX)clamp(pos + k, 0, len - 1) * stride];
 	}
 	dst[centre] = CONVERT_OUT(sum);
 }
 
 /* out = min or max (-DFILTER_MAX=1) of in[clamp(pos + k)], |k| <= radius, along one axis. */
 __kernel void minmax_axis(__global const T_IN *src, __global T_OUT *dst, const int radius,
-			  const int axis, const int w, const int h, const int d)
+			  const int axis, const int z_major, const int w, const int h, const int d)
 {
-	int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+	int x = get_global_id(0);
+	int y = z_major ? get_global_id(2) : get_global_id(1);
+	int z = z_major ? get_global_id(1) : get_global_id(2);
 
 	if (x >= w || y >= h || z >= d)
 		return;
 	int pos = AXIS_POS(axis, x, y, z), len = AXIS_LEN(axis);
-	long stride = AXIS_STRIDE(axis);
-	size_t centre = VOXEL_INDEX(x, y, z);
+	IDX stride = AXIS_STRIDE(axis);
+	IDX centre = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	IDX base = centre - (IDX)pos * stride;
 	T_IN best = src[centre];
 
 	for (int k = -radius; k <= radius; k++) {
-		T_IN v = src[centre + (long)(clamp(pos + k, 0, len - 1) - pos) * stride];
+		T_IN v = src[base + (IDX)clamp(pos + k, 0, len - 1) * stride];
 #if FILTER_MAX
 		best = v > best ? v : best;
 #else
@@ -75,17 +95,18 @@ __kernel void box_direct(__global const T_IN *src, __global T_OUT *dst, const in
 
 	if (x >= w || y >= h || z >= d)
 		return;
+	IDX plane = (IDX)w * (IDX)h;
 #if FILTER_MEAN
 	float acc = 0.0f;
 #else
-	T_IN acc = src[VOXEL_INDEX(x, y, z)];
+	T_IN acc = src[(IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z)];
 #endif
 	for (int k = -rz; k <= rz; k++) {
-		int zz = clamp(z + k, 0, d - 1);
+		IDX zoff = (IDX)clamp(z + k, 0, d - 1) * plane;
 		for (int j = -ry; j <= ry; j++) {
-			int yy = clamp(y + j, 0, h - 1);
+			IDX row = zoff + (IDX)clamp(y + j, 0, h - 1) * (IDX)w;
 			for (int i = -rx; i <= rx; i++) {
-				T_IN v = src[VOXEL_INDEX(clamp(x + i, 0, w - 1), yy, zz)];
+				T_IN v = src[row + (IDX)clamp(x + i, 0, w - 1)];
 #if FILTER_MEAN
 				acc += (float)v;
 #elif FILTER_MAX
@@ -96,9 +117,10 @@ __kernel void box_direct(__global const T_IN *src, __global T_OUT *dst, const in
 			}
 		}
 	}
+	IDX centre = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
 #if FILTER_MEAN
-	dst[VOXEL_INDEX(x, y, z)] = CONVERT_OUT(acc / (float)((2 * rx + 1) * (2 * ry + 1) * (2 * rz + 1)));
+	dst[centre] = CONVERT_OUT(acc / (float)((2 * rx + 1) * (2 * ry + 1) * (2 * rz + 1)));
 #else
-	dst[VOXEL_INDEX(x, y, z)] = acc;
+	dst[centre] = acc;
 #endif
 }

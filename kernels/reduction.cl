@@ -26,12 +26,19 @@ void group_sum(__local float *scratch)
 __kernel void sum_partials(__global const T_IN *src, __global float *partials, const ulong n)
 {
 	__local float scratch[GROUP_SIZE];
-	size_t stride = get_global_size(0);
-	float acc = 0.0f;
+	size_t stride = get_global_size(0), i = get_global_id(0);
+	float acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
 
-	for (size_t i = get_global_id(0); i < n; i += stride)
-		acc += (float)src[i];
-	scratch[get_local_id(0)] = acc;
+	/* four independent sums keep four loads in flight per work-item */
+	for (; i + 3 * stride < n; i += 4 * stride) {
+		acc0 += (float)src[i];
+		acc1 += (float)src[i + stride];
+		acc2 += (float)src[i + 2 * stride];
+		acc3 += (float)src[i + 3 * stride];
+	}
+	for (; i < n; i += stride)
+		acc0 += (float)src[i];
+	scratch[get_local_id(0)] = (acc0 + acc1) + (acc2 + acc3);
 	group_sum(scratch);
 	if (get_local_id(0) == 0)
 		partials[get_group_id(0)] = scratch[0];

@@ -52,6 +52,7 @@ struct gpu_run {
 	struct gpu_buf *scratch[RUN_MAX_SCRATCH];
 	size_t scratch_bytes[RUN_MAX_SCRATCH];
 	int timed;
+	int wide_index; /* some buffer has 2^32 or more voxels: kernels index with ulong */
 };
 
 extern const struct gpu_backend opencl_backend;

@@ -4,23 +4,24 @@
 
 #include "backend.h"
 
-/* Build options every program gets: its voxel types and the output conversion. */
-static void type_options(const struct launch *l, char *out, size_t len)
+/* Build options every program gets: voxel types, the output conversion, the index type. */
+static void type_options(const struct gpu_run *r, const struct launch *l, char *out, size_t len)
 {
 	const char *tout = dtype_cl_name(l->out_type);
 
 	snprintf(out, len,
 		 "-DT_IN=%s -DT_OUT=%s -DCONVERT_OUT=convert_%s%s -DIN_IS_FLOAT=%d "
-		 "-DOUT_IS_FLOAT=%d %s",
+		 "-DOUT_IS_FLOAT=%d -DIDX=%s %s",
 		 dtype_cl_name(l->in_type), tout, tout, dtype_is_float(l->out_type) ? "" : "_sat",
-		 dtype_is_float(l->in_type), dtype_is_float(l->out_type), l->options);
+		 dtype_is_float(l->in_type), dtype_is_float(l->out_type),
+		 r->wide_index ? "ulong" : "uint", l->options);
 }
 
 int gpu_launch(struct gpu_run *r, const struct launch *l, struct vb_err *err)
 {
 	char options[512];
 
-	type_options(l, options, sizeof(options));
+	type_options(r, l, options, sizeof(options));
 	return r->dev->backend->launch(r->dev, l, options, r->timed, err);
 }
 

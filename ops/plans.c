@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 /* Direct box kernels read every voxel of the box; above this many taps, separable passes win. */
 #define DIRECT_BOX_MAX_TAPS 27
 #define REDUCTION_GROUP 256
-#define REDUCTION_GROUPS 1024
+#define REDUCTION_GROUPS 2048
+/* Voxels per work-item of element-wise kernels (kernels/elementwise.cl ITEMS). */
+#define ELEMENTWISE_ITEMS 4
 
 static struct launch launch_1d(const char *program, const char *kernel, enum dtype tin,
 			       enum dtype tout, size_t n)
@@ -41,8 +44,10 @@ static void add_args(struct launch *l, int n, const struct karg *args)
 int plan_copy(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	enum dtype t = c->in[0]->dtype;
-	struct launch l = launch_1d("elementwise", c->op->kernel, t, t, stack_voxels(c->in[0]));
+	struct launch l = launch_1d("elementwise", c->op->kernel, t, t,
+				    (stack_voxels(c->in[0]) + ELEMENTWISE_ITEMS - 1) / ELEMENTWISE_ITEMS);
 
+	snprintf(l.options, sizeof(l.options), "-DITEMS=%d", ELEMENTWISE_ITEMS);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KU64(stack_voxels(c->in[0])));
 	return gpu_launch(r, &l, err);
 }
@@ -52,10 +57,12 @@ int plan_elementwise(struct gpu_run *r, const struct op_call *c, struct vb_err *
 	size_t n = stack_voxels(c->in[0]);
 	int binary = c->op->n_inputs == 2;
 	struct launch l = launch_1d("elementwise", binary ? "elementwise_binary" : "elementwise_unary",
-				    c->in[0]->dtype, c->out->dtype, n);
+				    c->in[0]->dtype, c->out->dtype,
+				    (n + ELEMENTWISE_ITEMS - 1) / ELEMENTWISE_ITEMS);
 	float s0 = c->op->params[0].name ? (float)c->p[0] : 0.0f;
 
-	snprintf(l.options, sizeof(l.options), "-DOP_FN=%s", c->op->kernel);
+	snprintf(l.options, sizeof(l.options), "-DOP_FN=%s -DITEMS=%d", c->op->kernel,
+		 ELEMENTWISE_ITEMS);
 	ARGS(&l, KBUF(gpu_input(r, 0)));
 	if (binary)
 		ARGS(&l, KBUF(gpu_input(r, 1)));
@@ -93,12 +100,17 @@ static int separable_passes(struct gpu_run *r, const struct op_call *c, const in
 		enum dtype dst_type = last ? c->out->dtype : mid;
 		struct launch l = launch_3d("filter", weights[a] ? "convolve_axis" : "minmax_axis",
 					    src_type, dst_type, c->in[0]);
+		int z_major = a == 2;
 
+		if (z_major) { /* (width, depth, height): see kernels/filter.cl */
+			l.global[1] = c->in[0]->depth;
+			l.global[2] = c->in[0]->height;
+		}
 		ARGS(&l, KBUF(src), KBUF(dst));
 		if (weights[a])
 			ARGS(&l, KBUF(weights[a]));
-		ARGS(&l, KI32(radius[a]), KI32(a), KI32(c->in[0]->width), KI32(c->in[0]->height),
-		     KI32(c->in[0]->depth));
+		ARGS(&l, KI32(radius[a]), KI32(a), KI32(z_major), KI32(c->in[0]->width),
+		     KI32(c->in[0]->height), KI32(c->in[0]->depth));
 		snprintf(l.options, sizeof(l.options), "%s", minmax_option);
 		status = gpu_launch(r, &l, err);
 		if (status)
@@ -109,21 +121,6 @@ static int separable_passes(struct gpu_run *r, const struct op_call *c, const in
 	return VB_OK;
 }
 
-/* Normalised Gaussian weights for one axis (radius ceil(4 sigma)); returns the radius. */
-static int gaussian_weights(double sigma, float *w, int max_radius)
-{
-	int radius = sigma > 0 ? (int)ceil(4.0 * sigma) : 0;
-	double sum = 0;
-
-	if (radius > max_radius)
-		radius = max_radius;
-	for (int k = -radius; k <= radius; k++)
-		sum += sigma > 0 ? exp(-(double)k * k / (2 * sigma * sigma)) : 1;
-	for (int k = -radius; k <= radius; k++)
-		w[k + radius] = (float)((sigma > 0 ? exp(-(double)k * k / (2 * sigma * sigma)) : 1) / sum);
-	return radius;
-}
-
 #define MAX_TAPS 257 /* sigma <= 32: radius <= 128 */
 
 int plan_gaussian(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
@@ -132,11 +129,17 @@ int plan_gaussian(struct gpu_run *r, const struct op_call *c, struct vb_err *err
 	struct gpu_buf *weights[3] = { NULL, NULL, NULL };
 	int radius[3];
 	float w[MAX_TAPS];
+	double wd[MAX_TAPS];
 
 	for (int a = 0; a < 3; a++) {
 		int status;
+		double sigma = op_param(c, names[a]);
 
-		radius[a] = gaussian_weights(op_param(c, names[a]), w, (MAX_TAPS - 1) / 2);
+		/* the reference's own weights, so kernel and reference share one definition */
+		radius[a] = ref_gaussian_radius(sigma);
+		ref_gaussian_weights(sigma, radius[a], wd);
+		for (int k = 0; k <= 2 * radius[a]; k++)
+			w[k] = (float)wd[k];
 		/* slots 2..4: the scratch volumes take 0 and 1 */
 		status = gpu_constant(r, 2 + a, w, (2 * radius[a] + 1) * sizeof(float), &weights[a],
 				      err);

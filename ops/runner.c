@@ -278,6 +278,7 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	if (status || (status = stack_alloc(&ref_out, dims[0], dims[1], dims[2], gpu_out.dtype, &err)))
 		goto out;
 	run.in_type = in[0]->dtype;
+	run.wide_index = stack_voxels(in[0]) >= (1ull << 32) - 1;
 	run.out_type = gpu_out.dtype;
 	c.out = &gpu_out;
 	if ((status = upload(&run, &c, row, &err)) || (status = time_gpu(&run, &c, repeat, row, &err)))

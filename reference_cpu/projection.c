@@ -1,0 +1,150 @@
+/*
+ * reference_cpu/projection.c: projections along z and reductions to one value.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "reference.h"
+
+int ref_maximum_z_projection(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct stack *out = c->out;
+	size_t W, H, D, scratch_bytes;
+	const int nt = ref_nthreads(c);
+	double *scratch = NULL;
+	int status = VB_OK;
+
+	if (!in || !out || !in->data || !out->data) {
+		status = vb_errf(err, VB_E_ARGS, "%s: missing input or output stack",
+				 ref_op_name(c));
+		goto out;
+	}
+	W = in->width;
+	H = in->height;
+	D = in->depth;
+	if (out->width != W || out->height != H || out->depth != 1 || out->dtype != in->dtype) {
+		status = vb_errf(err, VB_E_ARGS, "%s: output is %zux%zux%zu %s, expected %zux%zux1 %s",
+				 ref_op_name(c), out->width, out->height, out->depth,
+				 dtype_name(out->dtype), W, H, dtype_name(in->dtype));
+		goto out;
+	}
+	if (vb_mul_size(2 * W, (size_t)nt * sizeof(double), &scratch_bytes) < 0 ||
+	    !(scratch = malloc(scratch_bytes))) {
+		status = vb_errf(err, VB_E_NOMEM, "%s: cannot allocate row buffers for width %zu",
+				 ref_op_name(c), W);
+		goto out;
+	}
+
+	/* One row y per iteration: m(x) = max over z of in(x, y, z), rows read x-contiguous. */
+#pragma omp parallel num_threads(nt)
+	{
+		double *m = scratch + (size_t)REF_THREAD_NUM() * 2 * W, *v = m + W;
+		size_t y;
+
+#pragma omp for schedule(static)
+		for (y = 0; y < H; y++) {
+			size_t z, x;
+
+			ref_row_load(in, y * W, W, m);
+			for (z = 1; z < D; z++) {
+				ref_row_load(in, (z * H + y) * W, W, v);
+				for (x = 0; x < W; x++)
+					m[x] = v[x] > m[x] ? v[x] : m[x];
+			}
+			ref_row_store(out, y * W, W, m); /* exact: values of the same dtype */
+		}
+	}
+out:
+	free(scratch);
+	return status;
+}
+
+/* Voxels summed per block; a block's sum is one sequential double accumulation. */
+#define SUM_BLOCK ((size_t)1 << 16)
+
+/* Sum of voxels [start, start + n) of s, in order, in double. */
+static double block_sum(const struct stack *s, size_t start, size_t n)
+{
+	double sum = 0.0;
+	size_t i;
+
+	switch (s->dtype) {
+	case DT_U8: {
+		const uint8_t *p = (const uint8_t *)s->data + start;
+		for (i = 0; i < n; i++)
+			sum += p[i];
+		break;
+	}
+	case DT_U16: {
+		const uint16_t *p = (const uint16_t *)s->data + start;
+		for (i = 0; i < n; i++)
+			sum += p[i];
+		break;
+	}
+	case DT_U32: {
+		const uint32_t *p = (const uint32_t *)s->data + start;
+		for (i = 0; i < n; i++)
+			sum += p[i];
+		break;
+	}
+	case DT_I32: {
+		const int32_t *p = (const int32_t *)s->data + start;
+		for (i = 0; i < n; i++)
+			sum += p[i];
+		break;
+	}
+	case DT_F32: {
+		const float *p = (const float *)s->data + start;
+		for (i = 0; i < n; i++)
+			sum += p[i];
+		break;
+	}
+	default:
+		break;
+	}
+	return sum;
+}
+
+int ref_sum_of_all_pixels(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct stack *out = c->out;
+	size_t n, nblocks, b;
+	double *partial = NULL, total = 0.0;
+	int status = VB_OK;
+
+	if (!in || !out || !in->data || !out->data) {
+		status = vb_errf(err, VB_E_ARGS, "%s: missing input or output stack",
+				 ref_op_name(c));
+		goto out;
+	}
+	if (stack_voxels(out) != 1 || out->dtype != DT_F32) {
+		status = vb_errf(err, VB_E_ARGS, "%s: output is %zux%zux%zu %s, expected 1x1x1 f32",
+				 ref_op_name(c), out->width, out->height, out->depth,
+				 dtype_name(out->dtype));
+		goto out;
+	}
+	n = stack_voxels(in);
+	nblocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
+	partial = malloc(nblocks * sizeof(*partial));
+	if (!partial) {
+		status = vb_errf(err, VB_E_NOMEM, "%s: cannot allocate %zu partial sums",
+				 ref_op_name(c), nblocks);
+		goto out;
+	}
+
+	/* Fixed blocks, whatever the thread count; their sums are then added in block order. */
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
+	for (b = 0; b < nblocks; b++) {
+		size_t start = b * SUM_BLOCK;
+
+		partial[b] = block_sum(in, start, n - start < SUM_BLOCK ? n - start : SUM_BLOCK);
+	}
+	for (b = 0; b < nblocks; b++)
+		total += partial[b];
+	((float *)out->data)[0] = (float)total;
+out:
+	free(partial);
+	return status;
+}
