@@ -455,24 +455,30 @@ static int set_args(cl_kernel k, const struct launch *l, struct vb_err *err)
 	return VB_OK;
 }
 
-/* Work-group shape: the launch's, else 256 items laid along x first, within the device limit. */
-static void choose_local(const struct cl_device_impl *impl, const struct launch *l, size_t local[3])
+/*
+ * Work-group shape: the launch's own (kernels that tile __local memory depend on it: refused,
+ * never shrunk, when over the device limit), else 256 items laid along x first.
+ */
+static int choose_local(const struct gpu_device *d, const struct launch *l, size_t local[3],
+			struct vb_err *err)
 {
 	static const size_t defaults[3][3] = { { 256, 1, 1 }, { 32, 8, 1 }, { 32, 4, 2 } };
-	size_t total;
+	size_t max = impl_of((struct gpu_device *)d)->max_work_group, total;
 
 	for (int i = 0; i < 3; i++)
-		local[i] = l->local[0] ? l->local[i] : defaults[l->dims - 1][i];
-	for (int i = 0; i < 3; i++)
-		if (local[i] == 0)
-			local[i] = 1;
+		local[i] = l->local[0] ? (l->local[i] ? l->local[i] : 1) : defaults[l->dims - 1][i];
 	total = local[0] * local[1] * local[2];
-	while (total > impl->max_work_group) {
+	if (l->local[0] && total > max)
+		return vb_errf(err, VB_E_UNSUPPORTED,
+			       "%s needs work-groups of %zu items; %s allows %zu", l->kernel, total,
+			       d->info.name, max);
+	while (total > max) {
 		int axis = local[2] > 1 ? 2 : local[1] > 1 ? 1 : 0;
 
 		local[axis] /= 2;
 		total = local[0] * local[1] * local[2];
 	}
+	return VB_OK;
 }
 
 static int record_event(struct cl_device_impl *impl, cl_event ev, struct vb_err *err)
@@ -502,9 +508,8 @@ static int cl_launch(struct gpu_device *d, const struct launch *l, const char *o
 	cl_int rc;
 	int status = get_kernel(d, l, options, &k, err);
 
-	if (status || (status = set_args(k, l, err)))
+	if (status || (status = set_args(k, l, err)) || (status = choose_local(d, l, local, err)))
 		return status;
-	choose_local(impl, l, local);
 	for (int i = 0; i < l->dims; i++)
 		global[i] = (l->global[i] + local[i] - 1) / local[i] * local[i];
 	rc = cl.clEnqueueNDRangeKernel(impl->queue, k, (cl_uint)l->dims, NULL, global, local, 0,

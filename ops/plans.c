@@ -161,6 +161,36 @@ static int box_taps(const int radius[3])
 	return (2 * radius[0] + 1) * (2 * radius[1] + 1) * (2 * radius[2] + 1);
 }
 
+/* Radii the tiled kernel (kernels/box_tiled.cl) is built for, and its tile. */
+#define TILED_MAX_RADIUS 2
+#define TILE_X 32
+#define TILE_Y 8
+#define TILE_Z 64
+
+static int box_tiled_fits(const int radius[3])
+{
+	return radius[0] <= TILED_MAX_RADIUS && radius[1] <= TILED_MAX_RADIUS &&
+	       radius[2] <= TILED_MAX_RADIUS;
+}
+
+/* One work-group per TILE_X x TILE_Y column and TILE_Z planes: see kernels/box_tiled.cl. */
+static int box_tiled(struct gpu_run *r, const struct op_call *c, const int radius[3],
+		     const char *option, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct launch l = launch_3d("box_tiled", "box_tiled", in->dtype, c->out->dtype, in);
+
+	l.global[2] = (in->depth + TILE_Z - 1) / TILE_Z;
+	l.local[0] = TILE_X;
+	l.local[1] = TILE_Y;
+	l.local[2] = 1;
+	snprintf(l.options, sizeof(l.options), "%s -DRX=%d -DRY=%d -DRZ=%d -DTX=%d -DTY=%d -DZCHUNK=%d",
+		 option, radius[0], radius[1], radius[2], TILE_X, TILE_Y, TILE_Z);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(in->width), KI32(in->height),
+	     KI32(in->depth));
+	return gpu_launch(r, &l, err);
+}
+
 static int box_direct(struct gpu_run *r, const struct op_call *c, const int radius[3],
 		      const char *option, struct vb_err *err)
 {
@@ -179,6 +209,8 @@ int plan_mean_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err
 	float w[MAX_TAPS];
 
 	box_radius(c, radius);
+	if (box_tiled_fits(radius))
+		return box_tiled(r, c, radius, "-DFILTER_MEAN=1", err);
 	if (box_taps(radius) <= DIRECT_BOX_MAX_TAPS)
 		return box_direct(r, c, radius, "-DFILTER_MEAN=1", err);
 	for (int a = 0; a < 3; a++) {
@@ -201,6 +233,8 @@ int plan_minmax_box(struct gpu_run *r, const struct op_call *c, struct vb_err *e
 	int radius[3];
 
 	box_radius(c, radius);
+	if (box_tiled_fits(radius))
+		return box_tiled(r, c, radius, option, err);
 	if (box_taps(radius) <= DIRECT_BOX_MAX_TAPS)
 		return box_direct(r, c, radius, option, err);
 	return separable_passes(r, c, radius, none, option, err);

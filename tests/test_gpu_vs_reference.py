@@ -70,14 +70,16 @@ for dtype in ["u8", "u16", "u32", "i32", "f32"]:
         check_rows(rows, label)
         check(rc == 0, f"{label}: exit status 0 when every row passes", f"exit {rc}")
 
-# parameter paths: anisotropic radii (direct kernel), radii whose box exceeds 27 taps
-# (separable passes), a zero radius and a zero sigma on one axis
+# parameter paths of the box filters (ops/plans.c): radii <= 2 take the tiled kernel, other
+# boxes of <= 27 taps the direct kernel, larger boxes separable passes; plus zero radii and
+# zero sigmas on some axes (the size crosses the tiled kernel's 64-plane chunks)
 for params in (["radius_x=2", "radius_y=1", "radius_z=0", "sigma_x=1.5", "sigma_y=0.7",
                 "sigma_z=0"],
+               ["radius_x=4", "radius_y=0", "radius_z=0", "sigma_x=0", "sigma_y=0.5"],
                ["radius_x=3", "radius_y=2", "radius_z=1", "sigma_x=0", "sigma_y=0", "sigma_z=0"],
                ["radius_x=0", "radius_y=0", "radius_z=0"]):
     label = " ".join(params)
-    args = ["--ops", "filter", "--size", "23x17x11", "--dtype", "u16,f32"]
+    args = ["--ops", "filter", "--size", "37x19x70", "--dtype", "u16,f32"]
     for p in params:
         args += ["--param", p]
     rc, rows = run(args, label)
