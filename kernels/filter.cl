@@ -26,13 +26,16 @@
 #define AXIS_STRIDE(axis) ((axis) == 0 ? (IDX)1 : (axis) == 1 ? (IDX)w : (IDX)w * (IDX)h)
 
 /*
- * out = sum_k weights[k + radius] * in[clamp(pos + k)] along one axis. The weights sit in
- * __constant memory (every work-item reads the same one: a broadcast); lines away from the
- * border skip the clamps.
+ * out = sum_k weights[k + RADIUS] * in[clamp(pos + k)] along one axis. RADIUS is a build option
+ * so the tap loop unrolls and each weight, read from __constant memory at a fixed offset, becomes
+ * an operand of its multiply-add; lines away from the border skip the clamps.
  */
+#ifndef RADIUS
+#define RADIUS 1
+#endif
 __kernel void convolve_axis(__global const T_IN *src, __global T_OUT *dst,
-			    __constant float *weights, const int radius, const int axis,
-			    const int z_major, const int w, const int h, const int d)
+			    __constant float *weights, const int axis, const int z_major,
+			    const int w, const int h, const int d)
 {
 	int x = get_global_id(0);
 	int y = z_major ? get_global_id(2) : get_global_id(1);
@@ -45,16 +48,16 @@ __kernel void convolve_axis(__global const T_IN *src, __global T_OUT *dst,
 	IDX centre = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
 	float sum = 0.0f;
 
-	if (pos >= radius && pos + radius < len) {
-		__global const T_IN *p = src + (centre - (IDX)radius * stride);
+	if (pos >= RADIUS && pos + RADIUS < len) {
+		__global const T_IN *p = src + (centre - (IDX)RADIUS * stride);
 
-		for (int k = 0; k <= 2 * radius; k++, p += stride)
-			sum += weights[k] * (float)*p;
+		for (int k = 0; k <= 2 * RADIUS; k++)
+			sum += weights[k] * (float)p[(IDX)k * stride];
 	} else {
 		IDX base = centre - (IDX)pos * stride; /* the voxel at position 0 of this line */
 
-		for (int k = -radius; k <= radius; k++)
-			sum += weights[k + radius] *
+		for (int k = -RADIUS; k <= RADIUS; k++)
+			sum += weights[k + RADIUS] *
 			       (float)src[base + (IDX)clamp(pos + k, 0, len - 1) * stride];
 	}
 	dst[centre] = CONVERT_OUT(sum);

@@ -107,11 +107,13 @@ static int separable_passes(struct gpu_run *r, const struct op_call *c, const in
 			l.global[2] = c->in[0]->height;
 		}
 		ARGS(&l, KBUF(src), KBUF(dst));
-		if (weights[a])
+		if (weights[a]) /* the radius is a build option: the tap loop unrolls */
 			ARGS(&l, KBUF(weights[a]));
-		ARGS(&l, KI32(radius[a]), KI32(a), KI32(z_major), KI32(c->in[0]->width),
-		     KI32(c->in[0]->height), KI32(c->in[0]->depth));
-		snprintf(l.options, sizeof(l.options), "%s", minmax_option);
+		else
+			ARGS(&l, KI32(radius[a]));
+		ARGS(&l, KI32(a), KI32(z_major), KI32(c->in[0]->width), KI32(c->in[0]->height),
+		     KI32(c->in[0]->depth));
+		snprintf(l.options, sizeof(l.options), "%s -DRADIUS=%d", minmax_option, radius[a]);
 		status = gpu_launch(r, &l, err);
 		if (status)
 			return status;
