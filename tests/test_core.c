@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ops/backend.h"
 #include "../ops/ops.h"
 #include "../reports/report.h"
 #include "../stacks/stack.h"
@@ -225,6 +226,19 @@ static void test_report_round_trip(const char *dir)
 	report_free(&r);
 }
 
+static void test_alloc_check(void)
+{
+	struct gpu_device dev = { .info = { .max_alloc_bytes = 1000, .global_mem_bytes = 3000 } };
+	struct vb_err err;
+
+	CHECK(device_check_alloc(&dev, 1000, &err) == VB_OK, "an allocation at the limit is allowed");
+	CHECK(device_check_alloc(&dev, 1001, &err) == VB_E_TOO_BIG && strstr(err.msg, "MAX_MEM_ALLOC"),
+	      "an allocation over CL_DEVICE_MAX_MEM_ALLOC_SIZE is refused (%s)", err.msg);
+	dev.bytes_allocated = 2500;
+	CHECK(device_check_alloc(&dev, 600, &err) == VB_E_TOO_BIG && strstr(err.msg, "global memory"),
+	      "an allocation beyond the device's global memory is refused (%s)", err.msg);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TEST_TMP");
@@ -236,6 +250,7 @@ int main(void)
 	test_table();
 	test_params();
 	test_compare();
+	test_alloc_check();
 	test_report_round_trip(tmp ? tmp : "/tmp");
 	CHECK_DONE();
 }

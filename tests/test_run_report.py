@@ -1,0 +1,111 @@
+"""`voxbench run` end to end: the JSON report's fields and arithmetic, the kernel disk cache,
+and a kernel that fails to build becoming an error row while the run goes on."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+VOXBENCH = os.environ["VOXBENCH"]
+TMP = os.environ["TEST_TMP"]
+KERNELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernels")
+failures = 0
+
+
+def check(cond, what, detail=""):
+    global failures
+    if cond:
+        print(f"ok - {what}")
+    else:
+        failures += 1
+        print(f"not ok - {what}: {detail}")
+
+
+def run(args, env=None):
+    path = os.path.join(TMP, "r.json")
+    if os.path.exists(path):
+        os.remove(path)
+    proc = subprocess.run([VOXBENCH, "run", "--out", path] + args, capture_output=True,
+                          text=True, env=dict(os.environ, **(env or {})))
+    report = json.load(open(path)) if os.path.exists(path) else None
+    return proc, report
+
+
+# --- fields and arithmetic of a report
+proc, rep = run(["--ops", "add_images,gaussian_blur,sum_of_all_pixels,maximum_z_projection",
+                 "--size", "40x30x20", "--dtype", "u16", "--repeat", "3", "--cpu-threads", "1"])
+check(proc.returncode == 0 and rep is not None, "a run writes its report", proc.stderr)
+check(rep["schema"] == "voxbench-report/1", "schema is voxbench-report/1", rep["schema"])
+check(re.fullmatch(r"\d+\.\d+\.\d+", rep["voxbench_version"]) is not None, "version is x.y.z")
+check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rep["created"]) is not None,
+      "created is ISO 8601 UTC", rep["created"])
+host = rep["host"]
+check(host["cpu_threads"] >= 1 and host["memory_bytes"] > 1 << 20 and host["hostname"]
+      and host["kernel"].startswith("Linux"), "host fields are filled", str(host))
+dev = rep["devices"][0]
+for key in ["backend", "platform", "name", "vendor", "driver_version", "type"]:
+    check(isinstance(dev[key], str) and dev[key] != "", f"device {key} is a non-empty string",
+          repr(dev.get(key)))
+for key in ["global_mem_bytes", "max_alloc_bytes", "compute_units", "max_clock_mhz",
+            "local_mem_bytes"]:
+    check(isinstance(dev[key], int) and dev[key] > 0, f"device {key} is a positive integer",
+          repr(dev.get(key)))
+rows = {r["op"]: r for r in rep["results"]}
+check(len(rows) == 4, "one row per op", str(list(rows)))
+voxels = 40 * 30 * 20
+expect_bytes = {"add_images": 3 * voxels * 2, "gaussian_blur": voxels * 2 + voxels * 4,
+                "sum_of_all_pixels": voxels * 2 + 4, "maximum_z_projection": voxels * 2 + 40 * 30 * 2}
+for op, r in rows.items():
+    g = r["gpu_ms"]
+    check(r["status"] == "pass", f"{op} passes", r["reason"])
+    check(r["backend"] == "opencl" and r["device"] == dev["name"], f"{op} names backend and device")
+    check(r["stack"] == {"name": "blobs", "source": "synthetic seed=42", "width": 40, "height": 30,
+                         "depth": 20, "dtype": "u16"}, f"{op} stack", str(r["stack"]))
+    check(g["runs"] == 3 and 0 < g["min"] <= g["median"] <= g["max"],
+          f"{op} gpu_ms has 3 runs, min <= median <= max", str(g))
+    check(r["cpu_threads"] == 1 and r["cpu_ms"] > 0, f"{op} cpu_ms on 1 thread", str(r["cpu_ms"]))
+    check(abs(r["speedup"] - r["cpu_ms"] / g["median"]) < 1e-6 * r["speedup"],
+          f"{op} speedup = cpu_ms / gpu median")
+    total = g["median"] + r["h2d_ms"] + r["d2h_ms"]
+    check(abs(r["speedup_with_transfers"] - r["cpu_ms"] / total) < 1e-6 * r["speedup"],
+          f"{op} speedup_with_transfers adds the transfers")
+    check(r["bytes_moved"] == expect_bytes[op], f"{op} bytes_moved = inputs + output",
+          f"{r['bytes_moved']} != {expect_bytes[op]}")
+    check(abs(r["effective_gbps"] - r["bytes_moved"] / (g["median"] * 1e6)) < 1e-6 * r["effective_gbps"],
+          f"{op} effective_gbps = bytes / time")
+    check(r["compile_ms"] >= 0 and r["cache"] in ("hit", "miss"), f"{op} compile time and cache")
+    d = r["delta"]
+    check(d["mismatches"] == 0 and d["max_abs"] <= d["tolerance"] and d["rmse"] <= d["max_abs"]
+          and d["mean_abs"] <= d["max_abs"], f"{op} delta is consistent", str(d))
+check(rows["add_images"]["params"] == {} and rows["gaussian_blur"]["params"] ==
+      {"sigma_x": 2.0, "sigma_y": 2.0, "sigma_z": 2.0}, "params hold every parameter's value",
+      str(rows["gaussian_blur"]["params"]))
+
+# --- the disk cache: a fresh folder misses, the same folder then hits, NO_CACHE misses
+cache = os.path.join(TMP, "cache")
+args = ["--ops", "mean_box", "--size", "8x8x8", "--repeat", "1"]
+_, first = run(args, {"VOXBENCH_CACHE_DIR": cache})
+_, second = run(args, {"VOXBENCH_CACHE_DIR": cache})
+_, off = run(args, {"VOXBENCH_CACHE_DIR": cache, "VOXBENCH_NO_CACHE": "1"})
+check(first["results"][0]["cache"] == "miss", "a fresh cache misses")
+check(len(os.listdir(cache)) >= 1, "compiled programs are stored in VOXBENCH_CACHE_DIR")
+check(second["results"][0]["cache"] == "hit", "the second run hits the cache")
+check(off["results"][0]["cache"] == "miss", "VOXBENCH_NO_CACHE=1 compiles afresh")
+
+# --- a kernel that does not build: its rows are errors with the build log, the run goes on
+broken = os.path.join(TMP, "kernels")
+shutil.copytree(KERNELS, broken)
+with open(os.path.join(broken, "projection.cl"), "a") as f:
+    f.write("\n__kernel void broken(void) { this is not C; }\n")
+proc, rep = run(["--ops", "maximum_z_projection,copy", "--size", "8x8x8", "--repeat", "1"],
+                {"VOXBENCH_KERNEL_DIR": broken, "VOXBENCH_NO_CACHE": "1"})
+rows = {r["op"]: r for r in rep["results"]} if rep else {}
+bad = rows.get("maximum_z_projection", {})
+check(bad.get("status") == "error" and "CL_BUILD_PROGRAM_FAILURE" in bad.get("reason", "")
+      and "projection.cl" in bad.get("reason", ""),
+      "a build failure is an error row naming the error and the file", bad.get("reason", "")[:300])
+check(rows.get("copy", {}).get("status") == "pass", "the run goes on after a failing op")
+check(proc.returncode == 1, "exit status 1 when a row errored", str(proc.returncode))
+
+sys.exit(1 if failures else 0)
