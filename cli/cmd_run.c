@@ -5,18 +5,23 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../ops/ops.h"
+#include "../probe/probe.h"
 #include "../reports/report.h"
 #include "../stacks/stack.h"
 #include "cli.h"
 
 #define MAX_SIZES 16
+
+enum { PROBE_NONE, PROBE_QUICK, PROBE_FULL };
 #define MAX_PARAM_ARGS 32
 
 struct run_args {
@@ -28,6 +33,7 @@ struct run_args {
 	int ndtypes;
 	const char *device, *stack, *out;
 	int repeat, cpu_threads;
+	int probe;                             /* PROBE_FULL, PROBE_QUICK or PROBE_NONE */
 	uint64_t seed;
 };
 
@@ -45,6 +51,8 @@ static const char run_usage[] =
 	"  --cpu-threads N    threads of the CPU reference (default: all cores)\n"
 	"  --seed N           seed of the synthetic stacks (default 42)\n"
 	"  --out FILE         write the JSON report to FILE (atomically)\n"
+	"  --probe MODE       full (default): embed the probe's devices and measured copy\n"
+	"                     bandwidth; quick: without the benchmarks; none: skip it\n"
 	"exit status: 0 all rows passed or were skipped, 1 a row failed or errored,\n"
 	"2 bad arguments, 3 no usable device\n";
 
@@ -167,7 +175,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "stack", required_argument, NULL, 'k' },  { "param", required_argument, NULL, 'p' },
 		{ "repeat", required_argument, NULL, 'r' }, { "cpu-threads", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 'S' },   { "out", required_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "probe", required_argument, NULL, 'P' },  { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
 	int nparam_args = 0, c, status = 0;
@@ -178,6 +187,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	a->repeat = 5;
 	a->cpu_threads = vb_cpu_threads();
 	a->seed = 42;
+	a->probe = PROBE_FULL;
 	for (size_t i = 0; i < op_count; i++)
 		op_default_params(&op_table[i], a->params[i]);
 	optind = 1;
@@ -211,6 +221,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("run", "bad --seed '%s': expected 0 to 2147483647",
 						   optarg);
 			a->seed = (uint64_t)v;
+			break;
+		case 'P':
+			if (strcmp(optarg, "full") && strcmp(optarg, "quick") && strcmp(optarg, "none"))
+				return usage_error("run", "bad --probe '%s': expected full, quick or none",
+						   optarg);
+			a->probe = optarg[0] == 'f' ? PROBE_FULL : optarg[0] == 'q' ? PROBE_QUICK : PROBE_NONE;
 			break;
 		case 'h': printf("%s", run_usage); return -1;
 		default:
@@ -288,10 +304,32 @@ static size_t count_selected(const struct run_args *a)
 	return n;
 }
 
+/* The copy bandwidth the probe measured on the device of this name (NaN when none did). */
+static double probed_copy_gbps(const struct report *rep, const char *name)
+{
+	json_t *probe = rep->probe_json ? json_loads(rep->probe_json, 0, NULL) : NULL;
+	json_t *dev;
+	size_t i;
+	double gbps = NAN;
+
+	json_array_foreach(json_object_get(probe, "devices"), i, dev) {
+		json_t *bw = json_object_get(json_object_get(dev, "bench"), "copy_gbps");
+		const char *dev_name = json_string_value(json_object_get(dev, "name"));
+
+		if (dev_name && strcmp(dev_name, name) == 0 && json_is_number(bw)) {
+			gbps = json_number_value(bw);
+			break;
+		}
+	}
+	json_decref(probe);
+	return gbps;
+}
+
 /* The rows of one device, size and dtype. */
 static int run_block(const struct run_args *a, struct gpu_device *dev, const size_t dims[3],
 		     enum dtype t, struct report *rep, size_t *done, size_t total)
 {
+	double copy_gbps = probed_copy_gbps(rep, device_info_of(dev)->name);
 	struct run_settings settings = { a->repeat, a->cpu_threads };
 	struct stack in[OP_MAX_INPUTS];
 	struct vb_err err;
@@ -316,6 +354,7 @@ static int run_block(const struct run_args *a, struct gpu_device *dev, const siz
 		} else {
 			op_run(dev, &op_table[i], a->params[i], inputs, &settings, &row);
 		}
+		row.bandwidth_fraction = row.effective_gbps / copy_gbps;
 		if (report_add_row(rep, &row, &err))
 			return EXIT_FAILED;
 	}
@@ -342,7 +381,10 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	struct vb_err err;
 
 	for (size_t d = 0; d < devs->n; d++) {
-		if (report_add_device(rep, device_info_of(devs->dev[d]), &err))
+		struct device_info info = *device_info_of(devs->dev[d]);
+
+		info.copy_gbps = probed_copy_gbps(rep, info.name);
+		if (report_add_device(rep, &info, &err))
 			return EXIT_FAILED;
 		for (int s = 0; s < (a->nsizes ? a->nsizes : 1); s++) {
 			size_t dims[3];
@@ -360,6 +402,18 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	return EXIT_OK;
 }
 
+/* The probe's device section (and measured bandwidths) into the report; a failure only warns. */
+static void embed_probe(struct report *rep, int quick)
+{
+	struct probe_options opt = { .quick = quick, .device = NULL };
+	json_t *section = json_object();
+	struct vb_err err;
+
+	if (probe_device_section(section, &opt, &err) == VB_OK)
+		rep->probe_json = json_dumps(section, JSON_COMPACT);
+	json_decref(section);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a;
@@ -370,18 +424,23 @@ int cmd_run(int argc, char **argv)
 
 	if (status)
 		return status < 0 ? EXIT_OK : status;
+	report_init(&rep, &err);
+	/* before any OpenCL call of ours: the probe enumerates each driver in a child first */
+	if (a.probe != PROBE_NONE)
+		embed_probe(&rep, a.probe == PROBE_QUICK);
 	status = devices_open(&all, &err);
 	if (status) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
+		report_free(&rep);
 		return EXIT_NO_DEVICE;
 	}
 	status = devices_select(&all, a.device, &chosen, &err);
 	if (status) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		devices_close(&all);
+		report_free(&rep);
 		return status == VB_E_NODEVICE ? EXIT_NO_DEVICE : EXIT_USAGE;
 	}
-	report_init(&rep, &err);
 	status = run_devices(&a, &chosen, &rep);
 	report_print_table(&rep, stdout);
 	if (!status && a.out && report_write_json(&rep, a.out, &err)) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/vb.h"
+#include "../probe/probe.h"
 #include "cli.h"
 
 struct command {
@@ -15,6 +16,7 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run ops on a GPU beside their CPU reference: deltas, timings, a report" },
 	{ "list", cmd_list, "list the ops with their parameters and comparison rules" },
+	{ "probe", cmd_probe, "diagnose the OpenCL/CUDA set-up: what is broken and the fix" },
 };
 
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -27,7 +27,7 @@
 	X(clReleaseKernel) X(clSetKernelArg) X(clGetKernelWorkGroupInfo)                         \
 	X(clEnqueueNDRangeKernel) X(clFinish) X(clFlush) X(clWaitForEvents)                      \
 	X(clGetEventProfilingInfo) X(clReleaseEvent) X(clGetExtensionFunctionAddress)            \
-	X(clEnqueueCopyBuffer)
+	X(clEnqueueCopyBuffer) X(clEnqueueMapBuffer) X(clEnqueueUnmapMemObject)
 
 /* Markers of the OpenCL version a loader exports (absent in older loaders: NULL). */
 #define CL_API_OPTIONAL(X)                                                                       \

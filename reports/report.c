@@ -24,6 +24,7 @@ void result_row_init(struct result_row *row)
 	row->gpu.median = row->gpu.min = row->gpu.max = NAN;
 	row->h2d_ms = row->d2h_ms = row->compile_ms = row->cpu_ms = NAN;
 	row->speedup = row->speedup_with_transfers = row->effective_gbps = NAN;
+	row->bandwidth_fraction = NAN;
 	row->cache_hit = -1;
 }
 
@@ -85,6 +86,7 @@ void report_free(struct report *r)
 {
 	free(r->devices);
 	free(r->rows);
+	free(r->probe_json);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -60,6 +60,7 @@ struct result_row {
 	double speedup_with_transfers;
 	uint64_t bytes_moved;
 	double effective_gbps;
+	double bandwidth_fraction; /* effective_gbps / the device's measured copy bandwidth */
 	int has_delta;
 	struct row_delta delta;
 };
@@ -73,6 +74,7 @@ struct device_info {
 	char type[16];             /* "gpu", "cpu", "accelerator", "other" */
 	uint64_t global_mem_bytes, max_alloc_bytes, local_mem_bytes;
 	unsigned compute_units, max_clock_mhz;
+	double copy_gbps;          /* copy bandwidth the probe measured (read + write); NaN if not */
 };
 
 struct host_info {
@@ -93,6 +95,7 @@ struct report {
 	struct device_info *devices;
 	size_t nrows, cap_rows;
 	struct result_row *rows;
+	char *probe_json;          /* the probe's device section as JSON text (malloc'd), or NULL */
 };
 
 /* Empty report stamped with schema, version, the current UTC time and this host. */

@@ -26,13 +26,16 @@ static json_t *host_json(const struct host_info *h)
 
 static json_t *device_json(const struct device_info *d)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "backend",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "backend",
 			 d->backend, "platform", d->platform, "name", d->name, "vendor", d->vendor,
 			 "driver_version", d->driver_version, "type", d->type, "global_mem_bytes",
 			 (json_int_t)d->global_mem_bytes, "max_alloc_bytes",
 			 (json_int_t)d->max_alloc_bytes, "compute_units",
 			 (json_int_t)d->compute_units, "max_clock_mhz", (json_int_t)d->max_clock_mhz,
 			 "local_mem_bytes", (json_int_t)d->local_mem_bytes);
+
+	json_object_set_new(o, "copy_gbps", number(d->copy_gbps));
+	return o;
 }
 
 static json_t *params_json(const struct result_row *row)
@@ -79,6 +82,7 @@ static json_t *row_json(const struct result_row *row)
 	json_object_set_new(o, "speedup_with_transfers", number(row->speedup_with_transfers));
 	json_object_set_new(o, "bytes_moved", json_integer((json_int_t)row->bytes_moved));
 	json_object_set_new(o, "effective_gbps", number(row->effective_gbps));
+	json_object_set_new(o, "bandwidth_fraction", number(row->bandwidth_fraction));
 	json_object_set_new(o, "delta", !row->has_delta ? json_null()
 		: json_pack("{s:o, s:o, s:o, s:I, s:o}", "max_abs", number(row->delta.max_abs),
 			    "mean_abs", number(row->delta.mean_abs), "rmse", number(row->delta.rmse),
@@ -89,15 +93,18 @@ static json_t *row_json(const struct result_row *row)
 
 static json_t *report_json(const struct report *r)
 {
-	json_t *devices = json_array(), *rows = json_array();
+	json_t *devices = json_array(), *rows = json_array(), *root;
+	json_t *probe = r->probe_json ? json_loads(r->probe_json, 0, NULL) : NULL;
 
 	for (size_t i = 0; i < r->ndevices; i++)
 		json_array_append_new(devices, device_json(&r->devices[i]));
 	for (size_t i = 0; i < r->nrows; i++)
 		json_array_append_new(rows, row_json(&r->rows[i]));
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "schema", r->schema, "voxbench_version",
+	root = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "schema", r->schema, "voxbench_version",
 			 r->voxbench_version, "created", r->created, "host", host_json(&r->host),
 			 "devices", devices, "results", rows);
+	json_object_set_new(root, "probe", probe ? probe : json_null());
+	return root;
 }
 
 int report_write_json(const struct report *r, const char *path, struct vb_err *err)
@@ -211,6 +218,7 @@ static void read_row(const json_t *o, struct result_row *row)
 	row->speedup_with_transfers = get_number(o, "speedup_with_transfers");
 	row->bytes_moved = (uint64_t)json_integer_value(json_object_get(o, "bytes_moved"));
 	row->effective_gbps = get_number(o, "effective_gbps");
+	row->bandwidth_fraction = get_number(o, "bandwidth_fraction");
 	row->has_delta = json_is_object(delta);
 	if (row->has_delta) {
 		row->delta.max_abs = get_number(delta, "max_abs");
@@ -235,6 +243,7 @@ static void read_device(const json_t *o, struct device_info *d)
 	d->local_mem_bytes = (uint64_t)json_integer_value(json_object_get(o, "local_mem_bytes"));
 	d->compute_units = (unsigned)json_integer_value(json_object_get(o, "compute_units"));
 	d->max_clock_mhz = (unsigned)json_integer_value(json_object_get(o, "max_clock_mhz"));
+	d->copy_gbps = get_number(o, "copy_gbps");
 }
 
 static void read_host(const json_t *o, struct host_info *h)
@@ -278,6 +287,8 @@ int report_read_json(const char *path, struct report *r, struct vb_err *err)
 	get_string(root, "voxbench_version", r->voxbench_version, sizeof(r->voxbench_version));
 	get_string(root, "created", r->created, sizeof(r->created));
 	read_host(json_object_get(root, "host"), &r->host);
+	if (json_is_object(json_object_get(root, "probe")))
+		r->probe_json = json_dumps(json_object_get(root, "probe"), JSON_COMPACT);
 	devices = json_object_get(root, "devices");
 	rows = json_object_get(root, "results");
 	if (!json_is_array(rows)) {

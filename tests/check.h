@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 
-static int check_failures;
+static int check_failures __attribute__((unused));
 
 #define CHECK(cond, ...)                                                                         \
 	do {                                                                                     \

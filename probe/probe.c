@@ -1,0 +1,589 @@
+/*
+ * probe/probe.c: `voxbench probe`: the table of checks, their results, the human and JSON
+ * output, and the exit status.
+ *
+ * To add a check: write its function (it appends results with probe_add) and add one row to
+ * `checks` below. The output, the JSON and the exit status iterate the table and the results;
+ * none of them names a check, except the closing verdict, which is itself a check ("gpu").
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <ftw.h>
+#include <getopt.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+struct check {
+	const char *id;
+	const char *section;  /* the header line it is printed under */
+	void (*run)(struct probe *p);
+	int for_devices;      /* also run by probe_device_section */
+};
+
+/* To add a check: write its function, then add one row here (order is run order). */
+static const struct check checks[] = {
+	{ "loader", "OpenCL loader", check_loader, 1 },
+	{ "vendors", "OpenCL drivers", check_vendors, 1 },
+	{ "icd", "OpenCL drivers", check_icds, 1 },
+	{ "registered", "OpenCL drivers", check_registered, 0 },
+	{ "devnodes", "Device nodes", check_devnodes, 0 },
+	{ "environment", "Environment", check_environment, 0 },
+	{ "platforms", "OpenCL platforms and devices", check_platforms, 1 },
+	{ "device", "OpenCL platforms and devices", check_devices, 0 },
+	{ "smoke", "Smoke test", check_smoke, 0 },
+	{ "bench", "Micro-benchmarks", check_bench, 0 },
+	{ "cuda", "CUDA", check_cuda, 0 },
+	{ "nvrtc", "CUDA", check_nvrtc, 0 },
+	{ "gpu", "Verdict", check_gpu, 0 },
+};
+#define NCHECKS (sizeof(checks) / sizeof(checks[0]))
+
+/* ---- results ---- */
+
+const char *verdict_name(enum verdict v)
+{
+	static const char *const names[] = { "ok", "warn", "fail", "skip" };
+
+	return names[v];
+}
+
+struct check_result *probe_add(struct probe *p, const char *id, enum verdict v,
+			       const char *subject, const char *fmt, ...)
+{
+	struct check_result *r;
+	va_list ap;
+
+	if (p->nres == PROBE_MAX_RESULTS)
+		p->nres--; /* never fail: the last slot is reused */
+	r = &p->res[p->nres++];
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->status = v;
+	snprintf(r->subject, sizeof(r->subject), "%s", subject ? subject : "");
+	va_start(ap, fmt);
+	vsnprintf(r->summary, sizeof(r->summary), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void result_summary(struct check_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->summary, sizeof(r->summary), fmt, ap);
+	va_end(ap);
+}
+
+/* Append a line to the detail (a result can collect several). */
+void result_detail(struct check_result *r, const char *fmt, ...)
+{
+	size_t n = strlen(r->detail);
+	va_list ap;
+
+	if (n && n + 1 < sizeof(r->detail))
+		r->detail[n++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(r->detail + n, sizeof(r->detail) - n, fmt, ap);
+	va_end(ap);
+}
+
+void result_fix(struct check_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->fix, sizeof(r->fix), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- small helpers ---- */
+
+json_t *json_num(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
+}
+
+const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+const char *sudo_for(const char *path)
+{
+	char dir[4096];
+	struct stat st;
+	char *slash;
+
+	if (geteuid() == 0)
+		return "";
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = '\0';
+		else
+			snprintf(dir, sizeof(dir), slash ? "/" : ".");
+	}
+	return access(dir, W_OK) == 0 ? "" : "sudo ";
+}
+
+void os_ids(char *buf, size_t len)
+{
+	FILE *f = fopen("/etc/os-release", "r");
+	char line[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && n < len) {
+		char *v = NULL;
+
+		if (!strncmp(line, "ID=", 3))
+			v = line + 3;
+		else if (!strncmp(line, "ID_LIKE=", 8))
+			v = line + 8;
+		if (!v)
+			continue;
+		v[strcspn(v, "\n")] = '\0';
+		n += (size_t)snprintf(buf + n, len - n, "%s%s ", "", v);
+	}
+	fclose(f);
+	for (char *s = buf; *s; s++)
+		if (*s == '"')
+			*s = ' ';
+}
+
+void install_hint(char *buf, size_t len, const char *deb, const char *rpm, const char *arch)
+{
+	const char *sudo = geteuid() == 0 ? "" : "sudo ";
+	char ids[256];
+
+	os_ids(ids, sizeof(ids));
+	if (strstr(ids, "debian") || strstr(ids, "ubuntu"))
+		snprintf(buf, len, "%sapt-get install %s", sudo, deb);
+	else if (strstr(ids, "fedora") || strstr(ids, "rhel") || strstr(ids, "centos"))
+		snprintf(buf, len, "%sdnf install %s", sudo, rpm);
+	else if (strstr(ids, "arch"))
+		snprintf(buf, len, "%spacman -S %s", sudo, arch);
+	else
+		snprintf(buf, len, "apt-get install %s (Debian, Ubuntu), dnf install %s (Fedora), "
+			 "pacman -S %s (Arch)", deb, rpm, arch);
+}
+
+/* ---- the run ---- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* The folder the children's one-driver vendor folders live in. */
+static int make_tmpdir(struct probe *p, struct vb_err *err)
+{
+	const char *base = getenv("TMPDIR");
+	char empty[4200];
+
+	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s/voxbench-probe-XXXXXX",
+		 base && *base ? base : "/tmp");
+	if (!mkdtemp(p->tmpdir)) {
+		p->tmpdir[0] = '\0';
+		return vb_errf(err, VB_E_IO, "cannot create a temporary folder in %s; set TMPDIR "
+			       "to a writable folder", base && *base ? base : "/tmp");
+	}
+	snprintf(empty, sizeof(empty), "%s/empty", p->tmpdir);
+	mkdir(empty, 0700);
+	return VB_OK;
+}
+
+static struct probe *probe_new(const struct probe_options *opt, struct vb_err *err)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		vb_errf(err, VB_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	p->opt = *opt;
+	p->started_ms = vb_now_ms();
+	p->platforms = json_array();
+	p->devices = json_array();
+	if (make_tmpdir(p, err) != VB_OK) {
+		json_decref(p->platforms);
+		json_decref(p->devices);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void probe_free(struct probe *p)
+{
+	if (!p)
+		return;
+	if (p->tmpdir[0])
+		nftw(p->tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	json_decref(p->loader);
+	json_decref(p->platforms);
+	json_decref(p->devices);
+	json_decref(p->cuda);
+	json_decref(p->nvrtc);
+	free(p);
+}
+
+/* ---- human output ---- */
+
+static const char *tag(enum verdict v)
+{
+	static const char *const tags[] = { "[ OK ]", "[WARN]", "[FAIL]", "[SKIP]" };
+
+	return tags[v];
+}
+
+/* Print a multi-line text indented under its check. */
+static void print_indented(FILE *out, const char *text)
+{
+	const char *s = text;
+
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		fprintf(out, "%22s%.*s\n", "", (int)n, s);
+		s += n + (s[n] == '\n');
+	}
+}
+
+static void print_results(FILE *out, const struct probe *p, size_t from, int *nfix)
+{
+	for (size_t i = from; i < p->nres; i++) {
+		const struct check_result *r = &p->res[i];
+
+		fprintf(out, "  %s %-12s %s", tag(r->status), r->id, r->summary);
+		if ((r->status == V_WARN || r->status == V_FAIL) && r->fix[0])
+			fprintf(out, " (fix %d)", ++*nfix);
+		fputc('\n', out);
+		if ((r->status == V_WARN || r->status == V_FAIL) && r->detail[0])
+			print_indented(out, r->detail);
+	}
+}
+
+static void print_fixes(FILE *out, const struct probe *p)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < p->nres; i++) {
+		const struct check_result *r = &p->res[i];
+
+		if ((r->status != V_WARN && r->status != V_FAIL) || !r->fix[0])
+			continue;
+		fprintf(out, "  %d. %s: %s\n     %s\n", ++n, r->id, r->summary, r->fix);
+	}
+}
+
+/* WARN and FAIL results; the verdict counts only when nothing else explains it. */
+static int count_problems(const struct probe *p)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < p->nres; i++) {
+		const struct check_result *r = &p->res[i];
+
+		if (!strcmp(r->id, "gpu") && !r->fix[0])
+			continue;
+		n += r->status == V_WARN || r->status == V_FAIL;
+	}
+	return n;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* ", CUDA 13.0.88" from the device's platform version "OpenCL 3.0 CUDA 13.0.88". */
+static void platform_version(const struct probe *p, json_t *dev, char *buf, size_t len)
+{
+	json_t *plat = json_array_get(p->platforms, (size_t)json_integer_value(
+					      json_object_get(dev, "platform_index")));
+	char name[64] = "", version[64] = "";
+
+	buf[0] = '\0';
+	if (sscanf(jstr(plat, "version"), "OpenCL %*s %63s %63s", name, version) == 2)
+		snprintf(buf, len, ", %s %s", name, version);
+}
+
+static void print_summary(FILE *out, const struct probe *p)
+{
+	json_t *used;
+	int code = probe_outcome(p, &used), problems = count_problems(p);
+
+	char version[128];
+
+	fputc('\n', out);
+	if (used) {
+		platform_version(p, used, version, sizeof(version));
+		fprintf(out, "Used %s: %s (OpenCL, %s%s, driver %s)\n",
+			code == PROBE_EXIT_GPU ? "GPU" : "CPU", jstr(used, "name"),
+			jstr(used, "platform"), version, jstr(used, "driver_version"));
+	}
+	if (code == PROBE_EXIT_GPU && problems == 0)
+		return;
+	if (code != PROBE_EXIT_GPU)
+		fprintf(out, "No GPU is usable: %d problem%s%s\n", problems, problems == 1 ? "" : "s",
+			problems ? ", fixes below" : "");
+	else
+		fprintf(out, "%d problem%s, fixes below\n", problems, problems == 1 ? "" : "s");
+	print_fixes(out, p);
+}
+
+/* ---- JSON output ---- */
+
+static json_t *checks_json(const struct probe *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->nres; i++) {
+		const struct check_result *r = &p->res[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->id,
+						     "subject", r->subject, "status",
+						     verdict_name(r->status), "summary", r->summary,
+						     "detail", r->detail, "fix", r->fix));
+	}
+	return arr;
+}
+
+static json_t *host_json(void)
+{
+	struct utsname u;
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	if (uname(&u) != 0)
+		memset(&u, 0, sizeof(u));
+	return json_pack("{s:s, s:s, s:s, s:i}", "hostname", host, "kernel", u.release,
+			 "machine", u.machine, "cpu_threads", vb_cpu_threads());
+}
+
+static json_t *vendors_json(const struct probe *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->nvendors; i++) {
+		const struct vendor *v = &p->vendors[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}",
+			"label", v->label, "icd", v->icd, "library", v->library,
+			"resolved", v->resolved, "registered", v->registered, "usable", v->usable));
+	}
+	return json_pack("{s:s, s:s, s:o}", "source", p->vendor_source, "folder", p->vendor_dir,
+			 "drivers", arr);
+}
+
+static void iso_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *summary_json(const struct probe *p, int code)
+{
+	json_t *used;
+
+	probe_outcome(p, &used);
+	return json_pack("{s:o, s:s?, s:s?, s:i, s:i, s:o}",
+			 "used_device", used ? json_incref(json_object_get(used, "index"))
+					     : json_null(),
+			 "used_name", used ? json_string_value(json_object_get(used, "name")) : NULL,
+			 "used_type", used ? json_string_value(json_object_get(used, "type")) : NULL,
+			 "problems", count_problems(p), "exit_code", code,
+			 "elapsed_ms", json_num(vb_now_ms() - p->started_ms));
+}
+
+static json_t *probe_json(const struct probe *p, int code)
+{
+	char created[32];
+
+	iso_now(created, sizeof(created));
+	return json_pack("{s:s, s:s, s:s, s:o, s:{s:b, s:s?}, s:o, s:O?, s:o, s:O, s:O, s:O?, "
+			 "s:O?, s:o}",
+			 "schema", PROBE_SCHEMA, "voxbench_version", VOXBENCH_VERSION,
+			 "created", created, "host", host_json(),
+			 "options", "quick", p->opt.quick, "device", p->opt.device,
+			 "checks", checks_json(p), "loader", p->loader,
+			 "vendors", vendors_json(p), "platforms", p->platforms,
+			 "devices", p->devices, "cuda", p->cuda, "nvrtc", p->nvrtc,
+			 "summary", summary_json(p, code));
+}
+
+/* ---- the command ---- */
+
+static void usage(FILE *out)
+{
+	fputs("usage: voxbench probe [--json] [--quick] [--device SPEC]\n"
+	      "\n"
+	      "Diagnose this machine's OpenCL and CUDA set-up: the loader, the registered drivers,\n"
+	      "device nodes, every platform and device (each driver in its own process), a smoke\n"
+	      "kernel and micro-benchmarks per device, and the command that fixes each problem.\n"
+	      "\n"
+	      "  --json         print the report as JSON (schema " PROBE_SCHEMA ")\n"
+	      "  --quick        skip the micro-benchmarks\n"
+	      "  --device SPEC  test only devices matching SPEC: an index, gpu, cpu, or part of\n"
+	      "                 a device or platform name\n"
+	      "  --help         show this help\n"
+	      "\n"
+	      "exit status: 0 a GPU passed the smoke test, 1 only CPU devices work,\n"
+	      "             3 no working OpenCL device, 2 bad arguments\n"
+	      "environment: VOXBENCH_OPENCL_LIBRARY (the loader to open instead of libOpenCL.so.1),\n"
+	      "             OCL_ICD_VENDORS, OCL_ICD_FILENAMES, OPENCL_VENDOR_PATH, TMPDIR\n",
+	      out);
+}
+
+/* Parse argv; returns -1 to go on, or the exit code to return now. */
+static int parse_args(int argc, char **argv, struct probe_options *opt, int *json)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0; /* glibc: start over, whatever parsed argv before */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': *json = 1; break;
+		case 'q': opt->quick = 1; break;
+		case 'd': opt->device = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			if (optopt == 'd')
+				fprintf(stderr, "voxbench probe: --device needs a value (an index, "
+					"gpu, cpu, or part of a name)\n");
+			else
+				fprintf(stderr, "voxbench probe: unknown option '%s'; see "
+					"'voxbench probe --help'\n", argv[optind - 1]);
+			return PROBE_EXIT_ARGS;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "voxbench probe: unexpected argument '%s'; see 'voxbench probe "
+			"--help'\n", argv[optind]);
+		return PROBE_EXIT_ARGS;
+	}
+	return -1;
+}
+
+/* Run every check (or those for the device section), printing as they finish. */
+static void run_checks(struct probe *p, FILE *human, int devices_only)
+{
+	const char *section = NULL;
+	int nfix = 0;
+
+	for (size_t i = 0; i < NCHECKS; i++) {
+		size_t from = p->nres;
+
+		if (devices_only && !checks[i].for_devices)
+			continue;
+		checks[i].run(p);
+		if (!human)
+			continue;
+		if (!section || strcmp(section, checks[i].section)) {
+			section = checks[i].section;
+			fprintf(human, "%s\n", section);
+		}
+		print_results(human, p, from, &nfix);
+		fflush(human);
+	}
+}
+
+static int probe_main(const struct probe_options *opt, int json)
+{
+	struct vb_err err = { "" };
+	struct probe *p = probe_new(opt, &err);
+	json_t *used, *doc;
+	int code;
+
+	if (!p) {
+		fprintf(stderr, "voxbench probe: %s\n", err.msg);
+		return PROBE_EXIT_NONE;
+	}
+	if (!json)
+		printf("voxbench probe %s\n\n", VOXBENCH_VERSION);
+	run_checks(p, json ? NULL : stdout, 0);
+	code = probe_outcome(p, &used);
+	if (json) {
+		doc = probe_json(p, code);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		print_summary(stdout, p);
+	}
+	fflush(stdout);
+	probe_free(p);
+	return code;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	struct probe_options opt = { 0 };
+	int json = 0, code = parse_args(argc, argv, &opt, &json);
+	locale_t c_numeric, old;
+
+	if (code >= 0)
+		return code;
+	/* Numbers printed the same in every locale: "12.5 GB/s", never "12,5". */
+	c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	old = c_numeric ? uselocale(c_numeric) : (locale_t)0;
+	code = probe_main(&opt, json);
+	if (c_numeric) {
+		uselocale(old);
+		freelocale(c_numeric);
+	}
+	return code;
+}
+
+int probe_device_section(json_t *section, const struct probe_options *opt, struct vb_err *err)
+{
+	struct probe *p = probe_new(opt, err);
+	int rc = VB_OK;
+
+	if (!p)
+		return VB_E_IO;
+	run_checks(p, NULL, 1);
+	if (!p->have_loader) {
+		rc = vb_errf(err, VB_E_NOLOADER, "%s", json_string_value(json_object_get(p->loader,
+									  "error")) ?: "no loader");
+		goto out;
+	}
+	json_object_set_new(section, "schema", json_string(PROBE_SCHEMA));
+	json_object_set(section, "platforms", p->platforms);
+	json_object_set(section, "devices", p->devices);
+out:
+	probe_free(p);
+	return rc;
+}
