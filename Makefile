@@ -15,7 +15,7 @@ LDFLAGS += -fopenmp
 # Debian packages voxbench needs to build, run and test; `setup` installs the missing ones.
 DEB_PACKAGES = ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libxxhash-dev \
 	libjansson-dev libtiff-dev libssl-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
-	clang
+	python3-pil clang libclang-rt-14-dev
 
 LIB_DIRS = common stacks ops reference_cpu reports probe
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
@@ -28,7 +28,7 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/fuzz_%.c,$(TEST_SRCS)))
 
-.PHONY: all setup run test clean
+.PHONY: all setup run test fuzz clean
 all: $(BUILD)/voxbench $(TEST_BINS)
 
 setup:
@@ -71,6 +71,12 @@ run: setup all
 test: setup all
 	VOXBENCH=$(abspath $(BUILD))/voxbench BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON) \
 		bash tests/run.sh
+
+# libFuzzer over the TIFF reader (clang); a crashing input is left in $(BUILD)/fuzz/.
+FUZZ_SECONDS ?= 300
+fuzz: setup
+	mkdir -p $(BUILD)/fuzz && FUZZ_SECONDS=$(FUZZ_SECONDS) TEST_TMP=$(abspath $(BUILD))/fuzz \
+		bash tests/test_tiff_fuzz.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -11,18 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../ops/ops.h"
 #include "../probe/probe.h"
 #include "../reports/report.h"
 #include "../stacks/stack.h"
+#include "../stacks/tiff.h"
 #include "cli.h"
 
 #define MAX_SIZES 16
 
 enum { PROBE_NONE, PROBE_QUICK, PROBE_FULL };
 #define MAX_PARAM_ARGS 32
+#define MAX_INPUTS 16
+#define ALL_FRAMES (-1)
 
 struct run_args {
 	int selected[64];                      /* per op_table row */
@@ -34,6 +38,12 @@ struct run_args {
 	const char *device, *stack, *out;
 	int repeat, cpu_threads;
 	int probe;                             /* PROBE_FULL, PROBE_QUICK or PROBE_NONE */
+	const char *inputs[MAX_INPUTS];        /* TIFF files instead of synthetic stacks */
+	size_t input_frames[MAX_INPUTS];       /* frames in each file */
+	int ninputs, channel, frame;           /* frame: ALL_FRAMES or one */
+	const char *save_dir;
+	int save_reference;
+	int synthetic_options;                 /* --size, --dtype or --stack was given */
 	uint64_t seed;
 };
 
@@ -50,6 +60,11 @@ static const char run_usage[] =
 	"  --repeat N         timed runs per op after one warm-up (default 5, 1..256)\n"
 	"  --cpu-threads N    threads of the CPU reference (default: all cores)\n"
 	"  --seed N           seed of the synthetic stacks (default 42)\n"
+	"  --input FILE       a TIFF stack instead of synthetic ones (repeatable); its dtype is used\n"
+	"  --channel C        the channel of a multi-channel file (default 0)\n"
+	"  --frame T|all      the frame of a 3D+time file, or all (default): one stack per frame\n"
+	"  --save-outputs DIR write each op's GPU output to DIR as TIFF (ImageJ metadata)\n"
+	"  --save-reference   with --save-outputs, the CPU reference's output too\n"
 	"  --out FILE         write the JSON report to FILE (atomically)\n"
 	"  --probe MODE       full (default): embed the probe's devices and measured copy\n"
 	"                     bandwidth; quick: without the benchmarks; none: skip it\n"
@@ -159,6 +174,42 @@ static int check_out_path(const char *path)
 					   "or read-only", path);
 }
 
+/* Every --input opens as a TIFF, has the channel and frame asked for; not mixed with --size. */
+static int check_inputs(struct run_args *a)
+{
+	if (a->ninputs && a->synthetic_options)
+		return usage_error("run", "--input takes its size and dtype from the file: drop "
+					  "--size, --dtype and --stack");
+	for (int i = 0; i < a->ninputs; i++) {
+		struct tiff_file *tf;
+		struct tiff_meta meta;
+		struct vb_err err;
+
+		if (tiff_open(&tf, a->inputs[i], &meta, &err))
+			return usage_error("run", "%s", err.msg);
+		tiff_close(tf);
+		if ((size_t)a->channel >= meta.channels)
+			return usage_error("run", "%s has %zu channel(s): --channel %d is out of range",
+					   a->inputs[i], meta.channels, a->channel);
+		if (a->frame != ALL_FRAMES && (size_t)a->frame >= meta.frames)
+			return usage_error("run", "%s has %zu frame(s): --frame %d is out of range",
+					   a->inputs[i], meta.frames, a->frame);
+		a->input_frames[i] = a->frame == ALL_FRAMES ? meta.frames : 1;
+	}
+	return 0;
+}
+
+/* The folder for --save-outputs exists (made if missing) and is writable. */
+static int check_save_dir(const char *dir)
+{
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return usage_error("run", "cannot create --save-outputs folder %s: %s", dir,
+				   strerror(errno));
+	if (access(dir, W_OK) != 0)
+		return usage_error("run", "cannot write into --save-outputs folder %s", dir);
+	return 0;
+}
+
 static int synth_known(const char *kind)
 {
 	for (size_t i = 0; i < synth_kind_count; i++)
@@ -176,6 +227,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "repeat", required_argument, NULL, 'r' }, { "cpu-threads", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 'S' },   { "out", required_argument, NULL, 'O' },
 		{ "probe", required_argument, NULL, 'P' },  { "help", no_argument, NULL, 'h' },
+		{ "input", required_argument, NULL, 'i' },  { "channel", required_argument, NULL, 'C' },
+		{ "frame", required_argument, NULL, 'F' },  { "save-outputs", required_argument, NULL, 'D' },
+		{ "save-reference", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
@@ -188,6 +242,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	a->cpu_threads = vb_cpu_threads();
 	a->seed = 42;
 	a->probe = PROBE_FULL;
+	a->frame = ALL_FRAMES;
 	for (size_t i = 0; i < op_count; i++)
 		op_default_params(&op_table[i], a->params[i]);
 	optind = 1;
@@ -196,9 +251,30 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		switch (c) {
 		case 'o': ops = optarg; break;
 		case 'd': a->device = optarg; break;
-		case 's': status = each_token(optarg, add_size, a); break;
-		case 't': status = each_token(optarg, add_dtype, a); break;
-		case 'k': a->stack = optarg; break;
+		case 's': status = each_token(optarg, add_size, a); a->synthetic_options = 1; break;
+		case 't': status = each_token(optarg, add_dtype, a); a->synthetic_options = 1; break;
+		case 'k': a->stack = optarg; a->synthetic_options = 1; break;
+		case 'i':
+			if (a->ninputs == MAX_INPUTS)
+				return usage_error("run", "too many --input files: at most %d", MAX_INPUTS);
+			a->inputs[a->ninputs++] = optarg;
+			break;
+		case 'C':
+			if (parse_long(optarg, 0, 65535, &v))
+				return usage_error("run", "bad --channel '%s': expected 0 to 65535", optarg);
+			a->channel = (int)v;
+			break;
+		case 'F':
+			if (strcmp(optarg, "all") == 0)
+				a->frame = ALL_FRAMES;
+			else if (parse_long(optarg, 0, 1000000, &v))
+				return usage_error("run", "bad --frame '%s': expected a frame number or all",
+						   optarg);
+			else
+				a->frame = (int)v;
+			break;
+		case 'D': a->save_dir = optarg; break;
+		case 'R': a->save_reference = 1; break;
 		case 'O': a->out = optarg; break;
 		case 'p':
 			if (nparam_args == MAX_PARAM_ARGS)
@@ -248,6 +324,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 					    "labels", a->stack);
 	if (!status && a->out)
 		status = check_out_path(a->out);
+	if (!status)
+		status = check_inputs(a);
+	if (!status && a->save_dir)
+		status = check_save_dir(a->save_dir);
+	if (!status && a->save_reference && !a->save_dir)
+		status = usage_error("run", "--save-reference needs --save-outputs DIR");
 	if (!a->ndtypes)
 		a->dtypes[a->ndtypes++] = DT_F32;
 	return status;
@@ -325,44 +407,116 @@ static double probed_copy_gbps(const struct report *rep, const char *name)
 	return gbps;
 }
 
-/* The rows of one device, size and dtype. */
-static int run_block(const struct run_args *a, struct gpu_device *dev, const size_t dims[3],
-		     enum dtype t, struct report *rep, size_t *done, size_t total)
+/* Where the stacks of a block came from, stamped on its rows. */
+struct block {
+	const char *path;  /* an --input file, or NULL for a synthetic stack */
+	char sha256[65];
+	int frame, channel;
+	char tag[32];      /* suffix of saved outputs */
+};
+
+/* Every selected op over in[] (or, when status is not VB_OK, a row per op saying why not). */
+static int run_ops(const struct run_args *a, struct gpu_device *dev,
+		   const struct stack *const in[OP_MAX_INPUTS], const struct block *b, int status,
+		   const struct vb_err *why, struct report *rep, size_t *done, size_t total)
 {
 	double copy_gbps = probed_copy_gbps(rep, device_info_of(dev)->name);
-	struct run_settings settings = { a->repeat, a->cpu_threads };
-	struct stack in[OP_MAX_INPUTS];
+	struct run_settings settings = { a->repeat, a->cpu_threads, a->save_dir, a->save_reference,
+					 b->tag };
+	size_t dims[3] = { in[0]->width, in[0]->height, in[0]->depth };
 	struct vb_err err;
-	int status = make_inputs(a, dims, t, in, &err);
 
 	for (size_t i = 0; i < op_count; i++) {
-		const struct stack *const inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
 		struct result_row row;
 
 		if (!a->selected[i])
 			continue;
-		progress((*done)++, total, op_table[i].name, dims, t);
+		progress((*done)++, total, op_table[i].name, dims, in[0]->dtype);
 		if (status) {
-			/* the stack could not be made: every op of this block says why */
-			struct stack shape = { .width = dims[0], .height = dims[1], .depth = dims[2],
-					       .dtype = t };
-
-			snprintf(shape.name, sizeof(shape.name), "%s", a->stack);
-			op_row_start(&row, dev, &op_table[i], a->params[i], &shape);
+			op_row_start(&row, dev, &op_table[i], a->params[i], in[0]);
 			row.status = status == VB_E_TOO_BIG ? ROW_SKIP : ROW_ERROR;
-			snprintf(row.reason, sizeof(row.reason), "%s", err.msg);
+			snprintf(row.reason, sizeof(row.reason), "%s", why->msg);
 		} else {
-			op_run(dev, &op_table[i], a->params[i], inputs, &settings, &row);
+			op_run(dev, &op_table[i], a->params[i], in, &settings, &row);
 		}
 		row.bandwidth_fraction = row.effective_gbps / copy_gbps;
+		if (b->path) {
+			snprintf(row.stack_sha256, sizeof(row.stack_sha256), "%s", b->sha256);
+			row.frame = b->frame;
+			row.channel = b->channel;
+		}
 		if (report_add_row(rep, &row, &err))
 			return EXIT_FAILED;
 	}
+	return EXIT_OK;
+}
+
+/* The rows of one device, size and dtype over synthetic stacks. */
+static int run_synthetic(const struct run_args *a, struct gpu_device *dev, const size_t dims[3],
+			 enum dtype t, struct report *rep, size_t *done, size_t total)
+{
+	struct stack in[OP_MAX_INPUTS] = { { .width = dims[0], .height = dims[1], .depth = dims[2],
+					     .dtype = t } };
+	const struct stack *const inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
+	struct block b = { .frame = -1, .channel = -1 };
+	struct vb_err err;
+	int status, rc;
+
+	snprintf(in[0].name, sizeof(in[0].name), "%s", a->stack);
+	status = make_inputs(a, dims, t, in, &err);
+	if (status) { /* in[0] keeps the shape so the rows can say which stack failed */
+		in[0] = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2], .dtype = t };
+		snprintf(in[0].name, sizeof(in[0].name), "%s", a->stack);
+	}
+	rc = run_ops(a, dev, inputs, &b, status, &err, rep, done, total);
 	if (!status) {
 		stack_free(&in[0]);
 		stack_free(&in[1]);
 	}
-	return EXIT_OK;
+	return rc;
+}
+
+/* The rows of one device over one --input file: a block per frame asked for. */
+static int run_file(const struct run_args *a, struct gpu_device *dev, const char *path,
+		    struct report *rep, size_t *done, size_t total)
+{
+	struct tiff_file *tf = NULL;
+	struct tiff_meta meta;
+	struct block b = { .path = path, .channel = a->channel };
+	struct vb_err err;
+	int rc = EXIT_OK;
+
+	if (tiff_open(&tf, path, &meta, &err) || tiff_sha256_file(path, b.sha256, &err)) {
+		fprintf(stderr, "voxbench run: %s\n", err.msg);
+		tiff_close(tf);
+		return EXIT_FAILED;
+	}
+	for (size_t t = 0; t < meta.frames && rc == EXIT_OK; t++) {
+		struct tiff_select sel = { .channel = (size_t)a->channel, .frame = t };
+		struct stack s = { .width = meta.width, .height = meta.height, .depth = meta.depth,
+				   .dtype = meta.dtype };
+		const struct stack *const inputs[OP_MAX_INPUTS] = { &s, &s };
+		int status;
+
+		if (a->frame != ALL_FRAMES && (size_t)a->frame != t)
+			continue;
+		b.frame = (int)t;
+		b.tag[0] = '\0';
+		if (meta.frames > 1)
+			snprintf(b.tag, sizeof(b.tag), "_t%zu", t);
+		status = tiff_read(tf, &sel, &s, &err);
+		if (status) {
+			s = (struct stack){ .width = meta.width, .height = meta.height,
+					    .depth = meta.depth, .dtype = meta.dtype };
+			snprintf(s.name, sizeof(s.name), "file");
+			snprintf(s.source, sizeof(s.source), "%s", path);
+		}
+		rc = run_ops(a, dev, inputs, &b, status, &err, rep, done, total);
+		if (!status)
+			stack_free(&s);
+	}
+	tiff_close(tf);
+	return rc;
 }
 
 static int exit_status_of(const struct report *rep)
@@ -376,30 +530,37 @@ static int exit_status_of(const struct report *rep)
 static int run_devices(const struct run_args *a, const struct device_list *devs,
 		       struct report *rep)
 {
-	size_t per_device = count_selected(a) * (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes;
-	size_t total = per_device * devs->n, done = 0;
+	size_t blocks = (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes, total, done = 0;
 	struct vb_err err;
+	int rc = EXIT_OK;
 
-	for (size_t d = 0; d < devs->n; d++) {
+	if (a->ninputs) {
+		blocks = 0;
+		for (int i = 0; i < a->ninputs; i++)
+			blocks += a->input_frames[i];
+	}
+	total = count_selected(a) * blocks * devs->n;
+	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
 		struct device_info info = *device_info_of(devs->dev[d]);
 
 		info.copy_gbps = probed_copy_gbps(rep, info.name);
 		if (report_add_device(rep, &info, &err))
 			return EXIT_FAILED;
-		for (int s = 0; s < (a->nsizes ? a->nsizes : 1); s++) {
+		for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
+			rc = run_file(a, devs->dev[d], a->inputs[i], rep, &done, total);
+		for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == EXIT_OK; s++) {
 			size_t dims[3];
 
 			if (a->nsizes)
 				memcpy(dims, a->sizes[s], sizeof(dims));
 			else
 				auto_size(devs->dev[d], dims);
-			for (int t = 0; t < a->ndtypes; t++)
-				if (run_block(a, devs->dev[d], dims, a->dtypes[t], rep, &done, total))
-					return EXIT_FAILED;
+			for (int t = 0; t < a->ndtypes && rc == EXIT_OK; t++)
+				rc = run_synthetic(a, devs->dev[d], dims, a->dtypes[t], rep, &done, total);
 		}
 	}
 	progress(total, total, "", NULL, DT_F32);
-	return EXIT_OK;
+	return rc;
 }
 
 /* The probe's device section (and measured bandwidths) into the report; a failure only warns. */

@@ -5,6 +5,7 @@
 
 #include "../common/vb.h"
 #include "../probe/probe.h"
+#include "../stacks/tiff.h"
 #include "cli.h"
 
 struct command {
@@ -17,6 +18,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run ops on a GPU beside their CPU reference: deltas, timings, a report" },
 	{ "list", cmd_list, "list the ops with their parameters and comparison rules" },
 	{ "probe", cmd_probe, "diagnose the OpenCL/CUDA set-up: what is broken and the fix" },
+	{ "info", cmd_info, "what voxbench understands of a TIFF file: dims, dtype, layout, voxel size" },
 };
 
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -195,8 +195,11 @@ void op_row_start(struct result_row *row, const struct gpu_device *dev, const st
 		  const double params[OP_MAX_PARAMS], const struct stack *in);
 
 struct run_settings {
-	int repeat;      /* timed GPU runs after one warm-up */
-	int cpu_threads; /* threads for the CPU reference */
+	int repeat;             /* timed GPU runs after one warm-up */
+	int cpu_threads;        /* threads for the CPU reference */
+	const char *save_dir;   /* write each GPU output there as TIFF, or NULL */
+	int save_reference;     /* with save_dir: the CPU reference's output too */
+	const char *save_tag;   /* appended to saved file names ("_t3" for frame 3), or "" */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../stacks/tiff.h"
 #include "backend.h"
 
 #define MAX_REPEAT 256
@@ -249,6 +250,21 @@ static void finish_row(struct result_row *row, const struct delta *d, uint64_t b
 	row->effective_gbps = (double)bytes / (row->gpu.median * 1e6);
 }
 
+/* <dir>/<op>_<size>_<dtype><tag><suffix>.tif, with the input's voxel size. */
+static int save_output(const struct run_settings *s, const struct op_desc *op,
+		       const struct stack *in, struct stack *out, const char *suffix,
+		       struct vb_err *err)
+{
+	char path[4096];
+
+	memcpy(out->voxel_size, in->voxel_size, sizeof(out->voxel_size));
+	memcpy(out->unit, in->unit, sizeof(out->unit));
+	snprintf(path, sizeof(path), "%s/%s_%zux%zux%zu_%s%s%s.tif", s->save_dir, op->name,
+		 in->width, in->height, in->depth, dtype_name(in->dtype),
+		 s->save_tag ? s->save_tag : "", suffix);
+	return tiff_write_stack(path, out, err);
+}
+
 void op_run(struct gpu_device *dev, const struct op_desc *op, const double params[OP_MAX_PARAMS],
 	    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
 	    struct result_row *row)
@@ -294,6 +310,10 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	    (status = op_compare(op, &gpu_out, &ref_out, &d, &err)))
 		goto out;
 	finish_row(row, &d, op_bytes_moved(op, in[0], &gpu_out));
+	if (s->save_dir && ((status = save_output(s, op, in[0], &gpu_out, "", &err)) ||
+			    (s->save_reference &&
+			     (status = save_output(s, op, in[0], &ref_out, "_reference", &err)))))
+		goto out;
 out:
 	if (status) {
 		double ignored;

@@ -26,6 +26,7 @@ void result_row_init(struct result_row *row)
 	row->speedup = row->speedup_with_transfers = row->effective_gbps = NAN;
 	row->bandwidth_fraction = NAN;
 	row->cache_hit = -1;
+	row->frame = row->channel = -1;
 }
 
 /* The value of `key="..."` or `key: ...` lines in small system files. */

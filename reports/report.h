@@ -48,6 +48,8 @@ struct result_row {
 	char stack_source[512];
 	uint64_t width, height, depth;
 	char dtype[8];
+	char stack_sha256[65];     /* of the input file, "" for synthetic stacks */
+	int frame, channel;        /* of the input file, -1 for synthetic stacks */
 	enum row_status status;
 	char reason[4096];
 	struct timing gpu;         /* kernel time from device events */

@@ -65,6 +65,13 @@ static json_t *row_json(const struct result_row *row)
 				      "source", row->stack_source, "width", (json_int_t)row->width,
 				      "height", (json_int_t)row->height, "depth",
 				      (json_int_t)row->depth, "dtype", row->dtype));
+	if (row->stack_sha256[0]) {
+		json_t *stack = json_object_get(o, "stack");
+
+		json_object_set_new(stack, "sha256", json_string(row->stack_sha256));
+		json_object_set_new(stack, "frame", json_integer(row->frame));
+		json_object_set_new(stack, "channel", json_integer(row->channel));
+	}
 	json_object_set_new(o, "status", json_string(row_status_name(row->status)));
 	json_object_set_new(o, "reason", json_string(row->reason));
 	json_object_set_new(o, "gpu_ms",
@@ -201,6 +208,11 @@ static void read_row(const json_t *o, struct result_row *row)
 	row->height = (uint64_t)get_number(stack, "height");
 	row->depth = (uint64_t)get_number(stack, "depth");
 	get_string(stack, "dtype", row->dtype, sizeof(row->dtype));
+	get_string(stack, "sha256", row->stack_sha256, sizeof(row->stack_sha256));
+	if (json_is_integer(json_object_get(stack, "frame"))) {
+		row->frame = (int)json_integer_value(json_object_get(stack, "frame"));
+		row->channel = (int)json_integer_value(json_object_get(stack, "channel"));
+	}
 	get_string(o, "status", status, sizeof(status));
 	row->status = parse_status(status);
 	get_string(o, "reason", row->reason, sizeof(row->reason));

@@ -1,0 +1,1576 @@
+/*
+ * stacks/tiff.c: reading TIFF stacks with libtiff (see tiff.h).
+ *
+ * tiff_open walks every directory once, checks it (size, sample type, where its strips or tiles
+ * lie), remembers its offset, and reads the layout from the first page's description (the
+ * ImageJ, tifffile and OME-XML parsers follow the page checks). tiff_read jumps to each page of
+ * the selected volume with TIFFSetSubDirectory and decodes it straight into the stack.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "tiff.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <tiffio.h>
+
+#define MAX_IFDS (1u << 22)          /* directories in one file */
+#define MAX_PLANES ((size_t)1 << 24) /* planes an OME description may declare */
+#define MAX_DESCRIPTION (64u << 20)  /* longest ImageDescription parsed */
+#define MAX_PLANE_VOXELS ((size_t)1 << 40) /* one page or tile: keeps byte counts far from overflow */
+
+/* libtiff's first error and first warning, kept for messages; never printed by libtiff. */
+struct capture {
+	char msg[400];
+	char warning[400];
+	int set, warned;
+};
+
+struct tiff_file {
+	TIFF *tif;
+	char name[512];
+	struct tiff_meta meta;
+	struct capture cap;
+	const unsigned char *mem; /* tiff_open_memory's buffer */
+	uint64_t mem_pos;
+	uint64_t *ifd;            /* offset of every directory, in chain order */
+	size_t n_ifd;
+	size_t *page;             /* indices into ifd[] of full-resolution pages */
+	size_t n_page;
+	int64_t *plane_ifd;       /* OME TiffData: plane -> ifd index, -1 unmapped, -2 elsewhere */
+	size_t n_planes;
+	size_t stride_z, stride_c, stride_t;
+	size_t file_bytes;        /* bytes per sample in the file */
+	int widen_signed;         /* i8/i16 in the file, i32 in the stack */
+	uint64_t contiguous_offset; /* ImageJ > 4 GiB form: first image's data */
+	/* from the first page */
+	char *description;
+	float xres, yres;
+	uint16_t res_unit;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void keep_message(char *dst, size_t n, int *flag, const char *fmt, va_list ap)
+{
+	char *p;
+
+	if (*flag)
+		return;
+	vsnprintf(dst, n, fmt, ap);
+	for (p = dst; *p; p++)
+		if ((unsigned char)*p < 32 || *p == 127)
+			*p = ' ';
+	*flag = 1;
+}
+
+static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+{
+	struct capture *c = user;
+
+	(void)tif;
+	(void)module;
+	if (c)
+		keep_message(c->msg, sizeof(c->msg), &c->set, fmt, ap);
+	return 1; /* handled: never reaches the global handlers */
+}
+
+static int on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+{
+	struct capture *c = user;
+
+	(void)tif;
+	(void)module;
+	if (c)
+		keep_message(c->warning, sizeof(c->warning), &c->warned, fmt, ap);
+	return 1;
+}
+
+/* " (libtiff: ...)" with its error, else its warning, else "". */
+static const char *why(struct tiff_file *tf, char *buf, size_t n)
+{
+	if (!tf->cap.set && !tf->cap.warned)
+		return "";
+	snprintf(buf, n, " (libtiff: %s)", tf->cap.set ? tf->cap.msg : tf->cap.warning);
+	return buf;
+}
+
+/* strtod in the C locale: descriptions use '.', whatever the user's locale says. */
+static double c_strtod(const char *s, char **end)
+{
+	static locale_t c_locale;
+	locale_t old;
+	double v;
+
+	if (!c_locale)
+		c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	if (!c_locale)
+		return strtod(s, end);
+	old = uselocale(c_locale);
+	v = strtod(s, end);
+	uselocale(old);
+	return v;
+}
+
+/* A non-negative decimal integer no larger than max; 0 on success. */
+static int parse_size(const char *s, size_t max, size_t *out)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+/* Copy printable text, truncated to fit n bytes. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	for (; src[i] && i + 1 < n; i++)
+		dst[i] = (unsigned char)src[i] < 32 || src[i] == 127 ? ' ' : src[i];
+	dst[i] = '\0';
+}
+
+static int positive_finite(double v)
+{
+	return isfinite(v) && v > 0;
+}
+
+/*
+ * Normalise a length unit: micrometre spellings become "um". Returns the unit's size in
+ * micrometres, or 0 when unknown (the text is then kept, printable ASCII only).
+ */
+static double norm_unit(const char *in, char out[16])
+{
+	static const struct { const char *name; const char *norm; double um; } units[] = {
+		{ "um", "um", 1 }, { "\\u00B5m", "um", 1 }, { "\xC2\xB5m", "um", 1 },
+		{ "\xB5m", "um", 1 }, { "\xCE\xBCm", "um", 1 }, { "&#181;m", "um", 1 },
+		{ "micron", "um", 1 }, { "microns", "um", 1 }, { "micrometer", "um", 1 },
+		{ "nm", "nm", 1e-3 }, { "nanometer", "nm", 1e-3 }, { "mm", "mm", 1e3 },
+		{ "millimeter", "mm", 1e3 }, { "cm", "cm", 1e4 }, { "m", "m", 1e6 },
+		{ "\xC3\x85", "A", 1e-4 }, { "\\u00C5", "A", 1e-4 }, { "angstrom", "A", 1e-4 },
+		{ "inch", "inch", 25400 },
+	};
+	size_t i, j = 0;
+
+	out[0] = '\0';
+	if (!strcmp(in, "pixel") || !strcmp(in, "pixels") || !strcmp(in, "px"))
+		return 0;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(in, units[i].name)) {
+			snprintf(out, 16, "%s", units[i].norm);
+			return units[i].um;
+		}
+	}
+	for (i = 0; in[i] && j < 15; i++)
+		if (in[i] > 32 && in[i] < 127)
+			out[j++] = in[i];
+	out[j] = '\0';
+	return 0;
+}
+
+static const char *compression_name(unsigned c)
+{
+	static const struct { unsigned code; const char *name; } names[] = {
+		{ COMPRESSION_NONE, "none" }, { COMPRESSION_CCITTRLE, "CCITT RLE" },
+		{ COMPRESSION_CCITTFAX3, "CCITT G3" }, { COMPRESSION_CCITTFAX4, "CCITT G4" },
+		{ COMPRESSION_LZW, "LZW" }, { COMPRESSION_OJPEG, "old JPEG" },
+		{ COMPRESSION_JPEG, "JPEG" }, { COMPRESSION_ADOBE_DEFLATE, "Deflate" },
+		{ COMPRESSION_DEFLATE, "Deflate (old code)" }, { COMPRESSION_PACKBITS, "PackBits" },
+		{ COMPRESSION_LZMA, "LZMA" }, { COMPRESSION_ZSTD, "Zstandard" },
+		{ COMPRESSION_WEBP, "WebP" }, { COMPRESSION_JXL, "JPEG XL" },
+		{ COMPRESSION_LERC, "LERC" }, { COMPRESSION_JBIG, "JBIG" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].code == c)
+			return names[i].name;
+	return "unknown";
+}
+
+const char *tiff_layout_name(enum tiff_layout l)
+{
+	switch (l) {
+	case TIFF_LAYOUT_IMAGEJ: return "ImageJ";
+	case TIFF_LAYOUT_OME: return "OME-TIFF";
+	case TIFF_LAYOUT_SHAPED: return "tifffile shaped";
+	default: return "plain";
+	}
+}
+
+/* ------------------------------------------------------- opening, memory source */
+
+static tmsize_t mem_read(thandle_t h, void *buf, tmsize_t n)
+{
+	struct tiff_file *tf = h;
+	uint64_t size = tf->meta.file_size;
+
+	if (n < 0 || tf->mem_pos >= size)
+		return 0;
+	if ((uint64_t)n > size - tf->mem_pos)
+		n = (tmsize_t)(size - tf->mem_pos);
+	memcpy(buf, tf->mem + tf->mem_pos, (size_t)n);
+	tf->mem_pos += (uint64_t)n;
+	return n;
+}
+
+static tmsize_t mem_write(thandle_t h, void *buf, tmsize_t n)
+{
+	(void)h;
+	(void)buf;
+	(void)n;
+	return -1;
+}
+
+static toff_t mem_seek(thandle_t h, toff_t off, int whence)
+{
+	struct tiff_file *tf = h;
+	uint64_t base = whence == SEEK_CUR ? tf->mem_pos : whence == SEEK_END ? tf->meta.file_size : 0;
+
+	if (off > UINT64_MAX - base)
+		return (toff_t)-1;
+	tf->mem_pos = base + off;
+	return tf->mem_pos;
+}
+
+static int mem_close(thandle_t h)
+{
+	(void)h;
+	return 0;
+}
+
+static toff_t mem_size(thandle_t h)
+{
+	return ((struct tiff_file *)h)->meta.file_size;
+}
+
+static int mem_map(thandle_t h, void **base, toff_t *size)
+{
+	struct tiff_file *tf = h;
+
+	*base = (void *)(uintptr_t)tf->mem;
+	*size = tf->meta.file_size;
+	return 1;
+}
+
+static void mem_unmap(thandle_t h, void *base, toff_t size)
+{
+	(void)h;
+	(void)base;
+	(void)size;
+}
+
+static TIFFOpenOptions *open_options(struct tiff_file *tf)
+{
+	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+
+	if (!opts)
+		return NULL;
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, on_error, &tf->cap);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, on_warning, &tf->cap);
+	/* messages libtiff sends without a TIFF handle go nowhere */
+	TIFFSetErrorHandler(NULL);
+	TIFFSetWarningHandler(NULL);
+	return opts;
+}
+
+/*
+ * "rcm": read, no strip chopping (strips are checked and read as the file has them), no memory
+ * map: libtiff then reads uncompressed strips straight into the stack, measured faster.
+ */
+static int open_fd(struct tiff_file *tf, const char *path, struct vb_err *err)
+{
+	TIFFOpenOptions *opts = NULL;
+	struct stat st;
+	char buf[480];
+	int fd, rc = VB_OK;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return vb_errf(err, VB_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = vb_errf(err, VB_E_IO, "%s: not a regular file; give the path of a TIFF file",
+			     path);
+		goto out;
+	}
+	tf->meta.file_size = (uint64_t)st.st_size;
+	opts = open_options(tf);
+	if (!opts) {
+		rc = vb_errf(err, VB_E_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	tf->tif = TIFFFdOpenExt(fd, path, "rcm", opts);
+	if (!tf->tif)
+		rc = vb_errf(err, VB_E_ARGS, "%s: not a readable TIFF file%s", path,
+			     why(tf, buf, sizeof(buf)));
+out:
+	TIFFOpenOptionsFree(opts);
+	if (!tf->tif)
+		close(fd);
+	return rc;
+}
+
+static int open_mem(struct tiff_file *tf, struct vb_err *err)
+{
+	TIFFOpenOptions *opts = open_options(tf);
+	char buf[480];
+
+	if (!opts)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", tf->name);
+	tf->tif = TIFFClientOpenExt(tf->name, "rc", tf, mem_read, mem_write, mem_seek, mem_close,
+				    mem_size, mem_map, mem_unmap, opts);
+	TIFFOpenOptionsFree(opts);
+	if (!tf->tif)
+		return vb_errf(err, VB_E_ARGS, "%s: not a readable TIFF file%s", tf->name,
+			       why(tf, buf, sizeof(buf)));
+	return VB_OK;
+}
+
+/* -------------------------------------------------------------- page checks */
+
+/* The first full-resolution page's facts, which every other page must share. */
+struct page_ref {
+	int have;
+	uint32_t width, height;
+	uint16_t bps, format;
+};
+
+static const char *format_name(unsigned format)
+{
+	return format == SAMPLEFORMAT_INT ? "signed" : format == SAMPLEFORMAT_IEEEFP ? "float"
+							: "unsigned";
+}
+
+/* Map the page's sample type to a dtype, or refuse it. */
+static int sample_type(struct tiff_file *tf, size_t pg, uint16_t bps, uint16_t fmt,
+		       struct vb_err *err)
+{
+	struct tiff_meta *m = &tf->meta;
+	int ok = bps == 8 || bps == 16 || bps == 32;
+
+	if (fmt == SAMPLEFORMAT_VOID)
+		fmt = SAMPLEFORMAT_UINT;
+	tf->widen_signed = fmt == SAMPLEFORMAT_INT && bps != 32;
+	if (fmt == SAMPLEFORMAT_UINT && ok)
+		m->dtype = bps == 8 ? DT_U8 : bps == 16 ? DT_U16 : DT_U32;
+	else if (fmt == SAMPLEFORMAT_INT && ok)
+		m->dtype = DT_I32;
+	else if (fmt == SAMPLEFORMAT_IEEEFP && bps == 32)
+		m->dtype = DT_F32;
+	else
+		ok = 0;
+	if (ok) {
+		snprintf(m->file_dtype, sizeof(m->file_dtype), "%c%u",
+			 fmt == SAMPLEFORMAT_INT ? 'i' : fmt == SAMPLEFORMAT_IEEEFP ? 'f' : 'u', bps);
+		tf->file_bytes = bps / 8u;
+		return VB_OK;
+	}
+	if (fmt == SAMPLEFORMAT_IEEEFP)
+		return vb_errf(err, VB_E_UNSUPPORTED,
+			       "%s: page %zu holds %u-bit float samples; voxbench reads 32-bit float: "
+			       "convert the stack (Fiji: Image > Type > 32-bit)", tf->name, pg, bps);
+	if (fmt != SAMPLEFORMAT_UINT && fmt != SAMPLEFORMAT_INT)
+		return vb_errf(err, VB_E_UNSUPPORTED,
+			       "%s: page %zu has sample format %u (complex or unknown); voxbench "
+			       "reads integer and 32-bit float samples", tf->name, pg, fmt);
+	return vb_errf(err, VB_E_UNSUPPORTED,
+		       "%s: page %zu holds %u-bit samples; voxbench reads 8, 16 and 32-bit samples: "
+		       "convert the stack (Fiji: Image > Type > 8-bit or 16-bit)", tf->name, pg, bps);
+}
+
+/* Checks on one page that do not depend on the first one. */
+static int check_kind(struct tiff_file *tf, size_t pg, struct vb_err *err)
+{
+	TIFF *tif = tf->tif;
+	uint16_t spp = 1, photo = PHOTOMETRIC_MINISBLACK, comp = COMPRESSION_NONE;
+
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
+	if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photo))
+		photo = PHOTOMETRIC_MINISBLACK;
+	if (spp != 1)
+		return vb_errf(err, VB_E_UNSUPPORTED,
+			       "%s: page %zu has %u samples per pixel; voxbench reads one (grayscale "
+			       "or palette): split RGB or interleaved channels first "
+			       "(Fiji: Image > Color > Split Channels)", tf->name, pg, spp);
+	if (photo != PHOTOMETRIC_MINISBLACK && photo != PHOTOMETRIC_MINISWHITE &&
+	    photo != PHOTOMETRIC_PALETTE && photo != PHOTOMETRIC_MASK &&
+	    photo != PHOTOMETRIC_SEPARATED)
+		return vb_errf(err, VB_E_UNSUPPORTED,
+			       "%s: page %zu has photometric interpretation %u; voxbench reads "
+			       "grayscale and palette stacks", tf->name, pg, photo);
+	if (!TIFFIsCODECConfigured(comp))
+		return vb_errf(err, VB_E_UNSUPPORTED,
+			       "%s: page %zu uses compression %u (%s), which this libtiff cannot "
+			       "decode; save the stack uncompressed or with LZW/Deflate",
+			       tf->name, pg, comp, compression_name(comp));
+	if (!tf->n_page) { /* the first full-resolution page describes the file */
+		tf->meta.compression = comp;
+		tf->meta.photometric = photo;
+		tf->meta.palette = photo == PHOTOMETRIC_PALETTE;
+		tf->meta.tiled = TIFFIsTiled(tif);
+	}
+	return VB_OK;
+}
+
+static int check_same(struct tiff_file *tf, size_t pg, struct page_ref *ref, struct vb_err *err)
+{
+	TIFF *tif = tf->tif;
+	uint32_t w = 0, h = 0;
+	uint16_t bps = 1, fmt = SAMPLEFORMAT_UINT;
+
+	if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w) || !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h) ||
+	    !w || !h)
+		return vb_errf(err, VB_E_ARGS, "%s: page %zu has no image size (ImageWidth/"
+			       "ImageLength missing or zero); the file is corrupt", tf->name, pg);
+	if ((uint64_t)w * h > MAX_PLANE_VOXELS)
+		return vb_errf(err, VB_E_ARGS, "%s: page %zu declares %ux%u pixels, more than any "
+			       "microscope writes; the file is corrupt", tf->name, pg, (unsigned)w,
+			       (unsigned)h);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bps);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &fmt);
+	if (fmt == SAMPLEFORMAT_VOID)
+		fmt = SAMPLEFORMAT_UINT;
+	if (!ref->have) {
+		*ref = (struct page_ref){ 1, w, h, bps, fmt };
+		return sample_type(tf, pg, bps, fmt, err);
+	}
+	if (w != ref->width || h != ref->height)
+		return vb_errf(err, VB_E_ARGS,
+			       "%s: page %zu is %ux%u but the first page is %ux%u; voxbench reads "
+			       "stacks whose pages share one size", tf->name, pg, (unsigned)w,
+			       (unsigned)h, (unsigned)ref->width, (unsigned)ref->height);
+	if (bps != ref->bps || fmt != ref->format)
+		return vb_errf(err, VB_E_ARGS,
+			       "%s: page %zu holds %u-bit %s samples but the first page %u-bit %s ones; "
+			       "voxbench reads stacks whose pages share one type", tf->name, pg, bps,
+			       format_name(fmt), ref->bps, format_name(ref->format));
+	return VB_OK;
+}
+
+/* Expected bytes of one strip (or tile) and how many the page needs; 0 on success. */
+static int strile_geometry(struct tiff_file *tf, uint64_t *need, uint64_t *count)
+{
+	TIFF *tif = tf->tif;
+	uint64_t w = tf->meta.width, h = tf->meta.height, row = w * tf->file_bytes;
+	uint32_t tw = 0, th = 0, rps = 0;
+	size_t tile;
+
+	if (TIFFIsTiled(tif)) {
+		if (!TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw) ||
+		    !TIFFGetField(tif, TIFFTAG_TILELENGTH, &th) || !tw || !th ||
+		    vb_mul_size(tw, th, &tile) < 0 || tile > MAX_PLANE_VOXELS)
+			return -1;
+		*need = (uint64_t)tile * tf->file_bytes;
+		*count = ((w + tw - 1) / tw) * ((h + th - 1) / th);
+		return TIFFTileSize64(tif) == *need ? 0 : -1;
+	}
+	TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rps);
+	if (!rps || rps > h)
+		rps = (uint32_t)h;
+	*need = rps * row;
+	*count = (h + rps - 1) / rps;
+	return TIFFScanlineSize64(tif) == row ? 0 : -1;
+}
+
+/*
+ * How many times larger than its compressed bytes a codec's output can be: Deflate tops out at
+ * 1032:1, PackBits at 64:1, an LZW code at 4096 bytes, a zstd RLE block at 128 KiB from 4 bytes.
+ * Others get a loose bound; host memory is the second gate.
+ */
+static uint64_t max_ratio(unsigned comp)
+{
+	switch (comp) {
+	case COMPRESSION_NONE: return 1;
+	case COMPRESSION_PACKBITS: return 64;
+	case COMPRESSION_ADOBE_DEFLATE:
+	case COMPRESSION_DEFLATE: return 1100;
+	case COMPRESSION_LZW: return 4096;
+	case COMPRESSION_ZSTD: return 40000;
+	default: return (uint64_t)1 << 20;
+	}
+}
+
+/* Bytes one strip (or tile) i decodes to: the last strip may hold fewer rows. */
+static uint64_t strile_bytes(struct tiff_file *tf, uint64_t i, uint64_t count, uint64_t need)
+{
+	uint64_t row = (uint64_t)tf->meta.width * tf->file_bytes, rps = need / row;
+
+	if (TIFFIsTiled(tf->tif) || i + 1 < count || tf->meta.height % rps == 0)
+		return need;
+	return (tf->meta.height % rps) * row;
+}
+
+/*
+ * Every strip or tile the page needs must lie inside the file; uncompressed ones must hold the
+ * bytes their rows need, compressed ones no more than the codec can expand to. This is what
+ * stops a small file from declaring a huge image.
+ */
+static int check_data(struct tiff_file *tf, size_t pg, struct vb_err *err)
+{
+	TIFF *tif = tf->tif;
+	const char *kind = TIFFIsTiled(tif) ? "tile" : "strip";
+	uint64_t need, off, bc, size = tf->meta.file_size, sum = 0, out = 0, want, count;
+	uint32_t i, have = TIFFIsTiled(tif) ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+	uint16_t comp = COMPRESSION_NONE;
+	int e1 = 0, e2 = 0;
+
+	if (strile_geometry(tf, &need, &count) < 0)
+		return vb_errf(err, VB_E_ARGS, "%s: page %zu has an inconsistent %s layout; the file "
+			       "is corrupt", tf->name, pg, kind);
+	if (have < count || count > size)
+		return vb_errf(err, VB_E_ARGS, "%s: page %zu has %u %ss but its size needs %llu; the "
+			       "file is corrupt", tf->name, pg, have, kind, (unsigned long long)count);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
+	for (i = 0; i < count; i++) {
+		off = TIFFGetStrileOffsetWithErr(tif, i, &e1);
+		bc = TIFFGetStrileByteCountWithErr(tif, i, &e2);
+		want = strile_bytes(tf, i, count, need);
+		if (e1 || e2 || bc == 0)
+			return vb_errf(err, VB_E_ARGS, "%s: page %zu: %s %u has no data; the file is "
+				       "corrupt", tf->name, pg, kind, i);
+		if (off > size || bc > size - off)
+			return vb_errf(err, VB_E_ARGS, "%s: page %zu: %s %u lies past the end of the "
+				       "file (%llu + %llu > %llu bytes); the file is truncated or "
+				       "corrupt", tf->name, pg, kind, i, (unsigned long long)off,
+				       (unsigned long long)bc, (unsigned long long)size);
+		if (comp == COMPRESSION_NONE && bc < want)
+			return vb_errf(err, VB_E_ARGS, "%s: page %zu: uncompressed %s %u holds %llu "
+				       "bytes but the declared %zux%zu image needs %llu; the file is "
+				       "corrupt", tf->name, pg, kind, i, (unsigned long long)bc,
+				       tf->meta.width, tf->meta.height, (unsigned long long)want);
+		sum += bc;
+		out += want;
+	}
+	if (out / max_ratio(comp) > sum)
+		return vb_errf(err, VB_E_ARGS, "%s: page %zu: %llu bytes of %s data cannot decode to "
+			       "the declared %zux%zu image (%llu bytes, more than %llu:1); the file "
+			       "is corrupt", tf->name, pg, (unsigned long long)sum,
+			       compression_name(comp), tf->meta.width, tf->meta.height,
+			       (unsigned long long)out, (unsigned long long)max_ratio(comp));
+	return VB_OK;
+}
+
+/* Keep the first page's description and resolution for the layout parsers. */
+static int keep_first(struct tiff_file *tf, struct vb_err *err)
+{
+	TIFF *tif = tf->tif;
+	char *s = NULL;
+	size_t n;
+
+	if (TIFFGetField(tif, TIFFTAG_IMAGEDESCRIPTION, &s) && s) {
+		n = strnlen(s, MAX_DESCRIPTION);
+		tf->description = malloc(n + 1);
+		if (!tf->description)
+			return vb_errf(err, VB_E_NOMEM, "%s: out of memory", tf->name);
+		memcpy(tf->description, s, n);
+		tf->description[n] = '\0';
+	}
+	if (TIFFGetField(tif, TIFFTAG_SOFTWARE, &s) && s)
+		copy_text(tf->meta.software, sizeof(tf->meta.software), s);
+	if (!TIFFGetField(tif, TIFFTAG_XRESOLUTION, &tf->xres))
+		tf->xres = 0;
+	if (!TIFFGetField(tif, TIFFTAG_YRESOLUTION, &tf->yres))
+		tf->yres = 0;
+	TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &tf->res_unit);
+	return VB_OK;
+}
+
+static int push_ifd(struct tiff_file *tf, int reduced, struct vb_err *err)
+{
+	void *p;
+	size_t cap;
+
+	if (tf->n_ifd >= MAX_IFDS)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s: more than %u pages; voxbench reads "
+			       "smaller files", tf->name, MAX_IFDS);
+	if ((tf->n_ifd & (tf->n_ifd - 1)) == 0) { /* 0, 1, 2, 4, ...: grow */
+		cap = tf->n_ifd ? 2 * tf->n_ifd : 1;
+		p = realloc(tf->ifd, cap * sizeof(*tf->ifd));
+		if (!p)
+			return vb_errf(err, VB_E_NOMEM, "%s: out of memory", tf->name);
+		tf->ifd = p;
+		p = realloc(tf->page, cap * sizeof(*tf->page));
+		if (!p)
+			return vb_errf(err, VB_E_NOMEM, "%s: out of memory", tf->name);
+		tf->page = p;
+	}
+	tf->ifd[tf->n_ifd] = TIFFCurrentDirOffset(tf->tif);
+	if (!reduced)
+		tf->page[tf->n_page++] = tf->n_ifd;
+	tf->n_ifd++;
+	return VB_OK;
+}
+
+static int check_page(struct tiff_file *tf, struct page_ref *ref, struct vb_err *err)
+{
+	size_t pg = tf->n_ifd + 1; /* 1-based in messages, as Fiji numbers slices */
+	uint32_t sub = 0;
+	int rc;
+
+	if (tf->n_ifd == 0 && (rc = keep_first(tf, err)) != VB_OK)
+		return rc;
+	TIFFGetFieldDefaulted(tf->tif, TIFFTAG_SUBFILETYPE, &sub);
+	if (sub & FILETYPE_REDUCEDIMAGE) {
+		tf->meta.skipped_pages++;
+		return push_ifd(tf, 1, err);
+	}
+	if ((rc = check_same(tf, pg, ref, err)) != VB_OK || (rc = check_kind(tf, pg, err)) != VB_OK)
+		return rc;
+	tf->meta.width = ref->width;
+	tf->meta.height = ref->height;
+	if ((rc = check_data(tf, pg, err)) != VB_OK)
+		return rc;
+	return push_ifd(tf, 0, err);
+}
+
+/* Stop at the last directory; a chain that loops or points nowhere is refused. */
+static int next_page(struct tiff_file *tf, int *done, struct vb_err *err)
+{
+	char buf[480];
+
+	*done = TIFFLastDirectory(tf->tif);
+	if (*done && !tf->cap.set)
+		return VB_OK;
+	tf->cap.warned = 0;
+	if (!tf->cap.set && TIFFReadDirectory(tf->tif) && !tf->cap.set)
+		return VB_OK;
+	if (strstr(tf->cap.warning, "looping") && !tf->cap.set)
+		return vb_errf(err, VB_E_ARGS, "%s: the chain of pages loops back after page %zu%s; "
+			       "the file is corrupt", tf->name, tf->n_ifd, why(tf, buf, sizeof(buf)));
+	return vb_errf(err, VB_E_ARGS, "%s: page %zu cannot be read%s; the file is truncated or "
+		       "corrupt", tf->name, tf->n_ifd + 1, why(tf, buf, sizeof(buf)));
+}
+
+static int scan_pages(struct tiff_file *tf, struct vb_err *err)
+{
+	struct page_ref ref = { 0 };
+	int rc, done = 0;
+
+	while (!done) {
+		if ((rc = check_page(tf, &ref, err)) != VB_OK ||
+		    (rc = next_page(tf, &done, err)) != VB_OK)
+			return rc;
+	}
+	if (!tf->n_page)
+		return vb_errf(err, VB_E_ARGS, "%s: has only reduced-resolution pages; no image to "
+			       "read", tf->name);
+	tf->meta.pages = tf->n_ifd;
+	tf->meta.bigtiff = TIFFIsBigTIFF(tf->tif);
+	tf->meta.big_endian = TIFFIsBigEndian(tf->tif);
+	snprintf(tf->meta.compression_name, sizeof(tf->meta.compression_name), "%s",
+		 compression_name(tf->meta.compression));
+	return VB_OK;
+}
+
+/* ------------------------------------------------------------------ layouts */
+
+/* Set z/c/t sizes and the plane order (fastest first), and the meta.order text. */
+static void set_order(struct tiff_file *tf, size_t z, size_t c, size_t t, const char *order)
+{
+	size_t *stride[3], size[3], s = 1;
+	const char *axes = "zct";
+
+	tf->meta.depth = z;
+	tf->meta.channels = c;
+	tf->meta.frames = t;
+	snprintf(tf->meta.order, sizeof(tf->meta.order), "%s", order);
+	for (int i = 0; i < 3; i++) {
+		int k = (int)(strchr(axes, order[i]) - axes);
+		stride[i] = k == 0 ? &tf->stride_z : k == 1 ? &tf->stride_c : &tf->stride_t;
+		size[i] = k == 0 ? z : k == 1 ? c : t;
+	}
+	for (int i = 0; i < 3; i++) {
+		*stride[i] = s;
+		s *= size[i];
+	}
+}
+
+/* Planes the layout declares, with an overflow check. */
+static int count_planes(struct tiff_file *tf, struct vb_err *err)
+{
+	struct tiff_meta *m = &tf->meta;
+	size_t n;
+
+	if (vb_mul_size(m->depth, m->channels, &n) < 0 || vb_mul_size(n, m->frames, &n) < 0 ||
+	    n > MAX_PLANES)
+		return vb_errf(err, VB_E_ARGS, "%s: the %s description declares %zu x %zu x %zu "
+			       "planes, more than any file holds; the metadata is corrupt", tf->name,
+			       tiff_layout_name(m->layout), m->depth, m->channels, m->frames);
+	tf->n_planes = n;
+	return VB_OK;
+}
+
+/* The planes against the pages (unless OME TiffData or ImageJ's contiguous form maps them). */
+static int check_planes(struct tiff_file *tf, struct vb_err *err)
+{
+	struct tiff_meta *m = &tf->meta;
+	size_t n;
+	int rc = count_planes(tf, err);
+
+	n = tf->n_planes;
+	if (rc != VB_OK || tf->plane_ifd || tf->contiguous_offset)
+		return rc;
+	if (n > tf->n_page)
+		return vb_errf(err, VB_E_ARGS, "%s: the %s description declares %zu planes but the "
+			       "file has %zu pages; the file is truncated or its metadata is wrong",
+			       tf->name, tiff_layout_name(m->layout), n, tf->n_page);
+	if (n < tf->n_page && !m->note[0])
+		snprintf(m->note, sizeof(m->note), "the description covers the first %zu of %zu pages",
+			 n, tf->n_page);
+	return VB_OK;
+}
+
+/* Plain and shaped files: x, y voxel size from the resolution tags when they name a length. */
+static void res_calibration(struct tiff_file *tf)
+{
+	struct tiff_meta *m = &tf->meta;
+	double um = tf->res_unit == RESUNIT_CENTIMETER ? 1e4 : tf->res_unit == RESUNIT_INCH ? 25400 : 0;
+
+	if (um > 0 && positive_finite(tf->xres) && positive_finite(tf->yres)) {
+		m->voxel_size[0] = um / tf->xres;
+		m->voxel_size[1] = um / tf->yres;
+		snprintf(m->unit, sizeof(m->unit), "um");
+	}
+}
+
+static void layout_plain(struct tiff_file *tf)
+{
+	tf->meta.layout = TIFF_LAYOUT_PLAIN;
+	set_order(tf, tf->n_page, 1, 1, "zct");
+	res_calibration(tf);
+}
+
+/* ImageJ: "key=value" lines. The value of `key` or NULL; copied into buf. */
+static const char *ij_value(const char *desc, const char *key, char *buf, size_t n)
+{
+	size_t k = strlen(key), i;
+	const char *p = desc;
+
+	while (p && *p) {
+		if (!strncmp(p, key, k) && p[k] == '=') {
+			p += k + 1;
+			for (i = 0; i + 1 < n && p[i] && p[i] != '\n' && p[i] != '\r'; i++)
+				buf[i] = p[i];
+			buf[i] = '\0';
+			return buf;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+static int ij_size(const char *desc, const char *key, size_t *out)
+{
+	char buf[32];
+
+	*out = 1;
+	if (!ij_value(desc, key, buf, sizeof(buf)))
+		return 0;
+	return parse_size(buf, (size_t)1 << 31, out) < 0 || *out == 0 ? -1 : 0;
+}
+
+static double ij_double(const char *desc, const char *key)
+{
+	char buf[64], *end;
+	double v;
+
+	if (!ij_value(desc, key, buf, sizeof(buf)))
+		return 0;
+	v = c_strtod(buf, &end);
+	return end != buf && positive_finite(v) ? v : 0;
+}
+
+static void ij_calibration(struct tiff_file *tf)
+{
+	struct tiff_meta *m = &tf->meta;
+	const char *d = tf->description;
+	char unit[64];
+	double z = ij_double(d, "spacing"), f = ij_double(d, "finterval");
+
+	if (ij_value(d, "unit", unit, sizeof(unit)))
+		norm_unit(unit, m->unit);
+	if (positive_finite(tf->xres) && positive_finite(tf->yres) && m->unit[0]) {
+		m->voxel_size[0] = 1.0 / tf->xres;
+		m->voxel_size[1] = 1.0 / tf->yres;
+	}
+	if (z > 0)
+		m->voxel_size[2] = z;
+	if (f > 0) {
+		m->frame_interval = f;
+		if (!ij_value(d, "tunit", unit, sizeof(unit)))
+			snprintf(unit, sizeof(unit), "s");
+		copy_text(m->time_unit, sizeof(m->time_unit), strcmp(unit, "sec") ? unit : "s");
+	}
+}
+
+/* ImageJ's > 4 GiB form: one page, the other images stored contiguously after its data. */
+static int ij_contiguous(struct tiff_file *tf, size_t images, struct vb_err *err)
+{
+	TIFF *tif = tf->tif;
+	uint64_t plane = (uint64_t)tf->meta.width * tf->meta.height * tf->file_bytes;
+	uint64_t off;
+	uint16_t comp = COMPRESSION_NONE;
+
+	if (!TIFFSetSubDirectory(tif, tf->ifd[tf->page[0]]))
+		return vb_errf(err, VB_E_ARGS, "%s: page 1 cannot be read again", tf->name);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
+	off = TIFFGetStrileOffset(tif, 0);
+	if (comp != COMPRESSION_NONE || TIFFIsTiled(tif) || TIFFNumberOfStrips(tif) != 1 ||
+	    (double)images * (double)plane > (double)tf->meta.file_size ||
+	    off > tf->meta.file_size || images * plane > tf->meta.file_size - off)
+		return vb_errf(err, VB_E_ARGS, "%s: the ImageJ description declares %zu images but "
+			       "the file has 1 page and too few bytes for the rest; the file is "
+			       "truncated", tf->name, images);
+	tf->contiguous_offset = off;
+	tf->meta.contiguous = 1;
+	return VB_OK;
+}
+
+static int layout_imagej(struct tiff_file *tf, struct vb_err *err)
+{
+	const char *d = tf->description;
+	size_t images, c, z, t;
+	char buf[32];
+	int rc;
+
+	tf->meta.layout = TIFF_LAYOUT_IMAGEJ;
+	if (ij_size(d, "images", &images) || ij_size(d, "channels", &c) ||
+	    ij_size(d, "slices", &z) || ij_size(d, "frames", &t))
+		return vb_errf(err, VB_E_ARGS, "%s: the ImageJ description has a bad images=, "
+			       "channels=, slices= or frames= value; the metadata is corrupt",
+			       tf->name);
+	if (!ij_value(d, "images", buf, sizeof(buf)))
+		images = tf->n_page;
+	if (!ij_value(d, "slices", buf, sizeof(buf)) && images % (c * t) == 0)
+		z = images / (c * t);
+	if ((double)c * (double)z * (double)t != (double)images)
+		return vb_errf(err, VB_E_ARGS, "%s: the ImageJ description says images=%zu but "
+			       "channels=%zu x slices=%zu x frames=%zu; the metadata is corrupt",
+			       tf->name, images, c, z, t);
+	set_order(tf, z, c, t, "czt");
+	if (ij_value(d, "ImageJ", buf, sizeof(buf)) && !tf->meta.software[0])
+		snprintf(tf->meta.software, sizeof(tf->meta.software), "ImageJ %s", buf);
+	if (images > 1 && tf->n_page == 1 && (rc = ij_contiguous(tf, images, err)) != VB_OK)
+		return rc;
+	ij_calibration(tf);
+	return VB_OK;
+}
+
+/* --------------------------------------------------------- tifffile "shaped" */
+
+/* The JSON array after "shape": up to 32 sizes; returns the count, -1 when malformed. */
+static int shaped_dims(const char *d, size_t dims[32])
+{
+	const char *p = strstr(d, "\"shape\"");
+	char *end;
+	int n = 0;
+
+	if (!p)
+		return -1;
+	p += 7;
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (*p++ != '[')
+		return -1;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == ']')
+			return n;
+		if (n == 32 || parse_size(p, (size_t)1 << 31, &dims[n]) < 0)
+			return -1;
+		strtoull(p, &end, 10);
+		p = end;
+		n++;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p != ']')
+			return -1;
+	}
+}
+
+/* The "axes" string, upper-cased, or "" when absent. */
+static void shaped_axes(const char *d, char *axes, size_t n)
+{
+	const char *p = strstr(d, "\"axes\"");
+	size_t i = 0;
+
+	axes[0] = '\0';
+	if (!p)
+		return;
+	p += 6;
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (*p++ != '"')
+		return;
+	while (*p && *p != '"' && i + 1 < n) {
+		char ch = *p++;
+		axes[i++] = ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch;
+	}
+	axes[i] = '\0';
+}
+
+/*
+ * Give each leading axis (all but y, x) a role 'z', 'c' or 't': by letter when "axes" is there,
+ * otherwise right-aligned T, Z, C. Returns -1 when two axes of size > 1 want one role.
+ */
+static int shaped_roles(const size_t *dims, int lead, const char *axes, char *roles)
+{
+	static const char *defaults[] = { "", "z", "tz", "tzc" };
+	size_t seen[3] = { 0, 0, 0 };
+	int i;
+
+	for (i = 0; i < lead; i++) {
+		char a = axes[0] ? axes[i] : defaults[lead][i];
+		roles[i] = a == 'T' || a == 't' ? 't' : a == 'C' || a == 'c' ? 'c' : 'z';
+	}
+	for (i = 0; i < lead; i++) {
+		int k = roles[i] == 'z' ? 0 : roles[i] == 'c' ? 1 : 2;
+		if (dims[i] > 1 && seen[k]++)
+			return -1;
+	}
+	return 0;
+}
+
+static int layout_shaped(struct tiff_file *tf, struct vb_err *err)
+{
+	size_t dims[32], size[3] = { 1, 1, 1 }, stride[3] = { 0, 0, 0 }, s = 1;
+	char axes[40], roles[32];
+	int n = shaped_dims(tf->description, dims), lead, i;
+
+	(void)err;
+	shaped_axes(tf->description, axes, sizeof(axes));
+	lead = n - 2;
+	for (i = 0; i < n; i++)
+		if (dims[i] == 0)
+			n = -1;
+	if (n < 2 || dims[n - 1] != tf->meta.width || dims[n - 2] != tf->meta.height ||
+	    (axes[0] && ((int)strlen(axes) != n || strcmp(axes + n - 2, "YX"))) ||
+	    (!axes[0] && lead > 3) ||
+	    shaped_roles(dims, lead, axes, roles) < 0) {
+		layout_plain(tf);
+		snprintf(tf->meta.note, sizeof(tf->meta.note), "tifffile shape description not "
+			 "understood; every page read as a z slice");
+		return VB_OK;
+	}
+	tf->meta.layout = TIFF_LAYOUT_SHAPED;
+	for (i = lead - 1; i >= 0; i--) {
+		int k = roles[i] == 'z' ? 0 : roles[i] == 'c' ? 1 : 2;
+		if (dims[i] > 1) {
+			size[k] = dims[i];
+			stride[k] = s;
+		}
+		s *= dims[i];
+	}
+	set_order(tf, size[0], size[1], size[2], "zct");
+	tf->stride_z = stride[0] ? stride[0] : 1;
+	tf->stride_c = stride[1] ? stride[1] : 1;
+	tf->stride_t = stride[2] ? stride[2] : 1;
+	for (i = 0; i < 3; i++) { /* order text: axes sorted by stride, fastest first */
+		size_t st[3] = { tf->stride_z, tf->stride_c, tf->stride_t };
+		int r = 0;
+		for (int j = 0; j < 3; j++)
+			r += st[j] < st[i] || (st[j] == st[i] && j < i);
+		tf->meta.order[r] = "zct"[i];
+	}
+	res_calibration(tf);
+	return VB_OK;
+}
+
+/* ---------------------------------------------------------------- OME-TIFF */
+
+/* Bounded search for needle in [p, end). */
+static const char *find_in(const char *p, const char *end, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (; p + k <= end; p++)
+		if (*p == needle[0] && !memcmp(p, needle, k))
+			return p;
+	return NULL;
+}
+
+/*
+ * The next element `name` (as <name or <prefix:name) in [p, end): a pointer just past the
+ * name, or NULL. `base` is the start of the text (no look-behind past it).
+ */
+static const char *xml_find(const char *base, const char *p, const char *end, const char *name)
+{
+	size_t k = strlen(name);
+
+	while ((p = find_in(p, end, name))) {
+		const char *q = p;
+		char after = p + k < end ? p[k] : '\0';
+
+		if (after == ' ' || after == '>' || after == '/' || after == '\t' || after == '\n' ||
+		    after == '\r') {
+			if (q > base && q[-1] == ':')
+				for (q--; q > base && q[-1] != '<' && q[-1] != ' ' && q[-1] != '/'; q--)
+					;
+			if (q > base && q[-1] == '<')
+				return p + k;
+		}
+		p += k;
+	}
+	return NULL;
+}
+
+/* Attribute `name` of the element whose name ends at elem; 1 when found. */
+static int xml_attr(const char *elem, const char *end, const char *name, char *out, size_t n)
+{
+	const char *gt = find_in(elem, end, ">"), *p = elem, *v;
+	size_t k = strlen(name), i = 0;
+	char quote;
+
+	if (!gt)
+		return 0;
+	while ((p = find_in(p, gt, name))) {
+		if (strchr(" \t\r\n", p[-1]) && p[k] == '=' && (p[k + 1] == '"' || p[k + 1] == '\'')) {
+			quote = p[k + 1];
+			for (v = p + k + 2; v < gt && *v != quote && i + 1 < n; v++)
+				out[i++] = *v;
+			out[i] = '\0';
+			return 1;
+		}
+		p += k;
+	}
+	return 0;
+}
+
+static int xml_size(const char *elem, const char *end, const char *name, size_t dflt, size_t *out)
+{
+	char buf[32];
+
+	*out = dflt;
+	if (!xml_attr(elem, end, name, buf, sizeof(buf)))
+		return 0;
+	return parse_size(buf, (size_t)1 << 31, out);
+}
+
+static double xml_double(const char *elem, const char *end, const char *name)
+{
+	char buf[64], *e;
+	double v;
+
+	if (!xml_attr(elem, end, name, buf, sizeof(buf)))
+		return 0;
+	v = c_strtod(buf, &e);
+	return e != buf && positive_finite(v) ? v : 0;
+}
+
+/* PhysicalSizeX/Y/Z with their units; converted to um when the units differ. */
+static void ome_calibration(struct tiff_file *tf, const char *px, const char *end)
+{
+	static const char *size_key[3] = { "PhysicalSizeX", "PhysicalSizeY", "PhysicalSizeZ" };
+	static const char *unit_key[3] = { "PhysicalSizeXUnit", "PhysicalSizeYUnit",
+					   "PhysicalSizeZUnit" };
+	struct tiff_meta *m = &tf->meta;
+	char raw[32], unit[3][16];
+	double v[3], um[3];
+	int i, same = 1, any = 0;
+
+	for (i = 0; i < 3; i++) {
+		v[i] = xml_double(px, end, size_key[i]);
+		if (!xml_attr(px, end, unit_key[i], raw, sizeof(raw)))
+			snprintf(raw, sizeof(raw), "um");
+		um[i] = norm_unit(raw, unit[i]);
+		any |= v[i] > 0;
+		if (v[i] > 0 && strcmp(unit[i], unit[0]))
+			same = 0;
+	}
+	if (!any)
+		return;
+	for (i = 0; i < 3; i++)
+		if (v[i] > 0)
+			m->voxel_size[i] = same || !um[i] ? v[i] : v[i] * um[i];
+	snprintf(m->unit, sizeof(m->unit), "%s", same || !um[0] ? unit[0] : "um");
+	v[0] = xml_double(px, end, "TimeIncrement");
+	if (v[0] > 0) {
+		m->frame_interval = v[0];
+		if (!xml_attr(px, end, "TimeIncrementUnit", raw, sizeof(raw)))
+			snprintf(raw, sizeof(raw), "s");
+		copy_text(m->time_unit, sizeof(m->time_unit), raw);
+	}
+}
+
+/* Is the TiffData element at td (ending before end) stored in this file? */
+static int ome_in_this_file(struct tiff_file *tf, const char *base, const char *td,
+			    const char *end, const char *root_uuid)
+{
+	const char *gt = find_in(td, end, ">"), *uuid, *text;
+	char file[256];
+	const char *slash = strrchr(tf->name, '/');
+	const char *me = slash ? slash + 1 : tf->name;
+	size_t n;
+
+	if (!gt || gt[-1] == '/')
+		return 1; /* <TiffData .../>: no UUID child */
+	uuid = xml_find(base, gt, find_in(gt, end, "TiffData") ? find_in(gt, end, "TiffData") : end,
+			"UUID");
+	if (!uuid || !xml_attr(uuid, end, "FileName", file, sizeof(file)) || !strcmp(file, me))
+		return 1;
+	text = find_in(uuid, end, ">");
+	if (!text || !root_uuid[0])
+		return 0;
+	n = strlen(root_uuid);
+	return text + 1 + n <= end && !memcmp(text + 1, root_uuid, n);
+}
+
+/* One TiffData element: map its planes to IFDs. */
+static int ome_tiffdata(struct tiff_file *tf, const char *td, const char *end, int here,
+			size_t *work, struct vb_err *err)
+{
+	size_t ifd, count, fz, fc, ft, start, k;
+	char buf[32];
+	int has_ifd = xml_attr(td, end, "IFD", buf, sizeof(buf));
+
+	if (xml_size(td, end, "IFD", 0, &ifd) || xml_size(td, end, "FirstZ", 0, &fz) ||
+	    xml_size(td, end, "FirstC", 0, &fc) || xml_size(td, end, "FirstT", 0, &ft) ||
+	    xml_size(td, end, "PlaneCount", has_ifd ? 1 : tf->n_ifd, &count) ||
+	    fz >= tf->meta.depth || fc >= tf->meta.channels || ft >= tf->meta.frames)
+		return vb_errf(err, VB_E_ARGS, "%s: an OME TiffData element has a bad IFD, FirstZ, "
+			       "FirstC, FirstT or PlaneCount; the metadata is corrupt", tf->name);
+	start = fz * tf->stride_z + fc * tf->stride_c + ft * tf->stride_t;
+	for (k = 0; k < count && start + k < tf->n_planes; k++) {
+		if (++*work > 4 * tf->n_planes + 4096)
+			return vb_errf(err, VB_E_ARGS, "%s: the OME TiffData elements overlap far too "
+				       "much; the metadata is corrupt", tf->name);
+		if (here && ifd + k >= tf->n_ifd)
+			return vb_errf(err, VB_E_ARGS, "%s: OME TiffData maps a plane to page %zu but "
+				       "the file has %zu pages; the file is truncated", tf->name,
+				       ifd + k + 1, tf->n_ifd);
+		tf->plane_ifd[start + k] = here ? (int64_t)(ifd + k) : -2;
+	}
+	return VB_OK;
+}
+
+static int ome_planes(struct tiff_file *tf, const char *base, const char *px, const char *end,
+		      struct vb_err *err)
+{
+	char root_uuid[128] = "";
+	const char *root = xml_find(base, base, end, "OME"), *td;
+	size_t work = 0, i;
+	int rc;
+
+	td = xml_find(base, px, end, "TiffData");
+	if (!td)
+		return VB_OK; /* no TiffData: planes are the pages in order */
+	if (root)
+		xml_attr(root, end, "UUID", root_uuid, sizeof(root_uuid));
+	tf->plane_ifd = malloc(tf->n_planes * sizeof(*tf->plane_ifd));
+	if (!tf->plane_ifd)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", tf->name);
+	for (i = 0; i < tf->n_planes; i++)
+		tf->plane_ifd[i] = -1;
+	for (; td; td = xml_find(base, td, end, "TiffData")) {
+		rc = ome_tiffdata(tf, td, end, ome_in_this_file(tf, base, td, end, root_uuid), &work,
+				  err);
+		if (rc != VB_OK)
+			return rc;
+	}
+	return VB_OK;
+}
+
+static int layout_ome(struct tiff_file *tf, struct vb_err *err)
+{
+	const char *d = tf->description, *end = d + strlen(d), *px, *close;
+	size_t sx, sy, sz, sc, st;
+	char order[16] = "XYZCT", lower[4];
+	int rc;
+
+	px = xml_find(d, d, end, "Pixels");
+	if (!px) {
+		layout_plain(tf);
+		snprintf(tf->meta.note, sizeof(tf->meta.note), "OME-XML without a Pixels element; "
+			 "every page read as a z slice");
+		return VB_OK;
+	}
+	close = find_in(px, end, "Pixels>");
+	if (close)
+		end = close;
+	tf->meta.layout = TIFF_LAYOUT_OME;
+	xml_attr(px, end, "DimensionOrder", order, sizeof(order));
+	if (xml_size(px, end, "SizeX", 0, &sx) || xml_size(px, end, "SizeY", 0, &sy) ||
+	    xml_size(px, end, "SizeZ", 1, &sz) || xml_size(px, end, "SizeC", 1, &sc) ||
+	    xml_size(px, end, "SizeT", 1, &st) || !sz || !sc || !st)
+		return vb_errf(err, VB_E_ARGS, "%s: the OME Pixels element has a bad SizeX/Y/Z/C/T; "
+			       "the metadata is corrupt", tf->name);
+	if (sx != tf->meta.width || sy != tf->meta.height)
+		return vb_errf(err, VB_E_ARGS, "%s: OME says SizeX=%zu SizeY=%zu but the pages are "
+			       "%zux%zu; the metadata is corrupt", tf->name, sx, sy, tf->meta.width,
+			       tf->meta.height);
+	for (int i = 0; i < 3; i++)
+		lower[i] = (char)(order[2 + i] | 0x20);
+	lower[3] = '\0';
+	if (strncmp(order, "XY", 2) || strlen(order) != 5 || !strchr(lower, 'z') ||
+	    !strchr(lower, 'c') || !strchr(lower, 't'))
+		return vb_errf(err, VB_E_ARGS, "%s: OME DimensionOrder '%s' is not XY followed by Z, "
+			       "C and T; the metadata is corrupt", tf->name, order);
+	set_order(tf, sz, sc, st, lower);
+	ome_calibration(tf, px, end);
+	if ((rc = count_planes(tf, err)) != VB_OK)
+		return rc;
+	return ome_planes(tf, d, px, end, err);
+}
+
+static int is_ome(const char *d)
+{
+	const char *end = d + strlen(d);
+
+	return xml_find(d, d, end, "OME") != NULL;
+}
+
+static int read_layout(struct tiff_file *tf, struct vb_err *err)
+{
+	const char *d = tf->description;
+	int rc = VB_OK;
+
+	if (d && is_ome(d))
+		rc = layout_ome(tf, err);
+	else if (d && !strncmp(d, "ImageJ=", 7))
+		rc = layout_imagej(tf, err);
+	else if (d && d[0] == '{' && strstr(d, "\"shape\""))
+		rc = layout_shaped(tf, err);
+	else
+		layout_plain(tf);
+	if (rc == VB_OK)
+		rc = check_planes(tf, err);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ opening */
+
+static struct tiff_file *new_file(const char *name)
+{
+	struct tiff_file *tf = calloc(1, sizeof(*tf));
+
+	if (!tf)
+		return NULL;
+	snprintf(tf->name, sizeof(tf->name), "%s", name);
+	tf->meta.channels = tf->meta.frames = 1;
+	tf->meta.voxel_size[0] = tf->meta.voxel_size[1] = tf->meta.voxel_size[2] = 1.0;
+	snprintf(tf->meta.order, sizeof(tf->meta.order), "zct");
+	tf->stride_z = tf->stride_c = tf->stride_t = 1;
+	return tf;
+}
+
+static int finish_open(struct tiff_file *tf, struct tiff_file **out, struct tiff_meta *meta,
+		       int rc, struct vb_err *err)
+{
+	if (rc == VB_OK)
+		rc = scan_pages(tf, err);
+	if (rc == VB_OK)
+		rc = read_layout(tf, err);
+	if (rc != VB_OK) {
+		tiff_close(tf);
+		return rc;
+	}
+	if (meta)
+		*meta = tf->meta;
+	*out = tf;
+	return VB_OK;
+}
+
+int tiff_open(struct tiff_file **out, const char *path, struct tiff_meta *meta,
+	      struct vb_err *err)
+{
+	struct tiff_file *tf;
+
+	*out = NULL;
+	tf = new_file(path);
+	if (!tf)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", path);
+	return finish_open(tf, out, meta, open_fd(tf, path, err), err);
+}
+
+int tiff_open_memory(struct tiff_file **out, const void *data, size_t size, const char *name,
+		     struct tiff_meta *meta, struct vb_err *err)
+{
+	struct tiff_file *tf;
+
+	*out = NULL;
+	tf = new_file(name);
+	if (!tf)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", name);
+	tf->mem = data;
+	tf->meta.file_size = size;
+	return finish_open(tf, out, meta, open_mem(tf, err), err);
+}
+
+void tiff_close(struct tiff_file *tf)
+{
+	if (!tf)
+		return;
+	if (tf->tif)
+		TIFFClose(tf->tif);
+	free(tf->ifd);
+	free(tf->page);
+	free(tf->plane_ifd);
+	free(tf->description);
+	free(tf);
+}
+
+/* ------------------------------------------------------------------ reading */
+
+/* Widen n i8 or i16 samples at the start of plane to i32, in place (last first). */
+static void widen(unsigned char *plane, size_t n, size_t from)
+{
+	int32_t v;
+
+	for (size_t i = n; i-- > 0;) {
+		if (from == 1) {
+			v = (int8_t)plane[i];
+		} else {
+			int16_t s;
+			memcpy(&s, plane + 2 * i, 2);
+			v = s;
+		}
+		memcpy(plane + 4 * i, &v, 4);
+	}
+}
+
+static int decode_failed(struct tiff_file *tf, size_t pg, const char *kind, uint32_t i,
+			 struct vb_err *err)
+{
+	char buf[480];
+
+	return vb_errf(err, VB_E_ARGS, "%s: page %zu: %s %u cannot be decoded%s; the file is "
+		       "corrupt", tf->name, pg, kind, i, why(tf, buf, sizeof(buf)));
+}
+
+static int read_strips(struct tiff_file *tf, size_t pg, unsigned char *dst, struct vb_err *err)
+{
+	size_t w = tf->meta.width, h = tf->meta.height, row = w * tf->file_bytes, y, rows;
+	uint32_t rps = 0, s;
+	tmsize_t want;
+
+	TIFFGetFieldDefaulted(tf->tif, TIFFTAG_ROWSPERSTRIP, &rps);
+	if (!rps || rps > h)
+		rps = (uint32_t)h;
+	for (y = 0, s = 0; y < h; y += rps, s++) {
+		rows = h - y < rps ? h - y : rps;
+		want = (tmsize_t)(rows * row);
+		if (TIFFReadEncodedStrip(tf->tif, s, dst + y * row, want) != want)
+			return decode_failed(tf, pg, "strip", s, err);
+	}
+	return VB_OK;
+}
+
+static int read_tiles(struct tiff_file *tf, size_t pg, unsigned char *dst, uint64_t limit,
+		      struct vb_err *err)
+{
+	size_t w = tf->meta.width, h = tf->meta.height, fb = tf->file_bytes, x, y, r, cols;
+	uint32_t tw = 0, th = 0, tile;
+	tmsize_t bytes;
+	unsigned char *buf = NULL;
+	int rc = VB_OK;
+
+	TIFFGetField(tf->tif, TIFFTAG_TILEWIDTH, &tw);
+	TIFFGetField(tf->tif, TIFFTAG_TILELENGTH, &th);
+	bytes = (tmsize_t)((uint64_t)tw * th * fb);
+	if (limit && (uint64_t)bytes > limit)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: page %zu has %ux%u tiles, larger than the "
+			       "memory available; the file is corrupt", tf->name, pg, tw, th);
+	buf = malloc((size_t)bytes);
+	if (!buf)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for a %ux%u tile", tf->name, tw, th);
+	for (y = 0; y < h && rc == VB_OK; y += th) {
+		for (x = 0; x < w; x += tw) {
+			tile = TIFFComputeTile(tf->tif, (uint32_t)x, (uint32_t)y, 0, 0);
+			if (TIFFReadEncodedTile(tf->tif, tile, buf, bytes) != bytes) {
+				rc = decode_failed(tf, pg, "tile", tile, err);
+				break;
+			}
+			cols = (w - x < tw ? w - x : tw) * fb;
+			for (r = 0; r < th && y + r < h; r++)
+				memcpy(dst + ((y + r) * w + x) * fb, buf + r * tw * fb, cols);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+/* ImageJ's contiguous form: plane p is raw data right after plane p - 1. */
+static int read_contiguous(struct tiff_file *tf, size_t p, unsigned char *dst,
+			   struct vb_err *err)
+{
+	TIFF *tif = tf->tif;
+	thandle_t h = TIFFClientdata(tif);
+	size_t n = tf->meta.width * tf->meta.height, bytes = n * tf->file_bytes, done = 0;
+	uint64_t off = tf->contiguous_offset + (uint64_t)p * bytes;
+	tmsize_t got;
+
+	if (TIFFGetSeekProc(tif)(h, off, SEEK_SET) != off)
+		return vb_errf(err, VB_E_IO, "%s: cannot seek to image %zu", tf->name, p + 1);
+	while (done < bytes) {
+		got = TIFFGetReadProc(tif)(h, dst + done, (tmsize_t)(bytes - done));
+		if (got <= 0)
+			return vb_errf(err, VB_E_IO, "%s: image %zu is cut short; the file is "
+				       "truncated", tf->name, p + 1);
+		done += (size_t)got;
+	}
+	if (TIFFIsByteSwapped(tif) && tf->file_bytes == 2)
+		TIFFSwabArrayOfShort((uint16_t *)(void *)dst, (tmsize_t)n);
+	else if (TIFFIsByteSwapped(tif) && tf->file_bytes == 4)
+		TIFFSwabArrayOfLong((uint32_t *)(void *)dst, (tmsize_t)n);
+	return VB_OK;
+}
+
+/* The directory that holds plane (z, c, t). */
+static int plane_ifd(struct tiff_file *tf, size_t z, size_t c, size_t t, size_t *ifd,
+		     struct vb_err *err)
+{
+	size_t p = z * tf->stride_z + c * tf->stride_c + t * tf->stride_t;
+	int64_t v;
+
+	if (!tf->plane_ifd) {
+		*ifd = tf->page[p];
+		return VB_OK;
+	}
+	v = tf->plane_ifd[p];
+	if (v >= 0) {
+		*ifd = (size_t)v;
+		return VB_OK;
+	}
+	return vb_errf(err, VB_E_ARGS, "%s: plane z=%zu c=%zu t=%zu is %s; open the file of the "
+		       "OME-TIFF set that holds it", tf->name, z, c, t,
+		       v == -2 ? "stored in another file" : "not mapped to any page by the OME "
+		       "TiffData");
+}
+
+/* Go to a page and check it again (OME may point at pages the scan skipped). */
+static int enter_page(struct tiff_file *tf, size_t ifd, struct vb_err *err)
+{
+	struct page_ref ref = { 1, (uint32_t)tf->meta.width, (uint32_t)tf->meta.height, 0, 0 };
+	size_t pg = ifd + 1;
+	char buf[480];
+	int rc;
+
+	tf->cap.set = 0;
+	if (!TIFFSetSubDirectory(tf->tif, tf->ifd[ifd]))
+		return vb_errf(err, VB_E_ARGS, "%s: page %zu cannot be read%s; the file is corrupt",
+			       tf->name, pg, why(tf, buf, sizeof(buf)));
+	ref.bps = (uint16_t)(tf->file_bytes * 8);
+	ref.format = tf->meta.dtype == DT_F32 ? SAMPLEFORMAT_IEEEFP
+		     : tf->meta.dtype == DT_I32 ? SAMPLEFORMAT_INT : SAMPLEFORMAT_UINT;
+	if ((rc = check_same(tf, pg, &ref, err)) != VB_OK || (rc = check_kind(tf, pg, err)) != VB_OK)
+		return rc;
+	return check_data(tf, pg, err);
+}
+
+static int read_plane(struct tiff_file *tf, size_t z, size_t c, size_t t, unsigned char *dst,
+		      uint64_t limit, struct vb_err *err)
+{
+	size_t ifd = 0, n = tf->meta.width * tf->meta.height;
+	int rc;
+
+	if (tf->contiguous_offset)
+		rc = read_contiguous(tf, z * tf->stride_z + c * tf->stride_c + t * tf->stride_t, dst,
+				     err);
+	else if ((rc = plane_ifd(tf, z, c, t, &ifd, err)) == VB_OK &&
+		 (rc = enter_page(tf, ifd, err)) == VB_OK)
+		rc = TIFFIsTiled(tf->tif) ? read_tiles(tf, ifd + 1, dst, limit, err)
+					  : read_strips(tf, ifd + 1, dst, err);
+	if (rc == VB_OK && tf->widen_signed)
+		widen(dst, n, tf->file_bytes);
+	return rc;
+}
+
+/* The volume's size against the limit, before anything is allocated. */
+static int check_memory(struct tiff_file *tf, uint64_t limit, struct vb_err *err)
+{
+	struct tiff_meta *m = &tf->meta;
+	size_t n, bytes;
+
+	if (vb_mul_size(m->width, m->height, &n) < 0 || vb_mul_size(n, m->depth, &n) < 0 ||
+	    vb_mul_size(n, dtype_size(m->dtype), &bytes) < 0)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: a %zux%zux%zu volume overflows the address "
+			       "space; the file is corrupt", tf->name, m->width, m->height, m->depth);
+	if (limit && bytes > limit)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: one %zux%zux%zu %s volume needs %.1f MiB but "
+			       "only %.1f MiB may be allocated; free memory or crop the stack",
+			       tf->name, m->width, m->height, m->depth, dtype_name(m->dtype),
+			       bytes / 1048576.0, limit / 1048576.0);
+	return VB_OK;
+}
+
+static void describe(struct tiff_file *tf, struct stack *s)
+{
+	snprintf(s->name, sizeof(s->name), "file");
+	snprintf(s->source, sizeof(s->source), "%s", tf->name);
+	memcpy(s->voxel_size, tf->meta.voxel_size, sizeof(s->voxel_size));
+	snprintf(s->unit, sizeof(s->unit), "%s", tf->meta.unit);
+}
+
+int tiff_read(struct tiff_file *tf, const struct tiff_select *sel, struct stack *out,
+	      struct vb_err *err)
+{
+	static const struct tiff_select none = TIFF_SELECT_INIT;
+	struct tiff_meta *m = &tf->meta;
+	size_t plane_out;
+	uint64_t limit;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sel = sel ? sel : &none;
+	if (sel->channel >= m->channels || sel->frame >= m->frames)
+		return vb_errf(err, VB_E_ARGS, "%s: no channel %zu frame %zu: the file has %zu "
+			       "channel(s) and %zu frame(s), numbered from 0", tf->name, sel->channel,
+			       sel->frame, m->channels, m->frames);
+	limit = sel->max_bytes ? sel->max_bytes : vb_host_memory_available();
+	if ((rc = check_memory(tf, limit, err)) != VB_OK)
+		return rc;
+	rc = stack_alloc(out, m->width, m->height, m->depth, m->dtype, err);
+	if (rc != VB_OK) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+		return vb_errf(err, rc, "%s: %s", tf->name, msg);
+	}
+	plane_out = m->width * m->height * dtype_size(m->dtype);
+	for (size_t z = 0; z < m->depth && rc == VB_OK; z++)
+		rc = read_plane(tf, z, sel->channel, sel->frame,
+				(unsigned char *)out->data + z * plane_out, limit, err);
+	if (rc != VB_OK) {
+		stack_free(out);
+		return rc;
+	}
+	describe(tf, out);
+	return VB_OK;
+}
+
+int tiff_read_stack(const char *path, const struct tiff_select *sel, struct stack *out,
+		    struct tiff_meta *meta, struct vb_err *err)
+{
+	struct tiff_file *tf;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = tiff_open(&tf, path, meta, err);
+	if (rc != VB_OK)
+		return rc;
+	rc = tiff_read(tf, sel, out, err);
+	tiff_close(tf);
+	return rc;
+}
