@@ -65,8 +65,13 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench.a $(LDLIBS)
 
+# The run's report, then its page: report/index.html, whose path is printed last.
 run: setup all
-	$(BUILD)/voxbench run --out report.json
+	@status=0; echo "$(BUILD)/voxbench run --out report.json"; \
+	$(BUILD)/voxbench run --out report.json || status=$$?; \
+	if [ $$status -le 1 ] && [ -s report.json ]; then \
+		$(BUILD)/voxbench report report.json --html report || status=$$?; \
+	fi; exit $$status
 
 test: setup all
 	VOXBENCH=$(abspath $(BUILD))/voxbench BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON) \

@@ -53,7 +53,9 @@ static const char run_usage[] =
 	"                     or 'all' (default), comma-separated\n"
 	"  --device SPEC      index, part of the device name (case-insensitive), or 'all';\n"
 	"                     default: the first GPU, else the first device\n"
-	"  --size LIST        WxHxD sizes, comma-separated, or 'auto' (default: sized to the device)\n"
+	"  --size LIST        WxHxD sizes or N cubes, comma-separated, or 'auto' (default: sized\n"
+	"                     to the device); several sizes add a log-log fit per op (\"scaling\")\n"
+	"  --sizes LIST       the same as --size\n"
 	"  --dtype LIST       u8, u16, u32, i32, f32 (default f32), comma-separated\n"
 	"  --stack KIND       blobs (default), noise, binary, labels\n"
 	"  --param NAME=VAL   set a parameter of every selected op that has it (repeatable)\n"
@@ -223,6 +225,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	static const struct option options[] = {
 		{ "ops", required_argument, NULL, 'o' },    { "device", required_argument, NULL, 'd' },
 		{ "size", required_argument, NULL, 's' },   { "dtype", required_argument, NULL, 't' },
+		{ "sizes", required_argument, NULL, 's' },
 		{ "stack", required_argument, NULL, 'k' },  { "param", required_argument, NULL, 'p' },
 		{ "repeat", required_argument, NULL, 'r' }, { "cpu-threads", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 'S' },   { "out", required_argument, NULL, 'O' },

@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run ops on a GPU beside their CPU reference: deltas, timings, a report" },
 	{ "list", cmd_list, "list the ops with their parameters and comparison rules" },
+	{ "report", cmd_report, "a report read back: a page with plots (HTML), text or CSV" },
+	{ "compare", cmd_compare, "two or more reports side by side: times, ratios, summaries" },
 	{ "probe", cmd_probe, "diagnose the OpenCL/CUDA set-up: what is broken and the fix" },
 	{ "info", cmd_info, "what voxbench understands of a TIFF file: dims, dtype, layout, voxel size" },
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "render.h"
 #include "report.h"
 
 static json_t *number(double v)
@@ -101,7 +102,7 @@ static json_t *row_json(const struct result_row *row)
 static json_t *report_json(const struct report *r)
 {
 	json_t *devices = json_array(), *rows = json_array(), *root;
-	json_t *probe = r->probe_json ? json_loads(r->probe_json, 0, NULL) : NULL;
+	json_t *probe = r->probe_json ? json_loads(r->probe_json, 0, NULL) : NULL, *scaling;
 
 	for (size_t i = 0; i < r->ndevices; i++)
 		json_array_append_new(devices, device_json(&r->devices[i]));
@@ -111,6 +112,9 @@ static json_t *report_json(const struct report *r)
 			 r->voxbench_version, "created", r->created, "host", host_json(&r->host),
 			 "devices", devices, "results", rows);
 	json_object_set_new(root, "probe", probe ? probe : json_null());
+	/* ops timed at two or more sizes: their log-log fits (reports/scaling.c) */
+	if ((scaling = scaling_section_json(r)))
+		json_object_set_new(root, "scaling", scaling);
 	return root;
 }
 

@@ -1,0 +1,538 @@
+/*
+ * reports/plots.c: gnuplot as a separate process. Charts become data files (<name>.dat) and
+ * blocks of one script, plots.gp, kept beside the plots so that a user can edit and re-run it
+ * (cd FOLDER && gnuplot plots.gp). Each chart is drawn as SVG, then as PNG: with pngcairo where
+ * gnuplot has it, else with libgd's png (gnuplot-nox builds may lack cairo).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "render.h"
+
+#define MAX_PLOTS 16
+
+static const char script_header[] =
+	"# Redraw the plots (after editing this file, say) with: gnuplot plots.gp\n"
+	"# run in this folder. Data files are tab-separated; '?' marks a missing value.\n"
+	"set encoding utf8\n"
+	"# PNG: pngcairo where this gnuplot has it, else libgd's png; choose with\n"
+	"#   gnuplot -e 'png_terminal=\"png\"' plots.gp\n"
+	"if (!exists(\"png_terminal\")) png_terminal = (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0)"
+	" ? \"pngcairo\" : \"png\"\n"
+	"svg_options = \"size 960,540 dynamic noenhanced font 'Sans,12' background '#ffffff'\"\n"
+	"png_options = \"size 960,540 noenhanced background '#ffffff'\"\n";
+
+/* A single-quoted gnuplot string (no escapes inside; a quote is doubled). */
+static void gp_quote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', f);
+		fputc(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s, f);
+	}
+	fputc('\'', f);
+}
+
+#define MAX_LABEL 44
+
+/* A label as the first field of a data line: no tabs or line breaks, never a comment, and
+ * long ones shortened so that the plot keeps its room. */
+static void data_label(FILE *f, const char *s)
+{
+	size_t n = strlen(s), cut = n;
+
+	if (n > MAX_LABEL) /* never inside a UTF-8 sequence */
+		for (cut = MAX_LABEL; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
+			;
+	if (*s == '#' || !*s)
+		fputc(' ', f);
+	for (size_t i = 0; i < cut; i++)
+		fputc(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i], f);
+	if (cut < n)
+		fputs("...", f);
+}
+
+static void data_value(FILE *f, double v, int logscale)
+{
+	char buf[40];
+
+	if (!isfinite(v) || (logscale && v <= 0))
+		fputs("\t?", f);
+	else
+		fprintf(f, "\t%s", fmt_num(buf, v, 10));
+}
+
+static int add_outcome(struct gnuplot_script *gp, const char *name, const char *title)
+{
+	struct plot_outcome *o = gp->outcome;
+
+	if (o->nplots == MAX_PLOTS)
+		return -1;
+	snprintf(o->name[o->nplots], sizeof(o->name[0]), "%s", name);
+	snprintf(o->title[o->nplots], sizeof(o->title[0]), "%s", title);
+	o->nplots++;
+	return 0;
+}
+
+/* The terminal lines before a chart's plot command. */
+static void block_start(struct gnuplot_script *gp, const char *name, const char *title,
+			const char *note)
+{
+	FILE *f = gp->script.f;
+
+	/* reset also resets the datafile settings */
+	fprintf(f, "\n# ---- %s ----\nreset\nset datafile separator \"\\t\"\n"
+		   "set datafile missing \"?\"\nset title ", name);
+	if (note && *note) {
+		char full[400];
+
+		snprintf(full, sizeof(full), "%s (%s)", title, note);
+		gp_quote(f, full);
+	} else {
+		gp_quote(f, title);
+	}
+	fputc('\n', f);
+	if (gp->mode == PLOTS_DUMB)
+		fprintf(f, "set terminal dumb size 120,36 noenhanced\nset output\n");
+	else
+		fprintf(f, "set terminal svg @svg_options\nset output '%s.svg'\n", name);
+}
+
+/* After the plot command: the same chart again as PNG. */
+static void block_end(struct gnuplot_script *gp, const char *name)
+{
+	if (gp->mode == PLOTS_DUMB)
+		return;
+	fprintf(gp->script.f, "set terminal @png_terminal @png_options\nset output '%s.png'\n"
+			      "replot\nunset output\n", name);
+}
+
+static int open_data(struct gnuplot_script *gp, const char *name, struct out_file *o,
+		     struct vb_err *err)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s.dat", gp->dir, name);
+	return out_open(o, path, err);
+}
+
+/* Whether series s of c has a value that can be drawn. */
+static int series_usable(const struct bar_chart *c, size_t s)
+{
+	for (size_t l = 0; l < c->nlabels; l++) {
+		double v = c->values[l * c->nseries + s];
+
+		if (isfinite(v) && (!c->logy || v > 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int write_bar_data(struct gnuplot_script *gp, const struct bar_chart *c,
+			  struct vb_err *err)
+{
+	struct out_file o;
+	int status = open_data(gp, c->name, &o, err);
+
+	if (status)
+		return status;
+	fprintf(o.f, "# label");
+	for (size_t s = 0; s < c->nseries; s++)
+		fprintf(o.f, "\t%s", c->series[s]);
+	fputc('\n', o.f);
+	for (size_t l = 0; l < c->nlabels; l++) {
+		if (gp->mode == PLOTS_DUMB)
+			fprintf(o.f, "%zu", l + 1);
+		else
+			data_label(o.f, c->labels[l]);
+		for (size_t s = 0; s < c->nseries; s++)
+			data_value(o.f, c->values[l * c->nseries + s], c->logy);
+		fputc('\n', o.f);
+	}
+	return out_commit(&o, err);
+}
+
+/* A power of ten below the smallest bar, so that every bar of a log chart shows. */
+static double log_floor(const struct bar_chart *c)
+{
+	double lo = INFINITY;
+
+	for (size_t i = 0; i < c->nlabels * c->nseries; i++)
+		if (isfinite(c->values[i]) && c->values[i] > 0 && c->values[i] < lo)
+			lo = c->values[i];
+	for (size_t i = 0; i < c->nlines; i++)
+		if (c->line_value[i] > 0 && c->line_value[i] < lo)
+			lo = c->line_value[i];
+	return isfinite(lo) ? pow(10, floor(log10(lo) - 1e-9)) : 1;
+}
+
+/* The tallest bar or line, for headroom above it. */
+static double largest(const struct bar_chart *c)
+{
+	double hi = 0;
+
+	for (size_t i = 0; i < c->nlabels * c->nseries; i++)
+		if (isfinite(c->values[i]) && c->values[i] > hi)
+			hi = c->values[i];
+	for (size_t i = 0; i < c->nlines; i++)
+		if (c->line_value[i] > hi)
+			hi = c->line_value[i];
+	return hi > 0 ? hi : 1;
+}
+
+/* Under a dumb chart: which name each bar number stands for. */
+static void dumb_legend(FILE *f, const struct bar_chart *c)
+{
+	fprintf(f, "set print '-'\n");
+	for (size_t l = 0; l < c->nlabels; l++) {
+		char item[160];
+
+		snprintf(item, sizeof(item), "%4zu  %s", l + 1, c->labels[l]);
+		fprintf(f, "print ");
+		gp_quote(f, item);
+		fputc('\n', f);
+	}
+	fprintf(f, "set print\n");
+}
+
+static void write_bar_block(struct gnuplot_script *gp, const struct bar_chart *c)
+{
+	FILE *f = gp->script.f;
+	const char *sep = "plot ";
+	char num[40];
+
+	block_start(gp, c->name, c->title, c->note);
+	fprintf(f, "set style data histogram\nset style histogram clustered gap 1\n"
+		   "set style fill solid 0.85 border -1\nset grid ytics\n"
+		   "set key outside top center horizontal\n");
+	/* the dumb terminal cannot rotate text: bars are numbered, the names printed below */
+	fprintf(f, "%s", gp->mode == PLOTS_DUMB ? "set xtics nomirror scale 0\n"
+		     : "set xtics rotate by 40 right nomirror scale 0\n");
+	if (c->logy)
+		fprintf(f, "set logscale y\nset yrange [%s:*]\n", fmt_num(num, log_floor(c), 6));
+	else
+		fprintf(f, "set yrange [0:%s]\n", fmt_num(num, 1.12 * largest(c), 6));
+	fprintf(f, "set ylabel ");
+	gp_quote(f, c->ylabel);
+	fputc('\n', f);
+	for (size_t s = 0; s < c->nseries; s++) {
+		if (!series_usable(c, s))
+			continue;
+		fprintf(f, "%s'%s.dat' using %zu:xtic(1) title ", sep, c->name, s + 2);
+		gp_quote(f, c->series[s]);
+		sep = ", \\\n     ";
+	}
+	for (size_t i = 0; i < c->nlines; i++) {
+		fprintf(f, "%s%s with lines dt 2 lw 2 title ", sep,
+			fmt_num(num, c->line_value[i], 10));
+		gp_quote(f, c->line_title[i]);
+	}
+	fputc('\n', f);
+	if (gp->mode == PLOTS_DUMB)
+		dumb_legend(f, c);
+	block_end(gp, c->name);
+}
+
+int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, struct vb_err *err)
+{
+	int usable = 0, status;
+
+	for (size_t s = 0; s < c->nseries; s++)
+		usable |= series_usable(c, s);
+	if (!usable || gp->outcome->nplots == MAX_PLOTS)
+		return VB_OK; /* nothing to draw: the chart is left out */
+	if ((status = write_bar_data(gp, c, err)))
+		return status;
+	write_bar_block(gp, c);
+	add_outcome(gp, c->name, c->title);
+	return VB_OK;
+}
+
+static int write_loglog_data(struct gnuplot_script *gp, const struct loglog_chart *c,
+			     struct vb_err *err)
+{
+	struct out_file o;
+	int status = open_data(gp, c->name, &o, err);
+
+	if (status)
+		return status;
+	fprintf(o.f, "# voxels\tms; one block per series, blocks separated by two blank lines\n");
+	for (size_t s = 0; s < c->nseries; s++) {
+		fprintf(o.f, "%s# ", s ? "\n\n" : "");
+		data_label(o.f, c->series[s]);
+		fputc('\n', o.f);
+		for (size_t i = c->start[s]; i < c->start[s] + c->count[s]; i++) {
+			char x[40], y[40];
+
+			fprintf(o.f, "%s\t%s\n", fmt_num(x, c->x[i], 12), fmt_num(y, c->y[i], 10));
+		}
+	}
+	return out_commit(&o, err);
+}
+
+static void write_loglog_block(struct gnuplot_script *gp, const struct loglog_chart *c)
+{
+	FILE *f = gp->script.f;
+
+	block_start(gp, c->name, c->title, c->note);
+	fprintf(f, "set logscale xy\nset grid\nset key outside right top\nset xlabel ");
+	gp_quote(f, c->xlabel);
+	fprintf(f, "\nset ylabel ");
+	gp_quote(f, c->ylabel);
+	fputc('\n', f);
+	for (size_t s = 0; s < c->nseries; s++) {
+		char b[40], k[40];
+
+		fprintf(f, "%s'%s.dat' index %zu using 1:2 with points pt %zu ps 1.2 lc %zu title ",
+			s ? ", \\\n     " : "plot ", c->name, s, s % 13 + 1, s + 1);
+		gp_quote(f, c->series[s]);
+		fprintf(f, ", \\\n     %s*x**(%s) with lines lc %zu notitle",
+			fmt_num(k, c->coefficient[s], 10), fmt_num(b, c->exponent[s], 10), s + 1);
+	}
+	fputc('\n', f);
+	block_end(gp, c->name);
+}
+
+int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c,
+			 struct vb_err *err)
+{
+	int status;
+
+	if (!c->nseries || gp->outcome->nplots == MAX_PLOTS)
+		return VB_OK;
+	if ((status = write_loglog_data(gp, c, err)))
+		return status;
+	write_loglog_block(gp, c);
+	add_outcome(gp, c->name, c->title);
+	return VB_OK;
+}
+
+int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mode,
+		  const char *source, struct plot_outcome *outcome, struct vb_err *err)
+{
+	char path[4200];
+	int status;
+
+	memset(gp, 0, sizeof(*gp));
+	memset(outcome, 0, sizeof(*outcome));
+	gp->mode = mode;
+	gp->outcome = outcome;
+	if (mode == PLOTS_DUMB) {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(gp->dir, sizeof(gp->dir), "%s/voxbench-plot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(gp->dir))
+			return vb_errf(err, VB_E_IO, "cannot create a temporary folder for gnuplot in "
+					 "%s: %s; set TMPDIR to a writable folder", tmp && *tmp ?
+					 tmp : "/tmp", strerror(errno));
+	} else {
+		snprintf(gp->dir, sizeof(gp->dir), "%s", dir);
+	}
+	snprintf(path, sizeof(path), "%s/plots.gp", gp->dir);
+	if ((status = out_open(&gp->script, path, err)))
+		return status;
+	fprintf(gp->script.f, "# voxbench plots of %s, written by voxbench %s.\n", source,
+		VOXBENCH_VERSION);
+	fputs(script_header, gp->script.f);
+	return VB_OK;
+}
+
+int bar_chart_alloc(struct bar_chart *c, size_t nlabels, size_t nseries, struct vb_err *err)
+{
+	size_t n = nlabels ? nlabels : 1;
+
+	memset(c, 0, sizeof(*c));
+	c->labels = calloc(n, sizeof(*c->labels));
+	c->values = malloc(n * (nseries ? nseries : 1) * sizeof(*c->values));
+	if (!c->labels || !c->values) {
+		bar_chart_free(c);
+		return vb_errf(err, VB_E_NOMEM, "out of host memory for a chart of %zu bars", nlabels);
+	}
+	for (size_t i = 0; i < n * (nseries ? nseries : 1); i++)
+		c->values[i] = NAN;
+	c->nseries = nseries;
+	return VB_OK;
+}
+
+void bar_chart_free(struct bar_chart *c)
+{
+	free(c->labels);
+	free(c->values);
+	c->labels = NULL;
+	c->values = NULL;
+}
+
+/* ---- finding and running gnuplot ---- */
+
+static int executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* name on PATH (or name itself when it holds a slash) into prog; -1 when not found. */
+static int find_program(const char *name, char *prog, size_t len)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(name, '/')) {
+		snprintf(prog, len, "%s", name);
+		return executable(prog) ? 0 : -1;
+	}
+	for (const char *p = path ? path : "/usr/bin:/bin"; ; p++) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(prog, len, "%.*s/%s", n ? (int)n : 1, n ? p : ".", name);
+		if (executable(prog))
+			return 0;
+		p += n;
+		if (!*p)
+			return -1;
+	}
+}
+
+int gnuplot_find(char *prog, size_t len, char *note, size_t notelen)
+{
+	const char *env = getenv("VOXBENCH_GNUPLOT");
+
+	if (env && !*env) {
+		snprintf(note, notelen, "plots turned off (VOXBENCH_GNUPLOT is empty); unset it to "
+			 "draw them with gnuplot");
+		return -1;
+	}
+	if (find_program(env ? env : "gnuplot", prog, len) == 0)
+		return 0;
+	if (env)
+		snprintf(note, notelen, "gnuplot not found: VOXBENCH_GNUPLOT names '%.200s', which is "
+			 "not an executable program; point it at gnuplot or unset it", env);
+	else
+		snprintf(note, notelen, "gnuplot not found on PATH, so the plots are left out; install "
+			 "it (Debian/Ubuntu: apt-get install gnuplot-nox) or set VOXBENCH_GNUPLOT to "
+			 "the program, then run voxbench report again");
+	return -1;
+}
+
+/* In the child: run prog on plots.gp inside dir, output to the log (or stdout for dumb). */
+static void child_exec(const char *prog, const char *dir, int to_terminal)
+{
+	int log, in;
+
+	if (chdir(dir) != 0)
+		_exit(126);
+	log = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	in = open("/dev/null", O_RDONLY);
+	if (log < 0 || in < 0)
+		_exit(126);
+	dup2(in, STDIN_FILENO);
+	if (!to_terminal)
+		dup2(log, STDOUT_FILENO);
+	dup2(log, STDERR_FILENO);
+	execl(prog, prog, "plots.gp", (char *)NULL);
+	_exit(127);
+}
+
+/* The last non-empty line of dir/gnuplot.log. */
+static void log_tail(const char *dir, char *out, size_t len)
+{
+	char path[4200], line[512];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/gnuplot.log", dir);
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t^")])
+			snprintf(out, len, "%s", line + strspn(line, " \t"));
+	}
+	fclose(f);
+}
+
+static void run_gnuplot(struct gnuplot_script *gp, const char *prog)
+{
+	struct plot_outcome *o = gp->outcome;
+	char last[400];
+	int wstatus = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		child_exec(prog, gp->dir, gp->mode == PLOTS_DUMB);
+	while (pid > 0 && waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (pid > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		o->drawn = 1;
+		return;
+	}
+	log_tail(gp->dir, last, sizeof(last));
+	if (pid < 0)
+		snprintf(o->note, sizeof(o->note), "cannot start gnuplot: %s", strerror(errno));
+	else
+		snprintf(o->note, sizeof(o->note), "gnuplot (%.200s) failed%s%.400s; the script "
+			 "plots.gp and its data are kept: run 'gnuplot plots.gp' in the folder to see "
+			 "why", prog, last[0] ? ": " : "", last);
+}
+
+/* Remove what an earlier run left, so that a failed run never shows stale plots. */
+static void remove_old_plots(const struct gnuplot_script *gp)
+{
+	char path[4200];
+
+	for (size_t i = 0; i < gp->outcome->nplots; i++) {
+		snprintf(path, sizeof(path), "%s/%s.svg", gp->dir, gp->outcome->name[i]);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.png", gp->dir, gp->outcome->name[i]);
+		unlink(path);
+	}
+}
+
+/* PLOTS_DUMB: nothing of the temporary folder stays. */
+static void remove_temporary(const struct gnuplot_script *gp)
+{
+	char path[4200];
+
+	for (size_t i = 0; i < gp->outcome->nplots; i++) {
+		snprintf(path, sizeof(path), "%s/%s.dat", gp->dir, gp->outcome->name[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/plots.gp", gp->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/gnuplot.log", gp->dir);
+	unlink(path);
+	rmdir(gp->dir);
+}
+
+void gnuplot_abort(struct gnuplot_script *gp)
+{
+	out_abort(&gp->script);
+	if (gp->mode == PLOTS_DUMB && gp->dir[0])
+		remove_temporary(gp);
+}
+
+int gnuplot_finish(struct gnuplot_script *gp, struct vb_err *err)
+{
+	char prog[4096];
+	int status = out_commit(&gp->script, err);
+
+	if (!status && gp->outcome->nplots) {
+		remove_old_plots(gp);
+		if (gnuplot_find(prog, sizeof(prog), gp->outcome->note,
+				 sizeof(gp->outcome->note)) == 0)
+			run_gnuplot(gp, prog);
+	}
+	if (gp->mode == PLOTS_DUMB)
+		remove_temporary(gp);
+	return status;
+}

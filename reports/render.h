@@ -1,0 +1,311 @@
+/*
+ * reports/render.h: reports people read, made from JSON reports read back (never re-measured):
+ * CSV, a self-contained HTML page with gnuplot plots, the side-by-side comparison of several
+ * reports, and log-log scaling fits of time against voxel count.
+ *
+ *   struct loaded_report lr;
+ *   if (report_load("run.json", &lr, &err))      // checks every field, names the bad one
+ *           ...err.msg, exit 2...
+ *   report_write_html(&lr, "run-html", &opts, &res, &err);   // index.html, results.csv, plots
+ *   report_unload(&lr);
+ *
+ * Every file is written under a temporary name and renamed into place. Numbers in CSV, in the
+ * gnuplot data files and in JSON never depend on the locale (fmt_num; voxbench never calls
+ * setlocale, keep it that way). gnuplot runs as a separate process on a generated script kept
+ * beside the plots (plots.gp); when it is missing or fails, the page keeps its tables and says
+ * why instead of the plots. VOXBENCH_GNUPLOT names the program to run ("" turns plots off).
+ */
+#ifndef VB_RENDER_H
+#define VB_RENDER_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* ---- a report read back, with the probe facts that struct report does not hold ---- */
+
+#define RENDER_MAX_PROBE_DEVICES 32
+
+struct probe_facts {
+	char name[256];
+	char type[16];
+	char smoke[16];     /* the smoke test's status ("pass", "fail", "skip"), "" when unknown */
+	double copy_gbps;   /* measured copy bandwidth (read + written bytes), NaN when unknown */
+};
+
+struct loaded_report {
+	char path[4096];
+	struct report rep;
+	int has_probe;      /* the report has a "probe" section */
+	char verdict[512];  /* the probe's verdict in words, or why there is none */
+	size_t nprobe;
+	struct probe_facts probe[RENDER_MAX_PROBE_DEVICES];
+};
+
+/*
+ * Read and check a JSON report: a missing file, text that is not JSON, another major schema
+ * version, or a field of the wrong type or out of range is refused with VB_E_ARGS and one line
+ * naming the file and the field. Reads the optional "probe" section (devices with "smoke" and
+ * "bench": {"copy_gbps"}) for the verdict and the measured bandwidth.
+ */
+int report_load(const char *path, struct loaded_report *lr, struct vb_err *err);
+void report_unload(struct loaded_report *lr);
+/* The measured copy bandwidth of the device of this name (its "copy_gbps", else the probe
+ * section's bench), NaN when the report has none. */
+double report_copy_gbps(const struct loaded_report *lr, const char *device);
+/* A row's effective bandwidth as a fraction of its device's measured copy bandwidth: the
+ * row's "bandwidth_fraction", else computed from report_copy_gbps; NaN when unknown. */
+double row_bandwidth_fraction(const struct loaded_report *lr, const struct result_row *row);
+/* Check a parsed report (the checks report_load makes); where names the input in messages. */
+int report_check_json(const json_t *root, const char *where, struct vb_err *err);
+
+/* ---- numbers, files, rows ---- */
+
+/* v with significant digits and '.' as the decimal point whatever the locale; "" for NaN/inf. */
+const char *fmt_num(char buf[40], double v, int significant);
+/* Geometric mean of the n values; NaN when n is 0 or a value is not finite and positive. */
+double geomean(const double *v, size_t n);
+
+/* A file written under a temporary name in its folder and renamed into place by out_commit. */
+struct out_file {
+	FILE *f;
+	char *tmp, *path;
+};
+int out_open(struct out_file *o, const char *path, struct vb_err *err);
+/* Flush, sync, close and rename; on any failure the temporary file is removed. */
+int out_commit(struct out_file *o, struct vb_err *err);
+/* Drop an open out_file (nothing is left behind); safe on a zeroed or committed one. */
+void out_abort(struct out_file *o);
+/* Create folder dir when missing (its parent must exist). */
+int make_folder(const char *dir, struct vb_err *err);
+/* Whether folder dir exists and is writable, or could be created (its parent is writable). */
+int folder_writable(const char *dir);
+
+/* What identifies a row: OR these together for row_key, row_label and row_groups. */
+enum row_key_part {
+	KEY_OP = 1, KEY_PARAMS = 2, KEY_SIZE = 4, KEY_DTYPE = 8, KEY_BACKEND = 16, KEY_DEVICE = 32,
+};
+/* Rows are matched across reports by op, params, size, dtype and backend. */
+#define KEY_MATCH (KEY_OP | KEY_PARAMS | KEY_SIZE | KEY_DTYPE | KEY_BACKEND)
+
+/* "sigma_x=1 sigma_y=2", parameters sorted by name; "" when the op has none. */
+void row_params_text(const struct result_row *row, char *buf, size_t len);
+void row_size_text(const struct result_row *row, char *buf, size_t len); /* "64x64x32" */
+double row_voxels(const struct result_row *row);
+/* A key of the chosen parts, for sorting and matching (parts joined by '\x1f'). */
+void row_key(const struct result_row *row, unsigned parts, char *buf, size_t len);
+/* A label for people: the chosen parts separated by spaces, empty parts left out. */
+void row_label(const struct result_row *row, unsigned parts, char *buf, size_t len);
+/* Which of KEY_PARAMS, KEY_SIZE, KEY_DTYPE, KEY_BACKEND, KEY_DEVICE take several values. */
+unsigned report_varying(const struct report *r);
+
+/* Rows grouped by equal key: group g is order[start[g] .. start[g] + count[g]). */
+struct row_groups {
+	size_t n;
+	size_t *order, *start, *count;
+};
+/*
+ * Group the rows for which keep() is true (all rows when keep is NULL) by the key parts;
+ * groups come in the order of their first row, rows inside a group in report order.
+ */
+int row_groups_make(const struct report *r, unsigned parts,
+		    int (*keep)(const struct result_row *), struct row_groups *g,
+		    struct vb_err *err);
+void row_groups_free(struct row_groups *g);
+
+/* ---- CSV ---- */
+
+/* Every row, one line each, with a header line (RFC 4180 quoting; numbers as fmt_num). */
+int report_write_csv(const struct loaded_report *lr, FILE *out);
+int report_write_csv_file(const struct loaded_report *lr, const char *path,
+			  struct vb_err *err);
+
+/* ---- scaling fits ---- */
+
+/*
+ * Least squares on logs: ln t = ln c + b ln n over count points. Returns 0 and the exponent b,
+ * the coefficient c (t = c * n^b) and r^2, or -1 when there are fewer than two distinct n or
+ * a value is not finite and positive.
+ */
+int loglog_fit(const double *n, const double *t, size_t count, double *exponent,
+	       double *coefficient, double *r2);
+
+struct scaling_fit {
+	size_t group;          /* index into groups */
+	size_t npoints, nsizes;
+	double exponent, coefficient_ms, r2;
+	double min_voxels, max_voxels;
+};
+
+/* The fits of a report: one per op, params, dtype, backend and device timed at 2+ sizes. */
+struct scaling {
+	struct row_groups groups;
+	size_t n;
+	struct scaling_fit *fits;
+};
+int scaling_fit_report(const struct report *r, struct scaling *s, struct vb_err *err);
+void scaling_free(struct scaling *s);
+/* Print the fits as a small table (nothing when there are none). */
+void scaling_print(const struct report *r, const struct scaling *s, FILE *out);
+/*
+ * The report's "scaling" JSON section: an array of {op, params, dtype, backend, device, points,
+ * sizes, exponent, coefficient_ms, r2, min_voxels, max_voxels}; NULL when no op was timed at
+ * two or more sizes (or memory ran out): then the report has no such section.
+ */
+json_t *scaling_section_json(const struct report *r);
+
+/* ---- gnuplot ---- */
+
+enum plot_mode { PLOTS_FILES, PLOTS_DUMB, PLOTS_NONE };
+
+/* How a gnuplot run went: what the page says about its plots. */
+struct plot_outcome {
+	int drawn;          /* gnuplot ran and exited 0 */
+	char note[1024];    /* why there are no plots, or "" */
+	size_t nplots;
+	char name[16][32];  /* file stems: <name>.svg, <name>.png, <name>.dat */
+	char title[16][160];
+};
+
+/* One bar chart: nlabels groups of nseries bars (values NaN where missing). */
+struct bar_chart {
+	const char *name, *title, *ylabel;
+	int logy;
+	size_t nlabels, nseries;
+	char (*labels)[128];
+	const char *series[8];
+	double *values;                 /* values[label * nseries + series] */
+	size_t nlines;                  /* horizontal reference lines */
+	double line_value[8];
+	char line_title[8][160];
+	char note[160];                 /* appended to the title, e.g. "first 60 of 200" */
+};
+
+/* One log-log chart of points with a fitted power law per series. */
+struct loglog_chart {
+	const char *name, *title, *xlabel, *ylabel;
+	size_t nseries;
+	char (*series)[160];            /* legend text of each series */
+	size_t *start, *count;          /* points of series s: x[start[s] .. start[s] + count[s]) */
+	double *x, *y;
+	double *exponent, *coefficient; /* the fitted line y = c * x^b of each series */
+	char note[160];
+};
+
+/* Labels and values for nlabels x nseries bars, values NaN; nlabels is set by the caller. */
+int bar_chart_alloc(struct bar_chart *c, size_t nlabels, size_t nseries, struct vb_err *err);
+void bar_chart_free(struct bar_chart *c);
+
+/* A gnuplot script under construction in folder dir (PLOTS_FILES) or a temporary one. */
+struct gnuplot_script {
+	char dir[4096];
+	enum plot_mode mode;
+	struct out_file script;
+	struct plot_outcome *outcome;
+};
+
+/* Start dir/plots.gp; titles of the plots go to outcome. source names the report(s). */
+int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mode,
+		  const char *source, struct plot_outcome *outcome, struct vb_err *err);
+int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, struct vb_err *err);
+int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c,
+			 struct vb_err *err);
+/*
+ * Commit the script and run gnuplot on it in its folder (PLOTS_DUMB: the charts go to stdout).
+ * A missing or failing gnuplot is not an error: it is written into outcome->note.
+ */
+int gnuplot_finish(struct gnuplot_script *gp, struct vb_err *err);
+/* Drop an unfinished script (and PLOTS_DUMB's temporary folder). */
+void gnuplot_abort(struct gnuplot_script *gp);
+/* The gnuplot program to run: $VOXBENCH_GNUPLOT, else gnuplot on PATH; -1 and a note if none. */
+int gnuplot_find(char *prog, size_t len, char *note, size_t notelen);
+
+/* ---- the report's charts and page ---- */
+
+/* Add the report's charts (speedup, bandwidth, scaling, backends) to a script. */
+int report_charts(const struct loaded_report *lr, const struct scaling *s,
+		  struct gnuplot_script *gp, struct vb_err *err);
+
+struct html_options {
+	enum plot_mode plots;   /* PLOTS_FILES (default) or PLOTS_NONE */
+};
+
+/*
+ * Write dir/index.html (self-contained: inline CSS, plots inline as SVG), dir/results.csv,
+ * dir/plots.gp with its data files, and the plots as SVG and PNG. outcome says how gnuplot went.
+ */
+int report_write_html(const struct loaded_report *lr, const char *dir,
+		      const struct html_options *opt, struct plot_outcome *outcome,
+		      struct vb_err *err);
+/* Draw the speedup chart on the terminal with gnuplot's dumb terminal. */
+int report_plot_dumb(const struct loaded_report *lr, struct plot_outcome *outcome,
+		     struct vb_err *err);
+/* Host, devices and the probe's verdict as a few lines of text. */
+void report_print_summary(const struct loaded_report *lr, FILE *out);
+
+/* HTML pieces shared by the report and comparison pages. */
+void html_escape(FILE *out, const char *text);
+void html_begin(FILE *out, const char *title);
+void html_end(FILE *out);
+/* The plots of outcome, inline as SVG read from dir, or the note that replaces them. */
+void html_plots(FILE *out, const char *dir, const struct plot_outcome *outcome);
+void html_num(FILE *out, double v, int decimals); /* a table cell's number, "-" for NaN */
+
+/* ---- comparison of several reports ---- */
+
+enum compare_metric { METRIC_GPU, METRIC_TRANSFERS, METRIC_CPU };
+#define COMPARE_NONE ((size_t)-1)
+
+struct comparison {
+	const struct loaded_report *reports;
+	size_t nreports;
+	enum compare_metric metric;
+	size_t nlines;
+	size_t *cell;          /* cell[line * nreports + i]: row index in report i or COMPARE_NONE */
+	size_t nshared;        /* lines with a usable time in every report */
+};
+
+/* Per report after the first: how it compares with the first over the shared lines. */
+struct compare_summary {
+	double geomean_speedup; /* geometric mean of first time / this time; NaN when none shared */
+	size_t nshared;
+	size_t most_line;       /* the line where they differ most (largest |log ratio|) */
+	double most_ratio;      /* this time / first time on that line */
+};
+
+const char *compare_metric_name(enum compare_metric m);
+/* The time a row contributes (ms): GPU median, GPU + transfers, or CPU; NaN when unusable. */
+double compare_time(const struct result_row *row, enum compare_metric m);
+/* Match the rows of reports[0..n) by op, params, size, dtype and backend. */
+int compare_build(const struct loaded_report *reports, size_t n, enum compare_metric metric,
+		  struct comparison *c, struct vb_err *err);
+void compare_free(struct comparison *c);
+/* The row of a line: the first report's that has it. */
+const struct result_row *compare_line_row(const struct comparison *c, size_t line);
+/* Whether every report has a usable time for this line. */
+int compare_line_shared(const struct comparison *c, size_t line);
+void compare_summarize(const struct comparison *c, size_t report, struct compare_summary *s);
+/* The time of a report on a line (compare_time of its row), NaN when it has none. */
+double compare_line_time(const struct comparison *c, size_t line, size_t report);
+/* Whether every report has the line's row (usable time or not). */
+int compare_line_matched(const struct comparison *c, size_t line);
+/* How many lines some report lacks. */
+size_t compare_unmatched(const struct comparison *c);
+/* "gaussian_blur sigma_x=1 64x64x64 f32 opencl: only in A, C" */
+void compare_unmatched_text(const struct comparison *c, size_t line, char *buf, size_t len);
+/* The summary line of report i (i >= 1) against the first. */
+void compare_summary_text(const struct comparison *c, size_t i, char *buf, size_t len);
+/* KEY_OP and the parts that vary across the reports: what line labels show. */
+unsigned compare_label_parts(const struct comparison *c);
+/* "A", "B", ... "Z", then "R27"... */
+void compare_letter(size_t i, char buf[8]);
+/* The text output: machines, the table, a summary line per machine, the unmatched rows. */
+void compare_print(const struct comparison *c, FILE *out);
+int compare_write_csv(const struct comparison *c, FILE *out);
+int compare_write_csv_file(const struct comparison *c, const char *path, struct vb_err *err);
+/* dir/index.html with the tables and grouped bar plots, dir/compare.csv, plots as SVG/PNG. */
+int compare_write_html(const struct comparison *c, const char *dir, enum plot_mode plots,
+		       struct plot_outcome *outcome, struct vb_err *err);
+
+#endif

@@ -1,0 +1,146 @@
+/* reports/render_util.c: locale-independent numbers, geometric means, files written atomically. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "render.h"
+
+const char *fmt_num(char buf[40], double v, int significant)
+{
+	const char *point = localeconv()->decimal_point;
+
+	buf[0] = '\0';
+	if (!isfinite(v))
+		return buf;
+	snprintf(buf, 40, "%.*g", significant, v);
+	/* voxbench never calls setlocale; should anything ever do, keep '.' anyway */
+	if (point && point[0] && point[0] != '.' && !point[1]) {
+		char *p = strchr(buf, point[0]);
+
+		if (p)
+			*p = '.';
+	}
+	return buf;
+}
+
+double geomean(const double *v, size_t n)
+{
+	double sum = 0;
+
+	if (!n)
+		return NAN;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(v[i]) || v[i] <= 0)
+			return NAN;
+		sum += log(v[i]);
+	}
+	return exp(sum / (double)n);
+}
+
+int out_open(struct out_file *o, const char *path, struct vb_err *err)
+{
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	o->path = strdup(path);
+	if (!o->path || asprintf(&o->tmp, "%s.XXXXXX", path) < 0) {
+		o->tmp = NULL;
+		out_abort(o);
+		return vb_errf(err, VB_E_NOMEM, "out of host memory");
+	}
+	fd = mkstemp(o->tmp);
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->tmp);
+		o->tmp = NULL;
+		out_abort(o);
+		return vb_errf(err, VB_E_IO, "cannot write %s: %s; check that its folder exists and "
+				 "is writable", path, strerror(e));
+	}
+	return VB_OK;
+}
+
+/* mkstemp makes 0600 files; reports are for reading, so give them the usual mode. */
+static mode_t current_umask(void)
+{
+	mode_t mask = umask(022);
+
+	umask(mask);
+	return mask;
+}
+
+int out_commit(struct out_file *o, struct vb_err *err)
+{
+	int status = VB_OK, failed;
+
+	if (!o->f)
+		return vb_errf(err, VB_E_IO, "cannot write %s: it was not opened", o->path);
+	failed = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
+	failed |= fclose(o->f) != 0;
+	o->f = NULL;
+	if (failed)
+		status = vb_errf(err, VB_E_IO, "cannot write %s: disk full or I/O error", o->path);
+	else if (chmod(o->tmp, 0666 & ~current_umask()) != 0 || rename(o->tmp, o->path) != 0)
+		status = vb_errf(err, VB_E_IO, "cannot rename %s into place: %s", o->path,
+				 strerror(errno));
+	if (status)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+	return status;
+}
+
+void out_abort(struct out_file *o)
+{
+	if (o->f) {
+		fclose(o->f);
+		unlink(o->tmp);
+	}
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+}
+
+int folder_writable(const char *dir)
+{
+	struct stat st;
+	char *copy;
+	int ok;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
+	if (!(copy = strdup(dir)))
+		return 0;
+	ok = access(dirname(copy), W_OK) == 0;
+	free(copy);
+	return ok;
+}
+
+int make_folder(const char *dir, struct vb_err *err)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return VB_OK;
+		return vb_errf(err, VB_E_IO, "cannot write into %s: it is a file, not a folder; "
+				 "pick another output folder", dir);
+	}
+	if (mkdir(dir, 0777) == 0)
+		return VB_OK;
+	return vb_errf(err, VB_E_IO, "cannot create folder %s: %s; create its parent or pick "
+			 "another output folder", dir, strerror(errno));
+}
