@@ -17,6 +17,16 @@ DEB_PACKAGES = ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libxxhash-dev
 	libjansson-dev libtiff-dev libssl-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
 	python3-pil clang libclang-rt-14-dev
 
+# The CUDA backend builds where the toolkit's headers are (CUDA_HOME), unless CUDA=0. Only the
+# headers: libcuda and NVRTC are opened at run time. -idirafter keeps /usr/include's CL/ first.
+CUDA_HOME ?= /usr/local/cuda
+ifneq ($(CUDA),0)
+ifneq ($(wildcard $(CUDA_HOME)/include/cuda.h),)
+HAVE_CUDA = 1
+CFLAGS  += -DVB_HAVE_CUDA -idirafter $(CUDA_HOME)/include
+endif
+endif
+
 LIB_DIRS = common stacks ops reference_cpu reports probe
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CLI_SRCS = $(wildcard cli/*.c)
@@ -24,6 +34,9 @@ KERNELS  = $(sort $(wildcard kernels/*.cl))
 HEADERS  = $(wildcard */*.h)
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/kernels_embedded.o
+ifdef HAVE_CUDA
+LIB_OBJS += $(BUILD)/obj/cuda_preamble.o
+endif
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/fuzz_%.c,$(TEST_SRCS)))
@@ -54,6 +67,18 @@ $(BUILD)/gen/kernels_embedded.c: $(KERNELS) kernels/embed.sh
 $(BUILD)/obj/kernels_embedded.o: $(BUILD)/gen/kernels_embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iops -c $< -o $@
+
+# The CUDA preamble (prepended to every kernel before NVRTC) becomes the string cuda_preamble.
+$(BUILD)/gen/cuda_preamble.c: kernels/cuda_preamble.h
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from kernels/cuda_preamble.h: do not edit */'; \
+	  echo 'const char cuda_preamble[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/cuda_preamble.o: $(BUILD)/gen/cuda_preamble.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libvoxbench.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

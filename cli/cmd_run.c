@@ -35,7 +35,7 @@ struct run_args {
 	int nsizes;                            /* 0: size chosen per device */
 	enum dtype dtypes[DT_COUNT];
 	int ndtypes;
-	const char *device, *stack, *out;
+	const char *device, *stack, *out, *backend;
 	int repeat, cpu_threads;
 	int probe;                             /* PROBE_FULL, PROBE_QUICK or PROBE_NONE */
 	const char *inputs[MAX_INPUTS];        /* TIFF files instead of synthetic stacks */
@@ -51,8 +51,10 @@ static const char run_usage[] =
 	"usage: voxbench run [options]\n"
 	"  --ops LIST         op names, categories (math, compare, filter, projection, reduction)\n"
 	"                     or 'all' (default), comma-separated\n"
-	"  --device SPEC      index, part of the device name (case-insensitive), or 'all';\n"
-	"                     default: the first GPU, else the first device\n"
+	"  --backend NAME     opencl, cuda or all (default: all, every backend that loads)\n"
+	"  --device SPEC      index, part of the device name (case-insensitive; 'h100' selects\n"
+	"                     the OpenCL and the CUDA view of that card), or 'all';\n"
+	"                     default: the first GPU of each backend, else the first device\n"
 	"  --size LIST        WxHxD sizes or N cubes, comma-separated, or 'auto' (default: sized\n"
 	"                     to the device); several sizes add a log-log fit per op (\"scaling\")\n"
 	"  --sizes LIST       the same as --size\n"
@@ -224,6 +226,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option options[] = {
 		{ "ops", required_argument, NULL, 'o' },    { "device", required_argument, NULL, 'd' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },   { "dtype", required_argument, NULL, 't' },
 		{ "sizes", required_argument, NULL, 's' },
 		{ "stack", required_argument, NULL, 'k' },  { "param", required_argument, NULL, 'p' },
@@ -254,6 +257,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		switch (c) {
 		case 'o': ops = optarg; break;
 		case 'd': a->device = optarg; break;
+		case 'b':
+			if (strcmp(optarg, "opencl") && strcmp(optarg, "cuda") && strcmp(optarg, "all"))
+				return usage_error("run", "unknown backend '%s': expected opencl, cuda "
+							  "or all", optarg);
+			a->backend = optarg;
+			break;
 		case 's': status = each_token(optarg, add_size, a); a->synthetic_options = 1; break;
 		case 't': status = each_token(optarg, add_dtype, a); a->synthetic_options = 1; break;
 		case 'k': a->stack = optarg; a->synthetic_options = 1; break;
@@ -592,7 +601,7 @@ int cmd_run(int argc, char **argv)
 	/* before any OpenCL call of ours: the probe enumerates each driver in a child first */
 	if (a.probe != PROBE_NONE)
 		embed_probe(&rep, a.probe == PROBE_QUICK);
-	status = devices_open(&all, &err);
+	status = devices_open_backend(&all, a.backend, &err);
 	if (status) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		report_free(&rep);

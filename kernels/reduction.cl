@@ -10,18 +10,20 @@
 #define GROUP_SIZE 256
 #endif
 
-/* Tree sum of GROUP_SIZE values in scratch; the total ends in scratch[0]. */
-void group_sum(__local float *scratch)
-{
-	size_t lid = get_local_id(0);
-
-	for (size_t step = GROUP_SIZE / 2; step > 0; step /= 2) {
-		barrier(CLK_LOCAL_MEM_FENCE);
-		if (lid < step)
-			scratch[lid] += scratch[lid + step];
-	}
-	barrier(CLK_LOCAL_MEM_FENCE);
-}
+/*
+ * Tree sum of the GROUP_SIZE values of the __local array scratch; the total ends in scratch[0].
+ * A macro, not a function: CUDA has no __local (__shared__) pointer parameters.
+ */
+#define GROUP_SUM(scratch)                                                                       \
+	do {                                                                                     \
+		size_t lid_ = get_local_id(0);                                                   \
+		for (size_t step_ = GROUP_SIZE / 2; step_ > 0; step_ /= 2) {                     \
+			barrier(CLK_LOCAL_MEM_FENCE);                                            \
+			if (lid_ < step_)                                                        \
+				(scratch)[lid_] += (scratch)[lid_ + step_];                      \
+		}                                                                                \
+		barrier(CLK_LOCAL_MEM_FENCE);                                                    \
+	} while (0)
 
 __kernel void sum_partials(__global const T_IN *src, __global float *partials, const ulong n)
 {
@@ -39,7 +41,7 @@ __kernel void sum_partials(__global const T_IN *src, __global float *partials, c
 	for (; i < n; i += stride)
 		acc0 += (float)src[i];
 	scratch[get_local_id(0)] = (acc0 + acc1) + (acc2 + acc3);
-	group_sum(scratch);
+	GROUP_SUM(scratch);
 	if (get_local_id(0) == 0)
 		partials[get_group_id(0)] = scratch[0];
 }
@@ -52,7 +54,7 @@ __kernel void sum_final(__global const float *partials, __global float *out, con
 	for (size_t i = get_local_id(0); i < n; i += GROUP_SIZE)
 		acc += partials[i];
 	scratch[get_local_id(0)] = acc;
-	group_sum(scratch);
+	GROUP_SUM(scratch);
 	if (get_local_id(0) == 0)
 		out[0] = scratch[0];
 }

@@ -1,5 +1,5 @@
 /*
- * ops/backend.h: what a GPU backend (OpenCL, later CUDA) implements, and the device/run types
+ * ops/backend.h: what a GPU backend (OpenCL, CUDA) implements, and the device/run types
  * the runner works with. Plans never see this: they use the gpu_* calls of ops/ops.h.
  */
 #ifndef VB_BACKEND_H
@@ -11,7 +11,7 @@
 struct gpu_device;
 
 struct gpu_backend {
-	const char *name; /* "opencl" */
+	const char *name; /* "opencl", "cuda" */
 	/* Append every device of this backend to *devs (realloc'd); a missing stack is VB_E_NOLOADER. */
 	int (*enumerate)(struct gpu_device ***devs, size_t *n, struct vb_err *err);
 	void (*close)(struct gpu_device *d);
@@ -56,6 +56,8 @@ struct gpu_run {
 };
 
 extern const struct gpu_backend opencl_backend;
+/* Built without the CUDA headers (no VB_HAVE_CUDA), its enumerate says so: VB_E_NOLOADER. */
+extern const struct gpu_backend cuda_backend;
 
 /*
  * Check an allocation against the device's limits before it is made: VB_E_TOO_BIG with a reason

@@ -182,9 +182,13 @@ struct device_list {
  * backend's run-time library can be loaded; an empty list when loaders work but find nothing.
  */
 int devices_open(struct device_list *all, struct vb_err *err);
+/* The same for one backend: "opencl", "cuda", or "all" (or NULL) for every one; VB_E_ARGS for
+ * another name. VB_E_NOLOADER's message says, for each backend asked for, why it is missing. */
+int devices_open_backend(struct device_list *all, const char *backend, struct vb_err *err);
 void devices_close(struct device_list *all);
-/* Borrow the devices matching spec: NULL/"" = the first GPU else the first device; "all";
- * an index into the list; or a case-insensitive substring of the name. VB_E_ARGS when none. */
+/* Borrow the devices matching spec: NULL/"" = the first GPU of each backend, else the first
+ * device; "all"; an index into the list; or a case-insensitive substring of the name (which
+ * selects every backend's view of a card: "h100"). VB_E_ARGS when none. */
 int devices_select(const struct device_list *all, const char *spec, struct device_list *out,
 		   struct vb_err *err);
 const struct device_info *device_info_of(const struct gpu_device *d);

@@ -15,29 +15,56 @@
 #define CPU_WARMUP_VOXELS (16u << 20)
 #define CPU_MAX_RUNS 3
 
-static const struct gpu_backend *const backends[] = { &opencl_backend };
+static const struct gpu_backend *const backends[] = { &opencl_backend, &cuda_backend };
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 
-int devices_open(struct device_list *all, struct vb_err *err)
+static int backend_wanted(const struct gpu_backend *b, const char *which)
 {
-	int loaded = 0, status = VB_OK;
-	struct vb_err first = { "" };
+	return !which || !*which || strcmp(which, "all") == 0 || strcmp(which, b->name) == 0;
+}
+
+int devices_open_backend(struct device_list *all, const char *which, struct vb_err *err)
+{
+	int loaded = 0, wanted = 0, status = VB_OK;
+	struct vb_err why[NBACKENDS];
 
 	all->dev = NULL;
 	all->n = 0;
-	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
-		struct vb_err e;
-		int s = backends[b]->enumerate(&all->dev, &all->n, &e);
+	for (size_t b = 0; b < NBACKENDS; b++) {
+		int s;
 
+		why[b].msg[0] = '\0';
+		if (!backend_wanted(backends[b], which))
+			continue;
+		wanted++;
+		s = backends[b]->enumerate(&all->dev, &all->n, &why[b]);
 		if (s == VB_OK)
 			loaded = 1;
-		else if (s == VB_E_NOLOADER && !first.msg[0])
-			first = e;
 		else if (s != VB_E_NOLOADER)
-			status = vb_errf(err, s, "%s", e.msg);
+			status = vb_errf(err, s, "%s", why[b].msg);
 	}
-	if (!loaded && status == VB_OK)
-		return vb_errf(err, VB_E_NOLOADER, "%s", first.msg);
+	if (!wanted)
+		return vb_errf(err, VB_E_ARGS, "unknown backend '%s': expected opencl, cuda or all",
+			       which);
+	if (!loaded && status == VB_OK) {
+		/* every backend asked for is missing: say why for each */
+		char joined[sizeof(why[0].msg)] = "";
+
+		for (size_t b = 0; b < NBACKENDS; b++) {
+			if (!why[b].msg[0])
+				continue;
+			if (joined[0])
+				strncat(joined, "; ", sizeof(joined) - strlen(joined) - 1);
+			strncat(joined, why[b].msg, sizeof(joined) - strlen(joined) - 1);
+		}
+		return vb_errf(err, VB_E_NOLOADER, "%s", joined);
+	}
 	return status;
+}
+
+int devices_open(struct device_list *all, struct vb_err *err)
+{
+	return devices_open_backend(all, NULL, err);
 }
 
 void devices_close(struct device_list *all)
@@ -77,9 +104,15 @@ int devices_select(const struct device_list *all, const char *spec, struct devic
 	if (!out->dev)
 		return vb_errf(err, VB_E_NOMEM, "out of host memory");
 	if (!spec || !*spec) {
-		for (size_t i = 0; i < all->n && !out->n; i++)
-			if (all->dev[i]->is_gpu)
-				out->dev[out->n++] = all->dev[i];
+		/* the first GPU of each backend: OpenCL and CUDA side by side on one card */
+		for (size_t b = 0; b < NBACKENDS; b++) {
+			for (size_t i = 0; i < all->n; i++) {
+				if (all->dev[i]->is_gpu && all->dev[i]->backend == backends[b]) {
+					out->dev[out->n++] = all->dev[i];
+					break;
+				}
+			}
+		}
 		if (!out->n && all->n)
 			out->dev[out->n++] = all->dev[0];
 	} else if (strcmp(spec, "all") == 0) {
@@ -101,7 +134,7 @@ int devices_select(const struct device_list *all, const char *spec, struct devic
 	out->dev = NULL;
 	if (!all->n)
 		return vb_errf(err, VB_E_NODEVICE,
-			       "no OpenCL device found; run 'voxbench probe' to see why");
+			       "no OpenCL or CUDA device found; run 'voxbench probe' to see why");
 	return vb_errf(err, VB_E_ARGS,
 		       "no device matches '%s': give an index (0..%zu), 'all', or part of a name "
 		       "shown by 'voxbench probe'",

@@ -213,9 +213,16 @@ static void cuinit_fix(struct check_result *r, int code)
 	}
 }
 
+#ifdef VB_HAVE_CUDA
+#define CUDA_BACKEND_BUILT 1
+#else
+#define CUDA_BACKEND_BUILT 0
+#endif
+
 static void cuda_ok(struct probe *p, json_t *c)
 {
 	int v = (int)json_integer_value(json_object_get(c, "driver_version"));
+	struct check_result *r;
 	json_t *devs = json_object_get(c, "devices"), *d;
 	char list[1024] = "";
 	size_t i, n = 0;
@@ -230,9 +237,13 @@ static void cuda_ok(struct probe *p, json_t *c)
 		if (n >= sizeof(list))
 			break;
 	}
-	probe_add(p, "cuda", V_OK, "libcuda.so.1", "CUDA driver %d.%d, %zu device%s%s", v / 1000,
-		  (v % 1000) / 10, json_array_size(devs), json_array_size(devs) == 1 ? "" : "s",
-		  list);
+	r = probe_add(p, "cuda", CUDA_BACKEND_BUILT ? V_OK : V_WARN, "libcuda.so.1",
+		      "CUDA driver %d.%d, %zu device%s%s%s", v / 1000, (v % 1000) / 10,
+		      json_array_size(devs), json_array_size(devs) == 1 ? "" : "s", list,
+		      CUDA_BACKEND_BUILT ? "" : "; this voxbench was built without the CUDA backend");
+	if (!CUDA_BACKEND_BUILT)
+		result_fix(r, "rebuild voxbench where the CUDA toolkit's headers are "
+			   "($CUDA_HOME/include/cuda.h): make, without CUDA=0");
 }
 
 static void cuda_verdict(struct probe *p, const struct child_out *co)

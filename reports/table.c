@@ -22,6 +22,50 @@ static void cell_g(FILE *out, int width, double v)
 		fprintf(out, " %*s", width, "-");
 }
 
+/* Same op, parameters, stack and device: the rows one op run gives on two backends. */
+static int same_run(const struct result_row *a, const struct result_row *b)
+{
+	if (strcmp(a->op, b->op) || strcmp(a->dtype, b->dtype) || strcmp(a->device, b->device) ||
+	    strcmp(a->stack_name, b->stack_name) || a->width != b->width ||
+	    a->height != b->height || a->depth != b->depth || a->nparams != b->nparams)
+		return 0;
+	for (int i = 0; i < a->nparams; i++)
+		if (a->params[i].value != b->params[i].value)
+			return 0;
+	return 1;
+}
+
+/* When OpenCL and CUDA both ran an op on one device: their kernel times side by side. */
+static void print_backend_ratios(const struct report *r, FILE *out)
+{
+	int header = 0;
+
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct result_row *cl = &r->rows[i];
+		char size[48];
+
+		if (strcmp(cl->backend, "opencl") != 0)
+			continue;
+		for (size_t j = 0; j < r->nrows; j++) {
+			const struct result_row *cu = &r->rows[j];
+
+			if (strcmp(cu->backend, "cuda") != 0 || !same_run(cl, cu))
+				continue;
+			if (!header++)
+				fprintf(out, "\n%-26s %-15s %-5s %10s %10s %11s  %s\n", "op", "size",
+					"dtype", "OpenCL ms", "CUDA ms", "CUDA/OpenCL", "device");
+			snprintf(size, sizeof(size), "%llux%llux%llu", (unsigned long long)cl->width,
+				 (unsigned long long)cl->height, (unsigned long long)cl->depth);
+			fprintf(out, "%-26s %-15s %-5s", cl->op, size, cl->dtype);
+			cell(out, 10, 3, cl->gpu.median);
+			cell(out, 10, 3, cu->gpu.median);
+			cell(out, 11, 2, cu->gpu.median / cl->gpu.median);
+			fprintf(out, "  %s\n", cl->device);
+			break;
+		}
+	}
+}
+
 void report_print_table(const struct report *r, FILE *out)
 {
 	size_t problems = 0;
@@ -43,6 +87,7 @@ void report_print_table(const struct report *r, FILE *out)
 		fprintf(out, "  %s\n", row_status_name(row->status));
 		problems += row->status != ROW_PASS;
 	}
+	print_backend_ratios(r, out);
 	if (!problems)
 		return;
 	fprintf(out, "\n");

@@ -52,7 +52,8 @@ grep -q "WIDTHxHEIGHTxDEPTH" "$TEST_TMP/stderr" && ok "bad size message shows th
 	|| bad "bad size message lacks the accepted form: $(cat "$TEST_TMP/stderr")"
 
 # no OpenCL loader: exit 3 and the package to install
-VOXBENCH_OPENCL_LIBRARY=/nonexistent/libOpenCL.so.1 "$vb" run --size 4x4x4 >/dev/null 2>"$TEST_TMP/stderr"
+VOXBENCH_OPENCL_LIBRARY=/nonexistent/libOpenCL.so.1 "$vb" run --backend opencl --size 4x4x4 \
+	>/dev/null 2>"$TEST_TMP/stderr"
 rc=$?
 if [ "$rc" -eq 3 ] && grep -q "ocl-icd-libopencl1" "$TEST_TMP/stderr"; then
 	ok "missing loader: exit 3 naming ocl-icd-libopencl1"

@@ -1,0 +1,367 @@
+/*
+ * Every kernel variant the plans launch compiles for CUDA: each kernels/<name>.cl behind the
+ * CUDA preamble, with the build options the plans really pass, through NVRTC. Needs no GPU.
+ *
+ * The variants are not listed here: every op of the table is run through its plan on a recording
+ * backend, over every input dtype, both index types and a spread of each parameter's values
+ * (every box radius the tiled kernel takes), and each distinct (program, options) it launches is
+ * compiled. An op, a dtype or an option added later is covered without touching this test.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ops/backend.h"
+#include "../ops/kernel_sources.h"
+#include "check.h"
+
+#ifdef VB_HAVE_CUDA
+#include "../ops/cuda_api.h"
+
+#define TEST_ARCH "compute_80"  /* PTX: NVRTC's front end and optimiser, no ptxas */
+#define CUBIN_ARCH "sm_90"      /* one variant per program through ptxas as well */
+#define MAX_VALUES 8
+#define MAX_FAILURES_SHOWN 5
+
+struct variant {
+	char program[64];
+	const char *source;
+	char options[512];
+	int failed;
+	char log[600];
+};
+
+static struct variant *variants;
+static size_t nvariants, cap_variants;
+
+/* The start of a message, up to its first newline: one check, one line. */
+static const char *one_line(const char *msg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s", (int)strcspn(msg, "\n"), msg);
+	return buf;
+}
+
+/* ---- the recording backend: plans run, nothing executes ---- */
+
+struct gpu_buf {
+	int unused;
+};
+static struct gpu_buf dummy_buf;
+
+static int rec_buf_create(struct gpu_device *d, size_t bytes, struct gpu_buf **out,
+			  struct vb_err *err)
+{
+	(void)d, (void)bytes, (void)err;
+	*out = &dummy_buf;
+	return VB_OK;
+}
+
+static void rec_buf_release(struct gpu_device *d, struct gpu_buf *b)
+{
+	(void)d, (void)b;
+}
+
+static int rec_write(struct gpu_device *d, struct gpu_buf *b, const void *src, size_t bytes,
+		     struct vb_err *err)
+{
+	(void)d, (void)b, (void)src, (void)bytes, (void)err;
+	return VB_OK;
+}
+
+static int rec_launch(struct gpu_device *d, const struct launch *l, const char *options,
+		      int timed, struct vb_err *err)
+{
+	struct variant *grown;
+
+	(void)d, (void)timed;
+	for (size_t i = 0; i < nvariants; i++)
+		if (strcmp(variants[i].program, l->program) == 0 &&
+		    strcmp(variants[i].options, options) == 0)
+			return VB_OK;
+	if (nvariants == cap_variants) {
+		cap_variants = cap_variants ? 2 * cap_variants : 256;
+		grown = realloc(variants, cap_variants * sizeof(*grown));
+		if (!grown)
+			return vb_errf(err, VB_E_NOMEM, "out of host memory");
+		variants = grown;
+	}
+	memset(&variants[nvariants], 0, sizeof(variants[0]));
+	snprintf(variants[nvariants].program, sizeof(variants[0].program), "%s", l->program);
+	snprintf(variants[nvariants].options, sizeof(variants[0].options), "%s", options);
+	nvariants++;
+	return VB_OK;
+}
+
+static const struct gpu_backend recorder = {
+	.name = "recorder",
+	.buf_create = rec_buf_create,
+	.buf_release = rec_buf_release,
+	.write = rec_write,
+	.launch = rec_launch,
+};
+
+/* ---- driving every plan ---- */
+
+/* A spread of values in [min, max]: the ends, the default, and small ones (radii 0..3). */
+static int param_values(const struct param_spec *p, double v[MAX_VALUES])
+{
+	double cand[] = { p->min, p->max, p->def, 0, 0.5, 1, 2, 3 };
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+		int dup = 0;
+
+		if (cand[i] < p->min || cand[i] > p->max ||
+		    (p->type == PARAM_INT && cand[i] != (double)(long)cand[i]))
+			continue;
+		for (int j = 0; j < n; j++)
+			dup |= v[j] == cand[i];
+		if (!dup && n < MAX_VALUES)
+			v[n++] = cand[i];
+	}
+	return n;
+}
+
+static int run_plan(const struct op_desc *op, enum dtype t, int wide, const double p[],
+		    struct vb_err *err)
+{
+	struct gpu_device dev = { .backend = &recorder };
+	struct stack in = { .width = 67, .height = 35, .depth = 19, .dtype = t }, out;
+	struct gpu_run run = { .dev = &dev, .in_type = t, .wide_index = wide };
+	struct op_call call = { .op = op, .in = { &in, &in }, .out = &out, .threads = 1 };
+	size_t dims_in[3] = { in.width, in.height, in.depth }, dims[3];
+
+	op_output_dims(op, dims_in, dims);
+	out = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2],
+			      .dtype = op_output_dtype(op, t) };
+	run.out_type = out.dtype;
+	run.in[0] = run.in[1] = run.out = &dummy_buf;
+	memcpy(call.p, p, sizeof(call.p));
+	return op->gpu(&run, &call, err);
+}
+
+/* Every combination of the op's parameter values (an odometer over the parameters). */
+static int record_op(const struct op_desc *op, enum dtype t, int wide, struct vb_err *err)
+{
+	double values[OP_MAX_PARAMS][MAX_VALUES], p[OP_MAX_PARAMS];
+	int count[OP_MAX_PARAMS], pos[OP_MAX_PARAMS] = { 0 }, np = op_param_count(op), status;
+
+	op_default_params(op, p);
+	for (int i = 0; i < np; i++)
+		count[i] = param_values(&op->params[i], values[i]);
+	for (;;) {
+		int i;
+
+		for (i = 0; i < np; i++)
+			p[i] = values[i][pos[i]];
+		status = run_plan(op, t, wide, p, err);
+		if (status)
+			return status;
+		for (i = 0; i < np && ++pos[i] == count[i]; i++)
+			pos[i] = 0;
+		if (i == np)
+			return VB_OK;
+	}
+}
+
+static void record_all(void)
+{
+	size_t before;
+
+	for (size_t o = 0; o < op_count; o++) {
+		const struct op_desc *op = &op_table[o];
+		struct vb_err err = { "" };
+		int status = VB_OK;
+
+		before = nvariants;
+		for (int t = 0; t < DT_COUNT && !status; t++)
+			for (int wide = 0; wide < 2 && !status && (op->dtypes & DT_BIT(t)); wide++)
+				status = record_op(op, (enum dtype)t, wide, &err);
+		CHECK(status == VB_OK, "the plan of %s runs on the recording backend (%zu new "
+		      "variants)%s%s", op->name, nvariants - before, status ? ": " : "", err.msg);
+	}
+}
+
+/* ---- compiling ---- */
+
+static void compile_variant(struct variant *v)
+{
+	struct vb_err err = { "" };
+	unsigned char *image = NULL;
+	size_t len = 0;
+
+	if (cuda_compile(v->program, v->source, v->options, TEST_ARCH, &image, &len, &err) ||
+	    len == 0) {
+		v->failed = 1;
+		snprintf(v->log, sizeof(v->log), "%s", err.msg);
+	}
+	free(image);
+}
+
+static void report_program(const char *program)
+{
+	size_t n = 0, failed = 0;
+
+	for (size_t i = 0; i < nvariants; i++) {
+		if (strcmp(variants[i].program, program) != 0)
+			continue;
+		n++;
+		if (variants[i].failed && ++failed <= MAX_FAILURES_SHOWN) {
+			/* NVRTC's log: the second line names the .cl line and the error */
+			const char *log = strchr(variants[i].log, '\n');
+			char line[300];
+
+			CHECK(0, "kernels/%s.cl compiles for CUDA with '%s': %s", program,
+			      variants[i].options, one_line(log ? log + 1 : variants[i].log, line,
+							    sizeof(line)));
+		}
+	}
+	CHECK(n > 0 && failed == 0, "kernels/%s.cl: %zu of %zu variants the plans launch compile "
+	      "with NVRTC %d.%d for " TEST_ARCH, program, n - failed, n, nvrtc.major, nvrtc.minor);
+}
+
+/* Every embedded source on its own defaults, for sources no plan launches yet. */
+static void compile_defaults(void)
+{
+	for (unsigned i = 0; i < kernel_source_count; i++) {
+		struct vb_err err = { "" };
+		unsigned char *image = NULL;
+		size_t len = 0;
+		int status = cuda_compile(kernel_sources[i].name, kernel_sources[i].source, "",
+					  TEST_ARCH, &image, &len, &err);
+
+		CHECK(status == VB_OK, "kernels/%s.cl compiles for CUDA on its default options%s%s",
+		      kernel_sources[i].name, status ? ": " : "", err.msg);
+		free(image);
+	}
+}
+
+/* One variant per program as a cubin: the path a GPU of NVRTC's own generation takes. */
+static void compile_cubins(void)
+{
+	for (unsigned i = 0; i < kernel_source_count; i++) {
+		const char *name = kernel_sources[i].name, *options = NULL;
+		struct vb_err err = { "" };
+		unsigned char *image = NULL;
+		size_t len = 0;
+		int status;
+
+		for (size_t v = 0; v < nvariants && !options; v++)
+			if (strcmp(variants[v].program, name) == 0)
+				options = variants[v].options;
+		status = cuda_compile(name, kernel_sources[i].source, options ? options : "",
+				      CUBIN_ARCH, &image, &len, &err);
+		/* a cubin is an ELF file */
+		CHECK(status == VB_OK && len > 4 && memcmp(image, "\177ELF", 4) == 0,
+		      "kernels/%s.cl compiles to a " CUBIN_ARCH " cubin%s%s", name,
+		      status ? ": " : "", err.msg);
+		free(image);
+	}
+}
+
+static void test_errors(void)
+{
+	struct vb_err err = { "" };
+	unsigned char *image = NULL;
+	size_t len = 0;
+	char line[300];
+	int status = cuda_compile("broken", "__kernel void broken(__global float *p) { p[0] = q; }",
+				  "-DT_IN=float", TEST_ARCH, &image, &len, &err);
+
+	CHECK(status == VB_E_BUILD && strstr(err.msg, "NVRTC_ERROR_COMPILATION") &&
+	      strstr(err.msg, "kernels/broken.cl(1)") && strstr(err.msg, "\"q\""),
+	      "a compile error names NVRTC's error and carries its log with the .cl line: %s",
+	      one_line(err.msg, line, sizeof(line)));
+	status = cuda_compile("elementwise", kernel_source("elementwise", &err), "-DBAD=1",
+			      "compute_1", &image, &len, &err);
+	CHECK(status != VB_OK && strstr(err.msg, "NVRTC_ERROR_INVALID_OPTION"),
+	      "an unknown architecture is refused by name: %s", one_line(err.msg, line,
+									   sizeof(line)));
+}
+
+static void test_arch_choice(void)
+{
+	struct vb_err err;
+	char arch[32] = "";
+	int newest = 0, n = 0, *archs;
+
+	CHECK(cuda_choose_arch(9, 0, arch, sizeof(arch), &err) == VB_OK &&
+	      strcmp(arch, "sm_90") == 0, "an H100 (9.0) gets sm_90 cubins (got %s)", arch);
+	CHECK(cuda_choose_arch(2, 0, arch, sizeof(arch), &err) == VB_E_UNSUPPORTED &&
+	      strstr(err.msg, "sm_20"), "a GPU older than NVRTC supports is refused: %s", err.msg);
+	if (!nvrtc.nvrtcGetNumSupportedArchs || nvrtc.nvrtcGetNumSupportedArchs(&n) || n <= 0)
+		return;
+	archs = calloc((size_t)n, sizeof(*archs));
+	if (archs && nvrtc.nvrtcGetSupportedArchs(archs) == NVRTC_SUCCESS)
+		for (int i = 0; i < n; i++)
+			newest = archs[i] > newest ? archs[i] : newest;
+	free(archs);
+	CHECK(cuda_choose_arch(99, 9, arch, sizeof(arch), &err) == VB_OK &&
+	      atoi(arch + strlen("compute_")) == newest && strncmp(arch, "compute_", 8) == 0,
+	      "a GPU newer than NVRTC knows gets PTX of the newest architecture (got %s)", arch);
+}
+
+static void test_nvrtc_missing(void)
+{
+	struct vb_err err = { "" };
+	struct nvrtc_api saved = nvrtc;
+	int status;
+
+	memset(&nvrtc, 0, sizeof(nvrtc));
+	setenv("VOXBENCH_NVRTC_LIBRARY", "/nonexistent/libnvrtc.so.13", 1);
+	status = nvrtc_api_load(0, &err);
+	unsetenv("VOXBENCH_NVRTC_LIBRARY");
+	nvrtc = saved;
+	CHECK(status == VB_E_NOLOADER && strstr(err.msg, "CUDA: NVRTC not found"),
+	      "a missing NVRTC is VB_E_NOLOADER saying so: %s", err.msg);
+}
+
+int main(void)
+{
+	struct vb_err err = { "" };
+	double t0;
+
+	if (nvrtc_api_load(0, &err)) {
+		CHECK(1, "NVRTC not installed: CUDA compile test skipped (%s)", err.msg);
+		CHECK_DONE();
+	}
+	printf("# NVRTC %d.%d from %s\n", nvrtc.major, nvrtc.minor, nvrtc.path);
+	test_nvrtc_missing();
+	test_arch_choice();
+	test_errors();
+	compile_defaults();
+	record_all();
+	/* sources first: kernel_source() may read files (VOXBENCH_KERNEL_DIR), not thread-safe */
+	for (size_t i = 0; i < nvariants; i++)
+		if (!(variants[i].source = kernel_source(variants[i].program, &err)))
+			CHECK(0, "plans launch kernels/%s.cl: %s", variants[i].program, err.msg);
+	t0 = vb_now_ms();
+	/* NVRTC compiles distinct programs concurrently */
+#pragma omp parallel for schedule(dynamic)
+	for (size_t i = 0; i < nvariants; i++)
+		if (variants[i].source)
+			compile_variant(&variants[i]);
+	printf("# %zu variants compiled in %.1f s\n", nvariants, (vb_now_ms() - t0) / 1000);
+	for (unsigned i = 0; i < kernel_source_count; i++) {
+		int launched = 0;
+
+		for (size_t v = 0; v < nvariants && !launched; v++)
+			launched = strcmp(variants[v].program, kernel_sources[i].name) == 0;
+		if (launched)
+			report_program(kernel_sources[i].name);
+	}
+	compile_cubins();
+	free(variants);
+	CHECK_DONE();
+}
+
+#else
+
+int main(void)
+{
+	CHECK(1, "voxbench built without the CUDA backend (no CUDA headers, or make CUDA=0): "
+	      "CUDA compile test skipped");
+	CHECK_DONE();
+}
+
+#endif
