@@ -55,6 +55,24 @@ struct gpu_run {
 	int wide_index; /* some buffer has 2^32 or more voxels: kernels index with ulong */
 };
 
+/*
+ * The programs (OpenCL) or modules (CUDA) a device has built in this process, by kernel file and
+ * build options, so each is built once. Handles are the backend's own pointer types.
+ */
+struct built_entry {
+	char *id;     /* "<name>\n<options>" */
+	void *handle;
+};
+struct built_table {
+	struct built_entry *entries;
+	size_t n;
+};
+void *built_table_find(const struct built_table *t, const char *name, const char *options);
+int built_table_add(struct built_table *t, const char *name, const char *options, void *handle,
+		    struct vb_err *err);
+/* Free the table; release(handle) for each entry unless release is NULL. */
+void built_table_free(struct built_table *t, void (*release)(void *handle));
+
 extern const struct gpu_backend opencl_backend;
 /* Built without the CUDA headers (no VB_HAVE_CUDA), its enumerate says so: VB_E_NOLOADER. */
 extern const struct gpu_backend cuda_backend;

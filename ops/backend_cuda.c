@@ -33,11 +33,6 @@ struct gpu_buf {
 	size_t bytes;
 };
 
-struct built_module {
-	char *name_and_options; /* "elementwise\n-DT_IN=..." */
-	CUmodule module;
-};
-
 struct built_function {
 	CUmodule module;
 	char name[64];
@@ -53,8 +48,7 @@ struct cu_device_impl {
 	int max_block[3], max_grid[3];
 	CUevent start, end;
 	int timed; /* timed launches since the last finish */
-	struct built_module *modules;
-	size_t nmodules;
+	struct built_table modules; /* of CUmodule */
 	struct built_function *functions;
 	size_t nfunctions;
 };
@@ -268,16 +262,18 @@ static int cu_enumerate(struct gpu_device ***devs, size_t *n, struct vb_err *err
 	return VB_OK;
 }
 
+static void unload_module(void *module)
+{
+	cu.cuModuleUnload(module);
+}
+
 static void cu_close(struct gpu_device *d)
 {
 	struct cu_device_impl *impl = impl_of(d);
 
-	if (cu.cuCtxSetCurrent(impl->context) == CUDA_SUCCESS)
-		for (size_t i = 0; i < impl->nmodules; i++)
-			cu.cuModuleUnload(impl->modules[i].module);
-	for (size_t i = 0; i < impl->nmodules; i++)
-		free(impl->modules[i].name_and_options);
-	free(impl->modules);
+	/* modules unload only inside their context; without it, just forget them */
+	built_table_free(&impl->modules,
+			 cu.cuCtxSetCurrent(impl->context) == CUDA_SUCCESS ? unload_module : NULL);
 	free(impl->functions);
 	release_impl(impl);
 	free(impl);
@@ -434,34 +430,15 @@ static int get_module(struct gpu_device *d, const char *name, const char *option
 		      CUmodule *out, struct vb_err *err)
 {
 	struct cu_device_impl *impl = impl_of(d);
-	struct built_module *grown;
-	char *id;
 	int status;
 
-	if (asprintf(&id, "%s\n%s", name, options) < 0)
-		return vb_errf(err, VB_E_NOMEM, "out of host memory");
-	for (size_t i = 0; i < impl->nmodules; i++) {
-		if (strcmp(impl->modules[i].name_and_options, id) == 0) {
-			free(id);
-			*out = impl->modules[i].module;
-			return VB_OK;
-		}
-	}
-	grown = realloc(impl->modules, (impl->nmodules + 1) * sizeof(*grown));
-	if (!grown) {
-		free(id);
-		return vb_errf(err, VB_E_NOMEM, "out of host memory");
-	}
-	impl->modules = grown;
+	*out = built_table_find(&impl->modules, name, options);
+	if (*out)
+		return VB_OK;
 	status = build_module(d, name, options, out, err);
-	if (status) {
-		free(id);
-		return status;
-	}
-	grown[impl->nmodules].name_and_options = id;
-	grown[impl->nmodules].module = *out;
-	impl->nmodules++;
-	return VB_OK;
+	if (status == VB_OK && (status = built_table_add(&impl->modules, name, options, *out, err)))
+		cu.cuModuleUnload(*out);
+	return status;
 }
 
 static int get_function(struct gpu_device *d, const struct launch *l, const char *options,

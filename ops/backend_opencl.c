@@ -21,11 +21,6 @@ struct gpu_buf {
 	size_t bytes;
 };
 
-struct built_program {
-	char *name_and_options; /* "elementwise\n-DT_IN=..." */
-	cl_program program;
-};
-
 struct built_kernel {
 	cl_program program;
 	char name[64];
@@ -38,8 +33,7 @@ struct cl_device_impl {
 	cl_command_queue queue;
 	size_t max_work_group;
 	char platform_version[256];
-	struct built_program *programs;
-	size_t nprograms;
+	struct built_table programs; /* of cl_program */
 	struct built_kernel *kernels;
 	size_t nkernels;
 	cl_event *events;
@@ -198,20 +192,21 @@ static int cl_enumerate(struct gpu_device ***devs, size_t *n, struct vb_err *err
 	return VB_OK;
 }
 
+static void release_program(void *program)
+{
+	cl.clReleaseProgram(program);
+}
+
 static void cl_close(struct gpu_device *d)
 {
 	struct cl_device_impl *impl = impl_of(d);
 
 	for (size_t i = 0; i < impl->nkernels; i++)
 		cl.clReleaseKernel(impl->kernels[i].kernel);
-	for (size_t i = 0; i < impl->nprograms; i++) {
-		cl.clReleaseProgram(impl->programs[i].program);
-		free(impl->programs[i].name_and_options);
-	}
+	built_table_free(&impl->programs, release_program);
 	for (size_t i = 0; i < impl->nevents; i++)
 		cl.clReleaseEvent(impl->events[i]);
 	free(impl->kernels);
-	free(impl->programs);
 	free(impl->events);
 	cl.clReleaseCommandQueue(impl->queue);
 	cl.clReleaseContext(impl->context);
@@ -374,34 +369,15 @@ static int get_program(struct gpu_device *d, const char *name, const char *optio
 		       cl_program *out, struct vb_err *err)
 {
 	struct cl_device_impl *impl = impl_of(d);
-	struct built_program *grown;
-	char *id;
 	int status;
 
-	if (asprintf(&id, "%s\n%s", name, options) < 0)
-		return vb_errf(err, VB_E_NOMEM, "out of host memory");
-	for (size_t i = 0; i < impl->nprograms; i++) {
-		if (strcmp(impl->programs[i].name_and_options, id) == 0) {
-			free(id);
-			*out = impl->programs[i].program;
-			return VB_OK;
-		}
-	}
-	grown = realloc(impl->programs, (impl->nprograms + 1) * sizeof(*grown));
-	if (!grown) {
-		free(id);
-		return vb_errf(err, VB_E_NOMEM, "out of host memory");
-	}
-	impl->programs = grown;
+	*out = built_table_find(&impl->programs, name, options);
+	if (*out)
+		return VB_OK;
 	status = build_program(d, name, options, out, err);
-	if (status) {
-		free(id);
-		return status;
-	}
-	grown[impl->nprograms].name_and_options = id;
-	grown[impl->nprograms].program = *out;
-	impl->nprograms++;
-	return VB_OK;
+	if (status == VB_OK && (status = built_table_add(&impl->programs, name, options, *out, err)))
+		cl.clReleaseProgram(*out);
+	return status;
 }
 
 static int get_kernel(struct gpu_device *d, const struct launch *l, const char *options,

@@ -9,18 +9,10 @@ import os
 import subprocess
 import sys
 
+from vbcheck import check, exit_status
+
 VOXBENCH = os.environ["VOXBENCH"]
 TMP = os.environ["TEST_TMP"]
-failures = 0
-
-
-def check(cond, what, detail=""):
-    global failures
-    if cond:
-        print(f"ok - {what}")
-    else:
-        failures += 1
-        print(f"not ok - {what}: {detail}")
 
 
 def op_names():
@@ -92,4 +84,4 @@ for params in (["radius_x=2", "radius_y=1", "radius_z=0", "sigma_x=1.5", "sigma_
                       f"{label}: {r['op']} ran with {p}", str(r["params"]))
     check_rows(rows, label)
 
-sys.exit(1 if failures else 0)
+sys.exit(exit_status())

@@ -12,23 +12,14 @@ import shutil
 import subprocess
 import sys
 
+from vbcheck import check, exit_status
+
 VOXBENCH = os.environ.get("VOXBENCH", "build/voxbench")
 TMP = os.environ.get("TEST_TMP") or "/tmp/voxbench-test-probe"
 HERE = os.path.dirname(os.path.abspath(__file__))
 STUB = os.path.join(HERE, "probe_fixtures", "stub_icd.c")
 POCL_ICD = "/etc/OpenCL/vendors/pocl.icd"
 
-failures = 0
-
-
-def check(cond, what, detail=""):
-    global failures
-    if cond:
-        print(f"ok - {what}")
-    else:
-        failures += 1
-        print(f"not ok - {what}: {detail}")
-    sys.stdout.flush()
 
 
 def clean_env(**extra):
@@ -287,7 +278,7 @@ def main():
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run
             check(False, f"{scenario.__name__} ran", repr(e))
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -7,19 +7,11 @@ import shutil
 import subprocess
 import sys
 
+from vbcheck import check, exit_status
+
 VOXBENCH = os.environ["VOXBENCH"]
 TMP = os.environ["TEST_TMP"]
 KERNELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernels")
-failures = 0
-
-
-def check(cond, what, detail=""):
-    global failures
-    if cond:
-        print(f"ok - {what}")
-    else:
-        failures += 1
-        print(f"not ok - {what}: {detail}")
 
 
 def run(args, env=None):
@@ -108,4 +100,4 @@ check(bad.get("status") == "error" and "CL_BUILD_PROGRAM_FAILURE" in bad.get("re
 check(rows.get("copy", {}).get("status") == "pass", "the run goes on after a failing op")
 check(proc.returncode == 1, "exit status 1 when a row errored", str(proc.returncode))
 
-sys.exit(1 if failures else 0)
+sys.exit(exit_status())
