@@ -70,6 +70,30 @@ int plan_elementwise(struct gpu_run *r, const struct op_call *c, struct vb_err *
 	return gpu_launch(r, &l, err);
 }
 
+/* Radii up to this keep their window in registers (kernels/filter.cl convolve_axis_sliding). */
+#define SLIDING_MAX_RADIUS 16
+#define SLIDING_CHUNK 64
+
+/* One y or z convolution pass by work-items that each walk SLIDING_CHUNK voxels of a line. */
+static int convolve_sliding(struct gpu_run *r, const struct op_call *c, int axis, int radius,
+			    struct gpu_buf *src, enum dtype src_type, struct gpu_buf *dst,
+			    enum dtype dst_type, struct gpu_buf *weights, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t len = axis == 1 ? in->height : in->depth;
+	struct launch l = launch_3d("filter", "convolve_axis_sliding", src_type, dst_type, in);
+
+	l.global[1] = axis == 1 ? in->depth : in->height;
+	l.global[2] = (len + SLIDING_CHUNK - 1) / SLIDING_CHUNK;
+	l.local[0] = 64;
+	l.local[1] = 4;
+	l.local[2] = 1;
+	snprintf(l.options, sizeof(l.options), "-DRADIUS=%d -DCHUNK=%d", radius, SLIDING_CHUNK);
+	ARGS(&l, KBUF(src), KBUF(dst), KBUF(weights), KI32(axis), KI32(in->width),
+	     KI32(in->height), KI32(in->depth));
+	return gpu_launch(r, &l, err);
+}
+
 /*
  * Separable passes along the axes whose radius is not 0, ping-ponging through two float (or
  * input-typed, for min/max) scratch volumes; the first pass reads the input and the last writes
@@ -102,6 +126,15 @@ static int separable_passes(struct gpu_run *r, const struct op_call *c, const in
 					    src_type, dst_type, c->in[0]);
 		int z_major = a == 2;
 
+		if (weights[a] && a > 0 && radius[a] <= SLIDING_MAX_RADIUS) {
+			status = convolve_sliding(r, c, a, radius[a], src, src_type, dst, dst_type,
+						  weights[a], err);
+			if (status)
+				return status;
+			src = dst;
+			src_type = dst_type;
+			continue;
+		}
 		if (z_major) { /* (width, depth, height): see kernels/filter.cl */
 			l.global[1] = c->in[0]->depth;
 			l.global[2] = c->in[0]->height;
