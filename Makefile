@@ -27,6 +27,8 @@ CFLAGS  += -DVB_HAVE_CUDA -idirafter $(CUDA_HOME)/include
 endif
 endif
 
+TEST_DEB_PACKAGES = chromium
+
 LIB_DIRS = common stacks ops reference_cpu reports probe
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CLI_SRCS = $(wildcard cli/*.c)
@@ -41,11 +43,12 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/fuzz_%.c,$(TEST_SRCS)))
 
-.PHONY: all setup run test fuzz clean
+.PHONY: all setup setup-test run test fuzz clean
 all: $(BUILD)/voxbench $(TEST_BINS)
 
-setup:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# install_missing PACKAGES: apt-get install those not installed yet (root, or through sudo).
+define install_missing
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -54,6 +57,14 @@ setup:
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+setup:
+	$(call install_missing,$(DEB_PACKAGES))
+
+# Only the tests need these: the report page is loaded in a headless browser.
+setup-test:
+	$(call install_missing,$(TEST_DEB_PACKAGES))
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -98,7 +109,7 @@ run: setup all
 		$(BUILD)/voxbench report report.json --html report || status=$$?; \
 	fi; exit $$status
 
-test: setup all
+test: setup setup-test all
 	VOXBENCH=$(abspath $(BUILD))/voxbench BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON) \
 		bash tests/run.sh
 
