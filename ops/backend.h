@@ -26,6 +26,12 @@ struct gpu_backend {
 	/* Enqueue a launch; `timed` launches are recorded for the next finish(). */
 	int (*launch)(struct gpu_device *d, const struct launch *l, const char *options, int timed,
 		      struct vb_err *err);
+	/*
+	 * Page-lock host memory so transfers run at DMA speed (NULL where the backend has no such
+	 * call); a failure only means the transfers stay pageable.
+	 */
+	int (*host_register)(struct gpu_device *d, void *ptr, size_t bytes, struct vb_err *err);
+	void (*host_unregister)(struct gpu_device *d, void *ptr);
 	/* Wait for the queue; *span_ms = first start to last end of the timed launches (or NAN). */
 	int (*finish)(struct gpu_device *d, double *span_ms, struct vb_err *err);
 };
@@ -53,6 +59,7 @@ struct gpu_run {
 	size_t scratch_bytes[RUN_MAX_SCRATCH];
 	int timed;
 	int wide_index; /* some buffer has 2^32 or more voxels: kernels index with ulong */
+	int host_pinned; /* the host stacks are page-locked now (ops/runner.c pin_host) */
 };
 
 /*

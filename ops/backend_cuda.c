@@ -316,7 +316,7 @@ static void cu_buf_release(struct gpu_device *d, struct gpu_buf *b)
 	free(b);
 }
 
-/* Pageable host memory, as the OpenCL backend's transfers: the two compare like for like. */
+/* Plain copies: the runner page-locks the host stacks first where it can (cu_host_register). */
 static int cu_write(struct gpu_device *d, struct gpu_buf *b, const void *src, size_t bytes,
 		    struct vb_err *err)
 {
@@ -339,6 +339,25 @@ static int cu_read(struct gpu_device *d, struct gpu_buf *b, void *dst, size_t by
 		return status;
 	rc = cu.cuMemcpyDtoH(dst, b->ptr, bytes);
 	return rc == CUDA_SUCCESS ? VB_OK : CU_FAIL(err, rc, "downloading a buffer");
+}
+
+static int cu_host_register(struct gpu_device *d, void *ptr, size_t bytes, struct vb_err *err)
+{
+	CUresult rc;
+	int status = make_current(d, err);
+
+	if (status)
+		return status;
+	rc = cu.cuMemHostRegister(ptr, bytes, 0);
+	return rc == CUDA_SUCCESS ? VB_OK : CU_FAIL(err, rc, "page-locking host memory");
+}
+
+static void cu_host_unregister(struct gpu_device *d, void *ptr)
+{
+	struct vb_err ignored;
+
+	if (make_current(d, &ignored) == VB_OK)
+		cu.cuMemHostUnregister(ptr);
 }
 
 /* Load a cubin or PTX image; the driver's own log (PTX compile errors) lands in log. */
@@ -655,6 +674,8 @@ const struct gpu_backend cuda_backend = {
 	.buf_release = cu_buf_release,
 	.write = cu_write,
 	.read = cu_read,
+	.host_register = cu_host_register,
+	.host_unregister = cu_host_unregister,
 	.launch = cu_launch,
 	.finish = cu_finish,
 };

@@ -190,6 +190,58 @@ static void release_run(struct gpu_run *run)
 	memset(run->scratch, 0, sizeof(run->scratch));
 }
 
+/* The host stacks a run transfers: each input once (two-image ops may pass one twice), the output. */
+static size_t host_buffers(const struct op_call *c, void *ptr[OP_MAX_INPUTS + 1],
+			   size_t bytes[OP_MAX_INPUTS + 1])
+{
+	size_t n = 0;
+
+	for (int i = 0; i < c->op->n_inputs; i++) {
+		if (i > 0 && c->in[i]->data == c->in[0]->data)
+			continue;
+		ptr[n] = c->in[i]->data;
+		bytes[n++] = stack_bytes(c->in[i]);
+	}
+	ptr[n] = c->out->data;
+	bytes[n++] = stack_bytes(c->out);
+	return n;
+}
+
+/*
+ * Page-lock the host stacks where the backend can (transfers then run at DMA speed); the time it
+ * takes is kept apart in row->pin_ms. A failure leaves everything pageable: row->pinned = 0.
+ */
+static void pin_host(struct gpu_run *run, const struct op_call *c, struct result_row *row,
+		     int pin)
+{
+	struct gpu_device *dev = run->dev;
+	void *ptr[OP_MAX_INPUTS + 1];
+	size_t bytes[OP_MAX_INPUTS + 1], n = host_buffers(c, ptr, bytes), done = 0;
+	struct vb_err ignored;
+	double t0 = vb_now_ms();
+
+	if (!dev->backend->host_register) {
+		row->pinned = 0;
+		return;
+	}
+	if (!pin) {
+		if (!run->host_pinned)
+			return;
+		for (size_t i = 0; i < n; i++)
+			dev->backend->host_unregister(dev, ptr[i]);
+		run->host_pinned = 0;
+		row->pin_ms += vb_now_ms() - t0;
+		return;
+	}
+	while (done < n && dev->backend->host_register(dev, ptr[done], bytes[done], &ignored) == VB_OK)
+		done++;
+	row->pinned = run->host_pinned = done == n;
+	if (!row->pinned)
+		while (done > 0)
+			dev->backend->host_unregister(dev, ptr[--done]);
+	row->pin_ms = vb_now_ms() - t0;
+}
+
 /* Device buffers for inputs and output, inputs uploaded (wall clock into row->h2d_ms). */
 static int upload(struct gpu_run *run, const struct op_call *c, struct result_row *row,
 		  struct vb_err *err)
@@ -330,11 +382,13 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	run.wide_index = stack_voxels(in[0]) >= (1ull << 32) - 1;
 	run.out_type = gpu_out.dtype;
 	c.out = &gpu_out;
+	pin_host(&run, &c, row, 1);
 	if ((status = upload(&run, &c, row, &err)) || (status = time_gpu(&run, &c, repeat, row, &err)))
 		goto out;
 	t0 = vb_now_ms();
 	status = dev->backend->read(dev, run.out, gpu_out.data, stack_bytes(&gpu_out), &err);
 	row->d2h_ms = vb_now_ms() - t0;
+	pin_host(&run, &c, row, 0);
 	release_run(&run);
 	if (status)
 		goto out;
@@ -354,6 +408,8 @@ out:
 
 		/* drop what a failed plan left queued, so the next op's timing starts clean */
 		dev->backend->finish(dev, &ignored, &drained);
+		if (c.out == &gpu_out)
+			pin_host(&run, &c, row, 0);
 		row->status = status == VB_E_TOO_BIG || status == VB_E_UNSUPPORTED ? ROW_SKIP : ROW_ERROR;
 		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
 	}

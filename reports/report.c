@@ -27,6 +27,8 @@ void result_row_init(struct result_row *row)
 	row->bandwidth_fraction = NAN;
 	row->cache_hit = -1;
 	row->frame = row->channel = -1;
+	row->pinned = -1;
+	row->pin_ms = NAN;
 }
 
 /* The value of `key="..."` or `key: ...` lines in small system files. */

@@ -54,6 +54,8 @@ struct result_row {
 	char reason[4096];
 	struct timing gpu;         /* kernel time from device events */
 	double h2d_ms, d2h_ms;     /* wall clock of the transfers */
+	int pinned;                /* transfers from page-locked host memory: 1, 0, -1 not known */
+	double pin_ms;             /* time to page-lock (and later unlock) the host stacks */
 	double compile_ms;
 	int cache_hit;             /* 1 hit, 0 miss, -1 not known */
 	double cpu_ms;             /* median of the reference's runs */

@@ -81,6 +81,8 @@ static json_t *row_json(const struct result_row *row)
 				      "runs", row->gpu.runs));
 	json_object_set_new(o, "h2d_ms", number(row->h2d_ms));
 	json_object_set_new(o, "d2h_ms", number(row->d2h_ms));
+	json_object_set_new(o, "pinned", row->pinned < 0 ? json_null() : json_boolean(row->pinned));
+	json_object_set_new(o, "pin_ms", number(row->pin_ms));
 	json_object_set_new(o, "compile_ms", number(row->compile_ms));
 	json_object_set_new(o, "cache", row->cache_hit < 0 ? json_null()
 					 : json_string(row->cache_hit ? "hit" : "miss"));
@@ -226,6 +228,9 @@ static void read_row(const json_t *o, struct result_row *row)
 	row->gpu.runs = (int)json_integer_value(json_object_get(gpu, "runs"));
 	row->h2d_ms = get_number(o, "h2d_ms");
 	row->d2h_ms = get_number(o, "d2h_ms");
+	row->pinned = json_is_boolean(json_object_get(o, "pinned"))
+			      ? json_is_true(json_object_get(o, "pinned")) : -1;
+	row->pin_ms = get_number(o, "pin_ms");
 	row->compile_ms = get_number(o, "compile_ms");
 	row->cache_hit = cache ? strcmp(cache, "hit") == 0 : -1;
 	row->cpu_ms = get_number(o, "cpu_ms");

@@ -67,6 +67,8 @@ for op, r in rows.items():
     check(abs(r["effective_gbps"] - r["bytes_moved"] / (g["median"] * 1e6)) < 1e-6 * r["effective_gbps"],
           f"{op} effective_gbps = bytes / time")
     check(r["compile_ms"] >= 0 and r["cache"] in ("hit", "miss"), f"{op} compile time and cache")
+    check(r["pinned"] is False and r["pin_ms"] is None and r["h2d_ms"] > 0 and r["d2h_ms"] > 0,
+          f"{op} OpenCL transfers are pageable and timed", str((r["pinned"], r["pin_ms"])))
     d = r["delta"]
     check(d["mismatches"] == 0 and d["max_abs"] <= d["tolerance"] and d["rmse"] <= d["max_abs"]
           and d["mean_abs"] <= d["max_abs"], f"{op} delta is consistent", str(d))
