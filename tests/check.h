@@ -1,7 +1,8 @@
 /*
  * tests/check.h: the check macros of voxbench's C tests.
  *
- * Each check prints "ok - what" or "not ok - what: detail" on stdout; tests/run.sh counts the
+ * Each check prints "ok - what" or "not ok - what: detail" on stdout (a check that cannot run
+ * here says CHECK(1, "what # SKIP why"), counted as skipped); tests/run.sh counts the
  * lines of every test program and ends with "N passed, N failed". A test program exits 1 when
  * any of its checks failed, so a crash or early exit is also counted as a failure.
  */

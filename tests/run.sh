@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Run every test program (see tests/README.md) and end with "N passed, N failed".
+# Run every test program (see tests/README.md) and end with "N passed, N failed, N skipped".
+# A line "ok - what # SKIP why" (TAP's marker) is a check that could not run here: skipped, not
+# passed.
 # Each program prints "ok - ..." / "not ok - ..." lines; a program that exits non-zero without
 # printing a "not ok" line counts as one failure, so a crash is never silent.
 set -u
@@ -15,6 +17,7 @@ only=${1:-}
 
 passed=0
 failed=0
+skipped=0
 run_one() {
 	local name=$1; shift
 	local tmp log rc ok notok
@@ -23,17 +26,19 @@ run_one() {
 	TEST_TMP="$tmp" timeout "$TEST_TIMEOUT" "$@" >"$log" 2>&1
 	rc=$?
 	sed "s/^/[$name] /" "$log"
-	ok=$(grep -c '^ok - ' "$log")
+	ok=$(grep '^ok - ' "$log" | grep -vc ' # SKIP')
+	skip=$(grep -c '^ok - .* # SKIP' "$log")
 	notok=$(grep -c '^not ok - ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		echo "[$name] not ok - $name exited with status $rc without a failing check"
 		notok=1
 	fi
-	if [ "$rc" -eq 0 ] && [ "$ok" -eq 0 ] && [ "$notok" -eq 0 ]; then
+	if [ "$rc" -eq 0 ] && [ "$ok" -eq 0 ] && [ "$skip" -eq 0 ] && [ "$notok" -eq 0 ]; then
 		echo "[$name] not ok - $name checked nothing"
 		notok=1
 	fi
 	passed=$((passed + ok))
+	skipped=$((skipped + skip))
 	failed=$((failed + notok))
 	rm -rf "$tmp"
 }
@@ -53,5 +58,5 @@ for t in "$here"/test_*.py "$here"/test_*.sh; do
 	*.sh) run_one "$name" bash "$t" ;;
 	esac
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -14,7 +14,7 @@ ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; failures=$((failures + 1)); }
 
 if ! "$vb" run --help 2>/dev/null | grep -q -- "--backend"; then
-	ok "SKIP: this voxbench has no 'run --backend' yet"
+	ok "OpenCL and CUDA side by side # SKIP this voxbench has no 'run --backend' yet"
 	exit 0
 fi
 
@@ -55,7 +55,7 @@ if VOXBENCH_CUDA_LIBRARY=/nonexistent/libcuda.so.1 "$vb" run --probe none --ops 
 		bad "no CUDA driver: unexpected rows: $(head -c 300 "$out")"
 	fi
 else
-	ok "SKIP: no OpenCL device either ($(head -c 160 "$tmp/stderr"))"
+	ok "OpenCL and CUDA side by side # SKIP no OpenCL device either ($(head -c 160 "$tmp/stderr"))"
 fi
 
 # both backends on one card: the comparison table
@@ -70,7 +70,7 @@ if grep -q '"backend": "cuda"' "$out" 2>/dev/null && grep -q '"backend": "opencl
 		bad "OpenCL and CUDA both ran: exit $rc: $(cat "$tmp/table" "$tmp/stderr")"
 	fi
 else
-	ok "SKIP: OpenCL and CUDA do not both run here"
+	ok "OpenCL and CUDA side by side # SKIP OpenCL and CUDA do not both run here"
 fi
 
 [ "$failures" -eq 0 ]

@@ -10,7 +10,7 @@ tmp=${TEST_TMP:-$(mktemp -d)}
 export VB_DATA
 
 if ! command -v clang >/dev/null 2>&1; then
-	echo "ok - asan: SKIP, clang is not installed (Debian: apt-get install clang)"
+	echo "ok - asan # SKIP clang is not installed (Debian: apt-get install clang)"
 	exit 0
 fi
 flags="-std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
@@ -18,7 +18,7 @@ flags="-std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
 echo 'int main(void) { return 0; }' >"$tmp/probe.c"
 # shellcheck disable=SC2086
 if ! clang $flags "$tmp/probe.c" -o "$tmp/probe" 2>"$tmp/probe.log" || ! "$tmp/probe"; then
-	echo "ok - asan: SKIP, clang cannot build sanitizer binaries here: $(head -c 200 "$tmp/probe.log")"
+	echo "ok - asan # SKIP clang cannot build sanitizer binaries here: $(head -c 200 "$tmp/probe.log")"
 	exit 0
 fi
 

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=${TEST_TMP:-$(mktemp -d)}
 
 if ! "$VOXBENCH" info --help >/dev/null 2>&1; then
-	echo "ok - info: SKIP, this voxbench has no 'info' sub-command yet"
+	echo "ok - info # SKIP this voxbench has no 'info' sub-command yet"
 	exit 0
 fi
 

@@ -22,7 +22,7 @@ try:
     import numpy as np
     from PIL import Image
 except ImportError as e:
-    print("ok - expected checksums: SKIP, needs numpy and Pillow (python3-numpy, python3-pil): %s" % e)
+    print("ok - expected checksums # SKIP needs numpy and Pillow (python3-numpy, python3-pil): %s" % e)
     sys.exit(0)
 
 

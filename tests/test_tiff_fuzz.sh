@@ -10,7 +10,7 @@ tmp=${TEST_TMP:-$(mktemp -d)}
 seconds=${FUZZ_SECONDS:-20}
 
 if ! command -v clang >/dev/null 2>&1; then
-	echo "ok - fuzz: SKIP, clang is not installed (Debian: apt-get install clang)"
+	echo "ok - fuzz # SKIP clang is not installed (Debian: apt-get install clang)"
 	exit 0
 fi
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
@@ -18,7 +18,7 @@ echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (voi
 	>"$tmp/probe.c"
 # shellcheck disable=SC2086
 if ! clang $flags "$tmp/probe.c" -o "$tmp/probe" 2>"$tmp/probe.log"; then
-	echo "ok - fuzz: SKIP, clang has no libFuzzer runtime (Debian: apt-get install libclang-rt-14-dev): $(head -c 200 "$tmp/probe.log")"
+	echo "ok - fuzz # SKIP clang has no libFuzzer runtime (Debian: apt-get install libclang-rt-14-dev): $(head -c 200 "$tmp/probe.log")"
 	exit 0
 fi
 # shellcheck disable=SC2086
