@@ -45,67 +45,18 @@ static struct cl_device_impl *impl_of(struct gpu_device *d)
 	return d->impl;
 }
 
-static void device_string(cl_device_id dev, cl_device_info what, char *out, size_t len)
-{
-	out[0] = '\0';
-	if (cl.clGetDeviceInfo(dev, what, len, out, NULL) != CL_SUCCESS)
-		out[0] = '\0';
-	out[len - 1] = '\0';
-}
-
-static uint64_t device_u64(cl_device_id dev, cl_device_info what)
-{
-	cl_ulong v = 0;
-
-	cl.clGetDeviceInfo(dev, what, sizeof(v), &v, NULL);
-	return v;
-}
-
-static unsigned device_uint(cl_device_id dev, cl_device_info what)
-{
-	cl_uint v = 0;
-
-	cl.clGetDeviceInfo(dev, what, sizeof(v), &v, NULL);
-	return v;
-}
-
-static const char *device_type_name(cl_device_type t)
-{
-	if (t & CL_DEVICE_TYPE_GPU)
-		return "gpu";
-	if (t & CL_DEVICE_TYPE_CPU)
-		return "cpu";
-	if (t & CL_DEVICE_TYPE_ACCELERATOR)
-		return "accelerator";
-	return "other";
-}
-
+/* The device's report fields (ops/opencl_api.c), plus what launches and the cache key need. */
 static void fill_info(struct gpu_device *d, cl_platform_id platform, cl_device_id dev)
 {
-	struct device_info *info = &d->info;
-	cl_device_type type = 0;
-	size_t max_wg = 0;
+	struct cl_device_impl *impl = impl_of(d);
+	size_t max_wg = (size_t)cl_device_number(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(size_t));
 
-	snprintf(info->backend, sizeof(info->backend), "opencl");
-	cl.clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof(info->platform), info->platform,
-			     NULL);
-	info->platform[sizeof(info->platform) - 1] = '\0';
-	device_string(dev, CL_DEVICE_NAME, info->name, sizeof(info->name));
-	device_string(dev, CL_DEVICE_VENDOR, info->vendor, sizeof(info->vendor));
-	device_string(dev, CL_DRIVER_VERSION, info->driver_version, sizeof(info->driver_version));
-	cl.clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof(type), &type, NULL);
-	snprintf(info->type, sizeof(info->type), "%s", device_type_name(type));
-	d->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
-	info->global_mem_bytes = device_u64(dev, CL_DEVICE_GLOBAL_MEM_SIZE);
-	info->max_alloc_bytes = device_u64(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
-	info->local_mem_bytes = device_u64(dev, CL_DEVICE_LOCAL_MEM_SIZE);
-	info->compute_units = device_uint(dev, CL_DEVICE_MAX_COMPUTE_UNITS);
-	info->max_clock_mhz = device_uint(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY);
-	cl.clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(max_wg), &max_wg, NULL);
-	impl_of(d)->max_work_group = max_wg ? max_wg : 64;
-	cl.clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof(impl_of(d)->platform_version),
-			     impl_of(d)->platform_version, NULL);
-	impl_of(d)->platform_version[sizeof(impl_of(d)->platform_version) - 1] = '\0';
+	cl_device_info_fill(dev, &d->info, NULL);
+	d->is_gpu = strcmp(d->info.type, "gpu") == 0;
+	impl->max_work_group = max_wg ? max_wg : 64;
+	cl.clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof(impl->platform_version),
+			     impl->platform_version, NULL);
+	impl->platform_version[sizeof(impl->platform_version) - 1] = '\0';
 }
 
 static int open_device(cl_platform_id platform, cl_device_id dev, struct gpu_device **out,

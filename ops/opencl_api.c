@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,87 @@ int cl_api_load(struct vb_err *err)
 #undef CL_API_RESOLVE_OPTIONAL
 	cl.handle = handle;
 	loaded_path(handle, cl.path, sizeof(cl.path));
+	return VB_OK;
+}
+
+/* ---- device facts, shared by the backend and the probe ---- */
+
+/* A string property into buf ("" when the driver refuses it). */
+void cl_device_string(cl_device_id d, cl_device_info what, char *buf, size_t len)
+{
+	size_t need = 0;
+	char *tmp;
+
+	buf[0] = '\0';
+	if (cl.clGetDeviceInfo(d, what, 0, NULL, &need) != CL_SUCCESS || need == 0)
+		return;
+	tmp = malloc(need + 1);
+	if (!tmp)
+		return;
+	if (cl.clGetDeviceInfo(d, what, need, tmp, NULL) == CL_SUCCESS) {
+		tmp[need] = '\0';
+		while (need > 0 && (tmp[need - 1] == ' ' || tmp[need - 1] == '\0'))
+			tmp[--need] = '\0'; /* NVIDIA pads: "OpenCL C 1.2 " */
+		snprintf(buf, len, "%s", tmp);
+	}
+	free(tmp);
+}
+
+/* A fixed-size property; 0 when the driver refuses it. */
+cl_ulong cl_device_number(cl_device_id d, cl_device_info what, size_t size)
+{
+	union { cl_ulong u64; cl_uint u32; size_t sz; cl_bool b; } v;
+
+	memset(&v, 0, sizeof(v));
+	if (cl.clGetDeviceInfo(d, what, size, &v, NULL) != CL_SUCCESS)
+		return 0;
+	if (size == sizeof(cl_ulong))
+		return v.u64;
+	return v.u32;
+}
+
+static const char *type_name(cl_device_type t)
+{
+	if (t & CL_DEVICE_TYPE_GPU)
+		return "gpu";
+	if (t & CL_DEVICE_TYPE_CPU)
+		return "cpu";
+	if (t & CL_DEVICE_TYPE_ACCELERATOR)
+		return "accelerator";
+	return "other";
+}
+
+void cl_platform_string(cl_platform_id p, cl_platform_info what, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	buf[0] = '\0';
+	if (cl.clGetPlatformInfo(p, what, len - 1, buf, &got) != CL_SUCCESS)
+		buf[0] = '\0';
+	buf[got < len ? got : len - 1] = '\0';
+}
+
+int cl_device_info_fill(cl_device_id dev, struct device_info *d, struct vb_err *err)
+{
+	cl_platform_id plat = NULL;
+	cl_device_type t = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (cl.clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof(t), &t, NULL) != CL_SUCCESS)
+		return vb_errf(err, VB_E_DEVICE, "the driver does not answer clGetDeviceInfo");
+	snprintf(d->backend, sizeof(d->backend), "opencl");
+	snprintf(d->type, sizeof(d->type), "%s", type_name(t));
+	d->copy_gbps = NAN;
+	if (cl.clGetDeviceInfo(dev, CL_DEVICE_PLATFORM, sizeof(plat), &plat, NULL) == CL_SUCCESS)
+		cl_platform_string(plat, CL_PLATFORM_NAME, d->platform, sizeof(d->platform));
+	cl_device_string(dev, CL_DEVICE_NAME, d->name, sizeof(d->name));
+	cl_device_string(dev, CL_DEVICE_VENDOR, d->vendor, sizeof(d->vendor));
+	cl_device_string(dev, CL_DRIVER_VERSION, d->driver_version, sizeof(d->driver_version));
+	d->global_mem_bytes = cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
+	d->max_alloc_bytes = cl_device_number(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+	d->local_mem_bytes = cl_device_number(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(cl_ulong));
+	d->compute_units = (unsigned)cl_device_number(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint));
+	d->max_clock_mhz = (unsigned)cl_device_number(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint));
 	return VB_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <CL/cl.h>
 
 #include "../common/vb.h"
+#include "../reports/report.h"
 
 /* Functions every OpenCL 1.2 loader exports: loading fails without them. */
 #define CL_API_REQUIRED(X)                                                                       \
@@ -52,6 +53,15 @@ extern struct cl_api cl;
  * message naming the package to install when it cannot be opened or lacks a required function.
  */
 int cl_api_load(struct vb_err *err);
+
+/* A string property of a device ("" when the driver refuses it; NVIDIA's padding trimmed). */
+void cl_device_string(cl_device_id d, cl_device_info what, char *buf, size_t len);
+/* A string property of a platform ("" when refused). */
+void cl_platform_string(cl_platform_id p, cl_platform_info what, char *buf, size_t len);
+/* A fixed-size property of `size` bytes (cl_uint, cl_ulong, size_t); 0 when refused. */
+cl_ulong cl_device_number(cl_device_id d, cl_device_info what, size_t size);
+/* report.h's device fields of one OpenCL device (backend "opencl", copy_gbps NaN). */
+int cl_device_info_fill(cl_device_id dev, struct device_info *d, struct vb_err *err);
 
 /* "CL_OUT_OF_RESOURCES" for -5; "CL_UNKNOWN_ERROR" for codes it does not know. */
 const char *cl_error_name(cl_int code);

@@ -3,7 +3,7 @@
  * micro-benchmarks, and the body of a vendor's child process that runs them.
  *
  * Everything here calls the driver, so the probe runs it in a child (vendor_child); the public
- * functions (probe_copy_bandwidth, probe_device_info) are also used in-process by `run`.
+ * function probe_copy_bandwidth is also used in-process by `run`.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -65,84 +65,6 @@ static const char probe_source[] =
 
 /* ---- device facts ---- */
 
-/* A string property into buf ("" when the driver refuses it). */
-static void dev_str(cl_device_id d, cl_device_info what, char *buf, size_t len)
-{
-	size_t need = 0;
-	char *tmp;
-
-	buf[0] = '\0';
-	if (cl.clGetDeviceInfo(d, what, 0, NULL, &need) != CL_SUCCESS || need == 0)
-		return;
-	tmp = malloc(need + 1);
-	if (!tmp)
-		return;
-	if (cl.clGetDeviceInfo(d, what, need, tmp, NULL) == CL_SUCCESS) {
-		tmp[need] = '\0';
-		while (need > 0 && (tmp[need - 1] == ' ' || tmp[need - 1] == '\0'))
-			tmp[--need] = '\0'; /* NVIDIA pads: "OpenCL C 1.2 " */
-		snprintf(buf, len, "%s", tmp);
-	}
-	free(tmp);
-}
-
-/* A fixed-size property; 0 when the driver refuses it. */
-static cl_ulong dev_num(cl_device_id d, cl_device_info what, size_t size)
-{
-	union { cl_ulong u64; cl_uint u32; size_t sz; cl_bool b; } v;
-
-	memset(&v, 0, sizeof(v));
-	if (cl.clGetDeviceInfo(d, what, size, &v, NULL) != CL_SUCCESS)
-		return 0;
-	if (size == sizeof(cl_ulong))
-		return v.u64;
-	return v.u32;
-}
-
-static const char *type_name(cl_device_type t)
-{
-	if (t & CL_DEVICE_TYPE_GPU)
-		return "gpu";
-	if (t & CL_DEVICE_TYPE_CPU)
-		return "cpu";
-	if (t & CL_DEVICE_TYPE_ACCELERATOR)
-		return "accelerator";
-	return "other";
-}
-
-static void platform_str(cl_platform_id p, cl_platform_info what, char *buf, size_t len)
-{
-	size_t got = 0;
-
-	buf[0] = '\0';
-	if (cl.clGetPlatformInfo(p, what, len - 1, buf, &got) != CL_SUCCESS)
-		buf[0] = '\0';
-	buf[got < len ? got : len - 1] = '\0';
-}
-
-int probe_device_info(cl_device_id dev, struct device_info *d, struct vb_err *err)
-{
-	cl_platform_id plat = NULL;
-	cl_device_type t = 0;
-
-	memset(d, 0, sizeof(*d));
-	if (cl.clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof(t), &t, NULL) != CL_SUCCESS)
-		return vb_errf(err, VB_E_DEVICE, "the driver does not answer clGetDeviceInfo");
-	snprintf(d->backend, sizeof(d->backend), "opencl");
-	snprintf(d->type, sizeof(d->type), "%s", type_name(t));
-	if (cl.clGetDeviceInfo(dev, CL_DEVICE_PLATFORM, sizeof(plat), &plat, NULL) == CL_SUCCESS)
-		platform_str(plat, CL_PLATFORM_NAME, d->platform, sizeof(d->platform));
-	dev_str(dev, CL_DEVICE_NAME, d->name, sizeof(d->name));
-	dev_str(dev, CL_DEVICE_VENDOR, d->vendor, sizeof(d->vendor));
-	dev_str(dev, CL_DRIVER_VERSION, d->driver_version, sizeof(d->driver_version));
-	d->global_mem_bytes = dev_num(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
-	d->max_alloc_bytes = dev_num(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
-	d->local_mem_bytes = dev_num(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(cl_ulong));
-	d->compute_units = (unsigned)dev_num(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint));
-	d->max_clock_mhz = (unsigned)dev_num(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint));
-	return VB_OK;
-}
-
 /* The PCI address "0000:65:00.0" from whichever extension the driver has; "" when none. */
 static void pci_bus(cl_device_id dev, const char *ext, char *buf, size_t len)
 {
@@ -155,9 +77,9 @@ static void pci_bus(cl_device_id dev, const char *ext, char *buf, size_t len)
 			snprintf(buf, len, "%04x:%02x:%02x.%x", b.pci_domain, b.pci_bus, b.pci_device,
 				 b.pci_function);
 	} else if (strstr(ext, "cl_nv_device_attribute_query")) {
-		cl_uint bus = (cl_uint)dev_num(dev, CL_DEVICE_PCI_BUS_ID_NV, sizeof(cl_uint));
-		cl_uint slot = (cl_uint)dev_num(dev, CL_DEVICE_PCI_SLOT_ID_NV, sizeof(cl_uint));
-		cl_uint dom = (cl_uint)dev_num(dev, CL_DEVICE_PCI_DOMAIN_ID_NV, sizeof(cl_uint));
+		cl_uint bus = (cl_uint)cl_device_number(dev, CL_DEVICE_PCI_BUS_ID_NV, sizeof(cl_uint));
+		cl_uint slot = (cl_uint)cl_device_number(dev, CL_DEVICE_PCI_SLOT_ID_NV, sizeof(cl_uint));
+		cl_uint dom = (cl_uint)cl_device_number(dev, CL_DEVICE_PCI_DOMAIN_ID_NV, sizeof(cl_uint));
 
 		snprintf(buf, len, "%04x:%02x:%02x.%x", dom, bus, slot >> 3, slot & 7);
 	} else if (strstr(ext, "cl_amd_device_attribute_query")) {
@@ -175,14 +97,14 @@ static void pci_bus(cl_device_id dev, const char *ext, char *buf, size_t len)
 static void vendor_facts(cl_device_id dev, const char *ext, json_t *o)
 {
 	if (strstr(ext, "cl_nv_device_attribute_query")) {
-		cl_uint maj = (cl_uint)dev_num(dev, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, 4);
-		cl_uint min = (cl_uint)dev_num(dev, CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, 4);
+		cl_uint maj = (cl_uint)cl_device_number(dev, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, 4);
+		cl_uint min = (cl_uint)cl_device_number(dev, CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, 4);
 		char cc[16];
 
 		snprintf(cc, sizeof(cc), "%u.%u", maj, min);
 		json_object_set_new(o, "compute_capability", json_string(cc));
 		json_object_set_new(o, "kernel_exec_timeout",
-				    json_boolean(dev_num(dev, CL_DEVICE_KERNEL_EXEC_TIMEOUT_NV,
+				    json_boolean(cl_device_number(dev, CL_DEVICE_KERNEL_EXEC_TIMEOUT_NV,
 							 sizeof(cl_bool))));
 	} else {
 		json_object_set_new(o, "kernel_exec_timeout", json_null());
@@ -190,7 +112,7 @@ static void vendor_facts(cl_device_id dev, const char *ext, json_t *o)
 	if (strstr(ext, "cl_amd_device_attribute_query")) {
 		char board[256];
 
-		dev_str(dev, CL_DEVICE_BOARD_NAME_AMD, board, sizeof(board));
+		cl_device_string(dev, CL_DEVICE_BOARD_NAME_AMD, board, sizeof(board));
 		if (*board)
 			json_object_set_new(o, "board_name", json_string(board));
 	}
@@ -203,8 +125,8 @@ static json_t *device_json(cl_device_id dev)
 	char ext[16384], s[256], pci[32];
 	json_t *o;
 
-	probe_device_info(dev, &d, NULL);
-	dev_str(dev, CL_DEVICE_EXTENSIONS, ext, sizeof(ext));
+	cl_device_info_fill(dev, &d, NULL);
+	cl_device_string(dev, CL_DEVICE_EXTENSIONS, ext, sizeof(ext));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i}",
 		      "backend", d.backend, "platform", d.platform, "name", d.name,
 		      "vendor", d.vendor, "driver_version", d.driver_version, "type", d.type,
@@ -214,19 +136,19 @@ static json_t *device_json(cl_device_id dev)
 		      "compute_units", (int)d.compute_units, "max_clock_mhz", (int)d.max_clock_mhz);
 	if (!o)
 		return NULL;
-	dev_str(dev, CL_DEVICE_VERSION, s, sizeof(s));
+	cl_device_string(dev, CL_DEVICE_VERSION, s, sizeof(s));
 	json_object_set_new(o, "device_version", json_string(s));
-	dev_str(dev, CL_DEVICE_OPENCL_C_VERSION, s, sizeof(s));
+	cl_device_string(dev, CL_DEVICE_OPENCL_C_VERSION, s, sizeof(s));
 	json_object_set_new(o, "opencl_c_version", json_string(s));
-	json_object_set_new(o, "fp64", json_boolean(dev_num(dev, CL_DEVICE_DOUBLE_FP_CONFIG,
+	json_object_set_new(o, "fp64", json_boolean(cl_device_number(dev, CL_DEVICE_DOUBLE_FP_CONFIG,
 							   sizeof(cl_ulong)) != 0));
 	json_object_set_new(o, "image_support",
-			    json_boolean(dev_num(dev, CL_DEVICE_IMAGE_SUPPORT, sizeof(cl_bool))));
+			    json_boolean(cl_device_number(dev, CL_DEVICE_IMAGE_SUPPORT, sizeof(cl_bool))));
 	json_object_set_new(o, "max_work_group_size",
-			    json_integer((json_int_t)dev_num(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE,
+			    json_integer((json_int_t)cl_device_number(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE,
 							     sizeof(size_t))));
 	json_object_set_new(o, "unified_memory",
-			    json_boolean(dev_num(dev, CL_DEVICE_HOST_UNIFIED_MEMORY,
+			    json_boolean(cl_device_number(dev, CL_DEVICE_HOST_UNIFIED_MEMORY,
 						 sizeof(cl_bool))));
 	pci_bus(dev, ext, pci, sizeof(pci));
 	json_object_set_new(o, "pci_bus", *pci ? json_string(pci) : json_null());
@@ -383,8 +305,8 @@ out:
 static size_t default_copy_bytes(cl_device_id dev)
 {
 	cl_device_type t = 0;
-	cl_ulong max_alloc = dev_num(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
-	cl_ulong global = dev_num(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
+	cl_ulong max_alloc = cl_device_number(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+	cl_ulong global = cl_device_number(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
 	size_t bytes;
 
 	cl.clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof(t), &t, NULL);
@@ -656,7 +578,7 @@ static int try_alloc(struct session *s, size_t bytes)
 static void alloc_probe(struct session *s, json_t *o)
 {
 	cl_device_type t = 0;
-	cl_ulong max_alloc = dev_num(s->dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+	cl_ulong max_alloc = cl_device_number(s->dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
 	size_t size = (size_t)max_alloc, ok = 0;
 
 	cl.clGetDeviceInfo(s->dev, CL_DEVICE_TYPE, sizeof(t), &t, NULL);
@@ -766,10 +688,10 @@ static json_t *platform_json(cl_platform_id p, int local)
 	void *dispatch = *(void **)p;
 	const char *lib = dladdr(dispatch, &di) && di.dli_fname ? di.dli_fname : "";
 
-	platform_str(p, CL_PLATFORM_NAME, name, sizeof(name));
-	platform_str(p, CL_PLATFORM_VENDOR, vendor, sizeof(vendor));
-	platform_str(p, CL_PLATFORM_VERSION, version, sizeof(version));
-	platform_str(p, CL_PLATFORM_PROFILE, profile, sizeof(profile));
+	cl_platform_string(p, CL_PLATFORM_NAME, name, sizeof(name));
+	cl_platform_string(p, CL_PLATFORM_VENDOR, vendor, sizeof(vendor));
+	cl_platform_string(p, CL_PLATFORM_VERSION, version, sizeof(version));
+	cl_platform_string(p, CL_PLATFORM_PROFILE, profile, sizeof(profile));
 	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "local", local, "name", name,
 			 "vendor", vendor, "version", version, "profile", profile, "library", lib);
 }

@@ -79,8 +79,6 @@ struct probe_copy_bw {
 int probe_copy_bandwidth(cl_context ctx, cl_device_id dev, size_t bytes,
 			 struct probe_copy_bw *out, struct vb_err *err);
 
-/* Fill report.h's device fields of one OpenCL device (backend "opencl"). */
-int probe_device_info(cl_device_id dev, struct device_info *d, struct vb_err *err);
 
 /*
  * The probe's device section, for `voxbench run` to embed in its report: sets "schema",

@@ -82,7 +82,7 @@ static void test_in_process(void)
 		CHECK(1, "in-process device checks # SKIP no OpenCL device");
 		return;
 	}
-	CHECK(probe_device_info(dev, &info, &err) == VB_OK, "probe_device_info (%s)", err.msg);
+	CHECK(cl_device_info_fill(dev, &info, &err) == VB_OK, "cl_device_info_fill (%s)", err.msg);
 	CHECK(!strcmp(info.backend, "opencl") && info.name[0] && info.global_mem_bytes > 0 &&
 	      info.compute_units > 0, "device_info has backend, name, memory, compute units");
 	ctx = cl.clCreateContext(NULL, 1, &dev, NULL, NULL, &e);
