@@ -40,6 +40,7 @@ struct run_args {
 	int probe;                             /* PROBE_FULL, PROBE_QUICK or PROBE_NONE */
 	const char *inputs[MAX_INPUTS];        /* TIFF files instead of synthetic stacks */
 	size_t input_frames[MAX_INPUTS];       /* frames in each file */
+	char input_sha256[MAX_INPUTS][65];     /* of each file, read once */
 	int ninputs, channel, frame;           /* frame: ALL_FRAMES or one */
 	const char *save_dir;
 	int save_reference;
@@ -199,6 +200,8 @@ static int check_inputs(struct run_args *a)
 			return usage_error("run", "%s has %zu frame(s): --frame %d is out of range",
 					   a->inputs[i], meta.frames, a->frame);
 		a->input_frames[i] = a->frame == ALL_FRAMES ? meta.frames : 1;
+		if (tiff_sha256_file(a->inputs[i], a->input_sha256[i], &err))
+			return usage_error("run", "%s", err.msg);
 	}
 	return 0;
 }
@@ -425,6 +428,7 @@ struct block {
 	char sha256[65];
 	int frame, channel;
 	char tag[32];      /* suffix of saved outputs */
+	double copy_gbps;  /* the device's measured copy bandwidth, NaN if not measured */
 };
 
 /* Every selected op over in[] (or, when status is not VB_OK, a row per op saying why not). */
@@ -432,7 +436,6 @@ static int run_ops(const struct run_args *a, struct gpu_device *dev,
 		   const struct stack *const in[OP_MAX_INPUTS], const struct block *b, int status,
 		   const struct vb_err *why, struct report *rep, size_t *done, size_t total)
 {
-	double copy_gbps = probed_copy_gbps(rep, device_info_of(dev)->name);
 	struct run_settings settings = { a->repeat, a->cpu_threads, a->save_dir, a->save_reference,
 					 b->tag };
 	size_t dims[3] = { in[0]->width, in[0]->height, in[0]->depth };
@@ -451,7 +454,7 @@ static int run_ops(const struct run_args *a, struct gpu_device *dev,
 		} else {
 			op_run(dev, &op_table[i], a->params[i], in, &settings, &row);
 		}
-		row.bandwidth_fraction = row.effective_gbps / copy_gbps;
+		row.bandwidth_fraction = row.effective_gbps / b->copy_gbps;
 		if (b->path) {
 			snprintf(row.stack_sha256, sizeof(row.stack_sha256), "%s", b->sha256);
 			row.frame = b->frame;
@@ -464,13 +467,14 @@ static int run_ops(const struct run_args *a, struct gpu_device *dev,
 }
 
 /* The rows of one device, size and dtype over synthetic stacks. */
-static int run_synthetic(const struct run_args *a, struct gpu_device *dev, const size_t dims[3],
-			 enum dtype t, struct report *rep, size_t *done, size_t total)
+static int run_synthetic(const struct run_args *a, struct gpu_device *dev, double copy_gbps,
+			 const size_t dims[3], enum dtype t, struct report *rep, size_t *done,
+			 size_t total)
 {
 	struct stack in[OP_MAX_INPUTS] = { { .width = dims[0], .height = dims[1], .depth = dims[2],
 					     .dtype = t } };
 	const struct stack *const inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
-	struct block b = { .frame = -1, .channel = -1 };
+	struct block b = { .frame = -1, .channel = -1, .copy_gbps = copy_gbps };
 	struct vb_err err;
 	int status, rc;
 
@@ -489,16 +493,18 @@ static int run_synthetic(const struct run_args *a, struct gpu_device *dev, const
 }
 
 /* The rows of one device over one --input file: a block per frame asked for. */
-static int run_file(const struct run_args *a, struct gpu_device *dev, const char *path,
+static int run_file(const struct run_args *a, struct gpu_device *dev, double copy_gbps, int input,
 		    struct report *rep, size_t *done, size_t total)
 {
 	struct tiff_file *tf = NULL;
 	struct tiff_meta meta;
-	struct block b = { .path = path, .channel = a->channel };
+	const char *path = a->inputs[input];
+	struct block b = { .path = path, .channel = a->channel, .copy_gbps = copy_gbps };
 	struct vb_err err;
 	int rc = EXIT_OK;
 
-	if (tiff_open(&tf, path, &meta, &err) || tiff_sha256_file(path, b.sha256, &err)) {
+	memcpy(b.sha256, a->input_sha256[input], sizeof(b.sha256));
+	if (tiff_open(&tf, path, &meta, &err)) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		tiff_close(tf);
 		return EXIT_FAILED;
@@ -559,7 +565,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 		if (report_add_device(rep, &info, &err))
 			return EXIT_FAILED;
 		for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
-			rc = run_file(a, devs->dev[d], a->inputs[i], rep, &done, total);
+			rc = run_file(a, devs->dev[d], info.copy_gbps, i, rep, &done, total);
 		for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == EXIT_OK; s++) {
 			size_t dims[3];
 
@@ -568,7 +574,8 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 			else
 				auto_size(devs->dev[d], dims);
 			for (int t = 0; t < a->ndtypes && rc == EXIT_OK; t++)
-				rc = run_synthetic(a, devs->dev[d], dims, a->dtypes[t], rep, &done, total);
+				rc = run_synthetic(a, devs->dev[d], info.copy_gbps, dims, a->dtypes[t],
+						   rep, &done, total);
 		}
 	}
 	progress(total, total, "", NULL, DT_F32);
