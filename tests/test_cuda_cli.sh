@@ -13,10 +13,8 @@ failures=0
 ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; failures=$((failures + 1)); }
 
-if ! "$vb" run --help 2>/dev/null | grep -q -- "--backend"; then
-	ok "OpenCL and CUDA side by side # SKIP this voxbench has no 'run --backend' yet"
-	exit 0
-fi
+"$vb" run --help 2>/dev/null | grep -q -- "--backend" && ok "run --help lists --backend" \
+	|| bad "run --help lists no --backend"
 
 "$vb" run --probe none --backend metal --size 4x4x4 >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?

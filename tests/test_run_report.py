@@ -43,6 +43,8 @@ for key in ["global_mem_bytes", "max_alloc_bytes", "compute_units", "max_clock_m
             "local_mem_bytes"]:
     check(isinstance(dev[key], int) and dev[key] > 0, f"device {key} is a positive integer",
           repr(dev.get(key)))
+check(dev["copy_gbps"] > 0, "the device carries the copy bandwidth the probe measured",
+      repr(dev.get("copy_gbps")))
 rows = {r["op"]: r for r in rep["results"]}
 check(len(rows) == 4, "one row per op", str(list(rows)))
 voxels = 40 * 30 * 20
@@ -66,6 +68,8 @@ for op, r in rows.items():
           f"{r['bytes_moved']} != {expect_bytes[op]}")
     check(abs(r["effective_gbps"] - r["bytes_moved"] / (g["median"] * 1e6)) < 1e-6 * r["effective_gbps"],
           f"{op} effective_gbps = bytes / time")
+    check(abs(r["bandwidth_fraction"] - r["effective_gbps"] / dev["copy_gbps"])
+          < 1e-6 * r["bandwidth_fraction"], f"{op} bandwidth_fraction = GB/s / measured copy GB/s")
     check(r["compile_ms"] >= 0 and r["cache"] in ("hit", "miss"), f"{op} compile time and cache")
     check(r["pinned"] is False and r["pin_ms"] is None and r["h2d_ms"] > 0 and r["d2h_ms"] > 0,
           f"{op} OpenCL transfers are pageable and timed", str((r["pinned"], r["pin_ms"])))

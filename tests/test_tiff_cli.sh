@@ -7,10 +7,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${VB_DATA:=$(cd "$here/../.." && pwd)/shared/data}"
 tmp=${TEST_TMP:-$(mktemp -d)}
 
-if ! "$VOXBENCH" info --help >/dev/null 2>&1; then
-	echo "ok - info # SKIP this voxbench has no 'info' sub-command yet"
-	exit 0
-fi
 
 fail=0
 check() { # check COND-STATUS MESSAGE
