@@ -404,7 +404,7 @@ int report_load(const char *path, struct loaded_report *lr, struct vb_err *err)
 		status = report_check_json(root, path, err);
 	if (!status) {
 		read_probe(json_object_get(root, "probe"), lr);
-		status = report_read_json(path, &lr->rep, err);
+		status = report_from_json(root, path, &lr->rep, err);
 	}
 	json_decref(root);
 	return status;

@@ -115,6 +115,10 @@ void result_row_init(struct result_row *row);
 int report_write_json(const struct report *r, const char *path, struct vb_err *err);
 /* Read a report written by report_write_json; refuses another major schema version. */
 int report_read_json(const char *path, struct report *r, struct vb_err *err);
+/* The same from a JSON tree already parsed (path only names it in messages). */
+struct json_t;
+int report_from_json(const struct json_t *root, const char *path, struct report *r,
+		     struct vb_err *err);
 /* The run's text table: op, size, dtype, GPU ms, CPU ms, speedup, GB/s, max |delta|, verdict. */
 void report_print_table(const struct report *r, FILE *out);
 

@@ -287,16 +287,12 @@ static int schema_compatible(const char *schema)
 	return strncmp(schema, prefix, n) == 0 && atoi(schema + n) == 1;
 }
 
-int report_read_json(const char *path, struct report *r, struct vb_err *err)
+int report_from_json(const json_t *root, const char *path, struct report *r, struct vb_err *err)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr), *rows, *devices;
+	const json_t *rows, *devices;
 	int status = VB_OK;
 
 	memset(r, 0, sizeof(*r));
-	if (!root)
-		return vb_errf(err, VB_E_ARGS, "cannot read report %s: %s (line %d)", path, jerr.text,
-			       jerr.line);
 	get_string(root, "schema", r->schema, sizeof(r->schema));
 	if (!schema_compatible(r->schema)) {
 		status = vb_errf(err, VB_E_ARGS,
@@ -329,8 +325,22 @@ int report_read_json(const char *path, struct report *r, struct vb_err *err)
 		status = report_add_row(r, &row, err);
 	}
 out:
-	json_decref(root);
 	if (status)
 		report_free(r);
+	return status;
+}
+
+int report_read_json(const char *path, struct report *r, struct vb_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	int status;
+
+	memset(r, 0, sizeof(*r));
+	if (!root)
+		return vb_errf(err, VB_E_ARGS, "cannot read report %s: %s (line %d)", path, jerr.text,
+			       jerr.line);
+	status = report_from_json(root, path, r, err);
+	json_decref(root);
 	return status;
 }
