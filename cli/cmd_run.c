@@ -57,7 +57,8 @@ static const char run_usage[] =
 	"                     the OpenCL and the CUDA view of that card), or 'all';\n"
 	"                     default: the first GPU of each backend, else the first device\n"
 	"  --size LIST        WxHxD sizes or N cubes, comma-separated, or 'auto' (default: sized\n"
-	"                     to the device); several sizes add a log-log fit per op (\"scaling\")\n"
+	"                     to the smallest selected device); several sizes add a log-log fit\n"
+	"                     per op (\"scaling\")\n"
 	"  --sizes LIST       the same as --size\n"
 	"  --dtype LIST       u8, u16, u32, i32, f32 (default f32), comma-separated\n"
 	"  --stack KIND       blobs (default), noise, binary, labels\n"
@@ -422,69 +423,88 @@ static double probed_copy_gbps(const struct report *rep, const char *name)
 	return gbps;
 }
 
+/* What every block of a run shares: the devices, their measured bandwidth, the report. */
+struct run_ctx {
+	const struct run_args *a;
+	const struct device_list *devs;
+	double *copy_gbps;  /* per device: measured copy bandwidth, NaN if not measured */
+	struct report *rep;
+	size_t done, total; /* rows, for the progress line */
+};
+
 /* Where the stacks of a block came from, stamped on its rows. */
 struct block {
 	const char *path;  /* an --input file, or NULL for a synthetic stack */
 	char sha256[65];
 	int frame, channel;
 	char tag[32];      /* suffix of saved outputs */
-	double copy_gbps;  /* the device's measured copy bandwidth, NaN if not measured */
 };
 
-/* Every selected op over in[] (or, when status is not VB_OK, a row per op saying why not). */
-static int run_ops(const struct run_args *a, struct gpu_device *dev,
-		   const struct stack *const in[OP_MAX_INPUTS], const struct block *b, int status,
-		   const struct vb_err *why, struct report *rep, size_t *done, size_t total)
+/* One op on every device over in[] (or, when status is not VB_OK, rows saying why not). */
+static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_MAX_INPUTS],
+		  const struct block *b, int status, const struct vb_err *why)
 {
+	const struct run_args *a = x->a;
 	struct run_settings settings = { a->repeat, a->cpu_threads, a->save_dir, a->save_reference,
 					 b->tag };
 	size_t dims[3] = { in[0]->width, in[0]->height, in[0]->depth };
+	struct reference_cache ref = { 0 }; /* computed once, shared by every device */
 	struct vb_err err;
+	int rc = EXIT_OK;
 
-	for (size_t i = 0; i < op_count; i++) {
+	for (size_t d = 0; d < x->devs->n && rc == EXIT_OK; d++) {
+		struct gpu_device *dev = x->devs->dev[d];
 		struct result_row row;
 
-		if (!a->selected[i])
-			continue;
-		progress((*done)++, total, op_table[i].name, dims, in[0]->dtype);
+		progress(x->done++, x->total, op_table[op].name, dims, in[0]->dtype);
 		if (status) {
-			op_row_start(&row, dev, &op_table[i], a->params[i], in[0]);
+			op_row_start(&row, dev, &op_table[op], a->params[op], in[0]);
 			row.status = status == VB_E_TOO_BIG ? ROW_SKIP : ROW_ERROR;
 			snprintf(row.reason, sizeof(row.reason), "%s", why->msg);
 		} else {
-			op_run(dev, &op_table[i], a->params[i], in, &settings, &row);
+			op_run(dev, &op_table[op], a->params[op], in, &settings, &ref, &row);
 		}
-		row.bandwidth_fraction = row.effective_gbps / b->copy_gbps;
+		row.bandwidth_fraction = row.effective_gbps / x->copy_gbps[d];
 		if (b->path) {
 			snprintf(row.stack_sha256, sizeof(row.stack_sha256), "%s", b->sha256);
 			row.frame = b->frame;
 			row.channel = b->channel;
 		}
-		if (report_add_row(rep, &row, &err))
-			return EXIT_FAILED;
+		if (report_add_row(x->rep, &row, &err))
+			rc = EXIT_FAILED;
 	}
-	return EXIT_OK;
+	reference_cache_free(&ref);
+	return rc;
 }
 
-/* The rows of one device, size and dtype over synthetic stacks. */
-static int run_synthetic(const struct run_args *a, struct gpu_device *dev, double copy_gbps,
-			 const size_t dims[3], enum dtype t, struct report *rep, size_t *done,
-			 size_t total)
+/* Every selected op over one block of stacks. */
+static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS],
+		   const struct block *b, int status, const struct vb_err *why)
+{
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < op_count && rc == EXIT_OK; i++)
+		if (x->a->selected[i])
+			rc = run_op(x, i, in, b, status, why);
+	return rc;
+}
+
+/* The rows of one size and dtype over synthetic stacks, made once for every device. */
+static int run_synthetic(struct run_ctx *x, const size_t dims[3], enum dtype t)
 {
 	struct stack in[OP_MAX_INPUTS] = { { .width = dims[0], .height = dims[1], .depth = dims[2],
 					     .dtype = t } };
 	const struct stack *const inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
-	struct block b = { .frame = -1, .channel = -1, .copy_gbps = copy_gbps };
+	struct block b = { .frame = -1, .channel = -1 };
 	struct vb_err err;
 	int status, rc;
 
-	snprintf(in[0].name, sizeof(in[0].name), "%s", a->stack);
-	status = make_inputs(a, dims, t, in, &err);
+	status = make_inputs(x->a, dims, t, in, &err);
 	if (status) { /* in[0] keeps the shape so the rows can say which stack failed */
 		in[0] = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2], .dtype = t };
-		snprintf(in[0].name, sizeof(in[0].name), "%s", a->stack);
+		snprintf(in[0].name, sizeof(in[0].name), "%s", x->a->stack);
 	}
-	rc = run_ops(a, dev, inputs, &b, status, &err, rep, done, total);
+	rc = run_ops(x, inputs, &b, status, &err);
 	if (!status) {
 		stack_free(&in[0]);
 		stack_free(&in[1]);
@@ -492,14 +512,14 @@ static int run_synthetic(const struct run_args *a, struct gpu_device *dev, doubl
 	return rc;
 }
 
-/* The rows of one device over one --input file: a block per frame asked for. */
-static int run_file(const struct run_args *a, struct gpu_device *dev, double copy_gbps, int input,
-		    struct report *rep, size_t *done, size_t total)
+/* The rows of one --input file: a block per frame asked for, read once for every device. */
+static int run_file(struct run_ctx *x, int input)
 {
+	const struct run_args *a = x->a;
 	struct tiff_file *tf = NULL;
 	struct tiff_meta meta;
 	const char *path = a->inputs[input];
-	struct block b = { .path = path, .channel = a->channel, .copy_gbps = copy_gbps };
+	struct block b = { .path = path, .channel = a->channel };
 	struct vb_err err;
 	int rc = EXIT_OK;
 
@@ -529,7 +549,7 @@ static int run_file(const struct run_args *a, struct gpu_device *dev, double cop
 			snprintf(s.name, sizeof(s.name), "file");
 			snprintf(s.source, sizeof(s.source), "%s", path);
 		}
-		rc = run_ops(a, dev, inputs, &b, status, &err, rep, done, total);
+		rc = run_ops(x, inputs, &b, status, &err);
 		if (!status)
 			stack_free(&s);
 	}
@@ -545,40 +565,57 @@ static int exit_status_of(const struct report *rep)
 	return EXIT_OK;
 }
 
+/* With no --size: the auto size of the selected device that takes the smallest. */
+static void auto_size_all(const struct device_list *devs, size_t dims[3])
+{
+	for (size_t d = 0; d < devs->n; d++) {
+		size_t mine[3];
+
+		auto_size(devs->dev[d], mine);
+		if (d == 0 || mine[0] * mine[1] * mine[2] < dims[0] * dims[1] * dims[2])
+			memcpy(dims, mine, sizeof(mine));
+	}
+}
+
+/* Every block (size x dtype, or file x frame), made once; in it, every op on every device. */
 static int run_devices(const struct run_args *a, const struct device_list *devs,
 		       struct report *rep)
 {
-	size_t blocks = (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes, total, done = 0;
+	size_t blocks = (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes;
+	struct run_ctx x = { .a = a, .devs = devs, .rep = rep };
 	struct vb_err err;
 	int rc = EXIT_OK;
 
+	x.copy_gbps = calloc(devs->n, sizeof(*x.copy_gbps));
+	if (!x.copy_gbps)
+		return EXIT_FAILED;
+	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
+		struct device_info info = *device_info_of(devs->dev[d]);
+
+		info.copy_gbps = x.copy_gbps[d] = probed_copy_gbps(rep, info.name);
+		if (report_add_device(rep, &info, &err))
+			rc = EXIT_FAILED;
+	}
 	if (a->ninputs) {
 		blocks = 0;
 		for (int i = 0; i < a->ninputs; i++)
 			blocks += a->input_frames[i];
 	}
-	total = count_selected(a) * blocks * devs->n;
-	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
-		struct device_info info = *device_info_of(devs->dev[d]);
+	x.total = count_selected(a) * blocks * devs->n;
+	for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
+		rc = run_file(&x, i);
+	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == EXIT_OK; s++) {
+		size_t dims[3] = { 0, 0, 0 };
 
-		info.copy_gbps = probed_copy_gbps(rep, info.name);
-		if (report_add_device(rep, &info, &err))
-			return EXIT_FAILED;
-		for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
-			rc = run_file(a, devs->dev[d], info.copy_gbps, i, rep, &done, total);
-		for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == EXIT_OK; s++) {
-			size_t dims[3];
-
-			if (a->nsizes)
-				memcpy(dims, a->sizes[s], sizeof(dims));
-			else
-				auto_size(devs->dev[d], dims);
-			for (int t = 0; t < a->ndtypes && rc == EXIT_OK; t++)
-				rc = run_synthetic(a, devs->dev[d], info.copy_gbps, dims, a->dtypes[t],
-						   rep, &done, total);
-		}
+		if (a->nsizes)
+			memcpy(dims, a->sizes[s], sizeof(dims));
+		else
+			auto_size_all(devs, dims);
+		for (int t = 0; t < a->ndtypes && rc == EXIT_OK; t++)
+			rc = run_synthetic(&x, dims, a->dtypes[t]);
 	}
-	progress(total, total, "", NULL, DT_F32);
+	progress(x.total, x.total, "", NULL, DT_F32);
+	free(x.copy_gbps);
 	return rc;
 }
 

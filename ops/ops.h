@@ -207,12 +207,24 @@ struct run_settings {
 };
 
 /*
+ * One op's CPU reference over one input, computed by the first op_run that needs it and reused
+ * by the others (every device of a run compares against the same output). Start zeroed; free
+ * with reference_cache_free.
+ */
+struct reference_cache {
+	struct stack out;  /* data is NULL until computed */
+	double cpu_ms;     /* median of its timed runs */
+	int cpu_threads;
+};
+void reference_cache_free(struct reference_cache *ref);
+
+/*
  * Run one op on one device over in[] (in[1] for two-image ops): upload, warm-up (compile time
  * kept apart), timed repetitions, download, the CPU reference (timed), the comparison. Always
  * fills row: a failure becomes status error or skip with the reason, never an abort.
  */
 void op_run(struct gpu_device *dev, const struct op_desc *op, const double params[OP_MAX_PARAMS],
 	    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
-	    struct result_row *row);
+	    struct reference_cache *ref, struct result_row *row);
 
 #endif

@@ -295,25 +295,42 @@ static int time_gpu(struct gpu_run *run, const struct op_call *c, int repeat,
 	return VB_OK;
 }
 
-static int run_reference(const struct op_call *c, int repeat, struct result_row *row,
+/* The CPU reference of c into ref, timed like the GPU: warm-up (small stacks), then runs. */
+static int run_reference(const struct op_call *c, int repeat, struct reference_cache *ref,
 			 struct vb_err *err)
 {
 	int runs = repeat < CPU_MAX_RUNS ? repeat : CPU_MAX_RUNS, status;
 	double times[CPU_MAX_RUNS];
+	struct op_call rc = *c;
 
-	if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(c, err)))
+	if (ref->out.data)
+		return VB_OK;
+	status = stack_alloc(&ref->out, c->out->width, c->out->height, c->out->depth,
+			     c->out->dtype, err);
+	if (status)
 		return status;
+	rc.out = &ref->out;
+	if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(&rc, err)))
+		goto out;
 	for (int i = 0; i < runs; i++) {
 		double t0 = vb_now_ms();
 
-		status = c->op->ref(c, err);
+		status = c->op->ref(&rc, err);
 		if (status)
-			return status;
+			goto out;
 		times[i] = vb_now_ms() - t0;
 	}
-	row->cpu_ms = vb_median(times, (size_t)runs);
-	row->cpu_threads = c->threads;
-	return VB_OK;
+	ref->cpu_ms = vb_median(times, (size_t)runs);
+	ref->cpu_threads = c->threads;
+out:
+	if (status)
+		stack_free(&ref->out);
+	return status;
+}
+
+void reference_cache_free(struct reference_cache *ref)
+{
+	stack_free(&ref->out);
 }
 
 static void finish_row(struct result_row *row, const struct delta *d, uint64_t bytes)
@@ -352,11 +369,11 @@ static int save_output(const struct run_settings *s, const struct op_desc *op,
 
 void op_run(struct gpu_device *dev, const struct op_desc *op, const double params[OP_MAX_PARAMS],
 	    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
-	    struct result_row *row)
+	    struct reference_cache *ref, struct result_row *row)
 {
 	struct op_call c = { .op = op, .threads = s->cpu_threads };
 	struct gpu_run run = { .dev = dev };
-	struct stack gpu_out = { 0 }, ref_out = { 0 };
+	struct stack gpu_out = { 0 };
 	struct vb_err err = { "" };
 	struct delta d;
 	size_t dims_in[3] = { in[0]->width, in[0]->height, in[0]->depth }, dims[3];
@@ -376,7 +393,7 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	op_output_dims(op, dims_in, dims);
 	status = stack_alloc(&gpu_out, dims[0], dims[1], dims[2], op_output_dtype(op, in[0]->dtype),
 			     &err);
-	if (status || (status = stack_alloc(&ref_out, dims[0], dims[1], dims[2], gpu_out.dtype, &err)))
+	if (status)
 		goto out;
 	run.in_type = in[0]->dtype;
 	run.wide_index = stack_voxels(in[0]) >= (1ull << 32) - 1;
@@ -392,14 +409,15 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	release_run(&run);
 	if (status)
 		goto out;
-	c.out = &ref_out;
-	if ((status = run_reference(&c, repeat, row, &err)) ||
-	    (status = op_compare(op, &gpu_out, &ref_out, &d, &err)))
+	if ((status = run_reference(&c, repeat, ref, &err)) ||
+	    (status = op_compare(op, &gpu_out, &ref->out, &d, &err)))
 		goto out;
+	row->cpu_ms = ref->cpu_ms;
+	row->cpu_threads = ref->cpu_threads;
 	finish_row(row, &d, op_bytes_moved(op, in[0], &gpu_out));
 	if (s->save_dir && ((status = save_output(s, op, in[0], &gpu_out, "", &err)) ||
 			    (s->save_reference &&
-			     (status = save_output(s, op, in[0], &ref_out, "_reference", &err)))))
+			     (status = save_output(s, op, in[0], &ref->out, "_reference", &err)))))
 		goto out;
 out:
 	if (status) {
@@ -408,12 +426,10 @@ out:
 
 		/* drop what a failed plan left queued, so the next op's timing starts clean */
 		dev->backend->finish(dev, &ignored, &drained);
-		if (c.out == &gpu_out)
-			pin_host(&run, &c, row, 0);
+		pin_host(&run, &c, row, 0);
 		row->status = status == VB_E_TOO_BIG || status == VB_E_UNSUPPORTED ? ROW_SKIP : ROW_ERROR;
 		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
 	}
 	release_run(&run);
 	stack_free(&gpu_out);
-	stack_free(&ref_out);
 }

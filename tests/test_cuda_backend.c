@@ -208,17 +208,19 @@ static void test_ops(struct gpu_device *dev, struct device_list *cl, const size_
 			for (int v = 0; v < variants_of(op); v++) {
 				double p[OP_MAX_PARAMS];
 				struct result_row row;
+				struct reference_cache ref = { 0 };
 				char label[160];
 
 				set_params(op, p, v);
 				snprintf(label, sizeof(label), "%s #%d %zux%zux%zu %s on CUDA", op->name, v,
 					 dims[0], dims[1], dims[2], dtype_name((enum dtype)t));
-				op_run(dev, op, p, inputs, &settings, &row);
+				op_run(dev, op, p, inputs, &settings, &ref, &row);
 				CHECK(row.status == ROW_PASS && isfinite(row.gpu.median) &&
 				      row.gpu.median > 0, "%s passes its reference (%.3f ms) %s", label,
 				      row.gpu.median, row.reason);
 				if (twin)
 					compare_backends(dev, twin, op, p, inputs, label);
+				reference_cache_free(&ref);
 			}
 		}
 		stack_free(&in[0]);
@@ -298,6 +300,7 @@ static void test_cache(const char *dir)
 	struct run_settings settings = { .repeat = 1, .cpu_threads = 2 };
 	double p[OP_MAX_PARAMS];
 	struct result_row row;
+	struct reference_cache ref = { 0 };
 
 	setenv("VOXBENCH_CACHE_DIR", dir, 1);
 	op_default_params(op, p);
@@ -306,16 +309,17 @@ static void test_cache(const char *dir)
 		CHECK(0, "cache test set-up: %s", err.msg);
 		return;
 	}
-	op_run(devs.dev[0], op, p, inputs, &settings, &row);
+	op_run(devs.dev[0], op, p, inputs, &settings, &ref, &row);
 	CHECK(row.status == ROW_PASS && row.cache_hit == 0, "first build in an empty cache: a miss");
 	close_all(&devs);
 	if (open_cuda(&devs, &err) == VB_OK && devs.n) {
-		op_run(devs.dev[0], op, p, inputs, &settings, &row);
+		op_run(devs.dev[0], op, p, inputs, &settings, &ref, &row);
 		CHECK(row.status == ROW_PASS && row.cache_hit == 1 && devs.dev[0]->programs_cached > 0,
 		      "the same op on a reopened device loads its modules from the cache "
 		      "(%.1f ms)", row.compile_ms);
 	}
 	close_all(&devs);
+	reference_cache_free(&ref);
 	stack_free(&in[0]);
 }
 
