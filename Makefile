@@ -8,7 +8,7 @@ CC = gcc
 endif
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -fopenmp -I/usr/include
+CFLAGS  += -std=c11 -Wall -Wextra -Wno-missing-field-initializers -fopenmp -I/usr/include
 LDLIBS  += -ljansson -lxxhash -ltiff -lcrypto -ldl -lm
 LDFLAGS += -fopenmp
 
@@ -33,7 +33,7 @@ LIB_DIRS = common stacks ops reference_cpu reports probe
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CLI_SRCS = $(wildcard cli/*.c)
 KERNELS  = $(sort $(wildcard kernels/*.cl))
-HEADERS  = $(wildcard */*.h)
+HEADERS  = $(wildcard */*.h) $(wildcard ops/*.def)
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/kernels_embedded.o
 ifdef HAVE_CUDA

@@ -22,52 +22,89 @@ static const char conventions[] =
 
 static const char *dtype_rule_name(enum out_dtype_rule r)
 {
-	return r == OUT_F32 ? "f32" : r == OUT_U8 ? "u8" : "same as input";
+	return r == OUT_F32 ? "f32" : r == OUT_U8 ? "u8" : r == OUT_U32 ? "u32" : "same as input";
+}
+
+static const char *role_name(enum input_role r)
+{
+	return r == ROLE_BINARY ? "binary" : r == ROLE_LABELS ? "labels" : "image";
+}
+
+static const char *param_type_name(enum param_type t)
+{
+	return t == PARAM_INT ? "int" : t == PARAM_CHOICE ? "choice" : "float";
 }
 
 static void compare_text(const struct op_desc *op, char *out, size_t len)
 {
 	if (op->cmp.kind == CMP_EXACT)
 		snprintf(out, len, "exact");
+	else if (op->cmp.kind == CMP_LABELS)
+		snprintf(out, len, "labels");
+	else if (op->cmp.kind == CMP_REDUCE)
+		snprintf(out, len, "reduce(%g)", op->cmp.tol);
 	else
 		snprintf(out, len, "float(%g)", op->cmp.tol);
+}
+
+/* "image", or "image, labels" for two-input ops. */
+static void roles_text(const struct op_desc *op, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s%s", role_name(op->role[0]), op->n_inputs > 1 ? ", " : "",
+		 op->n_inputs > 1 ? role_name(op->role[1]) : "");
 }
 
 static void print_op_help(const struct op_desc *op)
 {
 	char cmp[32];
 
+	char roles[64];
+
 	compare_text(op, cmp, sizeof(cmp));
+	roles_text(op, roles, sizeof(roles));
 	printf("%s (%s): %s\n", op->name, op_category_name(op->category), op->help);
-	printf("  inputs: %d image%s; output: %s; compared: %s\n", op->n_inputs,
-	       op->n_inputs > 1 ? "s" : "", dtype_rule_name(op->out_dtype), cmp);
+	printf("  inputs: %s; output: %s; compared: %s\n", roles, dtype_rule_name(op->out_dtype),
+	       cmp);
+	if (op->side_value)
+		printf("  also reports: %s (GPU and CPU values in the row)\n", op->side_value);
 	for (int i = 0; op->params[i].name; i++) {
 		const struct param_spec *p = &op->params[i];
+		char def[64];
 
-		printf("  %-10s %-5s default %g, %g to %g: %s\n", p->name,
-		       p->type == PARAM_INT ? "int" : "float", p->def, p->min, p->max, p->help);
+		op_param_text(p, p->def, def, sizeof(def));
+		if (p->type == PARAM_CHOICE)
+			printf("  %-10s %-6s default %s, one of %s: %s\n", p->name, "choice", def,
+			       p->choices, p->help);
+		else
+			printf("  %-10s %-6s default %s, %g to %g: %s\n", p->name,
+			       param_type_name(p->type), def, p->min, p->max, p->help);
 	}
 }
 
 static json_t *op_json(const struct op_desc *op)
 {
-	json_t *params = json_array();
+	json_t *params = json_array(), *roles = json_array();
 	char cmp[32];
 
 	for (int i = 0; op->params[i].name; i++) {
 		const struct param_spec *p = &op->params[i];
 
-		json_array_append_new(params, json_pack("{s:s, s:s, s:f, s:f, s:f, s:s}", "name",
-							p->name, "type",
-							p->type == PARAM_INT ? "int" : "float",
-							"default", p->def, "min", p->min, "max",
-							p->max, "help", p->help));
+		json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:s}", "name", p->name, "type",
+				      param_type_name(p->type), "default", p->def, "min", p->min,
+				      "max", p->max, "help", p->help);
+
+		if (p->type == PARAM_CHOICE)
+			json_object_set_new(o, "choices", json_string(p->choices));
+		json_array_append_new(params, o);
 	}
+	for (int i = 0; i < op->n_inputs; i++)
+		json_array_append_new(roles, json_string(role_name(op->role[i])));
 	compare_text(op, cmp, sizeof(cmp));
-	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:o, s:s}", "name", op->name, "category",
-			 op_category_name(op->category), "help", op->help, "inputs", op->n_inputs,
-			 "output_dtype", dtype_rule_name(op->out_dtype), "params", params,
-			 "compare", cmp);
+	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:s, s:o, s:s, s:s?}", "name", op->name,
+			 "category", op_category_name(op->category), "help", op->help, "inputs",
+			 op->n_inputs, "roles", roles, "output_dtype",
+			 dtype_rule_name(op->out_dtype), "params", params, "compare", cmp,
+			 "side_value", op->side_value);
 }
 
 static int list_json(const struct op_desc *only)

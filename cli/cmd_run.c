@@ -28,9 +28,12 @@ enum { PROBE_NONE, PROBE_QUICK, PROBE_FULL };
 #define MAX_INPUTS 16
 #define ALL_FRAMES (-1)
 
+/* More rows than this in op_table is a build error caught at start-up (cmd_run). */
+#define RUN_MAX_OPS 512
+
 struct run_args {
-	int selected[64];                      /* per op_table row */
-	double params[64][OP_MAX_PARAMS];      /* per op_table row */
+	int selected[RUN_MAX_OPS];                 /* per op_table row */
+	double params[RUN_MAX_OPS][OP_MAX_PARAMS]; /* per op_table row */
 	size_t sizes[MAX_SIZES][3];
 	int nsizes;                            /* 0: size chosen per device */
 	enum dtype dtypes[DT_COUNT];
@@ -435,6 +438,7 @@ struct run_ctx {
 /* Where the stacks of a block came from, stamped on its rows. */
 struct block {
 	const char *path;  /* an --input file, or NULL for a synthetic stack */
+	int later_dtype;   /* not the first dtype of its size: ops on derived labels already ran */
 	char sha256[65];
 	int frame, channel;
 	char tag[32];      /* suffix of saved outputs */
@@ -477,25 +481,39 @@ static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_
 	return rc;
 }
 
-/* Every selected op over one block of stacks. */
+/*
+ * Every selected op over one block of stacks, each given the inputs its roles ask for (derived
+ * once per block). Label inputs are u32 whatever the block's dtype, so ops on them run in the
+ * first dtype block of a size only.
+ */
 static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS],
 		   const struct block *b, int status, const struct vb_err *why)
 {
+	struct op_inputs set = { .image = { in[0], in[1] } };
 	int rc = EXIT_OK;
 
-	for (size_t i = 0; i < op_count && rc == EXIT_OK; i++)
-		if (x->a->selected[i])
-			rc = run_op(x, i, in, b, status, why);
+	for (size_t i = 0; i < op_count && rc == EXIT_OK; i++) {
+		const struct stack *op_in[OP_MAX_INPUTS] = { in[0], in[1] };
+		struct vb_err err;
+		int st = status;
+
+		if (!x->a->selected[i] || (b->later_dtype && op_table[i].role[0] == ROLE_LABELS))
+			continue;
+		if (!st && (st = op_inputs_resolve(&set, &op_table[i], op_in, &err)))
+			why = &err;
+		rc = run_op(x, i, op_in, b, st, why);
+	}
+	op_inputs_free(&set);
 	return rc;
 }
 
 /* The rows of one size and dtype over synthetic stacks, made once for every device. */
-static int run_synthetic(struct run_ctx *x, const size_t dims[3], enum dtype t)
+static int run_synthetic(struct run_ctx *x, const size_t dims[3], enum dtype t, int later_dtype)
 {
 	struct stack in[OP_MAX_INPUTS] = { { .width = dims[0], .height = dims[1], .depth = dims[2],
 					     .dtype = t } };
 	const struct stack *const inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
-	struct block b = { .frame = -1, .channel = -1 };
+	struct block b = { .frame = -1, .channel = -1, .later_dtype = later_dtype };
 	struct vb_err err;
 	int status, rc;
 
@@ -612,7 +630,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 		else
 			auto_size_all(devs, dims);
 		for (int t = 0; t < a->ndtypes && rc == EXIT_OK; t++)
-			rc = run_synthetic(&x, dims, a->dtypes[t]);
+			rc = run_synthetic(&x, dims, a->dtypes[t], t > 0);
 	}
 	progress(x.total, x.total, "", NULL, DT_F32);
 	free(x.copy_gbps);
@@ -637,8 +655,13 @@ int cmd_run(int argc, char **argv)
 	struct device_list all = { 0 }, chosen = { 0 };
 	struct report rep = { 0 };
 	struct vb_err err;
-	int status = parse_args(argc, argv, &a);
+	int status;
 
+	if (op_count > RUN_MAX_OPS) {
+		fprintf(stderr, "voxbench run: bug: %zu ops, more than RUN_MAX_OPS\n", op_count);
+		return EXIT_FAILED;
+	}
+	status = parse_args(argc, argv, &a);
 	if (status)
 		return status < 0 ? EXIT_OK : status;
 	report_init(&rep, &err);

@@ -48,7 +48,7 @@ struct gpu_device {
 	void *impl;
 };
 
-#define RUN_MAX_SCRATCH 8
+#define RUN_MAX_SCRATCH 32
 
 /* One op execution on one device: its buffers and whether launches are timed. */
 struct gpu_run {
@@ -60,6 +60,9 @@ struct gpu_run {
 	int timed;
 	int wide_index; /* some buffer has 2^32 or more voxels: kernels index with ulong */
 	int host_pinned; /* the host stacks are page-locked now (ops/runner.c pin_host) */
+	int scratch_base;         /* added to scratch slots: gpu_sub_plan gives sub-plans their own */
+	struct gpu_buf *side_buf; /* gpu_side_value(): where the op's side value lies */
+	size_t side_index;
 };
 
 /*

@@ -40,6 +40,7 @@ int gpu_scratch(struct gpu_run *r, int slot, size_t bytes, struct gpu_buf **out,
 {
 	int status;
 
+	slot += r->scratch_base;
 	if (slot < 0 || slot >= RUN_MAX_SCRATCH)
 		return vb_errf(err, VB_E_ARGS, "bug: scratch slot %d out of range", slot);
 	if (r->scratch[slot] && r->scratch_bytes[slot] != bytes)
@@ -57,12 +58,59 @@ int gpu_scratch(struct gpu_run *r, int slot, size_t bytes, struct gpu_buf **out,
 int gpu_constant(struct gpu_run *r, int slot, const void *data, size_t bytes,
 		 struct gpu_buf **out, struct vb_err *err)
 {
-	int fresh = slot >= 0 && slot < RUN_MAX_SCRATCH && !r->scratch[slot];
+	int abs_slot = slot + r->scratch_base;
+	int fresh = abs_slot >= 0 && abs_slot < RUN_MAX_SCRATCH && !r->scratch[abs_slot];
 	int status = gpu_scratch(r, slot, bytes, out, err);
 
 	if (status || !fresh)
 		return status;
 	return r->dev->backend->write(r->dev, *out, data, bytes, err);
+}
+
+int gpu_read(struct gpu_run *r, struct gpu_buf *b, void *dst, size_t bytes, struct vb_err *err)
+{
+	return r->dev->backend->read(r->dev, b, dst, bytes, err);
+}
+
+int gpu_write(struct gpu_run *r, struct gpu_buf *b, const void *src, size_t bytes,
+	      struct vb_err *err)
+{
+	return r->dev->backend->write(r->dev, b, src, bytes, err);
+}
+
+int gpu_sub_plan(struct gpu_run *r, const struct op_desc *op, const double *params,
+		 const struct gpu_operand in[OP_MAX_INPUTS], const struct gpu_operand *out,
+		 int scratch_base, struct vb_err *err)
+{
+	struct gpu_run saved = *r;
+	struct op_call c = { .op = op };
+	int status;
+
+	if (scratch_base <= r->scratch_base)
+		return vb_errf(err, VB_E_ARGS, "bug: sub-plan %s must use later scratch slots",
+			       op->name);
+	for (int i = 0; i < op->n_inputs; i++) {
+		r->in[i] = in[i].buf;
+		c.in[i] = in[i].desc;
+	}
+	r->out = out->buf;
+	r->in_type = in[0].desc->dtype;
+	r->out_type = out->desc->dtype;
+	r->scratch_base = scratch_base;
+	c.out = (struct stack *)out->desc;
+	memcpy(c.p, params, sizeof(c.p));
+	status = op->gpu(r, &c, err);
+	/* keep the scratch the sub-plan made; restore the rest */
+	memcpy(saved.scratch, r->scratch, sizeof(saved.scratch));
+	memcpy(saved.scratch_bytes, r->scratch_bytes, sizeof(saved.scratch_bytes));
+	*r = saved;
+	return status;
+}
+
+void gpu_side_value(struct gpu_run *r, struct gpu_buf *b, size_t index)
+{
+	r->side_buf = b;
+	r->side_index = index;
 }
 
 int device_check_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err)

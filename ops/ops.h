@@ -22,31 +22,51 @@
 #include "../common/vb.h"
 #include "../stacks/stack.h"
 
-#define OP_MAX_PARAMS 8
+#define OP_MAX_PARAMS 16
 #define OP_MAX_INPUTS 2
 
-enum op_category { CAT_MATH, CAT_COMPARE, CAT_FILTER, CAT_PROJECTION, CAT_REDUCTION, CAT_COUNT };
+enum op_category {
+	CAT_MATH, CAT_COMPARE, CAT_FILTER, CAT_MORPHOLOGY, CAT_PROJECTION, CAT_REDUCTION,
+	CAT_TRANSFORM, CAT_THRESHOLD, CAT_LABEL, CAT_MEASURE, CAT_COUNT
+};
 const char *op_category_name(enum op_category c); /* "math", "compare", "filter", ... */
 
-enum param_type { PARAM_INT, PARAM_FLOAT };
+/* PARAM_CHOICE: the value is an index into `choices` ("nearest,linear"); given by name or index. */
+enum param_type { PARAM_INT, PARAM_FLOAT, PARAM_CHOICE };
 
 struct param_spec {
 	const char *name;
 	enum param_type type;
 	double def, min, max;
 	const char *help;
+	const char *choices; /* PARAM_CHOICE only: comma-separated names */
 };
 
-/* Output dtype: the input's, always f32, or always u8 (0/1 masks). */
-enum out_dtype_rule { OUT_SAME, OUT_F32, OUT_U8 };
-/* Output shape: the input's, one z plane (z projections), or one voxel (reductions). */
-enum out_shape_rule { SHAPE_SAME, SHAPE_Z_PROJECTION, SHAPE_SCALAR };
+/* Output dtype: the input's, always f32, always u8 (0/1 masks), or always u32 (labels, indices). */
+enum out_dtype_rule { OUT_SAME, OUT_F32, OUT_U8, OUT_U32 };
+/*
+ * Output shape: the input's, one z plane (z projections), one voxel (reductions), or what the
+ * row's `dims` function computes from the call (crop, scale, x/y projections, tables).
+ */
+enum out_shape_rule { SHAPE_SAME, SHAPE_Z_PROJECTION, SHAPE_SCALAR, SHAPE_CUSTOM };
+
+/*
+ * What an op's input i is, so a run can give it a meaningful one: an intensity image (the stack
+ * itself), a binary image (the stack thresholded at its mean: 0/1 in the stack's dtype), or a
+ * label image (u32, 1..N, the connected components of that binary image, 6-connected).
+ */
+enum input_role { ROLE_IMAGE, ROLE_BINARY, ROLE_LABELS };
 
 /*
  * CMP_EXACT: every voxel equal. CMP_FLOAT: |gpu - ref| <= tol * max(1, max |ref|), i.e. the
  * tolerance is relative to the output's dynamic range; the effective absolute tolerance is reported.
+ * CMP_REDUCE: a float reduction over n input voxels: tol * log2(n) * max(1, max |ref|), the growth
+ * of a tree sum's rounding error.
+ * CMP_LABELS: label images compared as partitions: the same sets of voxels, any numbering; a
+ * mismatch is a voxel whose (gpu label, reference label) pair is not the one its GPU label maps to
+ * (background 0 must stay 0). The label counts of both sides are reported.
  */
-enum compare_kind { CMP_EXACT, CMP_FLOAT };
+enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS };
 struct compare_rule {
 	enum compare_kind kind;
 	double tol;
@@ -61,6 +81,7 @@ struct op_call {
 	struct stack *out;                     /* allocated by the caller: op_output_shape() */
 	double p[OP_MAX_PARAMS];               /* parameter values, in the row's spec order */
 	int threads;                           /* CPU threads a reference may use */
+	double *side_value;                    /* ops with a side value: the reference stores it */
 };
 
 /* Look a parameter up by name (the spec must have it: a missing name is a table bug, aborts). */
@@ -68,6 +89,10 @@ double op_param(const struct op_call *c, const char *name);
 
 /* The CPU reference: fills c->out. Returns VB_OK or a status with err set. */
 typedef int (*ref_fn)(const struct op_call *c, struct vb_err *err);
+
+/* SHAPE_CUSTOM: the output dims of this call (c->out is NULL); VB_E_ARGS or VB_E_TOO_BIG when
+ * the parameters give no output (a crop outside the stack, a scale beyond the size limit). */
+typedef int (*dims_fn)(const struct op_call *c, size_t out[3], struct vb_err *err);
 
 struct gpu_run;
 /* A GPU plan: launches the kernels of one op execution through gpu_launch(). */
@@ -86,6 +111,12 @@ struct op_desc {
 	const char *kernel;              /* what the plan runs: entry point or element-wise function */
 	ref_fn ref;                      /* reference_cpu/ */
 	struct compare_rule cmp;
+	/* optional, given by designated initialisers where a row needs them: */
+	dims_fn dims;                    /* SHAPE_CUSTOM */
+	enum input_role role[OP_MAX_INPUTS];
+	/* A value the op computes besides its output (threshold_otsu: "threshold"); the plan names
+	 * where it lies with gpu_side_value(), the reference stores it in *c->side_value. */
+	const char *side_value;
 };
 
 extern const struct op_desc op_table[];
@@ -101,19 +132,37 @@ void op_default_params(const struct op_desc *op, double values[OP_MAX_PARAMS]);
  */
 int op_set_param(const struct op_desc *op, double values[OP_MAX_PARAMS], const char *assignment,
 		 struct vb_err *err);
+/* The parameter's value as text: the choice's name for PARAM_CHOICE, else the number. */
+void op_param_text(const struct param_spec *p, double value, char *out, size_t len);
 enum dtype op_output_dtype(const struct op_desc *op, enum dtype in);
-void op_output_dims(const struct op_desc *op, const size_t in[3], size_t out[3]);
+/* The output dims of c (c->op, c->in and c->p set); see dims_fn for the errors. */
+int op_output_dims(const struct op_call *c, size_t out[3], struct vb_err *err);
 /* Compulsory traffic: every input read once, the output written once (bytes). */
-uint64_t op_bytes_moved(const struct op_desc *op, const struct stack *in, const struct stack *out);
+uint64_t op_bytes_moved(const struct op_call *c);
 
 /* Delta between a GPU output and its reference, by the op's rule. */
 struct delta {
 	double max_abs, mean_abs, rmse;
 	double tolerance; /* absolute tolerance applied */
 	uint64_t mismatches;
+	int64_t labels_gpu, labels_ref; /* CMP_LABELS: distinct non-zero labels; else -1 */
 };
+/* in_voxels: the voxel count of the op's input (CMP_REDUCE scales its tolerance with it). */
 int op_compare(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
-	       struct delta *d, struct vb_err *err);
+	       uint64_t in_voxels, struct delta *d, struct vb_err *err);
+
+/*
+ * The stacks of one block of a run (image[1] is a second stack of the same kind, or image[0]
+ * again) and what is derived from them for the ops' input roles, made on first use.
+ */
+struct op_inputs {
+	const struct stack *image[OP_MAX_INPUTS];
+	struct stack binary[OP_MAX_INPUTS], labels[OP_MAX_INPUTS];
+};
+/* in[i] = the stack op's input i takes (derived now if needed); VB_E_NOMEM etc. on failure. */
+int op_inputs_resolve(struct op_inputs *set, const struct op_desc *op,
+		      const struct stack *in[OP_MAX_INPUTS], struct vb_err *err);
+void op_inputs_free(struct op_inputs *set);
 
 /* ---- the GPU layer plans are written in (implemented per backend behind ops/backend.h) ---- */
 
@@ -164,6 +213,30 @@ int gpu_scratch(struct gpu_run *r, int slot, size_t bytes, struct gpu_buf **out,
 /* Like gpu_scratch, filled once from host data (filter weights and other constants). */
 int gpu_constant(struct gpu_run *r, int slot, const void *data, size_t bytes,
 		 struct gpu_buf **out, struct vb_err *err);
+/*
+ * Blocking read of a device buffer in the middle of a plan (iterative algorithms that test for
+ * convergence). The host round trip counts in the op's time: the span runs from the first
+ * launch's start to the last one's end.
+ */
+int gpu_read(struct gpu_run *r, struct gpu_buf *b, void *dst, size_t bytes, struct vb_err *err);
+/* Blocking write of host data into a device buffer (an upload the op's time does not count). */
+int gpu_write(struct gpu_run *r, struct gpu_buf *b, const void *src, size_t bytes,
+	      struct vb_err *err);
+/*
+ * Run another op's plan inside this one (difference_of_gaussian runs gaussian_blur twice): its
+ * inputs and output are device buffers with a stack (data NULL) describing dims and dtype, its
+ * parameters in that op's spec order. scratch_base must exceed the caller's own slots; the
+ * sub-plan's slot s becomes scratch_base + s (RUN_MAX_SCRATCH in all, ops/backend.h).
+ */
+struct gpu_operand {
+	struct gpu_buf *buf;
+	const struct stack *desc;
+};
+int gpu_sub_plan(struct gpu_run *r, const struct op_desc *op, const double *params,
+		 const struct gpu_operand in[OP_MAX_INPUTS], const struct gpu_operand *out,
+		 int scratch_base, struct vb_err *err);
+/* The op's side value is the f32 at float index `index` of b once the plan has finished. */
+void gpu_side_value(struct gpu_run *r, struct gpu_buf *b, size_t index);
 
 
 /* ---- devices and the runner (ops/runner.c) ---- */
@@ -215,6 +288,7 @@ struct reference_cache {
 	struct stack out;  /* data is NULL until computed */
 	double cpu_ms;     /* median of its timed runs */
 	int cpu_threads;
+	double side_value; /* the op's side value (NaN when it has none) */
 };
 void reference_cache_free(struct reference_cache *ref);
 

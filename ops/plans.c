@@ -15,31 +15,27 @@
 /* Voxels per work-item of element-wise kernels (kernels/elementwise.cl ITEMS). */
 #define ELEMENTWISE_ITEMS 4
 
-static struct launch launch_1d(const char *program, const char *kernel, enum dtype tin,
-			       enum dtype tout, size_t n)
+struct launch launch_1d(const char *program, const char *kernel, enum dtype tin, enum dtype tout,
+			size_t n)
 {
 	struct launch l = { .program = program, .kernel = kernel, .in_type = tin, .out_type = tout,
 			    .dims = 1, .global = { n, 1, 1 } };
 	return l;
 }
 
-static struct launch launch_3d(const char *program, const char *kernel, enum dtype tin,
-			       enum dtype tout, const struct stack *s)
+struct launch launch_3d(const char *program, const char *kernel, enum dtype tin, enum dtype tout,
+			const struct stack *s)
 {
 	struct launch l = { .program = program, .kernel = kernel, .in_type = tin, .out_type = tout,
 			    .dims = 3, .global = { s->width, s->height, s->depth } };
 	return l;
 }
 
-static void add_args(struct launch *l, int n, const struct karg *args)
+void launch_add_args(struct launch *l, int n, const struct karg *args)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && l->nargs < LAUNCH_MAX_ARGS; i++)
 		l->args[l->nargs++] = args[i];
 }
-
-#define ARGS(l, ...)                                                                             \
-	add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),               \
-		 (struct karg[]){ __VA_ARGS__ })
 
 int plan_copy(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {

@@ -17,4 +17,22 @@ int plan_minmax_box(struct gpu_run *r, const struct op_call *c, struct vb_err *e
 int plan_z_projection(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
 int plan_sum(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
 
+/* Launch helpers every plan file shares (ops/plans.c). */
+struct launch launch_1d(const char *program, const char *kernel, enum dtype tin, enum dtype tout,
+			size_t n);
+struct launch launch_3d(const char *program, const char *kernel, enum dtype tin, enum dtype tout,
+			const struct stack *s);
+void launch_add_args(struct launch *l, int n, const struct karg *args);
+#define ARGS(l, ...)                                                                             \
+	launch_add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),        \
+			(struct karg[]){ __VA_ARGS__ })
+
+/* Each family's plans. */
+#include "plans_pixel.h"
+#include "plans_filter.h"
+#include "plans_projection.h"
+#include "plans_transform.h"
+#include "plans_label.h"
+#include "plans_measure.h"
+
 #endif

@@ -14,7 +14,11 @@
 #include "ops.h"
 #include "plans.h"
 
-static const struct param_spec no_params[] = { { NULL, 0, 0, 0, 0, NULL } };
+#define PARAM_END { NULL, 0, 0, 0, 0, NULL, NULL }
+/* An inline parameter list: PARAMS({ "radius", PARAM_INT, 1, 0, 64, "help" }, ...). */
+#define PARAMS(...) ((const struct param_spec[]){ __VA_ARGS__, PARAM_END })
+
+static const struct param_spec no_params[] = { PARAM_END };
 
 #define SCALAR_PARAM(def) \
 	{ "scalar", PARAM_FLOAT, def, -1e30, 1e30, "the constant applied to every voxel" }
@@ -39,44 +43,20 @@ static const struct param_spec sigma_params[] = {
 #define EXACT { CMP_EXACT, 0 }
 #define FLOAT_TOL(t) { CMP_FLOAT, t }
 
-/* name, category, help, params, inputs, dtypes, out dtype, out shape, plan, kernel, ref, compare */
+/*
+ * The one table of ops. Its rows are kept in one file per family (ops/rows_*.def), each a run of
+ * initialisers in this order:
+ *   name, category, help, params, inputs, dtypes, out dtype, out shape, plan, kernel, ref, compare
+ * then, where a row needs them, designated fields: .dims, .role, .side_value.
+ */
 const struct op_desc op_table[] = {
-	{ "copy", CAT_MATH, "out = in, bit for bit", no_params, 1, DT_ALL, OUT_SAME, SHAPE_SAME,
-	  plan_copy, "copy_exact", ref_copy, EXACT },
-	{ "add_images", CAT_MATH, "out = a + b", no_params, 2, DT_ALL, OUT_SAME, SHAPE_SAME,
-	  plan_elementwise, "op_add", ref_add_images, EXACT },
-	{ "subtract_images", CAT_MATH, "out = a - b", no_params, 2, DT_ALL, OUT_SAME, SHAPE_SAME,
-	  plan_elementwise, "op_subtract", ref_subtract_images, EXACT },
-	{ "multiply_images", CAT_MATH, "out = a * b", no_params, 2, DT_ALL, OUT_SAME, SHAPE_SAME,
-	  plan_elementwise, "op_multiply", ref_multiply_images, EXACT },
-	{ "add_image_and_scalar", CAT_MATH, "out = in + scalar", scalar_default_1, 1, DT_ALL,
-	  OUT_SAME, SHAPE_SAME, plan_elementwise, "op_add_scalar", ref_add_image_and_scalar, EXACT },
-	{ "multiply_image_and_scalar", CAT_MATH, "out = in * scalar", scalar_default_2, 1, DT_ALL,
-	  OUT_SAME, SHAPE_SAME, plan_elementwise, "op_multiply_scalar",
-	  ref_multiply_image_and_scalar, EXACT },
-	{ "absolute", CAT_MATH, "out = |in|", no_params, 1, DT_ALL, OUT_SAME, SHAPE_SAME,
-	  plan_elementwise, "op_absolute", ref_absolute, EXACT },
-	{ "greater_constant", CAT_COMPARE, "out = in > scalar ? 1 : 0 (u8)", scalar_default_0, 1,
-	  DT_ALL, OUT_U8, SHAPE_SAME, plan_elementwise, "op_greater_scalar", ref_greater_constant,
-	  EXACT },
-	{ "binary_and", CAT_COMPARE, "out = (a != 0 and b != 0) ? 1 : 0 (u8)", no_params, 2,
-	  DT_ALL, OUT_U8, SHAPE_SAME, plan_elementwise, "op_binary_and", ref_binary_and, EXACT },
-	{ "gaussian_blur", CAT_FILTER,
-	  "separable Gaussian, radius ceil(4 sigma) per axis, normalised weights (f32 out)",
-	  sigma_params, 1, DT_ALL, OUT_F32, SHAPE_SAME, plan_gaussian, "convolve_axis",
-	  ref_gaussian_blur, FLOAT_TOL(1e-5) },
-	{ "mean_box", CAT_FILTER, "mean over the (2r+1) box per axis (f32 out)", radius_params, 1,
-	  DT_ALL, OUT_F32, SHAPE_SAME, plan_mean_box, "mean", ref_mean_box, FLOAT_TOL(1e-5) },
-	{ "minimum_box", CAT_FILTER, "minimum over the (2r+1) box per axis", radius_params, 1,
-	  DT_ALL, OUT_SAME, SHAPE_SAME, plan_minmax_box, "min", ref_minimum_box, EXACT },
-	{ "maximum_box", CAT_FILTER, "maximum over the (2r+1) box per axis", radius_params, 1,
-	  DT_ALL, OUT_SAME, SHAPE_SAME, plan_minmax_box, "max", ref_maximum_box, EXACT },
-	{ "maximum_z_projection", CAT_PROJECTION, "out(x, y) = max over z of in(x, y, z)",
-	  no_params, 1, DT_ALL, OUT_SAME, SHAPE_Z_PROJECTION, plan_z_projection,
-	  "maximum_z_projection", ref_maximum_z_projection, EXACT },
-	{ "sum_of_all_pixels", CAT_REDUCTION, "the sum of every voxel (one f32 value)", no_params, 1,
-	  DT_ALL, OUT_F32, SHAPE_SCALAR, plan_sum, "sum_partials", ref_sum_of_all_pixels,
-	  FLOAT_TOL(1e-4) },
+#include "rows_foundation.def"
+#include "rows_pixel.def"
+#include "rows_filter.def"
+#include "rows_projection.def"
+#include "rows_transform.def"
+#include "rows_label.def"
+#include "rows_measure.def"
 };
 const size_t op_count = sizeof(op_table) / sizeof(op_table[0]);
 
@@ -84,7 +64,9 @@ const char *op_category_name(enum op_category c)
 {
 	static const char *const names[CAT_COUNT] = {
 		[CAT_MATH] = "math", [CAT_COMPARE] = "compare", [CAT_FILTER] = "filter",
-		[CAT_PROJECTION] = "projection", [CAT_REDUCTION] = "reduction",
+		[CAT_MORPHOLOGY] = "morphology", [CAT_PROJECTION] = "projection",
+		[CAT_REDUCTION] = "reduction", [CAT_TRANSFORM] = "transform",
+		[CAT_THRESHOLD] = "threshold", [CAT_LABEL] = "label", [CAT_MEASURE] = "measure",
 	};
 	return c < CAT_COUNT ? names[c] : "unknown";
 }
@@ -121,6 +103,46 @@ double op_param(const struct op_call *c, const char *name)
 	abort();
 }
 
+/* The index of `name` in a comma-separated list, or -1. */
+static int choice_index(const char *choices, const char *name)
+{
+	size_t len = strlen(name);
+	int i = 0;
+
+	for (const char *c = choices; c; c = strchr(c, ','), c = c ? c + 1 : NULL, i++)
+		if (strncmp(c, name, len) == 0 && (c[len] == ',' || c[len] == '\0'))
+			return i;
+	return -1;
+}
+
+static int set_choice(const struct op_desc *op, const struct param_spec *p, double *value,
+		      const char *text, struct vb_err *err)
+{
+	char *end;
+	long index = strtol(text, &end, 10);
+
+	if (end == text || *end)
+		index = choice_index(p->choices, text);
+	if (index < p->min || index > p->max || index < 0)
+		return vb_errf(err, VB_E_ARGS, "bad value '%s' for %s of %s: expected one of %s",
+			       text, p->name, op->name, p->choices);
+	*value = (double)index;
+	return VB_OK;
+}
+
+void op_param_text(const struct param_spec *p, double value, char *out, size_t len)
+{
+	const char *c = p->choices;
+
+	if (p->type != PARAM_CHOICE) {
+		snprintf(out, len, "%g", value);
+		return;
+	}
+	for (int i = 0; c && i < (int)value; i++)
+		c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+	snprintf(out, len, "%.*s", c ? (int)strcspn(c, ",") : 1, c ? c : "?");
+}
+
 int op_set_param(const struct op_desc *op, double values[OP_MAX_PARAMS], const char *assignment,
 		 struct vb_err *err)
 {
@@ -136,6 +158,8 @@ int op_set_param(const struct op_desc *op, double values[OP_MAX_PARAMS], const c
 
 		if (strlen(p->name) != len || strncmp(p->name, assignment, len) != 0)
 			continue;
+		if (p->type == PARAM_CHOICE)
+			return set_choice(op, p, &values[i], eq + 1, err);
 		v = strtod(eq + 1, &end);
 		if (end == eq + 1 || *end || !isfinite(v) ||
 		    (p->type == PARAM_INT && v != floor(v)))
@@ -157,42 +181,62 @@ enum dtype op_output_dtype(const struct op_desc *op, enum dtype in)
 	switch (op->out_dtype) {
 	case OUT_F32: return DT_F32;
 	case OUT_U8: return DT_U8;
+	case OUT_U32: return DT_U32;
 	default: return in;
 	}
 }
 
-void op_output_dims(const struct op_desc *op, const size_t in[3], size_t out[3])
+int op_output_dims(const struct op_call *c, size_t out[3], struct vb_err *err)
 {
-	out[0] = op->out_shape == SHAPE_SCALAR ? 1 : in[0];
-	out[1] = op->out_shape == SHAPE_SCALAR ? 1 : in[1];
-	out[2] = op->out_shape == SHAPE_SAME ? in[2] : 1;
+	const struct op_desc *op = c->op;
+	const struct stack *in = c->in[0];
+
+	if (op->out_shape == SHAPE_CUSTOM)
+		return op->dims(c, out, err);
+	out[0] = op->out_shape == SHAPE_SCALAR ? 1 : in->width;
+	out[1] = op->out_shape == SHAPE_SCALAR ? 1 : in->height;
+	out[2] = op->out_shape == SHAPE_SAME ? in->depth : 1;
+	return VB_OK;
 }
 
-uint64_t op_bytes_moved(const struct op_desc *op, const struct stack *in, const struct stack *out)
+uint64_t op_bytes_moved(const struct op_call *c)
 {
-	return (uint64_t)op->n_inputs * stack_bytes(in) + stack_bytes(out);
+	uint64_t bytes = stack_bytes(c->out);
+
+	for (int i = 0; i < c->op->n_inputs; i++)
+		bytes += stack_bytes(c->in[i]);
+	return bytes;
 }
 
-int op_compare(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
-	       struct delta *d, struct vb_err *err)
+/* The absolute tolerance of a float rule: relative to the reference's largest magnitude. */
+static double float_tolerance(const struct op_desc *op, const struct stack *ref,
+			      uint64_t in_voxels)
 {
 	size_t n = stack_voxels(ref);
-	double max_ref = 0, sum_abs = 0, sum_sq = 0, max_abs = 0;
-	uint64_t mismatches = 0;
+	double max_ref = 0;
 
-	if (gpu->width != ref->width || gpu->height != ref->height || gpu->depth != ref->depth ||
-	    gpu->dtype != ref->dtype)
-		return vb_errf(err, VB_E_ARGS, "bug: %s output and reference differ in shape", op->name);
 	for (size_t i = 0; i < n; i++)
 		max_ref = fmax(max_ref, fabs(stack_get(ref, i)));
-	d->tolerance = op->cmp.kind == CMP_EXACT ? 0 : op->cmp.tol * fmax(1.0, max_ref);
+	if (op->cmp.kind == CMP_REDUCE)
+		return op->cmp.tol * log2(in_voxels > 2 ? (double)in_voxels : 2.0) * fmax(1.0, max_ref);
+	return op->cmp.kind == CMP_FLOAT ? op->cmp.tol * fmax(1.0, max_ref) : 0;
+}
+
+static int compare_values(const struct op_desc *op, const struct stack *gpu,
+			  const struct stack *ref, uint64_t in_voxels, struct delta *d)
+{
+	size_t n = stack_voxels(ref);
+	double sum_abs = 0, sum_sq = 0, max_abs = 0;
+	uint64_t mismatches = 0;
+
+	d->tolerance = float_tolerance(op, ref, in_voxels);
 	for (size_t i = 0; i < n; i++) {
 		double a = stack_get(gpu, i), b = stack_get(ref, i);
 		double diff = fabs(a - b);
 
 		if (isnan(a) != isnan(b))
 			diff = INFINITY;
-		else if (isnan(a))
+		else if (isnan(a) || a == b) /* equal infinities too */
 			diff = 0;
 		max_abs = fmax(max_abs, diff);
 		sum_abs += diff;
@@ -204,4 +248,84 @@ int op_compare(const struct op_desc *op, const struct stack *gpu, const struct s
 	d->rmse = n ? sqrt(sum_sq / n) : 0;
 	d->mismatches = mismatches;
 	return VB_OK;
+}
+
+/* The largest label of s (integer dtypes), or -1 for a negative one. */
+static int64_t max_label(const struct stack *s)
+{
+	size_t n = stack_voxels(s);
+	double m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double v = stack_get(s, i);
+
+		if (v < 0 || v != floor(v))
+			return -1;
+		m = fmax(m, v);
+	}
+	return (int64_t)m;
+}
+
+/*
+ * Partition comparison. Each GPU label must map to exactly one reference label and back; a voxel
+ * whose pair disagrees with the first pair seen for its GPU label (or for its reference label)
+ * counts as a mismatch. max_abs reports the mismatch fraction, so a report shows how far apart
+ * the two segmentations are.
+ */
+static int compare_labels(const struct op_desc *op, const struct stack *gpu,
+			  const struct stack *ref, struct delta *d, struct vb_err *err)
+{
+	int64_t gmax = max_label(gpu), rmax = max_label(ref);
+	size_t n = stack_voxels(ref);
+	int64_t *g2r, *r2g;
+	uint64_t mismatches = 0;
+
+	if (gmax < 0 || rmax < 0)
+		return vb_errf(err, VB_E_ARGS, "bug: %s compared as labels holds a negative or "
+			       "fractional label", op->name);
+	g2r = malloc(((size_t)gmax + 1) * sizeof(*g2r));
+	r2g = malloc(((size_t)rmax + 1) * sizeof(*r2g));
+	if (!g2r || !r2g) {
+		free(g2r);
+		free(r2g);
+		return vb_errf(err, VB_E_NOMEM, "out of memory comparing %s labels", op->name);
+	}
+	for (int64_t i = 0; i <= gmax; i++)
+		g2r[i] = -1;
+	for (int64_t i = 0; i <= rmax; i++)
+		r2g[i] = -1;
+	g2r[0] = r2g[0] = 0; /* background stays background */
+	d->labels_gpu = d->labels_ref = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t a = (int64_t)stack_get(gpu, i), b = (int64_t)stack_get(ref, i);
+
+		if (g2r[a] < 0) {
+			g2r[a] = b;
+			d->labels_gpu++;
+		}
+		if (r2g[b] < 0) {
+			r2g[b] = a;
+			d->labels_ref++;
+		}
+		mismatches += g2r[a] != b || r2g[b] != a;
+	}
+	free(g2r);
+	free(r2g);
+	d->mismatches = mismatches;
+	d->max_abs = d->mean_abs = n ? (double)mismatches / n : 0;
+	d->rmse = sqrt(d->mean_abs);
+	d->tolerance = 0;
+	return VB_OK;
+}
+
+int op_compare(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
+	       uint64_t in_voxels, struct delta *d, struct vb_err *err)
+{
+	if (gpu->width != ref->width || gpu->height != ref->height || gpu->depth != ref->depth ||
+	    gpu->dtype != ref->dtype)
+		return vb_errf(err, VB_E_ARGS, "bug: %s output and reference differ in shape", op->name);
+	d->labels_gpu = d->labels_ref = -1;
+	if (op->cmp.kind == CMP_LABELS)
+		return compare_labels(op, gpu, ref, d, err);
+	return compare_values(op, gpu, ref, in_voxels, d);
 }

@@ -310,6 +310,8 @@ static int run_reference(const struct op_call *c, int repeat, struct reference_c
 	if (status)
 		return status;
 	rc.out = &ref->out;
+	ref->side_value = NAN;
+	rc.side_value = &ref->side_value;
 	if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(&rc, err)))
 		goto out;
 	for (int i = 0; i < runs; i++) {
@@ -341,8 +343,16 @@ static void finish_row(struct result_row *row, const struct delta *d, uint64_t b
 	row->delta.rmse = d->rmse;
 	row->delta.tolerance = d->tolerance;
 	row->delta.mismatches = d->mismatches;
+	row->delta.labels_gpu = d->labels_gpu;
+	row->delta.labels_ref = d->labels_ref;
 	row->status = d->mismatches ? ROW_FAIL : ROW_PASS;
-	if (d->mismatches)
+	if (d->mismatches && d->labels_gpu >= 0)
+		snprintf(row->reason, sizeof(row->reason),
+			 "%llu voxels are labelled differently from the CPU reference "
+			 "(%lld labels on the GPU, %lld in the reference)",
+			 (unsigned long long)d->mismatches, (long long)d->labels_gpu,
+			 (long long)d->labels_ref);
+	else if (d->mismatches)
 		snprintf(row->reason, sizeof(row->reason),
 			 "%llu voxels differ from the CPU reference by more than %g (max %g)",
 			 (unsigned long long)d->mismatches, d->tolerance, d->max_abs);
@@ -367,6 +377,35 @@ static int save_output(const struct run_settings *s, const struct op_desc *op,
 	return tiff_write_stack(path, out, err);
 }
 
+/* Label roles need integer voxels; a label op given floats refuses (a skip row says so). */
+static int check_inputs(const struct op_desc *op, const struct stack *const in[OP_MAX_INPUTS],
+			struct vb_err *err)
+{
+	for (int i = 0; i < op->n_inputs; i++)
+		if (op->role[i] == ROLE_LABELS && dtype_is_float(in[i]->dtype))
+			return vb_errf(err, VB_E_UNSUPPORTED, "%s needs an integer label image as "
+				       "input %d, not %s", op->name, i + 1, dtype_name(in[i]->dtype));
+	return VB_OK;
+}
+
+/* The side value the plan pointed at (gpu_side_value), into the row. */
+static int read_side_value(struct gpu_run *run, const struct op_desc *op, struct result_row *row,
+			   struct vb_err *err)
+{
+	float v[64];
+	size_t n = run->side_index + 1;
+	int status;
+
+	snprintf(row->side_name, sizeof(row->side_name), "%s", op->side_value);
+	if (!run->side_buf || n > 64)
+		return vb_errf(err, VB_E_ARGS, "bug: %s's plan did not say where its %s lies",
+			       op->name, op->side_value);
+	if ((status = gpu_read(run, run->side_buf, v, n * sizeof(float), err)))
+		return status;
+	row->side_gpu = v[run->side_index];
+	return VB_OK;
+}
+
 void op_run(struct gpu_device *dev, const struct op_desc *op, const double params[OP_MAX_PARAMS],
 	    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
 	    struct reference_cache *ref, struct result_row *row)
@@ -376,7 +415,7 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	struct stack gpu_out = { 0 };
 	struct vb_err err = { "" };
 	struct delta d;
-	size_t dims_in[3] = { in[0]->width, in[0]->height, in[0]->depth }, dims[3];
+	size_t dims[3];
 	int repeat = s->repeat < 1 ? 1 : s->repeat > MAX_REPEAT ? MAX_REPEAT : s->repeat;
 	int status;
 	double t0;
@@ -390,7 +429,8 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	memcpy(c.p, params, sizeof(c.p));
 	for (int i = 0; i < op->n_inputs; i++)
 		c.in[i] = in[i];
-	op_output_dims(op, dims_in, dims);
+	if ((status = check_inputs(op, in, &err)) || (status = op_output_dims(&c, dims, &err)))
+		goto out;
 	status = stack_alloc(&gpu_out, dims[0], dims[1], dims[2], op_output_dtype(op, in[0]->dtype),
 			     &err);
 	if (status)
@@ -402,6 +442,8 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	pin_host(&run, &c, row, 1);
 	if ((status = upload(&run, &c, row, &err)) || (status = time_gpu(&run, &c, repeat, row, &err)))
 		goto out;
+	if (op->side_value && (status = read_side_value(&run, op, row, &err)))
+		goto out;
 	t0 = vb_now_ms();
 	status = dev->backend->read(dev, run.out, gpu_out.data, stack_bytes(&gpu_out), &err);
 	row->d2h_ms = vb_now_ms() - t0;
@@ -410,11 +452,12 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	if (status)
 		goto out;
 	if ((status = run_reference(&c, repeat, ref, &err)) ||
-	    (status = op_compare(op, &gpu_out, &ref->out, &d, &err)))
+	    (status = op_compare(op, &gpu_out, &ref->out, stack_voxels(in[0]), &d, &err)))
 		goto out;
 	row->cpu_ms = ref->cpu_ms;
 	row->cpu_threads = ref->cpu_threads;
-	finish_row(row, &d, op_bytes_moved(op, in[0], &gpu_out));
+	row->side_cpu = ref->side_value;
+	finish_row(row, &d, op_bytes_moved(&c));
 	if (s->save_dir && ((status = save_output(s, op, in[0], &gpu_out, "", &err)) ||
 			    (s->save_reference &&
 			     (status = save_output(s, op, in[0], &ref->out, "_reference", &err)))))

@@ -106,4 +106,22 @@ int ref_maximum_z_projection(const struct op_call *c, struct vb_err *err);
  */
 int ref_sum_of_all_pixels(const struct op_call *c, struct vb_err *err);
 
+/* ---- labelling (reference_cpu/label.c) ---- */
+
+/*
+ * Connected components of the non-zero voxels of in (connectivity 6 or 26) into out (u32, same
+ * dims, allocated by the caller): labels 1..N numbered in raster order of each component's first
+ * voxel (scipy.ndimage.label's numbering), background 0.
+ */
+int ref_label_binary(const struct stack *in, int connectivity, struct stack *out,
+		     struct vb_err *err);
+
+/* Each family's references (one header per family, kept beside its source). */
+#include "ref_pixel.h"
+#include "ref_filter.h"
+#include "ref_projection.h"
+#include "ref_transform.h"
+#include "ref_label.h"
+#include "ref_measure.h"
+
 #endif

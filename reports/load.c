@@ -69,7 +69,7 @@ static const struct field row_fields[] = {
 	{ "cpu_threads", K_COUNT, 0, 0 }, { "speedup", K_RATIO, 0, 0 },
 	{ "speedup_with_transfers", K_RATIO, 0, 0 }, { "bytes_moved", K_COUNT, 0, 0 },
 	{ "effective_gbps", K_RATIO, 0, 0 }, { "bandwidth_fraction", K_RATIO, 0, 0 },
-	{ "delta", K_OPT_OBJECT, 0, 0 },
+	{ "delta", K_OPT_OBJECT, 0, 0 },  { "side_value", K_OPT_OBJECT, 0, 0 },
 };
 
 static const struct field stack_fields[] = {
@@ -86,6 +86,7 @@ static const struct field gpu_fields[] = {
 static const struct field delta_fields[] = {
 	{ "max_abs", K_REAL, 0, 0 }, { "mean_abs", K_REAL, 0, 0 }, { "rmse", K_REAL, 0, 0 },
 	{ "tolerance", K_REAL, 0, 0 }, { "mismatches", K_COUNT, 0, 0 },
+	{ "labels_gpu", K_COUNT, 0, 0 }, { "labels_ref", K_COUNT, 0, 0 },
 };
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))

@@ -29,6 +29,8 @@ void result_row_init(struct result_row *row)
 	row->frame = row->channel = -1;
 	row->pinned = -1;
 	row->pin_ms = NAN;
+	row->delta.labels_gpu = row->delta.labels_ref = -1;
+	row->side_gpu = row->side_cpu = NAN;
 }
 
 /* The value of `key="..."` or `key: ...` lines in small system files. */

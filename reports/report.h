@@ -16,7 +16,7 @@
 #include "../common/vb.h"
 
 #define REPORT_SCHEMA "voxbench-report/1"
-#define REPORT_MAX_PARAMS 8
+#define REPORT_MAX_PARAMS 16
 
 enum row_status { ROW_PASS, ROW_FAIL, ROW_SKIP, ROW_ERROR };
 const char *row_status_name(enum row_status s); /* "pass", "fail", "skip", "error" */
@@ -35,6 +35,7 @@ struct param_value {
 struct row_delta {
 	double max_abs, mean_abs, rmse, tolerance;
 	uint64_t mismatches;
+	int64_t labels_gpu, labels_ref; /* label images: distinct labels per side; else -1 */
 };
 
 struct result_row {
@@ -67,6 +68,8 @@ struct result_row {
 	double bandwidth_fraction; /* effective_gbps / the device's measured copy bandwidth */
 	int has_delta;
 	struct row_delta delta;
+	char side_name[32];        /* a value the op computes besides its output ("threshold"), or "" */
+	double side_gpu, side_cpu; /* that value from the GPU and from the CPU reference */
 };
 
 struct device_info {

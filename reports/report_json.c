@@ -98,6 +98,16 @@ static json_t *row_json(const struct result_row *row)
 			    "mean_abs", number(row->delta.mean_abs), "rmse", number(row->delta.rmse),
 			    "mismatches", (json_int_t)row->delta.mismatches, "tolerance",
 			    number(row->delta.tolerance)));
+	if (row->has_delta && row->delta.labels_gpu >= 0) {
+		json_t *delta = json_object_get(o, "delta");
+
+		json_object_set_new(delta, "labels_gpu", json_integer(row->delta.labels_gpu));
+		json_object_set_new(delta, "labels_ref", json_integer(row->delta.labels_ref));
+	}
+	if (row->side_name[0])
+		json_object_set_new(o, "side_value",
+				    json_pack("{s:s, s:o, s:o}", "name", row->side_name, "gpu",
+					      number(row->side_gpu), "cpu", number(row->side_cpu)));
 	return o;
 }
 
@@ -247,6 +257,17 @@ static void read_row(const json_t *o, struct result_row *row)
 		row->delta.rmse = get_number(delta, "rmse");
 		row->delta.tolerance = get_number(delta, "tolerance");
 		row->delta.mismatches = (uint64_t)json_integer_value(json_object_get(delta, "mismatches"));
+		if (json_is_integer(json_object_get(delta, "labels_gpu"))) {
+			row->delta.labels_gpu = json_integer_value(json_object_get(delta, "labels_gpu"));
+			row->delta.labels_ref = json_integer_value(json_object_get(delta, "labels_ref"));
+		}
+	}
+	if (json_is_object(json_object_get(o, "side_value"))) {
+		const json_t *side = json_object_get(o, "side_value");
+
+		get_string(side, "name", row->side_name, sizeof(row->side_name));
+		row->side_gpu = get_number(side, "gpu");
+		row->side_cpu = get_number(side, "cpu");
 	}
 }
 

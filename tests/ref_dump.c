@@ -1,7 +1,11 @@
 /*
  * tests/ref_dump.c: run one op's CPU reference on raw files (a helper of the cross-checks).
  *
- *   ref_dump [-t THREADS] [-n RUNS] OP WxHxD DTYPE IN0.raw [IN1.raw] OUT.raw [name=value ...]
+ *   ref_dump [-t THREADS] [-n RUNS] OP WxHxD DTYPE[,DTYPE1] IN0.raw [IN1.raw] OUT.raw
+ *            [name=value ...]
+ *
+ * DTYPE is every input's dtype, or "T0,T1" for two inputs of different dtypes (an image and its
+ * u32 labels). Ops with a side value (threshold_otsu's threshold) print "NAME VALUE" on stdout.
  *
  * Inputs and the output are raw voxels, x fastest, in the host's byte order (little-endian on
  * every machine voxbench runs on). The output has the dims and dtype of the op's row. -t sets the
@@ -76,7 +80,9 @@ int main(int argc, char **argv)
 	struct op_call call;
 	const struct op_desc *op;
 	size_t dims[3], odims[3];
-	enum dtype t;
+	enum dtype t, t1;
+	char dtype0[16], *comma;
+	double side = 0;
 	int threads = vb_cpu_threads(), runs = 0, argi = 1, n_in = 0, i, status = VB_OK, rc = 1;
 	const char *out_path;
 	double times[256];
@@ -112,11 +118,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ref_dump: %s\n", err.msg);
 		return 2;
 	}
-	if (dtype_parse(argv[argi + 2], &t) != VB_OK || !(op->dtypes & DT_BIT(t))) {
+	snprintf(dtype0, sizeof(dtype0), "%s", argv[argi + 2]);
+	comma = strchr(dtype0, ',');
+	if (comma)
+		*comma++ = '\0';
+	if (dtype_parse(dtype0, &t) != VB_OK || !(op->dtypes & DT_BIT(t)) ||
+	    (comma && dtype_parse(comma, &t1) != VB_OK)) {
 		fprintf(stderr, "ref_dump: dtype '%s' is not one %s accepts (u8, u16, u32, i32, f32)\n",
 			argv[argi + 2], op->name);
 		return 2;
 	}
+	if (!comma)
+		t1 = t;
 	argi += 3;
 	if (argc - argi < op->n_inputs + 1) {
 		fprintf(stderr, "ref_dump: %s takes %d input file(s) and an output file; %s\n",
@@ -126,6 +139,7 @@ int main(int argc, char **argv)
 
 	call.op = op;
 	call.threads = threads;
+	call.side_value = &side;
 	op_default_params(op, call.p);
 	for (i = argi + op->n_inputs + 1; i < argc; i++) {
 		if (op_set_param(op, call.p, argv[i], &err) != VB_OK) {
@@ -135,7 +149,7 @@ int main(int argc, char **argv)
 	}
 
 	for (n_in = 0; n_in < op->n_inputs; n_in++) {
-		status = stack_alloc(&in[n_in], dims[0], dims[1], dims[2], t, &err);
+		status = stack_alloc(&in[n_in], dims[0], dims[1], dims[2], n_in ? t1 : t, &err);
 		if (status == VB_OK)
 			status = read_raw(argv[argi + n_in], &in[n_in], &err);
 		if (status != VB_OK)
@@ -143,7 +157,9 @@ int main(int argc, char **argv)
 		call.in[n_in] = &in[n_in];
 	}
 	out_path = argv[argi + op->n_inputs];
-	op_output_dims(op, dims, odims);
+	status = op_output_dims(&call, odims, &err);
+	if (status != VB_OK)
+		goto out;
 	status = stack_alloc(&out, odims[0], odims[1], odims[2], op_output_dtype(op, t), &err);
 	if (status != VB_OK)
 		goto out;
@@ -164,6 +180,8 @@ int main(int argc, char **argv)
 			op->name, dims[0], dims[1], dims[2], dtype_name(t),
 			vb_median(times, (size_t)runs), runs, threads);
 	status = write_raw(out_path, &out, &err);
+	if (status == VB_OK && op->side_value)
+		printf("%s %.9g\n", op->side_value, side);
 out:
 	if (status == VB_OK)
 		rc = 0;

@@ -156,19 +156,19 @@ static void test_compare(void)
 		stack_set(&a, i, (double)i);
 		stack_set(&b, i, (double)i);
 	}
-	CHECK(op_compare(copy, &a, &b, &d, &err) == VB_OK && d.mismatches == 0 && d.max_abs == 0,
+	CHECK(op_compare(copy, &a, &b, stack_voxels(&a), &d, &err) == VB_OK && d.mismatches == 0 && d.max_abs == 0,
 	      "identical stacks compare equal");
 	stack_set(&b, 17, 17.5);
-	op_compare(copy, &a, &b, &d, &err);
+	op_compare(copy, &a, &b, stack_voxels(&a), &d, &err);
 	CHECK(d.mismatches == 1 && d.max_abs == 0.5, "exact: one changed voxel is one mismatch");
-	op_compare(blur, &a, &b, &d, &err);
+	op_compare(blur, &a, &b, stack_voxels(&a), &d, &err);
 	CHECK(d.mismatches == 1 && fabs(d.tolerance - 59 * 1e-5) < 1e-12,
 	      "float: tolerance is relative to the largest reference value (%g)", d.tolerance);
 	stack_set(&b, 17, 17.0001);
-	op_compare(blur, &a, &b, &d, &err);
+	op_compare(blur, &a, &b, stack_voxels(&a), &d, &err);
 	CHECK(d.mismatches == 0, "float: a change within tolerance passes");
 	((float *)a.data)[3] = NAN;
-	op_compare(blur, &a, &b, &d, &err);
+	op_compare(blur, &a, &b, stack_voxels(&a), &d, &err);
 	CHECK(d.mismatches == 1, "a NaN where the reference has a number is a mismatch");
 	stack_free(&a);
 	stack_free(&b);

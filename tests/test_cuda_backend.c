@@ -164,14 +164,17 @@ static void compare_backends(struct gpu_device *cu, struct gpu_device *cl,
 			     const struct stack *const in[OP_MAX_INPUTS], const char *label)
 {
 	struct stack a = { 0 }, b = { 0 };
-	size_t dims_in[3] = { in[0]->width, in[0]->height, in[0]->depth }, dims[3];
+	size_t dims[3];
 	enum dtype t = op_output_dtype(op, in[0]->dtype);
 	struct vb_err err = { "" };
 	struct delta d = { 0 };
+	struct op_call call = { .op = op, .in = { in[0], in[1] } };
 	int status;
 
-	op_output_dims(op, dims_in, dims);
-	status = stack_alloc(&a, dims[0], dims[1], dims[2], t, &err);
+	memcpy(call.p, p, sizeof(call.p));
+	status = op_output_dims(&call, dims, &err);
+	if (!status)
+		status = stack_alloc(&a, dims[0], dims[1], dims[2], t, &err);
 	if (!status)
 		status = stack_alloc(&b, dims[0], dims[1], dims[2], t, &err);
 	if (!status)
@@ -179,7 +182,7 @@ static void compare_backends(struct gpu_device *cu, struct gpu_device *cl,
 	if (!status)
 		status = run_on(cl, op, p, in, &b, &err);
 	if (!status)
-		status = op_compare(op, &a, &b, &d, &err);
+		status = op_compare(op, &a, &b, stack_voxels(in[0]), &d, &err);
 	CHECK(status == VB_OK && d.mismatches == 0, "%s: CUDA and OpenCL agree (max |delta| %g, "
 	      "tolerance %g)%s%s", label, d.max_abs, d.tolerance, status ? ": " : "", err.msg);
 	stack_free(&a);
@@ -200,10 +203,17 @@ static void test_ops(struct gpu_device *dev, struct device_list *cl, const size_
 			CHECK(0, "input stack: %s", err.msg);
 			return;
 		}
+		struct op_inputs set = { .image = { &in[0], &in[1] } };
+
 		for (size_t o = 0; o < op_count; o++) {
 			const struct op_desc *op = &op_table[o];
-			const struct stack *const inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
+			const struct stack *inputs[OP_MAX_INPUTS] = { &in[0], &in[1] };
 			struct gpu_device *twin = opencl_twin(cl, dev);
+
+			if (op_inputs_resolve(&set, op, inputs, &err)) {
+				CHECK(0, "%s: inputs for its roles: %s", op->name, err.msg);
+				continue;
+			}
 
 			for (int v = 0; v < variants_of(op); v++) {
 				double p[OP_MAX_PARAMS];
@@ -223,6 +233,7 @@ static void test_ops(struct gpu_device *dev, struct device_list *cl, const size_
 				reference_cache_free(&ref);
 			}
 		}
+		op_inputs_free(&set);
 		stack_free(&in[0]);
 		stack_free(&in[1]);
 	}

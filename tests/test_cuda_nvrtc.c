@@ -129,9 +129,12 @@ static int run_plan(const struct op_desc *op, enum dtype t, int wide, const doub
 	struct stack in = { .width = 67, .height = 35, .depth = 19, .dtype = t }, out;
 	struct gpu_run run = { .dev = &dev, .in_type = t, .wide_index = wide };
 	struct op_call call = { .op = op, .in = { &in, &in }, .out = &out, .threads = 1 };
-	size_t dims_in[3] = { in.width, in.height, in.depth }, dims[3];
+	size_t dims[3];
+	int status;
 
-	op_output_dims(op, dims_in, dims);
+	memcpy(call.p, p, sizeof(call.p));
+	if ((status = op_output_dims(&call, dims, err)))
+		return status;
 	out = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2],
 			      .dtype = op_output_dtype(op, t) };
 	run.out_type = out.dtype;
