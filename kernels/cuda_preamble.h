@@ -14,6 +14,9 @@
  *   uchar, ushort, uint, ulong; convert_<type>(x) -> a cast (round toward zero, as OpenCL's
  *   default); convert_<type>_sat(float) -> saturate, round toward zero, NaN -> 0
  *   clamp (int, uint, float); min, max, fabs and the math library are CUDA's own
+ *   atomic_{add,sub,inc,dec,xchg,min,max,and,or,cmpxchg} on 32-bit int/uint -> atomic*();
+ *   as_uint, as_int (of a float), as_float (of a uint) -> __float_as_uint etc.;
+ *   mem_fence -> __threadfence()
  * Outside it (no CUDA equivalent by macros): __local pointer parameters (CUDA has no __shared__
  * parameters: pass the array through a macro), vector types and their literals, images.
  *
@@ -151,6 +154,22 @@ VB_FN size_t get_global_size(uint d)
 #define CLK_LOCAL_MEM_FENCE 1
 #define CLK_GLOBAL_MEM_FENCE 2
 #define barrier(flags) __syncthreads()
+
+/* ---- OpenCL 1.2's 32-bit atomics (int and uint, global or local memory) and bit casts ---- */
+#define atomic_add(p, v) atomicAdd((p), (v))
+#define atomic_sub(p, v) atomicSub((p), (v))
+#define atomic_inc(p) atomicAdd((p), 1)
+#define atomic_dec(p) atomicSub((p), 1)
+#define atomic_xchg(p, v) atomicExch((p), (v))
+#define atomic_min(p, v) atomicMin((p), (v))
+#define atomic_max(p, v) atomicMax((p), (v))
+#define atomic_and(p, v) atomicAnd((p), (v))
+#define atomic_or(p, v) atomicOr((p), (v))
+#define atomic_cmpxchg(p, cmp, v) atomicCAS((p), (cmp), (v))
+#define as_uint(x) __float_as_uint(x)
+#define as_int(x) __float_as_int(x)
+#define as_float(x) __uint_as_float((uint)(x))
+#define mem_fence(flags) __threadfence()
 #endif
 
 #endif
