@@ -56,13 +56,14 @@ int plan_elementwise(struct gpu_run *r, const struct op_call *c, struct vb_err *
 				    c->in[0]->dtype, c->out->dtype,
 				    (n + ELEMENTWISE_ITEMS - 1) / ELEMENTWISE_ITEMS);
 	float s0 = c->op->params[0].name ? (float)c->p[0] : 0.0f;
+	float s1 = c->op->params[0].name && c->op->params[1].name ? (float)c->p[1] : 0.0f;
 
 	snprintf(l.options, sizeof(l.options), "-DOP_FN=%s -DITEMS=%d", c->op->kernel,
 		 ELEMENTWISE_ITEMS);
 	ARGS(&l, KBUF(gpu_input(r, 0)));
 	if (binary)
 		ARGS(&l, KBUF(gpu_input(r, 1)));
-	ARGS(&l, KBUF(gpu_output(r)), KF32(s0), KF32(0), KU64(n));
+	ARGS(&l, KBUF(gpu_output(r)), KF32(s0), KF32(s1), KU64(n));
 	return gpu_launch(r, &l, err);
 }
 

@@ -8,7 +8,7 @@
 #include "ops.h"
 
 int plan_copy(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
-/* One element-wise function of kernels/elementwise.cl (-DOP_FN=row.kernel); scalar = p[0]. */
+/* One element-wise function of kernels/elementwise.cl (-DOP_FN=row.kernel); s0, s1 = p[0], p[1]. */
 int plan_elementwise(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
 int plan_gaussian(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
 int plan_mean_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
@@ -30,6 +30,7 @@ void launch_add_args(struct launch *l, int n, const struct karg *args);
 /* Each family's plans. */
 #include "plans_pixel.h"
 #include "plans_filter.h"
+#include "plans_stencil.h"
 #include "plans_projection.h"
 #include "plans_transform.h"
 #include "plans_label.h"

@@ -53,6 +53,7 @@ const struct op_desc op_table[] = {
 #include "rows_foundation.def"
 #include "rows_pixel.def"
 #include "rows_filter.def"
+#include "rows_stencil.def"
 #include "rows_projection.def"
 #include "rows_transform.def"
 #include "rows_label.def"

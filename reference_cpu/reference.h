@@ -119,6 +119,7 @@ int ref_label_binary(const struct stack *in, int connectivity, struct stack *out
 /* Each family's references (one header per family, kept beside its source). */
 #include "ref_pixel.h"
 #include "ref_filter.h"
+#include "ref_stencil.h"
 #include "ref_projection.h"
 #include "ref_transform.h"
 #include "ref_label.h"
