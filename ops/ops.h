@@ -117,6 +117,10 @@ struct op_desc {
 	/* A value the op computes besides its output (threshold_otsu: "threshold"); the plan names
 	 * where it lies with gpu_side_value(), the reference stores it in *c->side_value. */
 	const char *side_value;
+	/* Table ops (statistics_of_labelled_pixels): the output is a table of f32, one column per
+	 * name (NULL-terminated list; width = columns, height = rows). The report carries its first
+	 * rows; --save-outputs writes it whole as CSV. */
+	const char *const *table_columns;
 };
 
 extern const struct op_desc op_table[];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../reports/render.h"
 #include "../stacks/tiff.h"
 #include "backend.h"
 
@@ -362,7 +363,29 @@ static void finish_row(struct result_row *row, const struct delta *d, uint64_t b
 	row->effective_gbps = (double)bytes / (row->gpu.median * 1e6);
 }
 
-/* <dir>/<op>_<size>_<dtype><tag><suffix>.tif, with the input's voxel size. */
+/* A table op's output as CSV: a header of column names, then one line per row. */
+static int write_table_csv(const char *path, const struct op_desc *op, const struct stack *t,
+			   struct vb_err *err)
+{
+	struct out_file o = { 0 };
+	char num[40];
+	int status = out_open(&o, path, err);
+
+	if (status)
+		return status;
+	for (size_t c = 0; c < t->width; c++)
+		fprintf(o.f, "%s%s", c ? "," : "", op->table_columns[c]);
+	fputc('\n', o.f);
+	for (size_t r = 0; r < t->height; r++) {
+		for (size_t c = 0; c < t->width; c++)
+			fprintf(o.f, "%s%s", c ? "," : "",
+				fmt_num(num, stack_get(t, r * t->width + c), 9));
+		fputc('\n', o.f);
+	}
+	return out_commit(&o, err);
+}
+
+/* <dir>/<op>_<size>_<dtype><tag><suffix>.tif (.csv for tables), with the input's voxel size. */
 static int save_output(const struct run_settings *s, const struct op_desc *op,
 		       const struct stack *in, struct stack *out, const char *suffix,
 		       struct vb_err *err)
@@ -371,10 +394,30 @@ static int save_output(const struct run_settings *s, const struct op_desc *op,
 
 	memcpy(out->voxel_size, in->voxel_size, sizeof(out->voxel_size));
 	memcpy(out->unit, in->unit, sizeof(out->unit));
-	snprintf(path, sizeof(path), "%s/%s_%zux%zux%zu_%s%s%s.tif", s->save_dir, op->name,
+	snprintf(path, sizeof(path), "%s/%s_%zux%zux%zu_%s%s%s.%s", s->save_dir, op->name,
 		 in->width, in->height, in->depth, dtype_name(in->dtype),
-		 s->save_tag ? s->save_tag : "", suffix);
+		 s->save_tag ? s->save_tag : "", suffix, op->table_columns ? "csv" : "tif");
+	if (op->table_columns)
+		return write_table_csv(path, op, out, err);
 	return tiff_write_stack(path, out, err);
+}
+
+/* The first rows of a table op's GPU output, for the report. */
+static int keep_table(const struct op_desc *op, const struct stack *t, struct result_row *row,
+		      struct vb_err *err)
+{
+	size_t rows = t->height < REPORT_TABLE_ROWS ? t->height : REPORT_TABLE_ROWS;
+
+	row->table = malloc((rows ? rows : 1) * t->width * sizeof(float));
+	if (!row->table)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory keeping %s's table", op->name);
+	for (size_t i = 0; i < rows * t->width; i++)
+		row->table[i] = (float)stack_get(t, i);
+	row->table_columns = op->table_columns;
+	row->table_cols = (uint32_t)t->width;
+	row->table_rows = (uint32_t)rows;
+	row->table_rows_total = (uint32_t)t->height;
+	return VB_OK;
 }
 
 /* Label roles need integer voxels; a label op given floats refuses (a skip row says so). */
@@ -458,6 +501,8 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	row->cpu_threads = ref->cpu_threads;
 	row->side_cpu = ref->side_value;
 	finish_row(row, &d, op_bytes_moved(&c));
+	if (op->table_columns && (status = keep_table(op, &gpu_out, row, &err)))
+		goto out;
 	if (s->save_dir && ((status = save_output(s, op, in[0], &gpu_out, "", &err)) ||
 			    (s->save_reference &&
 			     (status = save_output(s, op, in[0], &ref->out, "_reference", &err)))))

@@ -70,6 +70,7 @@ static const struct field row_fields[] = {
 	{ "speedup_with_transfers", K_RATIO, 0, 0 }, { "bytes_moved", K_COUNT, 0, 0 },
 	{ "effective_gbps", K_RATIO, 0, 0 }, { "bandwidth_fraction", K_RATIO, 0, 0 },
 	{ "delta", K_OPT_OBJECT, 0, 0 },  { "side_value", K_OPT_OBJECT, 0, 0 },
+	{ "table", K_OPT_OBJECT, 0, 0 },
 };
 
 static const struct field stack_fields[] = {

@@ -89,6 +89,8 @@ int report_init(struct report *r, struct vb_err *err)
 
 void report_free(struct report *r)
 {
+	for (size_t i = 0; i < r->nrows; i++)
+		free(r->rows[i].table);
 	free(r->devices);
 	free(r->rows);
 	free(r->probe_json);
@@ -112,8 +114,10 @@ int report_add_row(struct report *r, const struct result_row *row, struct vb_err
 		size_t cap = r->cap_rows ? r->cap_rows * 2 : 64;
 		struct result_row *grown = realloc(r->rows, cap * sizeof(*grown));
 
-		if (!grown)
+		if (!grown) {
+			free(row->table);
 			return vb_errf(err, VB_E_NOMEM, "out of host memory");
+		}
 		r->rows = grown;
 		r->cap_rows = cap;
 	}

@@ -17,6 +17,7 @@
 
 #define REPORT_SCHEMA "voxbench-report/1"
 #define REPORT_MAX_PARAMS 16
+#define REPORT_TABLE_ROWS 1000
 
 enum row_status { ROW_PASS, ROW_FAIL, ROW_SKIP, ROW_ERROR };
 const char *row_status_name(enum row_status s); /* "pass", "fail", "skip", "error" */
@@ -68,6 +69,11 @@ struct result_row {
 	double bandwidth_fraction; /* effective_gbps / the device's measured copy bandwidth */
 	int has_delta;
 	struct row_delta delta;
+	/* A table op's output (rows x columns of f32, the first REPORT_TABLE_ROWS rows; owned by the
+	 * report once added; NULL for other ops and for rows read back from JSON). */
+	float *table;
+	const char *const *table_columns;
+	uint32_t table_cols, table_rows, table_rows_total;
 	char side_name[32];        /* a value the op computes besides its output ("threshold"), or "" */
 	double side_gpu, side_cpu; /* that value from the GPU and from the CPU reference */
 };

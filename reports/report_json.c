@@ -52,6 +52,24 @@ static json_t *params_json(const struct result_row *row)
 	return o;
 }
 
+/* A table op's first rows: {"columns": [...], "rows": [[...], ...], "rows_total": N}. */
+static json_t *table_json(const struct result_row *row)
+{
+	json_t *columns = json_array(), *rows = json_array();
+
+	for (uint32_t c = 0; c < row->table_cols; c++)
+		json_array_append_new(columns, json_string(row->table_columns[c]));
+	for (uint32_t r = 0; r < row->table_rows; r++) {
+		json_t *line = json_array();
+
+		for (uint32_t c = 0; c < row->table_cols; c++)
+			json_array_append_new(line, number(row->table[(size_t)r * row->table_cols + c]));
+		json_array_append_new(rows, line);
+	}
+	return json_pack("{s:o, s:o, s:I}", "columns", columns, "rows", rows, "rows_total",
+			 (json_int_t)row->table_rows_total);
+}
+
 static json_t *row_json(const struct result_row *row)
 {
 	json_t *o = json_object();
@@ -104,6 +122,8 @@ static json_t *row_json(const struct result_row *row)
 		json_object_set_new(delta, "labels_gpu", json_integer(row->delta.labels_gpu));
 		json_object_set_new(delta, "labels_ref", json_integer(row->delta.labels_ref));
 	}
+	if (row->table)
+		json_object_set_new(o, "table", table_json(row));
 	if (row->side_name[0])
 		json_object_set_new(o, "side_value",
 				    json_pack("{s:s, s:o, s:o}", "name", row->side_name, "gpu",

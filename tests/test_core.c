@@ -174,6 +174,86 @@ static void test_compare(void)
 	stack_free(&b);
 }
 
+/* Label images compare as partitions: any numbering passes, a merge or a split does not. */
+static void test_compare_labels(void)
+{
+	static const struct op_desc labels = { .name = "fake_labels", .cmp = { CMP_LABELS, 0 } };
+	static const uint32_t ref[8] = { 0, 1, 1, 2, 2, 0, 3, 3 };
+	static const uint32_t renumbered[8] = { 0, 7, 7, 5, 5, 0, 1, 1 };
+	static const uint32_t merged[8] = { 0, 1, 1, 1, 1, 0, 3, 3 };
+	static const uint32_t split[8] = { 0, 1, 4, 2, 2, 0, 3, 3 };
+	static const uint32_t grown[8] = { 1, 1, 1, 2, 2, 0, 3, 3 };
+	const uint32_t *cases[] = { renumbered, merged, split, grown };
+	const uint64_t want[] = { 0, 2, 1, 1 };
+	const int64_t want_gpu[] = { 3, 2, 4, 3 };
+	struct stack a, b;
+	struct delta d;
+	struct vb_err err;
+
+	stack_alloc(&a, 8, 1, 1, DT_U32, &err);
+	stack_alloc(&b, 8, 1, 1, DT_U32, &err);
+	memcpy(b.data, ref, sizeof(ref));
+	for (int c = 0; c < 4; c++) {
+		memcpy(a.data, cases[c], sizeof(ref));
+		CHECK(op_compare(&labels, &a, &b, 8, &d, &err) == VB_OK && d.mismatches == want[c] &&
+		      d.labels_gpu == want_gpu[c] && d.labels_ref == 3,
+		      "labels case %d: %llu voxels differ (want %llu), %lld labels on the GPU (want "
+		      "%lld), %lld in the reference", c, (unsigned long long)d.mismatches,
+		      (unsigned long long)want[c], (long long)d.labels_gpu, (long long)want_gpu[c],
+		      (long long)d.labels_ref);
+	}
+	stack_free(&a);
+	stack_free(&b);
+}
+
+/* A reduction's tolerance grows with log2 of the input's voxel count. */
+static void test_compare_reduce(void)
+{
+	static const struct op_desc sum = { .name = "fake_sum", .cmp = { CMP_REDUCE, 1e-7 } };
+	struct stack a, b;
+	struct delta d;
+	struct vb_err err;
+
+	stack_alloc(&a, 1, 1, 1, DT_F32, &err);
+	stack_alloc(&b, 1, 1, 1, DT_F32, &err);
+	stack_set(&b, 0, 1000.0);
+	stack_set(&a, 0, 1000.0 + 1e-3);
+	op_compare(&sum, &a, &b, 1024, &d, &err);
+	CHECK(fabs(d.tolerance - 1e-7 * 10 * 1000) < 1e-12 && d.mismatches == 0,
+	      "reduce over 1024 voxels: tolerance 1e-7 * 10 * 1000 (%g) covers 1e-3", d.tolerance);
+	op_compare(&sum, &a, &b, 4, &d, &err);
+	CHECK(d.mismatches == 1, "reduce over 4 voxels: 1e-3 exceeds tolerance %g", d.tolerance);
+	stack_free(&a);
+	stack_free(&b);
+}
+
+/* PARAM_CHOICE takes a name or an index and refuses others, naming the choices. */
+static void test_choice_param(void)
+{
+	static const struct param_spec spec[] = {
+		{ "interpolation", PARAM_CHOICE, 1, 0, 1, "how", "nearest,linear" },
+		{ NULL, 0, 0, 0, 0, NULL, NULL },
+	};
+	static const struct op_desc op = { .name = "fake_transform", .params = spec };
+	double v[OP_MAX_PARAMS] = { 1 };
+	char text[32];
+	struct vb_err err;
+
+	CHECK(op_set_param(&op, v, "interpolation=nearest", &err) == VB_OK && v[0] == 0,
+	      "a choice by name sets its index");
+	CHECK(op_set_param(&op, v, "interpolation=1", &err) == VB_OK && v[0] == 1,
+	      "a choice by index sets it");
+	CHECK(op_set_param(&op, v, "interpolation=cubic", &err) == VB_E_ARGS &&
+	      strstr(err.msg, "nearest,linear"), "an unknown choice is refused naming them (%s)",
+	      err.msg);
+	CHECK(op_set_param(&op, v, "interpolation=near", &err) == VB_E_ARGS,
+	      "a prefix of a choice is refused");
+	CHECK(op_set_param(&op, v, "interpolation=2", &err) == VB_E_ARGS, "an index out of range is "
+	      "refused");
+	op_param_text(&spec[0], 1, text, sizeof(text));
+	CHECK(strcmp(text, "linear") == 0, "choice 1 reads back as 'linear' (%s)", text);
+}
+
 static void test_report_round_trip(const char *dir)
 {
 	struct report r, back;
@@ -250,6 +330,9 @@ int main(void)
 	test_table();
 	test_params();
 	test_compare();
+	test_compare_labels();
+	test_compare_reduce();
+	test_choice_param();
 	test_alloc_check();
 	test_report_round_trip(tmp ? tmp : "/tmp");
 	CHECK_DONE();
