@@ -275,8 +275,9 @@ static void summary(FILE *out, const struct loaded_report *lr)
 static void result_row_html(FILE *out, const struct loaded_report *lr,
 			    const struct result_row *row, int show_device)
 {
-	char params[512], size[80];
+	char params[512], size[80], notes[160];
 
+	row_notes(row, notes, sizeof(notes));
 	row_params_text(row, params, sizeof(params));
 	row_size_text(row, size, sizeof(size));
 	fprintf(out, "<tr class=\"%s\">", row_status_name(row->status));
@@ -297,6 +298,9 @@ static void result_row_html(FILE *out, const struct loaded_report *lr,
 	cell(out, row_status_name(row->status));
 	fputs("<td class=\"why\">", out);
 	html_escape(out, row->reason);
+	if (notes[0] && row->reason[0])
+		fputs("; ", out);
+	html_escape(out, notes);
 	fputs("</td></tr>\n", out);
 }
 
@@ -310,7 +314,7 @@ static void results_table(FILE *out, const struct loaded_report *lr)
 		fputs("<th>device</th>", out);
 	fputs("<th>GPU ms</th><th>CPU ms</th><th>speedup</th><th>speedup with transfers</th>"
 	      "<th>GB/s</th><th>% of measured bandwidth</th><th>max |delta|</th><th>verdict</th>"
-	      "<th>reason</th></tr>\n", out);
+	      "<th>reason, notes</th></tr>\n", out);
 	for (size_t i = 0; i < lr->rep.nrows; i++)
 		result_row_html(out, lr, &lr->rep.rows[i], show_device);
 	fputs("</table>\n<p class=\"meta\">Every row, as CSV: <a href=\"results.csv\">results.csv"

@@ -33,6 +33,19 @@ void result_row_init(struct result_row *row)
 	row->side_gpu = row->side_cpu = NAN;
 }
 
+void row_notes(const struct result_row *row, char *buf, size_t len)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (row->side_name[0])
+		n = snprintf(buf, len, "%s %.6g (CPU %.6g)", row->side_name, row->side_gpu,
+			     row->side_cpu);
+	if (row->has_delta && row->delta.labels_gpu >= 0 && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%slabels %lld (CPU %lld)", n ? "; " : "",
+			 (long long)row->delta.labels_gpu, (long long)row->delta.labels_ref);
+}
+
 /* The value of `key="..."` or `key: ...` lines in small system files. */
 static void file_value(const char *path, const char *key, char *out, size_t len)
 {

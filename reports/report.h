@@ -117,6 +117,8 @@ void report_free(struct report *r);
 int report_add_device(struct report *r, const struct device_info *d, struct vb_err *err);
 /* Append a row (copied). */
 int report_add_row(struct report *r, const struct result_row *row, struct vb_err *err);
+/* What a row says besides its numbers: "threshold 0.42 (CPU 0.42); labels 17 (CPU 17)", or "". */
+void row_notes(const struct result_row *row, char *buf, size_t len);
 /* A row with every number NaN and status error: fill in what was measured. */
 void result_row_init(struct result_row *row);
 

@@ -52,11 +52,11 @@ static void print_backend_ratios(const struct report *r, FILE *out)
 			if (strcmp(cu->backend, "cuda") != 0 || !same_run(cl, cu))
 				continue;
 			if (!header++)
-				fprintf(out, "\n%-26s %-15s %-5s %10s %10s %11s  %s\n", "op", "size",
+				fprintf(out, "\n%-37s %-15s %-5s %10s %10s %11s  %s\n", "op", "size",
 					"dtype", "OpenCL ms", "CUDA ms", "CUDA/OpenCL", "device");
 			snprintf(size, sizeof(size), "%llux%llux%llu", (unsigned long long)cl->width,
 				 (unsigned long long)cl->height, (unsigned long long)cl->depth);
-			fprintf(out, "%-26s %-15s %-5s", cl->op, size, cl->dtype);
+			fprintf(out, "%-37s %-15s %-5s", cl->op, size, cl->dtype);
 			cell(out, 10, 3, cl->gpu.median);
 			cell(out, 10, 3, cu->gpu.median);
 			cell(out, 11, 2, cu->gpu.median / cl->gpu.median);
@@ -70,21 +70,22 @@ void report_print_table(const struct report *r, FILE *out)
 {
 	size_t problems = 0;
 
-	fprintf(out, "%-26s %-15s %-5s %-7s %10s %10s %8s %8s %10s  %s\n", "op", "size", "dtype",
+	fprintf(out, "%-37s %-15s %-5s %-7s %10s %10s %8s %8s %10s  %s\n", "op", "size", "dtype",
 		"backend", "GPU ms", "CPU ms", "speedup", "GB/s", "max|delta|", "verdict");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct result_row *row = &r->rows[i];
-		char size[48];
+		char size[48], notes[160];
 
 		snprintf(size, sizeof(size), "%llux%llux%llu", (unsigned long long)row->width,
 			 (unsigned long long)row->height, (unsigned long long)row->depth);
-		fprintf(out, "%-26s %-15s %-5s %-7s", row->op, size, row->dtype, row->backend);
+		fprintf(out, "%-37s %-15s %-5s %-7s", row->op, size, row->dtype, row->backend);
 		cell(out, 10, 3, row->gpu.median);
 		cell(out, 10, 2, row->cpu_ms);
 		cell(out, 8, 1, row->speedup);
 		cell(out, 8, 1, row->effective_gbps);
 		cell_g(out, 10, row->has_delta ? row->delta.max_abs : NAN);
-		fprintf(out, "  %s\n", row_status_name(row->status));
+		row_notes(row, notes, sizeof(notes));
+		fprintf(out, "  %s%s%s\n", row_status_name(row->status), notes[0] ? "  " : "", notes);
 		problems += row->status != ROW_PASS;
 	}
 	print_backend_ratios(r, out);
