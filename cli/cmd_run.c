@@ -39,7 +39,7 @@ struct run_args {
 	enum dtype dtypes[DT_COUNT];
 	int ndtypes;
 	const char *device, *stack, *out, *backend;
-	int repeat, cpu_threads;
+	int repeat, cpu_threads, cpu_runs;
 	int probe;                             /* PROBE_FULL, PROBE_QUICK or PROBE_NONE */
 	const char *inputs[MAX_INPUTS];        /* TIFF files instead of synthetic stacks */
 	size_t input_frames[MAX_INPUTS];       /* frames in each file */
@@ -68,6 +68,8 @@ static const char run_usage[] =
 	"  --param NAME=VAL   set a parameter of every selected op that has it (repeatable)\n"
 	"  --repeat N         timed runs per op after one warm-up (default 5, 1..256)\n"
 	"  --cpu-threads N    threads of the CPU reference (default: all cores)\n"
+	"  --cpu-runs N       timed runs of the CPU reference, at most --repeat (default 3;\n"
+	"                     1 keeps runs on large stacks short)\n"
 	"  --seed N           seed of the synthetic stacks (default 42)\n"
 	"  --input FILE       a TIFF stack instead of synthetic ones (repeatable); its dtype is used\n"
 	"  --channel C        the channel of a multi-channel file (default 0)\n"
@@ -243,6 +245,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "input", required_argument, NULL, 'i' },  { "channel", required_argument, NULL, 'C' },
 		{ "frame", required_argument, NULL, 'F' },  { "save-outputs", required_argument, NULL, 'D' },
 		{ "save-reference", no_argument, NULL, 'R' },
+		{ "cpu-runs", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
@@ -253,6 +256,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	a->stack = "blobs";
 	a->repeat = 5;
 	a->cpu_threads = vb_cpu_threads();
+	a->cpu_runs = 3;
 	a->seed = 42;
 	a->probe = PROBE_FULL;
 	a->frame = ALL_FRAMES;
@@ -310,6 +314,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("run", "bad --cpu-threads '%s': expected 1 to 4096",
 						   optarg);
 			a->cpu_threads = (int)v;
+			break;
+		case 'U':
+			if (parse_long(optarg, 1, 3, &v))
+				return usage_error("run", "bad --cpu-runs '%s': expected 1 to 3", optarg);
+			a->cpu_runs = (int)v;
 			break;
 		case 'S':
 			if (parse_long(optarg, 0, 2147483647L, &v))
@@ -450,7 +459,7 @@ static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_
 {
 	const struct run_args *a = x->a;
 	struct run_settings settings = { a->repeat, a->cpu_threads, a->save_dir, a->save_reference,
-					 b->tag };
+					 b->tag, a->cpu_runs };
 	size_t dims[3] = { in[0]->width, in[0]->height, in[0]->depth };
 	struct reference_cache ref = { 0 }; /* computed once, shared by every device */
 	struct vb_err err;

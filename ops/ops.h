@@ -281,6 +281,7 @@ struct run_settings {
 	const char *save_dir;   /* write each GPU output there as TIFF, or NULL */
 	int save_reference;     /* with save_dir: the CPU reference's output too */
 	const char *save_tag;   /* appended to saved file names ("_t3" for frame 3), or "" */
+	int cpu_runs;           /* timed runs of the CPU reference (1 to 3; 0 means 3) */
 };
 
 /*

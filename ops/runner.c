@@ -297,10 +297,12 @@ static int time_gpu(struct gpu_run *run, const struct op_call *c, int repeat,
 }
 
 /* The CPU reference of c into ref, timed like the GPU: warm-up (small stacks), then runs. */
-static int run_reference(const struct op_call *c, int repeat, struct reference_cache *ref,
+static int run_reference(const struct op_call *c, int repeat, int max_runs,
+			 struct reference_cache *ref,
 			 struct vb_err *err)
 {
-	int runs = repeat < CPU_MAX_RUNS ? repeat : CPU_MAX_RUNS, status;
+	int limit = max_runs > 0 && max_runs < CPU_MAX_RUNS ? max_runs : CPU_MAX_RUNS;
+	int runs = repeat < limit ? repeat : limit, status;
 	double times[CPU_MAX_RUNS];
 	struct op_call rc = *c;
 
@@ -494,7 +496,7 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	release_run(&run);
 	if (status)
 		goto out;
-	if ((status = run_reference(&c, repeat, ref, &err)) ||
+	if ((status = run_reference(&c, repeat, s->cpu_runs, ref, &err)) ||
 	    (status = op_compare(op, &gpu_out, &ref->out, stack_voxels(in[0]), &d, &err)))
 		goto out;
 	row->cpu_ms = ref->cpu_ms;
