@@ -216,6 +216,9 @@ static double float_tolerance(const struct op_desc *op, const struct stack *ref,
 	size_t n = stack_voxels(ref);
 	double max_ref = 0;
 
+	if (op->cmp.kind == CMP_EXACT)
+		return 0;
+#pragma omp parallel for reduction(max : max_ref) schedule(static) if (n > 65536)
 	for (size_t i = 0; i < n; i++)
 		max_ref = fmax(max_ref, fabs(stack_get(ref, i)));
 	if (op->cmp.kind == CMP_REDUCE)
@@ -231,6 +234,9 @@ static int compare_values(const struct op_desc *op, const struct stack *gpu,
 	uint64_t mismatches = 0;
 
 	d->tolerance = float_tolerance(op, ref, in_voxels);
+	/* large outputs are compared by every core: a 512M-voxel check is otherwise seconds */
+#pragma omp parallel for reduction(max : max_abs) reduction(+ : sum_abs, sum_sq, mismatches) \
+	schedule(static) if (n > 65536)
 	for (size_t i = 0; i < n; i++) {
 		double a = stack_get(gpu, i), b = stack_get(ref, i);
 		double diff = fabs(a - b);
