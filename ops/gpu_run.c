@@ -86,7 +86,7 @@ int gpu_sub_plan(struct gpu_run *r, const struct op_desc *op, const double *para
 	struct op_call c = { .op = op };
 	int status;
 
-	if (scratch_base <= r->scratch_base)
+	if (scratch_base <= 0)
 		return vb_errf(err, VB_E_ARGS, "bug: sub-plan %s must use later scratch slots",
 			       op->name);
 	for (int i = 0; i < op->n_inputs; i++) {
@@ -96,7 +96,7 @@ int gpu_sub_plan(struct gpu_run *r, const struct op_desc *op, const double *para
 	r->out = out->buf;
 	r->in_type = in[0].desc->dtype;
 	r->out_type = out->desc->dtype;
-	r->scratch_base = scratch_base;
+	r->scratch_base = saved.scratch_base + scratch_base; /* relative: sub-plans nest */
 	c.out = (struct stack *)out->desc;
 	memcpy(c.p, params, sizeof(c.p));
 	status = op->gpu(r, &c, err);

@@ -229,8 +229,9 @@ int gpu_write(struct gpu_run *r, struct gpu_buf *b, const void *src, size_t byte
 /*
  * Run another op's plan inside this one (difference_of_gaussian runs gaussian_blur twice): its
  * inputs and output are device buffers with a stack (data NULL) describing dims and dtype, its
- * parameters in that op's spec order. scratch_base must exceed the caller's own slots; the
- * sub-plan's slot s becomes scratch_base + s (RUN_MAX_SCRATCH in all, ops/backend.h).
+ * parameters in that op's spec order. scratch_base (> 0) is relative to the caller's own slots
+ * and must exceed the ones it uses: the sub-plan's slot s is the caller's scratch_base + s, so
+ * sub-plans nest (RUN_MAX_SCRATCH in all, ops/backend.h).
  */
 struct gpu_operand {
 	struct gpu_buf *buf;

@@ -218,9 +218,14 @@ static double float_tolerance(const struct op_desc *op, const struct stack *ref,
 
 	if (op->cmp.kind == CMP_EXACT)
 		return 0;
+	/* finite values only: an infinity in the reference must not make every delta pass */
 #pragma omp parallel for reduction(max : max_ref) schedule(static) if (n > 65536)
-	for (size_t i = 0; i < n; i++)
-		max_ref = fmax(max_ref, fabs(stack_get(ref, i)));
+	for (size_t i = 0; i < n; i++) {
+		double v = fabs(stack_get(ref, i));
+
+		if (isfinite(v))
+			max_ref = fmax(max_ref, v);
+	}
 	if (op->cmp.kind == CMP_REDUCE)
 		return op->cmp.tol * log2(in_voxels > 2 ? (double)in_voxels : 2.0) * fmax(1.0, max_ref);
 	return op->cmp.kind == CMP_FLOAT ? op->cmp.tol * fmax(1.0, max_ref) : 0;

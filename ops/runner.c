@@ -15,6 +15,8 @@
 /* Below this many voxels the CPU reference gets an untimed warm-up run too. */
 #define CPU_WARMUP_VOXELS (16u << 20)
 #define CPU_MAX_RUNS 3
+/* From this many voxels kernels index with ulong (IDX): 2^32 less a margin of 2^24. */
+#define WIDE_INDEX_VOXELS ((1ull << 32) - (1ull << 24))
 
 static const struct gpu_backend *const backends[] = { &opencl_backend, &cuda_backend };
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -217,7 +219,7 @@ static void pin_host(struct gpu_run *run, const struct op_call *c, struct result
 {
 	struct gpu_device *dev = run->dev;
 	void *ptr[OP_MAX_INPUTS + 1];
-	size_t bytes[OP_MAX_INPUTS + 1], n = host_buffers(c, ptr, bytes), done = 0;
+	size_t bytes[OP_MAX_INPUTS + 1], n, done = 0;
 	struct vb_err ignored;
 	double t0 = vb_now_ms();
 
@@ -225,9 +227,10 @@ static void pin_host(struct gpu_run *run, const struct op_call *c, struct result
 		row->pinned = 0;
 		return;
 	}
+	if (!pin && !run->host_pinned)
+		return; /* also when the run failed before its output existed */
+	n = host_buffers(c, ptr, bytes);
 	if (!pin) {
-		if (!run->host_pinned)
-			return;
 		for (size_t i = 0; i < n; i++)
 			dev->backend->host_unregister(dev, ptr[i]);
 		run->host_pinned = 0;
@@ -481,7 +484,10 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	if (status)
 		goto out;
 	run.in_type = in[0]->dtype;
-	run.wide_index = stack_voxels(in[0]) >= (1ull << 32) - 1;
+	/* pad and scale can write more voxels than they read; the margin keeps grid-stride loops
+	 * (i += global size) from wrapping a 32-bit index near the end */
+	run.wide_index = stack_voxels(in[0]) >= WIDE_INDEX_VOXELS ||
+			 stack_voxels(&gpu_out) >= WIDE_INDEX_VOXELS;
 	run.out_type = gpu_out.dtype;
 	c.out = &gpu_out;
 	pin_host(&run, &c, row, 1);

@@ -68,6 +68,15 @@ static int rec_write(struct gpu_device *d, struct gpu_buf *b, const void *src, s
 	return VB_OK;
 }
 
+/* Plans that read mid-way (a convergence flag, a label count) read zeros: "done", "none". */
+static int rec_read(struct gpu_device *d, struct gpu_buf *b, void *dst, size_t bytes,
+		    struct vb_err *err)
+{
+	(void)d, (void)b, (void)err;
+	memset(dst, 0, bytes);
+	return VB_OK;
+}
+
 static int rec_launch(struct gpu_device *d, const struct launch *l, const char *options,
 		      int timed, struct vb_err *err)
 {
@@ -97,6 +106,7 @@ static const struct gpu_backend recorder = {
 	.buf_create = rec_buf_create,
 	.buf_release = rec_buf_release,
 	.write = rec_write,
+	.read = rec_read,
 	.launch = rec_launch,
 };
 
@@ -133,8 +143,9 @@ static int run_plan(const struct op_desc *op, enum dtype t, int wide, const doub
 	int status;
 
 	memcpy(call.p, p, sizeof(call.p));
+	/* parameters that give no output (a crop outside the stack) launch nothing to compile */
 	if ((status = op_output_dims(&call, dims, err)))
-		return status;
+		return status == VB_E_ARGS || status == VB_E_TOO_BIG ? VB_OK : status;
 	out = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2],
 			      .dtype = op_output_dtype(op, t) };
 	run.out_type = out.dtype;
@@ -143,28 +154,28 @@ static int run_plan(const struct op_desc *op, enum dtype t, int wide, const doub
 	return op->gpu(&run, &call, err);
 }
 
-/* Every combination of the op's parameter values (an odometer over the parameters). */
+/*
+ * The defaults, then each parameter through its values with the others at their defaults: every
+ * build option a parameter selects is reached, without the product of all of them (affine_transform
+ * has 13 parameters).
+ */
 static int record_op(const struct op_desc *op, enum dtype t, int wide, struct vb_err *err)
 {
-	double values[OP_MAX_PARAMS][MAX_VALUES], p[OP_MAX_PARAMS];
-	int count[OP_MAX_PARAMS], pos[OP_MAX_PARAMS] = { 0 }, np = op_param_count(op), status;
+	double values[MAX_VALUES], p[OP_MAX_PARAMS];
+	int np = op_param_count(op), status;
 
 	op_default_params(op, p);
-	for (int i = 0; i < np; i++)
-		count[i] = param_values(&op->params[i], values[i]);
-	for (;;) {
-		int i;
+	status = run_plan(op, t, wide, p, err);
+	for (int i = 0; i < np && !status; i++) {
+		int count = param_values(&op->params[i], values);
 
-		for (i = 0; i < np; i++)
-			p[i] = values[i][pos[i]];
-		status = run_plan(op, t, wide, p, err);
-		if (status)
-			return status;
-		for (i = 0; i < np && ++pos[i] == count[i]; i++)
-			pos[i] = 0;
-		if (i == np)
-			return VB_OK;
+		for (int v = 0; v < count && !status; v++) {
+			op_default_params(op, p);
+			p[i] = values[v];
+			status = run_plan(op, t, wide, p, err);
+		}
 	}
+	return status;
 }
 
 static void record_all(void)

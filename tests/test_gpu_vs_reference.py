@@ -71,7 +71,8 @@ for params in (["radius_x=2", "radius_y=1", "radius_z=0", "sigma_x=1.5", "sigma_
                ["radius_x=3", "radius_y=2", "radius_z=1", "sigma_x=0", "sigma_y=0", "sigma_z=0"],
                ["radius_x=0", "radius_y=0", "radius_z=0"]):
     label = " ".join(params)
-    args = ["--ops", "filter", "--size", "37x19x70", "--dtype", "u16,f32"]
+    args = ["--ops", "gaussian_blur,mean_box,minimum_box,maximum_box", "--size", "37x19x70",
+            "--dtype", "u16,f32"]
     for p in params:
         args += ["--param", p]
     rc, rows = run(args, label)
