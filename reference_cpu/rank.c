@@ -1,0 +1,377 @@
+/*
+ * reference_cpu/rank.c: window filters over box and sphere (ellipsoid) footprints: mean, minimum,
+ * maximum, median, variance, standard deviation, binary erosion and dilation, local maxima.
+ *
+ * Obviously right first: every output voxel gathers its whole window (clamped to the edge) into a
+ * per-thread buffer and reduces it. The input is converted once to doubles (exact for every
+ * dtype), or, for the median, to order-preserving 32-bit keys. Each output voxel depends only on
+ * the input, so the result is the same for every thread count.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "reference.h"
+
+#define MAX_RADIUS (1 << 20)
+
+enum win_kind { W_MEAN, W_MIN, W_MAX, W_MEDIAN, W_VAR, W_STD, W_ERODE, W_DILATE, W_MAXIMA };
+
+long ref_footprint_runs(int sphere, const int r[3], int *runs)
+{
+	/* (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 <= 1 times the product of the non-zero r^2 */
+	int64_t sq[3], prod = 1;
+	long count = 0;
+	int ny = 2 * r[1] + 1;
+
+	for (int a = 0; a < 3; a++) {
+		sq[a] = (int64_t)r[a] * r[a];
+		prod *= r[a] ? sq[a] : 1;
+	}
+	for (int dz = -r[2]; dz <= r[2]; dz++)
+		for (int dy = -r[1]; dy <= r[1]; dy++) {
+			int half = r[0];
+
+			if (sphere) {
+				int64_t rest = 0;
+
+				if (r[1])
+					rest += (int64_t)dy * dy * (prod / sq[1]);
+				if (r[2])
+					rest += (int64_t)dz * dz * (prod / sq[2]);
+				if (!r[0])
+					half = rest <= prod ? 0 : -1;
+				else
+					while (half >= 0 &&
+					       (int64_t)half * half * (prod / sq[0]) + rest > prod)
+						half--;
+			}
+			runs[(dz + r[2]) * ny + dy + r[1]] = half;
+			count += half >= 0 ? 2L * half + 1 : 0;
+		}
+	return count;
+}
+
+int ref_window_radii(const struct op_call *c, int r[3], struct vb_err *err)
+{
+	static const char *const names[3] = { "radius_x", "radius_y", "radius_z" };
+
+	for (int a = 0; a < 3; a++) {
+		double v = op_param(c, names[a]);
+
+		if (!(v >= 0) || v > MAX_RADIUS || v != floor(v))
+			return vb_errf(err, VB_E_ARGS, "%s: %s=%g must be an integer in 0..%d",
+				       ref_op_name(c), names[a], v, MAX_RADIUS);
+		r[a] = (int)v;
+	}
+	return VB_OK;
+}
+
+/* Order-preserving keys: unsigned compare of keys = compare of values (f32: -0 < +0, NaN top). */
+static inline uint32_t key_of(enum dtype t, const void *data, size_t i)
+{
+	uint32_t u;
+
+	switch (t) {
+	case DT_U8: return ((const uint8_t *)data)[i];
+	case DT_U16: return ((const uint16_t *)data)[i];
+	case DT_U32: return ((const uint32_t *)data)[i];
+	case DT_I32: return (uint32_t)((const int32_t *)data)[i] ^ 0x80000000u;
+	default:
+		memcpy(&u, (const float *)data + i, sizeof(u));
+		return u & 0x80000000u ? ~u : u | 0x80000000u;
+	}
+}
+
+static inline void store_key(struct stack *s, size_t i, uint32_t k)
+{
+	uint32_t u;
+
+	switch (s->dtype) {
+	case DT_U8: ((uint8_t *)s->data)[i] = (uint8_t)k; break;
+	case DT_U16: ((uint16_t *)s->data)[i] = (uint16_t)k; break;
+	case DT_U32: ((uint32_t *)s->data)[i] = k; break;
+	case DT_I32: ((int32_t *)s->data)[i] = (int32_t)(k ^ 0x80000000u); break;
+	default:
+		u = k & 0x80000000u ? k ^ 0x80000000u : ~k;
+		memcpy((float *)s->data + i, &u, sizeof(u));
+		break;
+	}
+}
+
+/* The element of rank k of a[0 .. n-1] (Wirth's selection; reorders a). */
+static uint32_t select_rank(uint32_t *a, long n, long k)
+{
+	long lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		uint32_t pivot = a[k], t;
+		long i = lo, j = hi;
+
+		do {
+			while (a[i] < pivot)
+				i++;
+			while (pivot < a[j])
+				j--;
+			if (i <= j) {
+				t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		} while (i <= j);
+		if (j < k)
+			lo = i;
+		if (k < i)
+			hi = j;
+	}
+	return a[k];
+}
+
+static inline size_t clampi(long i, size_t n)
+{
+	return i < 0 ? 0 : (size_t)i >= n ? n - 1 : (size_t)i;
+}
+
+/* The reduction of one gathered window v[0 .. n-1] (doubles); centre is the voxel's own value. */
+static double reduce(enum win_kind kind, const double *v, long n, double centre)
+{
+	double acc = 0, mean;
+	long i;
+
+	switch (kind) {
+	case W_MEAN:
+		for (i = 0; i < n; i++)
+			acc += v[i];
+		return acc / (double)n;
+	case W_MIN:
+	case W_MAX:
+	case W_MAXIMA:
+		acc = v[0];
+		for (i = 1; i < n; i++)
+			acc = (kind == W_MIN ? v[i] < acc : v[i] > acc) ? v[i] : acc;
+		return kind == W_MAXIMA ? (double)(centre == acc) : acc;
+	case W_VAR:
+	case W_STD:
+		for (i = 0; i < n; i++)
+			acc += v[i];
+		mean = acc / (double)n;
+		acc = 0;
+		for (i = 0; i < n; i++)
+			acc += (v[i] - mean) * (v[i] - mean);
+		return kind == W_STD ? sqrt(acc / (double)n) : acc / (double)n;
+	case W_ERODE:
+		for (i = 0; i < n; i++)
+			if (v[i] == 0)
+				return 0;
+		return 1;
+	case W_DILATE:
+		for (i = 0; i < n; i++)
+			if (v[i] != 0)
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static enum dtype out_dtype_of(enum win_kind kind, enum dtype in)
+{
+	switch (kind) {
+	case W_MEAN: case W_VAR: case W_STD: return DT_F32;
+	case W_ERODE: case W_DILATE: case W_MAXIMA: return DT_U8;
+	default: return in;
+	}
+}
+
+struct window {
+	const struct op_call *c;
+	enum win_kind kind;
+	int r[3];
+	const int *runs;
+	long count;
+	const double *vals;  /* every kind but the median */
+	const uint32_t *keys; /* the median */
+};
+
+/* Output row (y, z) of window w, with one buffer of w->count elements. */
+static void window_row(const struct window *w, size_t y, size_t z, void *buf, double *orow)
+{
+	const struct stack *in = w->c->in[0];
+	const size_t W = in->width, H = in->height, D = in->depth;
+	const int ny = 2 * w->r[1] + 1, nrows = ny * (2 * w->r[2] + 1);
+
+	for (size_t x = 0; x < W; x++) {
+		long n = 0;
+
+		for (int k = 0; k < nrows; k++) {
+			int a = w->runs[k];
+			size_t row;
+
+			if (a < 0)
+				continue;
+			row = (clampi((long)z + k / ny - w->r[2], D) * H +
+			       clampi((long)y + k % ny - w->r[1], H)) * W;
+			for (long dx = -a; dx <= a; dx++) {
+				size_t i = row + clampi((long)x + dx, W);
+
+				if (w->keys)
+					((uint32_t *)buf)[n++] = w->keys[i];
+				else
+					((double *)buf)[n++] = w->vals[i];
+			}
+		}
+		if (w->keys)
+			store_key(w->c->out, (z * H + y) * W + x,
+				  select_rank(buf, n, n / 2));
+		else
+			orow[x] = reduce(w->kind, buf, n, w->vals[(z * H + y) * W + x]);
+	}
+}
+
+static int window_filter(const struct op_call *c, int sphere, enum win_kind kind,
+			 struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct window w = { .c = c, .kind = kind };
+	size_t n, W, H, D;
+	int nt = ref_nthreads(c), status, failed = 0;
+	int *runs = NULL;
+	double *vals = NULL;
+	uint32_t *keys = NULL;
+
+	if (!in || !c->out || !in->data || !c->out->data)
+		return vb_errf(err, VB_E_ARGS, "%s: missing input or output stack", ref_op_name(c));
+	if (!ref_same_dims(in, c->out) || c->out->dtype != out_dtype_of(kind, in->dtype))
+		return vb_errf(err, VB_E_ARGS, "%s: output is %zux%zux%zu %s, expected the input's "
+			       "dims and %s", ref_op_name(c), c->out->width, c->out->height,
+			       c->out->depth, dtype_name(c->out->dtype),
+			       dtype_name(out_dtype_of(kind, in->dtype)));
+	status = ref_window_radii(c, w.r, err);
+	if (status)
+		return status;
+	W = in->width, H = in->height, D = in->depth;
+	n = stack_voxels(in);
+	runs = malloc((2 * (size_t)w.r[1] + 1) * (2 * (size_t)w.r[2] + 1) * sizeof(*runs));
+	if (kind == W_MEDIAN)
+		keys = malloc(n * sizeof(*keys));
+	else
+		vals = malloc(n * sizeof(*vals));
+	if (!runs || (!keys && !vals)) {
+		status = vb_errf(err, VB_E_NOMEM, "%s: cannot allocate %zu MiB of scratch; choose a "
+				 "smaller size", ref_op_name(c), (n * 8) >> 20);
+		goto out;
+	}
+	w.count = ref_footprint_runs(sphere, w.r, runs);
+	w.runs = runs;
+	w.vals = vals;
+	w.keys = keys;
+	if (keys)
+		for (size_t i = 0; i < n; i++)
+			keys[i] = key_of(in->dtype, in->data, i);
+	else
+		for (size_t z = 0; z < D * H; z++)
+			ref_row_load(in, z * W, W, vals + z * W);
+
+#pragma omp parallel num_threads(nt)
+	{
+		void *buf = malloc((size_t)w.count * (keys ? sizeof(uint32_t) : sizeof(double)));
+		double *orow = malloc(W * sizeof(double));
+
+		if (!buf || !orow) {
+#pragma omp atomic write
+			failed = 1;
+		}
+#pragma omp for schedule(dynamic, 4)
+		for (size_t row = 0; row < D * H; row++) {
+			if (!buf || !orow)
+				continue;
+			window_row(&w, row % H, row / H, buf, orow);
+			if (!keys)
+				ref_row_store(c->out, row * W, W, orow);
+		}
+		free(buf);
+		free(orow);
+	}
+	if (failed)
+		status = vb_errf(err, VB_E_NOMEM, "%s: cannot allocate a window of %ld voxels per "
+				 "thread", ref_op_name(c), w.count);
+out:
+	free(runs);
+	free(vals);
+	free(keys);
+	return status;
+}
+
+int ref_mean_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_MEAN, err);
+}
+
+int ref_minimum_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_MIN, err);
+}
+
+int ref_maximum_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_MAX, err);
+}
+
+int ref_median_box(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 0, W_MEDIAN, err);
+}
+
+int ref_median_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_MEDIAN, err);
+}
+
+int ref_variance_box(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 0, W_VAR, err);
+}
+
+int ref_variance_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_VAR, err);
+}
+
+int ref_standard_deviation_box(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 0, W_STD, err);
+}
+
+int ref_standard_deviation_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_STD, err);
+}
+
+int ref_erode_box(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 0, W_ERODE, err);
+}
+
+int ref_erode_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_ERODE, err);
+}
+
+int ref_dilate_box(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 0, W_DILATE, err);
+}
+
+int ref_dilate_sphere(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 1, W_DILATE, err);
+}
+
+int ref_detect_maxima_box(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 0, W_MAXIMA, err);
+}
