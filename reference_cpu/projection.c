@@ -1,6 +1,7 @@
 /*
- * reference_cpu/projection.c: projections along z and reductions to one value.
+ * reference_cpu/projection.c: projections along an axis, and the sum of every voxel.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -147,4 +148,168 @@ int ref_sum_of_all_pixels(const struct op_call *c, struct vb_err *err)
 out:
 	free(partial);
 	return status;
+}
+
+/* ---- projections along any axis (declared in ref_projection.h) ---- */
+
+enum line_op { LINE_MAX, LINE_MIN, LINE_SUM, LINE_MEAN, LINE_STD, LINE_ARGMAX };
+
+/* The reduction of n voxels of s from `start`, `step` apart, in double. */
+static double reduce_line(const struct stack *s, size_t start, size_t step, size_t n,
+			  enum line_op op, int ddof)
+{
+	double acc = stack_get(s, start), mean, q = 0.0;
+	size_t k, arg = 0;
+
+	switch (op) {
+	case LINE_MAX:
+	case LINE_MIN:
+		for (k = 1; k < n; k++) {
+			double v = stack_get(s, start + k * step);
+
+			if (isnan(acc) || (op == LINE_MAX ? v > acc : v < acc))
+				acc = isnan(v) ? acc : v;
+		}
+		return acc;
+	case LINE_ARGMAX:
+		for (k = 1; k < n; k++) {
+			double v = stack_get(s, start + k * step);
+
+			if (v > acc || (isnan(acc) && !isnan(v))) {
+				acc = v;
+				arg = k;
+			}
+		}
+		return (double)arg;
+	default:
+		break;
+	}
+	for (k = 1; k < n; k++)
+		acc += stack_get(s, start + k * step);
+	if (op == LINE_SUM)
+		return acc;
+	mean = acc / (double)n;
+	if (op == LINE_MEAN)
+		return mean;
+	for (k = 0; k < n; k++) {
+		double d = stack_get(s, start + k * step) - mean;
+
+		q += d * d;
+	}
+	return (double)n - ddof > 0 ? sqrt(q / ((double)n - ddof)) : 0.0;
+}
+
+/* axis 0 (x), 1 (y) or 2 (z); see ref_projection.h for the output shapes. */
+static int project(const struct op_call *c, int axis, enum line_op op, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct stack *out = c->out;
+	size_t W, H, D, ow, oh, n;
+	enum dtype want;
+	int ddof = op == LINE_STD ? (int)op_param(c, "ddof") : 0;
+	long long o;
+
+	if (!in || !out || !in->data || !out->data)
+		return vb_errf(err, VB_E_ARGS, "%s: missing input or output stack", ref_op_name(c));
+	W = in->width;
+	H = in->height;
+	D = in->depth;
+	ow = axis == 0 ? D : W;
+	oh = axis == 1 ? D : H;
+	want = op == LINE_MAX || op == LINE_MIN ? in->dtype : op == LINE_ARGMAX ? DT_U32 : DT_F32;
+	if (out->width != ow || out->height != oh || out->depth != 1 || out->dtype != want)
+		return vb_errf(err, VB_E_ARGS, "%s: output is %zux%zux%zu %s, expected %zux%zux1 %s",
+			       ref_op_name(c), out->width, out->height, out->depth,
+			       dtype_name(out->dtype), ow, oh, dtype_name(want));
+	n = ow * oh;
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
+	for (o = 0; o < (long long)n; o++) {
+		size_t i = (size_t)o, a = i % ow, b = i / ow, start, step, len;
+		double v;
+
+		if (axis == 2) { /* out (x, y) */
+			start = i;
+			step = W * H;
+			len = D;
+		} else if (axis == 1) { /* out (x, z) */
+			start = a + W * H * b;
+			step = W;
+			len = H;
+		} else { /* out (z, y) */
+			start = W * (b + H * a);
+			step = 1;
+			len = W;
+		}
+		v = reduce_line(in, start, step, len, op, ddof);
+		if (out->dtype == DT_F32)
+			((float *)out->data)[i] = (float)v;
+		else
+			stack_set(out, i, v); /* exact: a voxel's own value or an index */
+	}
+	return VB_OK;
+}
+
+int ref_minimum_z_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 2, LINE_MIN, err);
+}
+
+int ref_sum_z_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 2, LINE_SUM, err);
+}
+
+int ref_mean_z_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 2, LINE_MEAN, err);
+}
+
+int ref_std_z_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 2, LINE_STD, err);
+}
+
+int ref_arg_maximum_z_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 2, LINE_ARGMAX, err);
+}
+
+int ref_maximum_y_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 1, LINE_MAX, err);
+}
+
+int ref_minimum_y_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 1, LINE_MIN, err);
+}
+
+int ref_sum_y_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 1, LINE_SUM, err);
+}
+
+int ref_mean_y_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 1, LINE_MEAN, err);
+}
+
+int ref_maximum_x_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 0, LINE_MAX, err);
+}
+
+int ref_minimum_x_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 0, LINE_MIN, err);
+}
+
+int ref_sum_x_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 0, LINE_SUM, err);
+}
+
+int ref_mean_x_projection(const struct op_call *c, struct vb_err *err)
+{
+	return project(c, 0, LINE_MEAN, err);
 }
