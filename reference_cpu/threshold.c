@@ -1,0 +1,96 @@
+/*
+ * reference_cpu/threshold.c: global thresholds (Otsu, mean) into u8 0/1 masks.
+ *
+ * The histogram is computed in float exactly as kernels/threshold.cl does (one multiply by a
+ * scale rounded from a double division), and Otsu's choice in double with the same operations,
+ * so GPU and CPU fill the same bins and pick the same one.
+ */
+#include <math.h>
+
+#include "internal.h"
+#include "reference.h"
+
+int ref_otsu_bin(const uint64_t hist[256])
+{
+	double total = 0, sum = 0, w1 = 0, s1 = 0, best = -1;
+	int best_k = 0;
+
+	for (int k = 0; k < 256; k++) {
+		total += (double)hist[k];
+		sum += (double)hist[k] * k;
+	}
+	/* skimage's variance12 over split k (bins 0..k below): w1 w2 (m1 - m2)^2 */
+	for (int k = 0; k < 255; k++) {
+		double w2, m1, m2, v;
+
+		w1 += (double)hist[k];
+		s1 += (double)hist[k] * k;
+		w2 = total - w1;
+		if (w1 == 0 || w2 == 0)
+			continue;
+		m1 = s1 / w1;
+		m2 = (sum - s1) / w2;
+		v = w1 * w2 * (m1 - m2) * (m1 - m2);
+		if (v > best) {
+			best = v;
+			best_k = k;
+		}
+	}
+	return best_k;
+}
+
+static void mask_above(const struct op_call *c, float threshold)
+{
+	size_t n = stack_voxels(c->in[0]);
+	uint8_t *out = c->out->data;
+
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
+	for (size_t i = 0; i < n; i++)
+		out[i] = (float)stack_get(c->in[0], i) > threshold;
+}
+
+int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t n = stack_voxels(in);
+	uint64_t hist[256] = { 0 };
+	float lo = INFINITY, hi = -INFINITY, scale, threshold;
+
+	(void)err;
+	for (size_t i = 0; i < n; i++) {
+		float v = (float)stack_get(in, i);
+
+		lo = fminf(lo, v);
+		hi = fmaxf(hi, v);
+	}
+	if (!(hi > lo)) { /* constant (or empty): every voxel at the threshold */
+		threshold = n ? lo : 0.0f;
+	} else {
+		/* divisions in double: OpenCL's float division need not be correctly rounded */
+		scale = (float)(256.0 / (double)(hi - lo));
+		for (size_t i = 0; i < n; i++) {
+			float v = (float)stack_get(in, i);
+			int b = (int)((v - lo) * scale);
+
+			hist[b > 255 ? 255 : b < 0 ? 0 : b]++;
+		}
+		threshold = (float)((double)lo + ((double)ref_otsu_bin(hist) + 0.5) *
+					  ((double)hi - (double)lo) / 256.0);
+	}
+	if (c->side_value)
+		*c->side_value = threshold;
+	mask_above(c, threshold);
+	return VB_OK;
+}
+
+int ref_threshold_mean(const struct op_call *c, struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	double sum = 0;
+
+	(void)err;
+	for (size_t i = 0; i < n; i++)
+		sum += stack_get(c->in[0], i);
+	mask_above(c, n ? (float)(sum / (double)n) : 0.0f);
+	return VB_OK;
+}
