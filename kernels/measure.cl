@@ -1,0 +1,493 @@
+/*
+ * kernels/measure.cl: exact Euclidean distance transform, label dilation and erosion, and
+ * per-label statistics.
+ *
+ * Distance transform: one pass per axis over squared distances. The x pass finds the nearest
+ * zero of each row by two scans; the y and z passes take the lower envelope of the parabolas
+ * sp2 (q - p)^2 + f(p) of each line (Felzenszwalb-Huttenlocher), one work-item per line with x
+ * fastest across work-items so every load and scratch access is coalesced.
+ *
+ * Statistics: one work-item per SEG voxels of a row accumulates runs of one label in registers
+ * and flushes each run with 32-bit atomics: integer sums exactly in two words, float sums through
+ * compare-and-swap, minima and maxima through the order-preserving integer key of a float.
+ */
+#ifndef T_IN
+#define T_IN float
+#endif
+#ifndef T_LABEL
+#define T_LABEL uint
+#endif
+#ifndef IDX
+#define IDX ulong
+#endif
+#ifndef SIDX
+#define SIDX IDX /* scratch indices: lines * (length + 1) may need 64 bits when voxels do not */
+#endif
+#ifndef SEG
+#define SEG 32
+#endif
+
+#define POS_INF as_float(0x7f800000u)
+#define D_INF 0xffffffffu
+#define LABEL_OF(v) ((v) > 0 ? (uint)(v) : 0u)
+
+/* ---- distance transform ---- */
+
+/* dst = (distance to the nearest zero of the row, times sx)^2, or its root with take_sqrt. */
+__kernel void edt_x(__global const T_IN *src, __global float *dst, const float sx, const int w,
+		    const int h, const int d, const int take_sqrt)
+{
+	int y = get_global_id(0), z = get_global_id(1);
+
+	if (y >= h || z >= d)
+		return;
+	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	int last = -1;
+
+	for (int x = 0; x < w; x++) {
+		if (src[row + x] == 0)
+			last = x;
+		dst[row + x] = last < 0 ? POS_INF : (float)(x - last);
+	}
+	last = -1;
+	for (int x = w - 1; x >= 0; x--) {
+		float v;
+
+		if (src[row + x] == 0)
+			last = x;
+		v = dst[row + x];
+		if (last >= 0 && (float)(last - x) < v)
+			v = (float)(last - x);
+		v = v * sx;
+		v = v * v;
+		dst[row + x] = take_sqrt ? sqrt(v) : v;
+	}
+}
+
+/*
+ * dst(q) = min over p of sp2 (q - p)^2 + src(p) along axis 1 or 2 (squared distances; +inf where
+ * the line has no finite value). Launch (width, the other axis). vb, zb: the envelope's sites and
+ * boundaries, (length + 1) entries per line, entry k of line l at k * lines + l.
+ */
+__kernel void edt_axis(__global const float *src, __global float *dst, __global int *vb,
+		       __global float *zb, const int axis, const float sp2, const int w, const int h,
+		       const int d, const int take_sqrt)
+{
+	int x = get_global_id(0), o = get_global_id(1);
+	int n = axis == 1 ? h : d, other = axis == 1 ? d : h;
+
+	if (x >= w || o >= other)
+		return;
+	SIDX lines = (SIDX)w * (SIDX)other, line = (SIDX)x + (SIDX)w * (SIDX)o;
+	IDX stride = axis == 1 ? (IDX)w : (IDX)w * (IDX)h;
+	IDX base = axis == 1 ? (IDX)x + (IDX)w * (IDX)h * (IDX)o : (IDX)x + (IDX)w * (IDX)o;
+	int k = -1;
+
+	for (int q = 0; q < n; q++) {
+		float fq = src[base + (IDX)q * stride], s = -POS_INF;
+
+		if (fq == POS_INF)
+			continue;
+		while (k >= 0) {
+			int p = vb[(SIDX)k * lines + line];
+			float fp = src[base + (IDX)p * stride];
+
+			s = 0.5f * (float)(q + p) + (fq - fp) / (2.0f * sp2 * (float)(q - p));
+			if (s > zb[(SIDX)k * lines + line])
+				break;
+			k--;
+		}
+		if (k < 0)
+			s = -POS_INF;
+		k++;
+		vb[(SIDX)k * lines + line] = q;
+		zb[(SIDX)k * lines + line] = s;
+	}
+	if (k < 0) {
+		for (int q = 0; q < n; q++)
+			dst[base + (IDX)q * stride] = POS_INF;
+		return;
+	}
+	zb[(SIDX)(k + 1) * lines + line] = POS_INF;
+	k = 0;
+	for (int q = 0; q < n; q++) {
+		int p;
+		float v;
+
+		while (zb[(SIDX)(k + 1) * lines + line] < (float)q)
+			k++;
+		p = vb[(SIDX)k * lines + line];
+		v = sp2 * (float)((q - p) * (q - p)) + src[base + (IDX)p * stride];
+		dst[base + (IDX)q * stride] = take_sqrt ? sqrt(v) : v;
+	}
+}
+
+/* ---- label dilation: per axis, the nearest (squared distance, smallest label) within r ---- */
+
+#define AXIS_SETUP                                                                               \
+	int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);                    \
+	if (x >= w || y >= h || z >= d)                                                          \
+		return;                                                                          \
+	int pos = axis == 0 ? x : axis == 1 ? y : z, len = axis == 0 ? w : axis == 1 ? h : d;    \
+	IDX stride = axis == 0 ? (IDX)1 : axis == 1 ? (IDX)w : (IDX)w * (IDX)h;                  \
+	IDX i = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);                                    \
+	IDX base = i - (IDX)pos * stride;                                                        \
+	int k0 = pos - r < 0 ? -pos : -r, k1 = pos + r >= len ? len - 1 - pos : r;               \
+	uint r2 = (uint)(r * r), bd = D_INF, bl = 0u
+
+/* First pass (x): sites are the labelled voxels of src. */
+__kernel void dilate_first(__global const T_IN *src, __global uint *dstd, __global uint *dstl,
+			   const int axis, const int r, const int w, const int h, const int d)
+{
+	AXIS_SETUP;
+	for (int k = k0; k <= k1; k++) {
+		uint l = LABEL_OF(src[base + (IDX)(pos + k) * stride]), dd = (uint)(k * k);
+
+		if (l && (dd < bd || (dd == bd && l < bl))) {
+			bd = dd;
+			bl = l;
+		}
+	}
+	dstd[i] = bd;
+	dstl[i] = bl;
+}
+
+/* Later passes: sites carry the squared distance of the passes before; last writes labels only. */
+__kernel void dilate_axis(__global const uint *srcd, __global const uint *srcl,
+			  __global uint *dstd, __global uint *dstl, const int axis, const int r,
+			  const int w, const int h, const int d, const int last)
+{
+	AXIS_SETUP;
+	for (int k = k0; k <= k1; k++) {
+		IDX j = base + (IDX)(pos + k) * stride;
+		uint dd = srcd[j], l;
+
+		if (dd == D_INF || dd + (uint)(k * k) > r2)
+			continue;
+		dd += (uint)(k * k);
+		l = srcl[j];
+		if (dd < bd || (dd == bd && l < bl)) {
+			bd = dd;
+			bl = l;
+		}
+	}
+	if (!last)
+		dstd[i] = bd;
+	dstl[i] = bl;
+}
+
+/* ---- label erosion: kept iff every in-image voxel of the radius-r ball has the same label ---- */
+
+__kernel void erode_ball(__global const T_IN *src, __global uint *dst, const int r, const int w,
+			 const int h, const int d)
+{
+	int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+
+	if (x >= w || y >= h || z >= d)
+		return;
+	IDX i = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	uint own = LABEL_OF(src[i]);
+	int rz0 = max(-r, -z), rz1 = min(r, d - 1 - z), ry0 = max(-r, -y), ry1 = min(r, h - 1 - y);
+	int rx0 = max(-r, -x), rx1 = min(r, w - 1 - x);
+
+	for (int dz = rz0; own && dz <= rz1; dz++)
+		for (int dy = ry0; own && dy <= ry1; dy++)
+			for (int dx = rx0; dx <= rx1; dx++) {
+				IDX j = (IDX)(x + dx) + (IDX)w * ((IDX)(y + dy) + (IDX)h * (IDX)(z + dz));
+
+				if (dx * dx + dy * dy + dz * dz <= r * r && LABEL_OF(src[j]) != own) {
+					own = 0u;
+					break;
+				}
+			}
+	dst[i] = own;
+}
+
+/* ---- per-label statistics ---- */
+
+#ifndef IN_IS_FLOAT
+#define IN_IS_FLOAT 1
+#endif
+
+/*
+ * Accumulator words, each n entries (label l at word * n + l - 1). Sums of integers (the
+ * coordinates; the intensities of integer images) are exact 64-bit two's complement in two words
+ * (low, high); f32 intensities sum in a float word.
+ */
+#define ACC_COUNT 0
+#define ACC_SUM 1 /* 1, 2 */
+#define ACC_MIN 3
+#define ACC_MAX 4
+#define ACC_SUM_X 5 /* 5 .. 10: x, y, z coordinate sums, two words each */
+#define ACC_BMIN_X 11
+#define ACC_BMAX_X 14
+#define ACC_SSD 17
+#define ACC_COLUMNS 18
+
+/* An int whose order is the float's (for atomic_min / atomic_max). */
+int float_key(float f)
+{
+	int i = as_int(f);
+
+	return i >= 0 ? i : i ^ 0x7fffffff;
+}
+
+float key_float(int k)
+{
+	return as_float((uint)(k >= 0 ? k : k ^ 0x7fffffff));
+}
+
+void atomic_add_float(__global uint *p, float v)
+{
+	uint old = *p, seen;
+
+	do {
+		seen = old;
+		old = atomic_cmpxchg(p, seen, as_uint(as_float(seen) + v));
+	} while (old != seen);
+}
+
+/* 64-bit add from 32-bit atomics: additions commute, so each carry can go to the high word alone. */
+void atomic_add_long(__global uint *lo, __global uint *hi, long v)
+{
+	uint vl = (uint)v, vh = (uint)((ulong)v >> 32), old;
+
+	if (v == 0)
+		return;
+	old = atomic_add(lo, vl);
+	if (old + vl < old)
+		vh++;
+	if (vh)
+		atomic_add(hi, vh);
+}
+
+float acc_long(__global const uint *acc, int n, int word, int c)
+{
+	return (float)(long)(((ulong)acc[(word + 1) * n + c] << 32) | (ulong)acc[word * n + c]);
+}
+
+#if IN_IS_FLOAT
+typedef float run_sum;
+#define ACC_SUM_VALUE(acc, n, c) as_float((acc)[ACC_SUM * (n) + (c)])
+#else
+typedef long run_sum;
+#define ACC_SUM_VALUE(acc, n, c) acc_long(acc, n, ACC_SUM, c)
+#endif
+
+__kernel void stats_init(__global uint *acc, const int n)
+{
+	int l = get_global_id(0);
+
+	if (l >= n)
+		return;
+	for (int c = 0; c < ACC_COLUMNS; c++)
+		acc[c * n + l] = 0u;
+	acc[ACC_MIN * n + l] = (uint)0x7fffffff;
+	acc[ACC_MAX * n + l] = (uint)float_key(-POS_INF);
+	for (int a = 0; a < 3; a++)
+		acc[(ACC_BMIN_X + a) * n + l] = (uint)0x7fffffff;
+}
+
+/* Add one run (label l, voxels x0..x1 of row y, z) to the accumulators. */
+void stats_flush(__global uint *acc, int n, uint l, int x0, int x1, int y, int z, run_sum sum,
+		 float mn, float mx)
+{
+	int c = (int)l - 1, cnt = x1 - x0 + 1;
+	long pos[3] = { (long)cnt * (x0 + x1) / 2, (long)cnt * y, (long)cnt * z };
+	__global int *iacc = (__global int *)acc;
+
+	if (l == 0u || (int)l > n)
+		return;
+	atomic_add(acc + ACC_COUNT * n + c, (uint)cnt);
+#if IN_IS_FLOAT
+	atomic_add_float(acc + ACC_SUM * n + c, sum);
+#else
+	atomic_add_long(acc + ACC_SUM * n + c, acc + (ACC_SUM + 1) * n + c, sum);
+#endif
+	atomic_min(iacc + ACC_MIN * n + c, float_key(mn));
+	atomic_max(iacc + ACC_MAX * n + c, float_key(mx));
+	for (int a = 0; a < 3; a++)
+		atomic_add_long(acc + (ACC_SUM_X + 2 * a) * n + c,
+				acc + (ACC_SUM_X + 2 * a + 1) * n + c, pos[a]);
+	atomic_min(iacc + (ACC_BMIN_X + 0) * n + c, x0);
+	atomic_min(iacc + (ACC_BMIN_X + 1) * n + c, y);
+	atomic_min(iacc + (ACC_BMIN_X + 2) * n + c, z);
+	atomic_max(iacc + (ACC_BMAX_X + 0) * n + c, x1);
+	atomic_max(iacc + (ACC_BMAX_X + 1) * n + c, y);
+	atomic_max(iacc + (ACC_BMAX_X + 2) * n + c, z);
+}
+
+/* The mean of label l once pass 1 is done. */
+float stats_mean(__global const uint *acc, int n, uint l)
+{
+	if (l == 0u || (int)l > n)
+		return 0.0f;
+	return ACC_SUM_VALUE(acc, n, l - 1) / (float)acc[ACC_COUNT * n + l - 1];
+}
+
+#define LABEL_AT(x) LABEL_OF(labels[row + (x)])
+
+/*
+ * Pass 1: counts, sums, extrema, coordinate sums, bounding boxes. Launch (ceil(width / SEG),
+ * height, depth); each work-item flushes one run of equal labels at a time.
+ */
+__kernel void stats_accumulate(__global const T_IN *img, __global const T_LABEL *labels,
+			       __global uint *acc, const int n, const int w, const int h,
+			       const int d)
+{
+	int xs = get_global_id(0) * SEG, y = get_global_id(1), z = get_global_id(2);
+
+	if (xs >= w || y >= h || z >= d)
+		return;
+	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	int xe = min(xs + SEG, w), x0 = xs;
+	uint l = LABEL_AT(xs);
+	run_sum sum = 0;
+	float mn = POS_INF, mx = -POS_INF;
+
+	for (int x = xs; x < xe; x++) {
+		uint lx = LABEL_AT(x);
+		T_IN v = img[row + x];
+
+		if (lx != l) {
+			stats_flush(acc, n, l, x0, x - 1, y, z, sum, mn, mx);
+			l = lx;
+			x0 = x;
+			sum = 0;
+			mn = POS_INF;
+			mx = -POS_INF;
+		}
+		sum += (run_sum)v;
+		mn = min(mn, (float)v);
+		mx = max(mx, (float)v);
+	}
+	stats_flush(acc, n, l, x0, xe - 1, y, z, sum, mn, mx);
+}
+
+/* Pass 2: the sum of squared deviations from each label's mean (float: no cancellation). */
+__kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *labels,
+			      __global uint *acc, const int n, const int w, const int h,
+			      const int d)
+{
+	int xs = get_global_id(0) * SEG, y = get_global_id(1), z = get_global_id(2);
+
+	if (xs >= w || y >= h || z >= d)
+		return;
+	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	int xe = min(xs + SEG, w);
+	uint l = LABEL_AT(xs);
+	float mean = stats_mean(acc, n, l), ssd = 0.0f;
+
+	for (int x = xs; x < xe; x++) {
+		uint lx = LABEL_AT(x);
+		float v = (float)img[row + x];
+
+		if (lx != l) {
+			if (l && (int)l <= n && ssd != 0.0f)
+				atomic_add_float(acc + ACC_SSD * n + l - 1, ssd);
+			l = lx;
+			ssd = 0.0f;
+			mean = stats_mean(acc, n, l);
+		}
+		ssd += (v - mean) * (v - mean);
+	}
+	if (l && (int)l <= n && ssd != 0.0f)
+		atomic_add_float(acc + ACC_SSD * n + l - 1, ssd);
+}
+
+/*
+ * The table: centroids == 0: statistics_of_labelled_pixels' row per label (reference_cpu/
+ * ref_measure.h's columns); 1: centroids_of_labels' 3 x n (x, y, z rows). Gaps: area and sum 0,
+ * NaN elsewhere.
+ */
+__kernel void stats_write(__global const uint *acc, __global float *out, const int n,
+			  const int centroids)
+{
+	int l = get_global_id(0);
+
+	if (l >= n)
+		return;
+	uint cnt = acc[ACC_COUNT * n + l];
+	float nan = as_float(0x7fc00000u), fc = (float)cnt, sum = ACC_SUM_VALUE(acc, n, l);
+
+	if (centroids) {
+		for (int a = 0; a < 3; a++)
+			out[a * n + l] = cnt ? acc_long(acc, n, ACC_SUM_X + 2 * a, l) / fc : nan;
+		return;
+	}
+	__global float *row = out + (IDX)l * 16;
+	row[0] = (float)(l + 1);
+	row[1] = fc;
+	row[2] = cnt ? sum : 0.0f;
+	if (!cnt) {
+		for (int k = 3; k < 16; k++)
+			row[k] = nan;
+		return;
+	}
+	row[3] = sum / fc;
+	row[4] = key_float((int)acc[ACC_MIN * n + l]);
+	row[5] = key_float((int)acc[ACC_MAX * n + l]);
+	row[6] = sqrt(as_float(acc[ACC_SSD * n + l]) / fc);
+	for (int a = 0; a < 3; a++) {
+		row[7 + a] = acc_long(acc, n, ACC_SUM_X + 2 * a, l) / fc;
+		row[10 + a] = (float)(int)acc[(ACC_BMIN_X + a) * n + l];
+		row[13 + a] = (float)(int)acc[(ACC_BMAX_X + a) * n + l];
+	}
+}
+
+/* ---- masked Voronoi labelling (clEsperanto's: alternating box / diamond growth in a mask) ---- */
+
+#ifndef T_MASK
+#define T_MASK uchar
+#endif
+
+/* Seeds keep their label inside the mask; outside it everything drops by 1 (-1: a wall). */
+__kernel void voronoi_init(__global const uint *labels, __global const T_MASK *mask,
+			   __global int *state, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i < n)
+		state[i] = (int)labels[i] - (mask[i] != 0 ? 0 : 1);
+}
+
+/* A 0 voxel takes the maximum of its 3x3x3 box (box) or of its 6 neighbours (else). */
+__kernel void voronoi_step(__global const int *src, __global int *dst, __global uint *flag,
+			   const int box, const int w, const int h, const int d)
+{
+	int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+
+	if (x >= w || y >= h || z >= d)
+		return;
+	IDX i = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	int v = src[i];
+
+	if (v == 0) {
+		for (int dz = max(z - 1, 0); dz <= min(z + 1, d - 1); dz++)
+			for (int dy = max(y - 1, 0); dy <= min(y + 1, h - 1); dy++)
+				for (int dx = max(x - 1, 0); dx <= min(x + 1, w - 1); dx++) {
+					int far = (dx != x) + (dy != y) + (dz != z);
+
+					if (box || far <= 1)
+						v = max(v, src[(IDX)dx + (IDX)w * ((IDX)dy + (IDX)h * (IDX)dz)]);
+				}
+		if (v != 0)
+			flag[0] = 1u;
+	}
+	dst[i] = v;
+}
+
+__kernel void voronoi_clear(__global uint *flag)
+{
+	if (get_global_id(0) == 0)
+		flag[0] = 0u;
+}
+
+__kernel void voronoi_finish(__global const int *state, __global const T_MASK *mask,
+			     __global uint *out, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i < n)
+		out[i] = mask[i] != 0 && state[i] > 0 ? (uint)state[i] : 0u;
+}

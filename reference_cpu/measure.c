@@ -1,0 +1,498 @@
+/*
+ * reference_cpu/measure.c: distance transform, label dilation and erosion, label statistics.
+ *
+ * Distances use the Felzenszwalb-Huttenlocher lower envelope of parabolas, one axis at a time,
+ * in double; dilation and erosion are the brute-force definitions over the Euclidean ball, and
+ * statistics accumulate in double, so each is obviously right rather than fast.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "reference.h"
+
+const char *const statistics_columns[] = {
+	"label", "area", "sum_intensity", "mean_intensity", "min_intensity", "max_intensity",
+	"std_intensity", "centroid_x", "centroid_y", "centroid_z", "bbox_min_x", "bbox_min_y",
+	"bbox_min_z", "bbox_max_x", "bbox_max_y", "bbox_max_z",
+};
+const int statistics_column_count = STATISTICS_COLUMNS;
+
+/*
+ * out[q] = min over p of (sp2 (q - p)^2 + f[p]) over the finite f[p]; +inf when none is finite.
+ * v, z: n + 1 entries of scratch.
+ */
+static void edt_line(const double *f, size_t n, double sp2, double *out, size_t *v, double *z)
+{
+	ptrdiff_t k = -1;
+
+	for (size_t q = 0; q < n; q++) {
+		double s = -INFINITY;
+
+		if (isinf(f[q]))
+			continue;
+		while (k >= 0) {
+			size_t p = v[k];
+			s = 0.5 * ((double)q + (double)p) +
+			    (f[q] - f[p]) / (2.0 * sp2 * ((double)q - (double)p));
+			if (s > z[k])
+				break;
+			k--;
+		}
+		if (k < 0)
+			s = -INFINITY;
+		k++;
+		v[k] = q;
+		z[k] = s;
+	}
+	if (k < 0) {
+		for (size_t q = 0; q < n; q++)
+			out[q] = INFINITY;
+		return;
+	}
+	z[k + 1] = INFINITY;
+	k = 0;
+	for (size_t q = 0; q < n; q++) {
+		while (z[k + 1] < (double)q)
+			k++;
+		out[q] = sp2 * ((double)q - (double)v[k]) * ((double)q - (double)v[k]) + f[v[k]];
+	}
+}
+
+/* One envelope pass along axis a over every line of the volume t (in place). */
+static int edt_axis(double *t, const size_t dims[3], int a, double sp, int threads)
+{
+	size_t n = dims[a], stride = a == 0 ? 1 : a == 1 ? dims[0] : dims[0] * dims[1];
+	size_t lines = dims[0] * dims[1] * dims[2] / n;
+	int failed = 0;
+
+#pragma omp parallel num_threads(threads) reduction(| : failed)
+	{
+		double *f = malloc(n * sizeof(*f)), *o = malloc(n * sizeof(*o));
+		double *z = malloc((n + 1) * sizeof(*z));
+		size_t *v = malloc((n + 1) * sizeof(*v));
+
+		failed = !f || !o || !z || !v;
+#pragma omp for schedule(static)
+		for (size_t l = 0; l < lines; l++) {
+			/* line l: the other two axes, lower one fastest */
+			size_t base = a == 0 ? l * dims[0]
+				      : a == 1 ? (l % dims[0]) + (l / dims[0]) * dims[0] * dims[1]
+					       : l;
+			if (failed)
+				continue;
+			for (size_t q = 0; q < n; q++)
+				f[q] = t[base + q * stride];
+			edt_line(f, n, sp * sp, o, v, z);
+			for (size_t q = 0; q < n; q++)
+				t[base + q * stride] = o[q];
+		}
+		free(f);
+		free(o);
+		free(z);
+		free(v);
+	}
+	return failed;
+}
+
+int ref_distance_transform_edt(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t dims[3] = { in->width, in->height, in->depth }, n = stack_voxels(in);
+	double sp[3] = { op_param(c, "voxel_size_x"), op_param(c, "voxel_size_y"),
+			 op_param(c, "voxel_size_z") };
+	double *t = malloc(n * sizeof(*t));
+	float *out = c->out->data;
+
+	if (!t)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for %zu voxels", ref_op_name(c), n);
+	for (size_t i = 0; i < n; i++)
+		t[i] = stack_get(in, i) != 0 ? INFINITY : 0.0;
+	for (int a = 0; a < 3; a++)
+		if (edt_axis(t, dims, a, sp[a], ref_nthreads(c))) {
+			free(t);
+			return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+		}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (float)sqrt(t[i]);
+	free(t);
+	return VB_OK;
+}
+
+/* Label of voxel i: values <= 0 are background. */
+static inline uint32_t label_at(const struct stack *s, size_t i)
+{
+	double v = stack_get(s, i);
+
+	return v > 0 ? (uint32_t)v : 0;
+}
+
+uint32_t ref_max_label(const struct stack *s)
+{
+	size_t n = s->data ? stack_voxels(s) : 0; /* a device-only stack (sub-plans): unknown */
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l = label_at(s, i);
+		m = l > m ? l : m;
+	}
+	return m;
+}
+
+/* Every (dx, dy, dz) with dx^2 + dy^2 + dz^2 <= r^2 (clipped to a length-1 axis' 0). */
+struct ball {
+	int n;
+	int (*o)[4]; /* dx, dy, dz, squared distance */
+};
+
+static int ball_make(struct ball *b, int r, const size_t dims[3])
+{
+	int rx = dims[0] > 1 ? r : 0, ry = dims[1] > 1 ? r : 0, rz = dims[2] > 1 ? r : 0;
+
+	b->n = 0;
+	b->o = malloc((size_t)(2 * rx + 1) * (2 * ry + 1) * (2 * rz + 1) * sizeof(*b->o));
+	if (!b->o)
+		return -1;
+	for (int dz = -rz; dz <= rz; dz++)
+		for (int dy = -ry; dy <= ry; dy++)
+			for (int dx = -rx; dx <= rx; dx++) {
+				int d2 = dx * dx + dy * dy + dz * dz;
+
+				if (d2 > r * r)
+					continue;
+				b->o[b->n][0] = dx;
+				b->o[b->n][1] = dy;
+				b->o[b->n][2] = dz;
+				b->o[b->n][3] = d2;
+				b->n++;
+			}
+	return 0;
+}
+
+/*
+ * For every voxel (x, y, z) of in, fn(ball, in, lab, x, y, z) gives the output label. Rows of z
+ * planes are independent, so any thread count gives the same result.
+ */
+typedef uint32_t (*ball_fn)(const struct ball *b, const struct stack *in, const uint32_t *lab,
+			    long x, long y, long z);
+
+static int ball_op(const struct op_call *c, ball_fn fn, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t dims[3] = { in->width, in->height, in->depth }, n = stack_voxels(in);
+	uint32_t *lab = malloc(n * sizeof(*lab)), *out = c->out->data;
+	struct ball b;
+
+	if (!lab || ball_make(&b, (int)op_param(c, "radius"), dims)) {
+		free(lab);
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	}
+	for (size_t i = 0; i < n; i++)
+		lab[i] = label_at(in, i);
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(dynamic, 1)
+	for (size_t z = 0; z < dims[2]; z++)
+		for (size_t y = 0; y < dims[1]; y++)
+			for (size_t x = 0; x < dims[0]; x++)
+				out[x + dims[0] * (y + dims[1] * z)] =
+					fn(&b, in, lab, (long)x, (long)y, (long)z);
+	free(b.o);
+	free(lab);
+	return VB_OK;
+}
+
+/* The voxel's own label, else the nearest label within the ball (smallest label on ties). */
+static uint32_t dilate_voxel(const struct ball *b, const struct stack *in, const uint32_t *lab,
+			     long x, long y, long z)
+{
+	long w = (long)in->width, h = (long)in->height, d = (long)in->depth;
+	uint32_t best = lab[x + w * (y + h * z)];
+	int best_d2 = 0;
+
+	if (best)
+		return best;
+	for (int i = 0; i < b->n; i++) {
+		long nx = x + b->o[i][0], ny = y + b->o[i][1], nz = z + b->o[i][2];
+		uint32_t l;
+
+		if (nx < 0 || ny < 0 || nz < 0 || nx >= w || ny >= h || nz >= d)
+			continue;
+		l = lab[nx + w * (ny + h * nz)];
+		if (l && (!best || b->o[i][3] < best_d2 || (b->o[i][3] == best_d2 && l < best))) {
+			best = l;
+			best_d2 = b->o[i][3];
+		}
+	}
+	return best;
+}
+
+/* The voxel's label if every in-image voxel of the ball has it, else 0. */
+static uint32_t erode_voxel(const struct ball *b, const struct stack *in, const uint32_t *lab,
+			    long x, long y, long z)
+{
+	long w = (long)in->width, h = (long)in->height, d = (long)in->depth;
+	uint32_t own = lab[x + w * (y + h * z)];
+
+	if (!own)
+		return 0;
+	for (int i = 0; i < b->n; i++) {
+		long nx = x + b->o[i][0], ny = y + b->o[i][1], nz = z + b->o[i][2];
+
+		if (nx < 0 || ny < 0 || nz < 0 || nx >= w || ny >= h || nz >= d)
+			continue;
+		if (lab[nx + w * (ny + h * nz)] != own)
+			return 0;
+	}
+	return own;
+}
+
+int ref_dilate_labels(const struct op_call *c, struct vb_err *err)
+{
+	return ball_op(c, dilate_voxel, err);
+}
+
+int ref_erode_labels(const struct op_call *c, struct vb_err *err)
+{
+	return ball_op(c, erode_voxel, err);
+}
+
+int statistics_dims(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	uint32_t m = ref_max_label(c->in[1]);
+
+	(void)err;
+	out[0] = STATISTICS_COLUMNS;
+	out[1] = m ? m : 1;
+	out[2] = 1;
+	return VB_OK;
+}
+
+int centroids_dims(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	uint32_t m = ref_max_label(c->in[0]);
+
+	(void)err;
+	out[0] = m ? m : 1;
+	out[1] = 3;
+	out[2] = 1;
+	return VB_OK;
+}
+
+/* Per label (index label - 1) in double: STATISTICS_COLUMNS values each. */
+static void statistics_table(const struct stack *img, const struct stack *labels, size_t rows,
+			     double *t)
+{
+	size_t w = labels->width, h = labels->height, n = stack_voxels(labels);
+
+	for (size_t r = 0; r < rows; r++) {
+		double *row = t + r * STATISTICS_COLUMNS;
+
+		for (int k = 0; k < STATISTICS_COLUMNS; k++)
+			row[k] = 0;
+		row[STAT_LABEL] = (double)(r + 1);
+		row[STAT_MIN] = row[STAT_BBOX_MIN_X] = row[STAT_BBOX_MIN_Y] = row[STAT_BBOX_MIN_Z] =
+			INFINITY;
+		row[STAT_MAX] = row[STAT_BBOX_MAX_X] = row[STAT_BBOX_MAX_Y] = row[STAT_BBOX_MAX_Z] =
+			-INFINITY;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l = label_at(labels, i);
+		double v = stack_get(img, i), pos[3] = { i % w, i / w % h, i / w / h };
+		double *row = t + (size_t)(l - 1) * STATISTICS_COLUMNS;
+
+		if (!l)
+			continue;
+		row[STAT_AREA] += 1;
+		row[STAT_SUM] += v;
+		row[STAT_MIN] = fmin(row[STAT_MIN], v);
+		row[STAT_MAX] = fmax(row[STAT_MAX], v);
+		for (int a = 0; a < 3; a++) {
+			row[STAT_CENTROID_X + a] += pos[a];
+			row[STAT_BBOX_MIN_X + a] = fmin(row[STAT_BBOX_MIN_X + a], pos[a]);
+			row[STAT_BBOX_MAX_X + a] = fmax(row[STAT_BBOX_MAX_X + a], pos[a]);
+		}
+	}
+	for (size_t r = 0; r < rows; r++) {
+		double *row = t + r * STATISTICS_COLUMNS;
+
+		row[STAT_MEAN] = row[STAT_SUM] / row[STAT_AREA];
+		for (int a = 0; a < 3; a++)
+			row[STAT_CENTROID_X + a] /= row[STAT_AREA];
+	}
+	/* the second pass: deviations from the mean, not sum of squares minus squared sum */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l = label_at(labels, i);
+		double *row = t + (size_t)(l - 1) * STATISTICS_COLUMNS;
+		double dv = l ? stack_get(img, i) - row[STAT_MEAN] : 0;
+
+		if (l)
+			row[STAT_STD] += dv * dv;
+	}
+	for (size_t r = 0; r < rows; r++) {
+		double *row = t + r * STATISTICS_COLUMNS;
+
+		if (row[STAT_AREA] == 0) { /* a gap in the numbering: area and sum 0, the rest NaN */
+			for (int k = STAT_MEAN; k < STATISTICS_COLUMNS; k++)
+				row[k] = NAN;
+			continue;
+		}
+		row[STAT_STD] = sqrt(row[STAT_STD] / row[STAT_AREA]);
+	}
+}
+
+int ref_statistics_of_labelled_pixels(const struct op_call *c, struct vb_err *err)
+{
+	size_t rows = c->out->height, n = rows * STATISTICS_COLUMNS;
+	double *t = malloc(n * sizeof(*t));
+	float *out = c->out->data;
+
+	if (!t)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for %zu labels", ref_op_name(c),
+			       rows);
+	if (!ref_same_dims(c->in[0], c->in[1])) {
+		free(t);
+		return vb_errf(err, VB_E_ARGS, "%s: the intensity and label images differ in size",
+			       ref_op_name(c));
+	}
+	statistics_table(c->in[0], c->in[1], rows, t);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (float)t[i];
+	free(t);
+	return VB_OK;
+}
+
+int ref_centroids_of_labels(const struct op_call *c, struct vb_err *err)
+{
+	size_t rows = c->out->width;
+	double *t = malloc(rows * STATISTICS_COLUMNS * sizeof(*t));
+	float *out = c->out->data;
+
+	if (!t)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for %zu labels", ref_op_name(c),
+			       rows);
+	statistics_table(c->in[0], c->in[0], rows, t);
+	for (size_t r = 0; r < rows; r++)
+		for (int a = 0; a < 3; a++)
+			out[r + rows * a] = (float)t[r * STATISTICS_COLUMNS + STAT_CENTROID_X + a];
+	free(t);
+	return VB_OK;
+}
+
+/* One growth step from s into t; returns whether a voxel changed. */
+static int voronoi_step(const int32_t *s, int32_t *t, const size_t dims[3], int box, int threads)
+{
+	long w = (long)dims[0], h = (long)dims[1], d = (long)dims[2];
+	int changed = 0;
+
+#pragma omp parallel for num_threads(threads) reduction(| : changed) schedule(static)
+	for (long z = 0; z < d; z++)
+		for (long y = 0; y < h; y++)
+			for (long x = 0; x < w; x++) {
+				size_t i = (size_t)(x + w * (y + h * z));
+				int32_t v = s[i];
+
+				if (v == 0) {
+					for (long dz = -1; dz <= 1; dz++)
+						for (long dy = -1; dy <= 1; dy++)
+							for (long dx = -1; dx <= 1; dx++) {
+								long nx = x + dx, ny = y + dy, nz = z + dz;
+								int far = (dx != 0) + (dy != 0) + (dz != 0);
+
+								if ((!box && far > 1) || nx < 0 || ny < 0 ||
+								    nz < 0 || nx >= w || ny >= h || nz >= d)
+									continue;
+								v = s[nx + w * (ny + h * nz)] > v
+									    ? s[nx + w * (ny + h * nz)] : v;
+							}
+					changed |= v != 0;
+				}
+				t[i] = v;
+			}
+	return changed;
+}
+
+int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0], *mask = c->in[1];
+	size_t dims[3] = { in->width, in->height, in->depth }, n = stack_voxels(in);
+	int32_t *s = malloc(n * sizeof(*s)), *t = malloc(n * sizeof(*t)), *tmp;
+	uint32_t *out = c->out->data;
+	int status, box = 1;
+
+	if (!s || !t) {
+		free(s);
+		free(t);
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	}
+	if (!ref_same_dims(in, mask)) {
+		free(s);
+		free(t);
+		return vb_errf(err, VB_E_ARGS, "%s: the seeds and the mask differ in size",
+			       ref_op_name(c));
+	}
+	status = ref_label_binary(in, 26, c->out, err); /* the seeds, into the output */
+	if (status) {
+		free(s);
+		free(t);
+		return status;
+	}
+	for (size_t i = 0; i < n; i++)
+		s[i] = (int32_t)out[i] - (stack_get(mask, i) != 0 ? 0 : 1);
+	while (voronoi_step(s, t, dims, box, ref_nthreads(c))) {
+		tmp = s;
+		s = t;
+		t = tmp;
+		box = !box;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = stack_get(mask, i) != 0 && s[i] > 0 ? (uint32_t)s[i] : 0;
+	free(s);
+	free(t);
+	return VB_OK;
+}
+
+/* Run another op's reference (the steps of voronoi_otsu_labeling) into out. */
+static int run_ref_op(const struct op_call *c, const char *name, const double *params,
+		      const struct stack *a, const struct stack *b, struct stack *out,
+		      struct vb_err *err)
+{
+	const struct op_desc *op = op_find(name);
+	double side = 0;
+	struct op_call s = { .op = op, .in = { a, b }, .out = out, .threads = c->threads,
+			     .side_value = &side };
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs %s", ref_op_name(c), name);
+	op_default_params(op, s.p);
+	for (int i = 0; params && i < op_param_count(op); i++)
+		s.p[i] = params[i];
+	return op->ref(&s, err);
+}
+
+int ref_voronoi_otsu_labeling(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	double spot = op_param(c, "spot_sigma"), outline = op_param(c, "outline_sigma");
+	double spot3[3] = { spot, spot, spot }, outline3[3] = { outline, outline, outline };
+	struct stack blur = { 0 }, spots = { 0 }, mask = { 0 }, seeds = { 0 };
+	int status;
+
+	if ((status = stack_alloc(&blur, in->width, in->height, in->depth, DT_F32, err)) ||
+	    (status = stack_alloc(&spots, in->width, in->height, in->depth, DT_U8, err)) ||
+	    (status = stack_alloc(&mask, in->width, in->height, in->depth, DT_U8, err)) ||
+	    (status = stack_alloc(&seeds, in->width, in->height, in->depth, DT_U8, err)))
+		goto out;
+	if ((status = run_ref_op(c, "gaussian_blur", spot3, in, NULL, &blur, err)) ||
+	    (status = run_ref_op(c, "detect_maxima_box", NULL, &blur, NULL, &spots, err)) ||
+	    (status = run_ref_op(c, "gaussian_blur", outline3, in, NULL, &blur, err)) ||
+	    (status = run_ref_op(c, "threshold_otsu", NULL, &blur, NULL, &mask, err)) ||
+	    (status = run_ref_op(c, "binary_and", NULL, &spots, &mask, &seeds, err)))
+		goto out;
+	status = run_ref_op(c, "masked_voronoi_labeling", NULL, &seeds, &mask, c->out, err);
+out:
+	stack_free(&blur);
+	stack_free(&spots);
+	stack_free(&mask);
+	stack_free(&seeds);
+	return status;
+}

@@ -1,0 +1,63 @@
+"""Measure ops (ops/rows_measure.def) on the GPU against their CPU reference, on the parameter
+paths the defaults do not reach: anisotropic voxel sizes and thin stacks for the distance
+transform (lines along one axis only, widths past the 64-wide line groups), large and zero radii
+for label dilation and erosion, many labels for the statistics; small stacks so PoCL stays quick.
+"""
+import json
+import os
+import subprocess
+import sys
+
+from vbcheck import check, exit_status
+
+VOXBENCH = os.environ["VOXBENCH"]
+TMP = os.environ["TEST_TMP"]
+
+
+def run(ops, size, dtypes, params, stack="noise"):
+    path = os.path.join(TMP, "report.json")
+    args = [VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path, "--ops", ops,
+            "--size", size, "--dtype", dtypes, "--stack", stack]
+    for name, v in params.items():
+        args += ["--param", f"{name}={v}"]
+    proc = subprocess.run(args, capture_output=True, text=True)
+    label = f"{ops} {size} {dtypes} {params} {stack}"
+    if not os.path.exists(path):
+        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()}")
+        return
+    with open(path) as f:
+        rows = json.load(f)["results"]
+    os.remove(path)
+    check(len(rows) >= 1, f"{label}: rows", "no rows")
+    for r in rows:
+        d = r["delta"] or {}
+        ran = {n: float(r["params"][n]) for n in params}
+        check(r["status"] == "pass" and d.get("mismatches") == 0 and
+              all(abs(ran[n] - float(v)) < 1e-9 for n, v in params.items()),
+              f"{label}: {r['op']} {r['stack']['dtype']} matches the reference "
+              f"(max |delta| {d.get('max_abs')})", f"status {r['status']}: {r['reason']} {ran}")
+    check(proc.returncode == 0, f"{label}: exit 0", f"exit {proc.returncode}")
+
+
+EDT = "distance_transform_edt"
+run(EDT, "70x33x21", "u8,f32", {"voxel_size_x": 0.5, "voxel_size_y": 2, "voxel_size_z": 3.5})
+run(EDT, "70x33x21", "u16,i32", {"voxel_size_x": 1, "voxel_size_y": 0.25, "voxel_size_z": 1},
+    stack="blobs")
+run(EDT, "300x1x1", "u32", {"voxel_size_x": 0.7})
+run(EDT, "1x90x1", "u8", {"voxel_size_y": 1.3})
+run(EDT, "3x1x150", "f32", {"voxel_size_z": 0.1})
+run(EDT, "65x40x1", "u16", {"voxel_size_x": 2, "voxel_size_y": 0.5}, stack="blobs")
+for radius in (0, 1, 4, 9):
+    run("dilate_labels", "45x31x17", "u16", {"radius": radius})
+run("dilate_labels", "60x40x1", "u8", {"radius": 12}, stack="blobs")
+for radius in (0, 2, 4):
+    run("erode_labels", "45x31x17", "u16", {"radius": radius}, stack="blobs")
+run("erode_labels", "40x30x9", "u8", {"radius": 1})
+STATS = "statistics_of_labelled_pixels,centroids_of_labels"
+run(STATS, "200x90x17", "u8,u16,u32,i32,f32", {})
+run(STATS, "97x61x23", "u16,f32", {}, stack="blobs")
+VOTSU = "voronoi_otsu_labeling"
+run(VOTSU, "80x60x12", "u16,f32", {"spot_sigma": 1, "outline_sigma": 0.5}, stack="blobs")
+run(VOTSU, "80x60x12", "u8", {"spot_sigma": 3.5, "outline_sigma": 3}, stack="blobs")
+run("masked_voronoi_labeling", "90x70x15", "u8,f32", {}, stack="blobs")
+sys.exit(exit_status())
