@@ -118,7 +118,7 @@ struct op_desc {
 	 * where it lies with gpu_side_value(), the reference stores it in *c->side_value. */
 	const char *side_value;
 	/* Table ops (statistics_of_labelled_pixels): the output is a table of f32, one column per
-	 * name (NULL-terminated list; width = columns, height = rows). The report carries its first
+	 * name (as many names as the output is wide; height = rows). The report carries its first
 	 * rows; --save-outputs writes it whole as CSV. */
 	const char *const *table_columns;
 };
