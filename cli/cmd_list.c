@@ -154,7 +154,7 @@ int cmd_list(int argc, char **argv)
 		char cmp[32];
 
 		compare_text(&op_table[i], cmp, sizeof(cmp));
-		printf("%-26s %-11s %-10s %s\n", op_table[i].name,
+		printf("%-37s %-11s %-10s %s\n", op_table[i].name,
 		       op_category_name(op_table[i].category), cmp, op_table[i].help);
 	}
 	return EXIT_OK;
