@@ -54,11 +54,6 @@ def check_pass(op, params, sizes, dtypes):
 def check_not_run(op, params, status, text):
     label = label_of(op, params)
     rc, rows, err = run(op, params, "130x67x19", "u8")
-    if rc == -11 and not rows:
-        # ops/runner.c pin_host() reads c->out before op_output_dims() has made it: reported to
-        # the lead; remove this skip once the runner is fixed
-        print(f"ok - {label}: a {status} row # SKIP voxbench crashes on a dims error (runner)")
-        return
     ok = len(rows) == 1 and rows[0]["status"] == status and text in rows[0]["reason"]
     check(ok, f"{label}: a {status} row saying '{text}'",
           f"rows {[(r['status'], r['reason']) for r in rows]}, exit {rc}: {err}")
