@@ -14,10 +14,18 @@ static const char conventions[] =
 	"  - borders clamp to the edge (scipy.ndimage mode='nearest').\n"
 	"  - gaussian_blur: radius ceil(4*sigma) per axis, normalised weights (scipy truncate=4.0);\n"
 	"    sigma 0 leaves an axis unfiltered.\n"
-	"  - box filters take a radius per axis (size 2r+1).\n"
-	"  - comparisons and binary ops write u8 0/1; gaussian_blur and mean_box write f32;\n"
-	"    minimum/maximum filters and projections keep the input type.\n"
-	"  - exact: every voxel equal; float(t): |gpu - ref| <= t * max(1, max|ref|).\n"
+	"  - box filters take a radius per axis (size 2r+1); sphere filters take the voxels with\n"
+	"    (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 <= 1.\n"
+	"  - transforms: voxel centres at integer coordinates, matrices map output to input\n"
+	"    coordinates (scipy's affine_transform), samples outside the stack clamp to its edge.\n"
+	"  - comparisons and binary ops write u8 0/1; smoothing, sums, means and transcendental\n"
+	"    math write f32; minimum/maximum filters, projections and transforms keep the input\n"
+	"    type; labels are u32, 1..N.\n"
+	"  - inputs have roles: image (the stack), binary (the stack above its mean, 0/1), labels\n"
+	"    (the 6-connected components of that binary image, u32); a run derives them.\n"
+	"  - exact: every voxel equal; float(t): |gpu - ref| <= t * max(1, max finite |ref|);\n"
+	"    reduce(t): t * log2(voxels) * max(1, |ref|); labels: the same partition, any\n"
+	"    numbering (background stays 0).\n"
 	"  - sizes are WIDTHxHEIGHTxDEPTH (x, y, z), x fastest in memory.\n";
 
 static const char *dtype_rule_name(enum out_dtype_rule r)
