@@ -15,153 +15,17 @@ check and exits 1 when any failed.
 """
 import math
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
+from functools import partial
 
 import numpy as np
 from scipy import ndimage
 
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(BUILD, "tests", "ref_dump")
-OWN_TMP = not os.environ.get("TEST_TMP")
-TMP = os.environ.get("TEST_TMP") or tempfile.mkdtemp(prefix="refcheck.")
+import refcheck
+from refcheck import (ALL, DTYPES, TMP, TOOL, check, report, run_main, sat, size_text, summary,
+                      tool_built)
 
-DTYPES = {"u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "i32": np.int32,
-          "f32": np.float32}
-ALL = ["u8", "u16", "u32", "i32", "f32"]
-
-failures = 0
-checks = 0
-
-
-def report(ok, desc, detail=""):
-    global failures, checks
-    checks += 1
-    if ok:
-        print(f"ok - {desc}" + (f" ({detail})" if detail else ""))
-    else:
-        failures += 1
-        print(f"not ok - {desc}: {detail}")
-    sys.stdout.flush()
-
-
-rng = np.random.default_rng(20240611)
-
-
-def random_stack(shape_zyx, dt, zeros=0.0):
-    """Random voxels over the dtype's range (i32: half small, half anywhere; f32: signed)."""
-    n = int(np.prod(shape_zyx))
-    if dt == "u8":
-        a = rng.integers(0, 256, n)
-    elif dt == "u16":
-        a = rng.integers(0, 65536, n)
-    elif dt == "u32":
-        a = rng.integers(0, 2**32, n, dtype=np.uint64)
-    elif dt == "i32":
-        a = np.where(rng.random(n) < 0.5, rng.integers(-1000, 1001, n),
-                     rng.integers(-2**31, 2**31, n, dtype=np.int64))
-    else:
-        a = rng.normal(0.0, 300.0, n)
-    a = a.astype(DTYPES[dt])
-    if zeros:
-        a[rng.random(n) < zeros] = 0
-    return a.reshape(shape_zyx)
-
-
-def sat(x32, dt):
-    """float32 results -> dtype, as convert_<type>_sat: NaN -> 0, toward zero, saturate."""
-    x32 = np.asarray(x32, dtype=np.float32)
-    if dt == "f32":
-        return x32
-    x = x32.astype(np.float64)
-    x[np.isnan(x)] = 0.0
-    x = np.trunc(x)
-    info = np.iinfo(DTYPES[dt])
-    return np.clip(x, info.min, info.max).astype(DTYPES[dt])
-
-
-def size_text(shape_zyx):
-    d, h, w = shape_zyx
-    return f"{w}x{h}x{d}"
-
-
-counter = [0]
-
-
-def run_ref(op, inputs, dt, params, out_dt, out_shape, threads=None):
-    """Run ref_dump; returns (array or None, error text)."""
-    counter[0] += 1
-    base = os.path.join(TMP, f"r{counter[0]}")
-    paths = []
-    for i, a in enumerate(inputs):
-        p = f"{base}_in{i}.raw"
-        np.ascontiguousarray(a).tofile(p)
-        paths.append(p)
-    out = f"{base}_out.raw"
-    cmd = [TOOL]
-    if threads:
-        cmd += ["-t", str(threads)]
-    cmd += [op, size_text(inputs[0].shape), dt] + paths + [out]
-    cmd += [f"{k}={v!r}" for k, v in params.items()]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, f"cannot run {TOOL}: {e}"
-    for p in paths:
-        os.unlink(p)
-    if r.returncode != 0:
-        return None, f"ref_dump exited {r.returncode}: {r.stderr.strip()}"
-    got = np.fromfile(out, dtype=DTYPES[out_dt])
-    os.unlink(out)
-    if got.size != int(np.prod(out_shape)):
-        return None, f"output holds {got.size} voxels, expected {int(np.prod(out_shape))}"
-    return got.reshape(out_shape), ""
-
-
-def compare(desc, got, want, tol_rel=None):
-    """tol_rel None: exact (NaN equal to NaN); else |got - want| <= tol_rel * max(1, max|want|)."""
-    if got.dtype != want.dtype or got.shape != want.shape:
-        report(False, desc, f"got {got.dtype}{got.shape}, expected {want.dtype}{want.shape}")
-        return
-    g = got.astype(np.float64)
-    w = want.astype(np.float64)
-    both_nan = np.isnan(g) & np.isnan(w)
-    with np.errstate(invalid="ignore"):
-        diff = np.where(both_nan, 0.0, np.abs(g - w))
-    diff[np.isnan(diff)] = np.inf
-    same_inf = np.isinf(g) & np.isinf(w) & (np.sign(g) == np.sign(w))
-    diff[same_inf] = 0.0
-    maxdiff = float(diff.max()) if diff.size else 0.0
-    if tol_rel is None:
-        tol = 0.0
-    else:
-        finite = np.abs(w[np.isfinite(w)])
-        tol = tol_rel * max(1.0, float(finite.max()) if finite.size else 1.0)
-    if maxdiff <= tol:
-        report(True, desc, f"max|diff| {maxdiff:.3g} <= {tol:.3g}")
-    else:
-        where = np.unravel_index(int(np.argmax(diff)), diff.shape)
-        zyx = tuple(int(i) for i in where)
-        report(False, desc, f"max|diff| {maxdiff:.6g} > tol {tol:.3g} at (z,y,x)={zyx}: "
-                            f"got {got[where]!r}, expected {want[where]!r}")
-
-
-def check(op, dt, inputs, params, out_dt, want, tol_rel=None, threads=None, note=""):
-    desc = f"{op} {size_text(inputs[0].shape)} {dt}"
-    if params:
-        desc += " " + ",".join(f"{k}={v:g}" for k, v in params.items())
-    if threads:
-        desc += f" threads={threads}"
-    if note:
-        desc += f" {note}"
-    got, error = run_ref(op, inputs, dt, params, out_dt, want.shape, threads)
-    if got is None:
-        report(False, desc, error)
-        return None
-    compare(desc, got, want, tol_rel)
-    return got
+random_stack = partial(refcheck.random_stack, gen=np.random.default_rng(20240611))
 
 
 # --- element-wise math and comparisons -----------------------------------------------------
@@ -343,22 +207,15 @@ def argument_checks():
 
 
 def main():
-    if not os.access(TOOL, os.X_OK):
-        report(False, "ref_dump is built", f"{TOOL} is missing; run make first")
+    if not tool_built():
         return 1
     pixel_checks()
     filter_checks()
     reduction_checks()
     thread_checks()
     argument_checks()
-    print(f"# {checks - failures} of {checks} reference checks passed")
-    return 1 if failures else 0
+    return summary("reference")
 
 
 if __name__ == "__main__":
-    try:
-        status = main()
-    finally:
-        if OWN_TMP:
-            shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(status)
+    run_main(main)

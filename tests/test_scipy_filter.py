@@ -14,97 +14,21 @@ Runs $BUILD/tests/ref_dump on random stacks and compares with, all mode='nearest
   detect_maxima    a == maximum_filter(a, size)
 numpy arrays are (z, y, x); sizes are written WIDTHxHEIGHTxDEPTH.
 """
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-
 import numpy as np
 from scipy import ndimage
 from skimage.morphology import ball
 
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(BUILD, "tests", "ref_dump")
-OWN_TMP = not os.environ.get("TEST_TMP")
-TMP = os.environ.get("TEST_TMP") or tempfile.mkdtemp(prefix="rankcheck.")
-
-DTYPES = {"u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "i32": np.int32,
-          "f32": np.float32}
-ALL = ["u8", "u16", "u32", "i32", "f32"]
-failures = 0
-rng = np.random.default_rng(20261124)
-
-
-def report(ok, desc, detail=""):
-    global failures
-    if not ok:
-        failures += 1
-    print(("ok - " if ok else "not ok - ") + desc + (f" ({detail})" if detail and ok else
-                                                     f": {detail}" if detail else ""))
-    sys.stdout.flush()
-
-
-def random_stack(shape, dt):
-    n = int(np.prod(shape))
-    if dt == "u8":
-        a = rng.integers(0, 256, n)
-    elif dt == "u16":
-        a = rng.integers(0, 65536, n)
-    elif dt == "u32":
-        a = rng.integers(0, 2**32, n, dtype=np.uint64)
-    elif dt == "i32":
-        a = np.where(rng.random(n) < 0.5, rng.integers(-1000, 1001, n),
-                     rng.integers(-2**31, 2**31, n, dtype=np.int64))
-    else:
-        a = rng.normal(0.0, 300.0, n)
-    return a.astype(DTYPES[dt]).reshape(shape)
-
-
-def size_text(shape):
-    return f"{shape[2]}x{shape[1]}x{shape[0]}"
-
-
-counter = [0]
-
-
-def run_ref(op, a, dt, params, out_dt):
-    counter[0] += 1
-    base = os.path.join(TMP, f"k{counter[0]}")
-    np.ascontiguousarray(a).tofile(base + "_in.raw")
-    cmd = [TOOL, op, size_text(a.shape), dt, base + "_in.raw", base + "_out.raw"]
-    cmd += [f"{k}={v}" for k, v in params.items()]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    os.unlink(base + "_in.raw")
-    if r.returncode != 0:
-        return None, f"ref_dump exited {r.returncode}: {r.stderr.strip()}"
-    got = np.fromfile(base + "_out.raw", dtype=DTYPES[out_dt])
-    os.unlink(base + "_out.raw")
-    if got.size != a.size:
-        return None, f"output holds {got.size} voxels, expected {a.size}"
-    return got.reshape(a.shape), ""
+from refcheck import (ALL, DTYPES, compare, exit_status, random_stack, ref, report, run_main,
+                      size_text, tool_built)
 
 
 def check(op, dt, a, radii, out_dt, want, tol_rel=None):
+    """Run op with radii (rx, ry, rz) on a and compare() with want."""
     params = {"radius_x": radii[0], "radius_y": radii[1], "radius_z": radii[2]}
     desc = f"{op} {size_text(a.shape)} {dt} r={radii}"
-    got, error = run_ref(op, a, dt, params, out_dt)
-    if got is None:
-        report(False, desc, error)
-        return
-    want = np.asarray(want)
-    if got.dtype != want.dtype:
-        report(False, desc, f"got {got.dtype}, expected {want.dtype}")
-        return
-    diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
-    tol = 0.0 if tol_rel is None else tol_rel * max(1.0, float(np.abs(want).max()))
-    worst = float(diff.max())
-    if worst <= tol:
-        report(True, desc, f"max|diff| {worst:.3g} <= {tol:.3g}")
-    else:
-        at = np.unravel_index(int(np.argmax(diff)), diff.shape)
-        report(False, desc, f"max|diff| {worst:.6g} > {tol:.3g} at (z,y,x)={at}: got "
-                            f"{got[at]!r}, expected {want[at]!r}")
+    got = ref(op, [a], dt, params, out_dt, a.shape, desc)
+    if got is not None:
+        compare(desc, got, np.asarray(want), tol_rel)
 
 
 def ellipsoid(radii):
@@ -220,16 +144,13 @@ def plateau_checks():
 
 
 def main():
-    if not os.path.exists(TOOL):
-        report(False, "ref_dump exists", f"{TOOL} not found; build first")
+    if not tool_built():
         return 1
     footprint_checks()
     filter_checks()
     plateau_checks()
-    if OWN_TMP:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

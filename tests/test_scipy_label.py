@@ -19,9 +19,7 @@
 numpy arrays are (z, y, x); sizes are WIDTHxHEIGHTxDEPTH.
 """
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 
 import numpy as np
@@ -29,62 +27,32 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 from skimage.segmentation import clear_border, relabel_sequential
 
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(BUILD, "tests", "ref_dump")
-OWN_TMP = not os.environ.get("TEST_TMP")
-TMP = os.environ.get("TEST_TMP") or tempfile.mkdtemp(prefix="labelcheck.")
+from refcheck import (BUILD, DTYPES, TMP, exit_status, report, rng, run_main, run_tool,
+                      size_text, tool_built)
+
 DATA = os.environ.get("VB_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
                                               "data"))
 
-DTYPES = {"u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "i32": np.int32,
-          "f32": np.float32}
 NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 BOX = np.ones((3, 3, 3), dtype=bool)
 DIAMOND = ndimage.generate_binary_structure(3, 1)
 
-failures = 0
-rng = np.random.default_rng(20261124)
 
-
-def report(ok, desc, detail=""):
-    global failures
-    if ok:
-        print(f"ok - {desc}" + (f" ({detail})" if detail else ""))
-    else:
-        failures += 1
-        print(f"not ok - {desc}: {detail}")
-    sys.stdout.flush()
-
-
-def size_text(shape_zyx):
-    z, y, x = shape_zyx
-    return f"{x}x{y}x{z}"
-
-
-counter = [0]
+def side_value(stdout, name="threshold"):
+    """The value of ref_dump's "NAME VALUE" line, or None."""
+    side = None
+    for line in stdout.split("\n"):
+        if line.startswith(name + " "):
+            side = float(line.split()[1])
+    return side
 
 
 def run_ref(op, a, params=None, out_dt="u32"):
     """ref_dump OP on a; returns (output or None, side value or None, error text)."""
-    counter[0] += 1
-    base = os.path.join(TMP, f"r{counter[0]}")
-    np.ascontiguousarray(a).tofile(base + "_in.raw")
-    cmd = [TOOL, op, size_text(a.shape), NAMES[a.dtype], base + "_in.raw", base + "_out.raw"]
-    cmd += [f"{k}={v!r}" for k, v in (params or {}).items()]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, None, f"cannot run {TOOL}: {e}"
-    os.unlink(base + "_in.raw")
-    if r.returncode != 0:
-        return None, None, f"ref_dump exited {r.returncode}: {r.stderr.strip()}"
-    got = np.fromfile(base + "_out.raw", dtype=DTYPES[out_dt]).reshape(a.shape)
-    os.unlink(base + "_out.raw")
-    side = None
-    for line in r.stdout.split("\n"):
-        if line.startswith("threshold "):
-            side = float(line.split()[1])
-    return got, side, ""
+    got, stdout, error = run_tool(op, [a], NAMES[a.dtype], params or {}, out_dt)
+    if got is None:
+        return None, None, error
+    return got.reshape(a.shape), side_value(stdout), ""
 
 
 def same(desc, got, want):
@@ -400,17 +368,14 @@ def golden_checks():
 
 
 def main():
-    if not os.access(TOOL, os.X_OK):
-        print(f"not ok - {TOOL} is missing: build first (make BUILD=...)")
+    if not tool_built():
         return 1
     otsu_checks()
     ccl_checks()
     label_op_checks()
     golden_checks()
-    if OWN_TMP:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -23,92 +23,20 @@
 
 numpy arrays are (z, y, x); sizes are WIDTHxHEIGHTxDEPTH.
 """
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
+from functools import partial
 
 import numpy as np
 from scipy import ndimage
 from skimage.measure import regionprops_table
 from skimage.segmentation import expand_labels
 
+import refcheck
+from refcheck import ALL, DTYPES, compare, ref, rng, run_main, size_text, tool_built
 from vbcheck import check, exit_status
 
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(BUILD, "tests", "ref_dump")
-OWN_TMP = not os.environ.get("TEST_TMP")
-TMP = os.environ.get("TEST_TMP") or tempfile.mkdtemp(prefix="measurecheck.")
-
-DTYPES = {"u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "i32": np.int32,
-          "f32": np.float32}
-ALL = ["u8", "u16", "u32", "i32", "f32"]
 COLUMNS = ["label", "area", "sum_intensity", "mean_intensity", "min_intensity", "max_intensity",
            "std_intensity", "centroid_x", "centroid_y", "centroid_z", "bbox_min_x", "bbox_min_y",
            "bbox_min_z", "bbox_max_x", "bbox_max_y", "bbox_max_z"]
-
-rng = np.random.default_rng(20261124)
-counter = [0]
-
-
-def size_text(shape_zyx):
-    d, h, w = shape_zyx
-    return f"{w}x{h}x{d}"
-
-
-def run_ref(op, inputs, dt, params, out_dt, out_shape):
-    """Run ref_dump; returns (array or None, error text)."""
-    counter[0] += 1
-    base = os.path.join(TMP, f"r{counter[0]}")
-    paths = []
-    for i, a in enumerate(inputs):
-        p = f"{base}_in{i}.raw"
-        np.ascontiguousarray(a).tofile(p)
-        paths.append(p)
-    out = f"{base}_out.raw"
-    cmd = [TOOL, op, size_text(inputs[0].shape), dt] + paths + [out]
-    cmd += [f"{k}={v!r}" for k, v in params.items()]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    for p in paths:
-        os.unlink(p)
-    if r.returncode != 0:
-        return None, f"ref_dump exited {r.returncode}: {r.stderr.strip()}"
-    got = np.fromfile(out, dtype=DTYPES[out_dt])
-    os.unlink(out)
-    if got.size != int(np.prod(out_shape)):
-        return None, f"output holds {got.size} values, expected {int(np.prod(out_shape))}"
-    return got.reshape(out_shape), ""
-
-
-def compare(desc, got, want, tol_rel=None):
-    """None: exact; else |got - want| <= tol_rel * max(1, max finite |want|). NaN == NaN,
-    equal infinities equal."""
-    if got is None:
-        return check(False, desc, want)
-    g = got.astype(np.float64)
-    w = want.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        diff = np.abs(g - w)
-    diff[np.isnan(g) & np.isnan(w)] = 0.0
-    diff[np.isinf(g) & np.isinf(w) & (np.sign(g) == np.sign(w))] = 0.0
-    diff[np.isnan(diff)] = np.inf
-    finite = np.abs(w[np.isfinite(w)])
-    tol = 0.0 if tol_rel is None else tol_rel * max(1.0, float(finite.max()) if finite.size
-                                                    else 1.0)
-    maxdiff = float(diff.max()) if diff.size else 0.0
-    if maxdiff <= tol:
-        return check(True, f"{desc} (max|diff| {maxdiff:.3g} <= {tol:.3g})")
-    where = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    return check(False, desc, f"max|diff| {maxdiff:.6g} > {tol:.3g} at {where}: got "
-                              f"{got[where]!r}, expected {want[where]!r}")
-
-
-def ref(op, inputs, dt, params, out_dt, shape, desc):
-    got, error = run_ref(op, inputs, dt, params, out_dt, shape)
-    if got is None:
-        check(False, desc, error)
-    return got
 
 
 # --- distance transform ---------------------------------------------------------------------
@@ -243,18 +171,7 @@ def erode_checks():
 
 # --- statistics ---------------------------------------------------------------------------------
 
-def intensity_stack(shape, dt):
-    if dt == "u8":
-        a = rng.integers(0, 256, shape)
-    elif dt == "u16":
-        a = rng.integers(0, 65536, shape)
-    elif dt == "u32":
-        a = rng.integers(0, 2**32, shape, dtype=np.uint64)
-    elif dt == "i32":
-        a = rng.integers(-2**31, 2**31, shape, dtype=np.int64)
-    else:
-        a = rng.normal(0.0, 300.0, shape)
-    return a.astype(DTYPES[dt])
+intensity_stack = partial(refcheck.random_stack, full_i32=True)
 
 
 def statistics_want(img, lab, rows):
@@ -365,8 +282,7 @@ def voronoi_otsu_checks():
 
 
 def main():
-    if not os.access(TOOL, os.X_OK):
-        check(False, "ref_dump is built", f"{TOOL} is missing; run make first")
+    if not tool_built():
         return 1
     edt_checks()
     dilate_checks()
@@ -379,9 +295,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        status = main()
-    finally:
-        if OWN_TMP:
-            shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(status)
+    run_main(main)

@@ -15,58 +15,11 @@ negatives), and compares voxel for voxel with numpy following the documented sem
 numpy arrays are (z, y, x); sizes are written WIDTHxHEIGHTxDEPTH. Prints one TAP-like line per
 check and exits 1 when any failed.
 """
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-
 import numpy as np
 from skimage.util import invert as sk_invert
 
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(BUILD, "tests", "ref_dump")
-OWN_TMP = not os.environ.get("TEST_TMP")
-TMP = os.environ.get("TEST_TMP") or tempfile.mkdtemp(prefix="pixelcheck.")
-
-DTYPES = {"u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "i32": np.int32,
-          "f32": np.float32}
-ALL = ["u8", "u16", "u32", "i32", "f32"]
-
-failures = 0
-checks = 0
-rng = np.random.default_rng(20261124)
-
-
-def report(ok, desc, detail=""):
-    global failures, checks
-    checks += 1
-    if ok:
-        print(f"ok - {desc}" + (f" ({detail})" if detail else ""))
-    else:
-        failures += 1
-        print(f"not ok - {desc}: {detail}")
-    sys.stdout.flush()
-
-
-def random_stack(shape_zyx, dt, zeros=0.0):
-    """Random voxels over the dtype's range (i32: half small, half anywhere; f32: signed)."""
-    n = int(np.prod(shape_zyx))
-    if dt == "u8":
-        a = rng.integers(0, 256, n)
-    elif dt == "u16":
-        a = rng.integers(0, 65536, n)
-    elif dt == "u32":
-        a = rng.integers(0, 2**32, n, dtype=np.uint64)
-    elif dt == "i32":
-        a = np.where(rng.random(n) < 0.5, rng.integers(-1000, 1001, n),
-                     rng.integers(-2**31, 2**31, n, dtype=np.int64))
-    else:
-        a = rng.normal(0.0, 300.0, n)
-    a = a.astype(DTYPES[dt])
-    if zeros:
-        a[rng.random(n) < zeros] = 0
-    return a.reshape(shape_zyx)
+from refcheck import (ALL, DTYPES, abs_diff, describe, random_stack, ref, report, rng, run_main,
+                      sat, shape_error, summary, tool_built)
 
 
 def small_stack(shape_zyx, dt):
@@ -78,72 +31,22 @@ def small_stack(shape_zyx, dt):
     return a.astype(DTYPES[dt])
 
 
-def sat(x32, dt):
-    """float32 results -> dtype, as convert_<type>_sat: NaN -> 0, toward zero, saturate."""
-    x32 = np.asarray(x32, dtype=np.float32)
-    if dt == "f32":
-        return x32
-    x = x32.astype(np.float64)
-    x[np.isnan(x)] = 0.0
-    x = np.trunc(x)
-    info = np.iinfo(DTYPES[dt])
-    return np.clip(x, info.min, info.max).astype(DTYPES[dt])
-
-
-def size_text(shape_zyx):
-    d, h, w = shape_zyx
-    return f"{w}x{h}x{d}"
-
-
-counter = [0]
-
-
-def run_ref(op, inputs, dt, params, out_dt, out_shape):
-    """Run ref_dump; returns (array or None, error text)."""
-    counter[0] += 1
-    base = os.path.join(TMP, f"p{counter[0]}")
-    paths = []
-    for i, a in enumerate(inputs):
-        p = f"{base}_in{i}.raw"
-        np.ascontiguousarray(a).tofile(p)
-        paths.append(p)
-    out = f"{base}_out.raw"
-    cmd = [TOOL, "-t", "2", op, size_text(inputs[0].shape), dt] + paths + [out]
-    cmd += [f"{k}={v!r}" for k, v in params.items()]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, f"cannot run {TOOL}: {e}"
-    for p in paths:
-        os.unlink(p)
-    if r.returncode != 0:
-        return None, f"ref_dump exited {r.returncode}: {r.stderr.strip()}"
-    got = np.fromfile(out, dtype=DTYPES[out_dt])
-    os.unlink(out)
-    if got.size != int(np.prod(out_shape)):
-        return None, f"output holds {got.size} voxels, expected {int(np.prod(out_shape))}"
-    return got.reshape(out_shape), ""
+def ulp_tolerance(want, ulps):
+    if not ulps:
+        return 0.0
+    tol = ulps * np.spacing(np.abs(want.astype(np.float32))).astype(np.float64)
+    tol[~np.isfinite(tol)] = 0.0
+    return tol
 
 
 def compare(desc, got, want, ulps=0):
     """ulps 0: exact (NaN equal to NaN, -0 equal to 0); else |got - want| <= ulps ulp of want."""
-    if got.dtype != want.dtype or got.shape != want.shape:
-        report(False, desc, f"got {got.dtype}{got.shape}, expected {want.dtype}{want.shape}")
+    error = shape_error(got, want)
+    if error:
+        report(False, desc, error)
         return
-    g = got.astype(np.float64)
-    w = want.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        diff = np.abs(g - w)
-    both_nan = np.isnan(g) & np.isnan(w)
-    same = (g == w) | both_nan  # equal infinities too
-    diff[same] = 0.0
-    diff[np.isnan(diff)] = np.inf
-    if ulps:
-        tol = ulps * np.spacing(np.abs(want.astype(np.float32))).astype(np.float64)
-        tol[~np.isfinite(tol)] = 0.0
-    else:
-        tol = np.zeros_like(diff)
-    bad = diff > tol
+    diff = abs_diff(got, want)
+    bad = diff > ulp_tolerance(want, ulps)
     if not bad.any():
         report(True, desc, f"max|diff| {float(diff.max()) if diff.size else 0:.3g}")
         return
@@ -154,16 +57,11 @@ def compare(desc, got, want, ulps=0):
 
 
 def check(op, dt, inputs, params, out_dt, want, ulps=0, note=""):
-    desc = f"{op} {size_text(inputs[0].shape)} {dt}"
-    if params:
-        desc += " " + ",".join(f"{k}={v:g}" for k, v in params.items())
-    if note:
-        desc += f" {note}"
-    got, error = run_ref(op, inputs, dt, params, out_dt, want.shape)
-    if got is None:
-        report(False, desc, error)
-        return
-    compare(desc, got, want, ulps)
+    """Run op with 2 threads and compare() with want, within ulps."""
+    desc = describe(op, dt, inputs, params, note=note)
+    got = ref(op, inputs, dt, params, out_dt, want.shape, desc, threads=2)
+    if got is not None:
+        compare(desc, got, want, ulps)
 
 
 def f32(a):
@@ -266,8 +164,7 @@ EDGES = {
 
 
 def main():
-    if not os.access(TOOL, os.X_OK):
-        report(False, "ref_dump is built", f"{TOOL} is missing; run make first")
+    if not tool_built():
         return 1
     for shape in SHAPES:
         for dt in ALL:
@@ -283,14 +180,8 @@ def main():
         a = np.array(vals, dtype=DTYPES[dt]).reshape(1, 1, -1)
         check_all(dt, a, a[:, :, ::-1].copy(), note="edges")
         check_all(dt, a, np.zeros_like(a), note="edges vs 0")
-    print(f"# {checks - failures} of {checks} pixel reference checks passed")
-    return 1 if failures else 0
+    return summary("pixel reference")
 
 
 if __name__ == "__main__":
-    try:
-        status = main()
-    finally:
-        if OWN_TMP:
-            shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(status)
+    run_main(main)

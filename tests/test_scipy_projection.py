@@ -13,122 +13,20 @@ compares with numpy in float64:
 numpy arrays are (z, y, x); sizes are written WIDTHxHEIGHTxDEPTH. Prints one TAP-like line per
 check and exits 1 when any failed.
 """
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-
 import numpy as np
 
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(BUILD, "tests", "ref_dump")
-OWN_TMP = not os.environ.get("TEST_TMP")
-TMP = os.environ.get("TEST_TMP") or tempfile.mkdtemp(prefix="projcheck.")
+import refcheck
+from refcheck import ALL, DTYPES, check, rng, run_main, summary, tool_built
 
-DTYPES = {"u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "i32": np.int32,
-          "f32": np.float32}
-ALL = ["u8", "u16", "u32", "i32", "f32"]
 SHAPES = [(3, 5, 7), (1, 1, 1), (9, 11, 13), (300, 2, 3), (4, 33, 1)]  # (z, y, x)
-
-failures = 0
-checks = 0
-rng = np.random.default_rng(20261124)
-
-
-def report(ok, desc, detail=""):
-    global failures, checks
-    checks += 1
-    if ok:
-        print(f"ok - {desc}" + (f" ({detail})" if detail else ""))
-    else:
-        failures += 1
-        print(f"not ok - {desc}: {detail}")
-    sys.stdout.flush()
 
 
 def random_stack(shape_zyx, dt, ties=False):
     """Random voxels over the dtype's range; ties=True draws from a few values only."""
-    n = int(np.prod(shape_zyx))
-    if ties:
-        a = rng.integers(0, 4, n) * 7
-    elif dt == "u8":
-        a = rng.integers(0, 256, n)
-    elif dt == "u16":
-        a = rng.integers(0, 65536, n)
-    elif dt == "u32":
-        a = rng.integers(0, 2**32, n, dtype=np.uint64)
-    elif dt == "i32":
-        a = np.where(rng.random(n) < 0.5, rng.integers(-1000, 1001, n),
-                     rng.integers(-2**31, 2**31, n, dtype=np.int64))
-    else:
-        a = rng.normal(0.0, 300.0, n)
+    if not ties:
+        return refcheck.random_stack(shape_zyx, dt)
+    a = rng.integers(0, 4, int(np.prod(shape_zyx))) * 7
     return a.astype(DTYPES[dt]).reshape(shape_zyx)
-
-
-def size_text(shape_zyx):
-    d, h, w = shape_zyx
-    return f"{w}x{h}x{d}"
-
-
-counter = [0]
-
-
-def run_ref(op, inputs, dt, params, out_dt, out_shape):
-    counter[0] += 1
-    base = os.path.join(TMP, f"r{counter[0]}")
-    paths = []
-    for i, a in enumerate(inputs):
-        p = f"{base}_in{i}.raw"
-        np.ascontiguousarray(a).tofile(p)
-        paths.append(p)
-    out = f"{base}_out.raw"
-    cmd = [TOOL, op, size_text(inputs[0].shape), dt] + paths + [out]
-    cmd += [f"{k}={v!r}" for k, v in params.items()]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, f"cannot run {TOOL}: {e}"
-    for p in paths:
-        os.unlink(p)
-    if r.returncode != 0:
-        return None, f"ref_dump exited {r.returncode}: {r.stderr.strip()}"
-    got = np.fromfile(out, dtype=DTYPES[out_dt])
-    os.unlink(out)
-    if got.size != int(np.prod(out_shape)):
-        return None, f"output holds {got.size} voxels, expected {int(np.prod(out_shape))}"
-    return got.reshape(out_shape), ""
-
-
-def check(op, dt, inputs, params, out_dt, want, tol_rel=None, note=""):
-    """tol_rel None: exact (NaN equal to NaN); else |got - want| <= tol_rel * max(1, max|want|)."""
-    desc = f"{op} {size_text(inputs[0].shape)} {dt}"
-    if params:
-        desc += " " + ",".join(f"{k}={v:g}" for k, v in params.items())
-    if note:
-        desc += f" {note}"
-    want = np.asarray(want)
-    got, error = run_ref(op, inputs, dt, params, out_dt, want.shape)
-    if got is None:
-        report(False, desc, error)
-        return
-    if got.dtype != want.dtype:
-        report(False, desc, f"got {got.dtype}, expected {want.dtype}")
-        return
-    g = got.astype(np.float64)
-    w = want.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        diff = np.where(np.isnan(g) & np.isnan(w), 0.0, np.abs(g - w))
-    diff[np.isnan(diff)] = np.inf
-    finite = np.abs(w[np.isfinite(w)])
-    tol = 0.0 if tol_rel is None else tol_rel * max(1.0, float(finite.max()) if finite.size else 1)
-    worst = float(diff.max()) if diff.size else 0.0
-    if worst <= tol:
-        report(True, desc, f"max|diff| {worst:.3g} <= {tol:.3g}")
-    else:
-        where = np.unravel_index(int(np.argmax(diff)), diff.shape)
-        report(False, desc, f"max|diff| {worst:.6g} > {tol:.3g} at {tuple(int(i) for i in where)}:"
-                            f" got {got[where]!r}, expected {want[where]!r}")
 
 
 def nan_extreme(a, axis, maximum):
@@ -288,20 +186,13 @@ def histogram_checks():
 
 
 def main():
-    if not os.access(TOOL, os.X_OK):
-        report(False, "ref_dump is built", f"{TOOL} is missing; run make first")
+    if not tool_built():
         return 1
     projection_checks()
     reduction_checks()
     histogram_checks()
-    print(f"# {checks - failures} of {checks} projection/reduction reference checks passed")
-    return 1 if failures else 0
+    return summary("projection/reduction reference")
 
 
 if __name__ == "__main__":
-    try:
-        status = main()
-    finally:
-        if OWN_TMP:
-            shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(status)
+    run_main(main)

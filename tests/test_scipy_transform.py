@@ -19,90 +19,25 @@ exactly except at voxels whose double coordinate lies within 1e-4 of a .5 tie (s
 differences are counted, not failed); linear within 1e-5 of the range for f32 and, for integer outputs (truncated), within
 1 + 1e-5 of the range. numpy arrays are (z, y, x); sizes are written WIDTHxHEIGHTxDEPTH.
 """
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
+from functools import partial
 
 import numpy as np
 from scipy import ndimage
 from scipy.spatial.transform import Rotation
 
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(BUILD, "tests", "ref_dump")
-OWN_TMP = not os.environ.get("TEST_TMP")
-TMP = os.environ.get("TEST_TMP") or tempfile.mkdtemp(prefix="transformcheck.")
+import refcheck
+from refcheck import (ALL, TOOL, report, rng, run_main, sat, scratch, size_text, summary,
+                      tool_built)
 
-DTYPES = {"u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "i32": np.int32,
-          "f32": np.float32}
-ALL = ["u8", "u16", "u32", "i32", "f32"]
 INTERP = {0: "nearest", 1: "linear"}
 
-failures = 0
-checks = 0
-rng = np.random.default_rng(20261124)
-
-
-def report(ok, desc, detail=""):
-    global failures, checks
-    checks += 1
-    if ok:
-        print(f"ok - {desc}" + (f" ({detail})" if detail else ""))
-    else:
-        failures += 1
-        print(f"not ok - {desc}: {detail}")
-    sys.stdout.flush()
-
-
-def random_stack(shape_zyx, dt):
-    n = int(np.prod(shape_zyx))
-    if dt == "u8":
-        a = rng.integers(0, 256, n)
-    elif dt == "u16":
-        a = rng.integers(0, 65536, n)
-    elif dt == "u32":
-        a = rng.integers(0, 2**32, n, dtype=np.uint64)
-    elif dt == "i32":
-        a = rng.integers(-2**31, 2**31, n, dtype=np.int64)
-    else:
-        a = rng.normal(0.0, 300.0, n)
-    return a.astype(DTYPES[dt]).reshape(shape_zyx)
-
-
-def sat(x, dt):
-    """values -> dtype as convert_<type>_sat: NaN -> 0, toward zero, saturate."""
-    x = np.asarray(x, dtype=np.float64)
-    if dt == "f32":
-        return x.astype(np.float32)
-    x = np.trunc(np.nan_to_num(x, nan=0.0))
-    info = np.iinfo(DTYPES[dt])
-    return np.clip(x, info.min, info.max).astype(DTYPES[dt])
-
-
-def size_text(shape_zyx):
-    d, h, w = shape_zyx
-    return f"{w}x{h}x{d}"
-
-
-counter = [0]
+random_stack = partial(refcheck.random_stack, full_i32=True)
 
 
 def run_ref(op, a, dt, params, threads=None):
-    """(array (z, y, x) or None, error text); the output size is read from ref_dump's file."""
-    counter[0] += 1
-    base = os.path.join(TMP, f"t{counter[0]}")
-    np.ascontiguousarray(a).tofile(base + "_in.raw")
-    cmd = [TOOL] + (["-t", str(threads)] if threads else [])
-    cmd += [op, size_text(a.shape), dt, base + "_in.raw", base + "_out.raw"]
-    cmd += [f"{k}={v!r}" for k, v in params.items()]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    os.unlink(base + "_in.raw")
-    if r.returncode != 0:
-        return None, f"ref_dump exited {r.returncode}: {r.stderr.strip()}"
-    got = np.fromfile(base + "_out.raw", dtype=DTYPES[dt])
-    os.unlink(base + "_out.raw")
-    return got, ""
+    """(flat output of dtype dt or None, error text): the output size is ref_dump's."""
+    return refcheck.run_ref(op, [a], dt, params, dt, threads=threads)
 
 
 def compare_exact(desc, got, want, mask=None):
@@ -142,7 +77,7 @@ def compare_linear(desc, got, want64, dt):
     if dt == "f32":
         diff, tol = np.abs(got - want64), 1e-5 * scale
     else:
-        diff = np.abs(got - sat(want64, dt).astype(np.float64))
+        diff = np.abs(got - sat(want64, dt, compute=np.float64).astype(np.float64))
         tol = 1.0 + 1e-5 * scale  # float lerps of values near 2^31: a few ulps of 256
     worst = float(diff.max())
     if worst <= tol:
@@ -351,8 +286,7 @@ def refusal_checks():
                               ("scale", {"factor_y": -1.0}, 2, "accepted 0.01 to"),
                               ("affine_transform", {"m01": float("inf")}, 2, "a number"),
                               ("pad", {"size_z": -1}, 2, "accepted 0 to")):
-        counter[0] += 1
-        base = os.path.join(TMP, f"x{counter[0]}")
+        base = scratch("x")
         a.tofile(base + ".raw")
         cmd = [TOOL, op, size_text(a.shape), "u8", base + ".raw", base + "_out.raw"]
         cmd += [f"{k}={v!r}" for k, v in p.items()]
@@ -363,8 +297,7 @@ def refusal_checks():
 
 
 def main():
-    if not os.access(TOOL, os.X_OK):
-        report(False, "ref_dump is built", f"{TOOL} is missing; run make first")
+    if not tool_built():
         return 1
     map_checks()
     translate_checks()
@@ -373,14 +306,8 @@ def main():
     affine_checks()
     thread_checks()
     refusal_checks()
-    print(f"# {checks - failures} of {checks} transform reference checks passed")
-    return 1 if failures else 0
+    return summary("transform reference")
 
 
 if __name__ == "__main__":
-    try:
-        status = main()
-    finally:
-        if OWN_TMP:
-            shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(status)
+    run_main(main)
