@@ -438,21 +438,6 @@ void compare_print(const struct comparison *c, FILE *out)
 
 /* ---- CSV ---- */
 
-static void csv_text(FILE *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 static void csv_header(const struct comparison *c, FILE *out)
 {
 	char letter[8];
@@ -475,14 +460,14 @@ static void csv_line(const struct comparison *c, size_t l, FILE *out)
 	char params[512], num[40];
 
 	row_params_text(row, params, sizeof(params));
-	csv_text(out, row->op);
+	csv_field(out, row->op);
 	fputc(',', out);
-	csv_text(out, params);
+	csv_field(out, params);
 	fprintf(out, ",%llu,%llu,%llu,", (unsigned long long)row->width,
 		(unsigned long long)row->height, (unsigned long long)row->depth);
-	csv_text(out, row->dtype);
+	csv_field(out, row->dtype);
 	fputc(',', out);
-	csv_text(out, row->backend);
+	csv_field(out, row->backend);
 	for (size_t i = 0; i < c->nreports; i++) {
 		size_t j = c->cell[l * c->nreports + i];
 

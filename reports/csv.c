@@ -11,20 +11,25 @@ static const char csv_header[] =
 	"cpu_threads,speedup,speedup_with_transfers,bytes_moved,effective_gbps,"
 	"bandwidth_fraction,max_abs_delta,mean_abs_delta,rmse_delta,mismatches,tolerance,reason\n";
 
-/* A text field, quoted when it holds a comma, a quote or a line break. */
+void csv_field(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+/* A text field and the separator after it. */
 static void text(FILE *out, const char *s, int last)
 {
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', out);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', out);
-			fputc(*s, out);
-		}
-		fputc('"', out);
-	} else {
-		fputs(s, out);
-	}
+	csv_field(out, s);
 	fputc(last ? '\n' : ',', out);
 }
 

@@ -116,6 +116,8 @@ void row_groups_free(struct row_groups *g);
 
 /* ---- CSV ---- */
 
+/* One CSV text field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+void csv_field(FILE *out, const char *s);
 /* Every row, one line each, with a header line (RFC 4180 quoting; numbers as fmt_num). */
 int report_write_csv(const struct loaded_report *lr, FILE *out);
 int report_write_csv_file(const struct loaded_report *lr, const char *path,
