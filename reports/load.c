@@ -268,17 +268,14 @@ static int check_devices(const json_t *devices, const char *where, struct vb_err
 	return VB_OK;
 }
 
-/* "voxbench-report/1" and "voxbench-report/1.2" share major 1 with REPORT_SCHEMA. */
 static int check_schema(const json_t *root, const char *where, struct vb_err *err)
 {
 	const char *schema = json_string_value(json_object_get(root, "schema"));
-	const char *slash = strchr(REPORT_SCHEMA, '/');
-	size_t n = (size_t)(slash - REPORT_SCHEMA) + 1;
 
 	if (!schema)
 		return bad_field(err, where, "schema", json_object_get(root, "schema"),
 				 "the string \"" REPORT_SCHEMA "\"");
-	if (strncmp(schema, REPORT_SCHEMA, n) == 0 && atoi(schema + n) == atoi(slash + 1))
+	if (report_schema_compatible(schema))
 		return VB_OK;
 	return vb_errf(err, VB_E_ARGS, "%s has schema '%.40s' but this voxbench reads %s: read it "
 			 "with the voxbench version that wrote it, or run the benchmark again",

@@ -124,6 +124,8 @@ void result_row_init(struct result_row *row);
 
 /* Write the JSON report to path atomically (temporary file in the same folder, then rename). */
 int report_write_json(const struct report *r, const char *path, struct vb_err *err);
+/* "voxbench-report/1" and "voxbench-report/1.2" share major 1 with REPORT_SCHEMA: 1; else 0. */
+int report_schema_compatible(const char *schema);
 /* Read a report written by report_write_json; refuses another major schema version. */
 int report_read_json(const char *path, struct report *r, struct vb_err *err);
 /* The same from a JSON tree already parsed (path only names it in messages). */

@@ -319,8 +319,7 @@ static void read_host(const json_t *o, struct host_info *h)
 	h->memory_bytes = (uint64_t)json_integer_value(json_object_get(o, "memory_bytes"));
 }
 
-/* "voxbench-report/1" and "voxbench-report/1.2" share major 1; anything else is refused. */
-static int schema_compatible(const char *schema)
+int report_schema_compatible(const char *schema)
 {
 	const char *prefix = "voxbench-report/";
 	size_t n = strlen(prefix);
@@ -335,7 +334,7 @@ int report_from_json(const json_t *root, const char *path, struct report *r, str
 
 	memset(r, 0, sizeof(*r));
 	get_string(root, "schema", r->schema, sizeof(r->schema));
-	if (!schema_compatible(r->schema)) {
+	if (!report_schema_compatible(r->schema)) {
 		status = vb_errf(err, VB_E_ARGS,
 				 "%s has schema '%s'; this voxbench reads %s: re-run the benchmark "
 				 "or use a matching voxbench version",
