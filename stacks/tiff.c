@@ -22,17 +22,12 @@
 
 #include <tiffio.h>
 
+#include "tiff_capture.h"
+
 #define MAX_IFDS (1u << 22)          /* directories in one file */
 #define MAX_PLANES ((size_t)1 << 24) /* planes an OME description may declare */
 #define MAX_DESCRIPTION (64u << 20)  /* longest ImageDescription parsed */
 #define MAX_PLANE_VOXELS ((size_t)1 << 40) /* one page or tile: keeps byte counts far from overflow */
-
-/* libtiff's first error and first warning, kept for messages; never printed by libtiff. */
-struct capture {
-	char msg[400];
-	char warning[400];
-	int set, warned;
-};
 
 struct tiff_file {
 	TIFF *tif;
@@ -277,14 +272,23 @@ static void mem_unmap(thandle_t h, void *base, toff_t size)
 	(void)size;
 }
 
-static TIFFOpenOptions *open_options(struct tiff_file *tf)
+TIFFOpenOptions *tiff_capture_options(struct capture *cap)
 {
 	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
 
 	if (!opts)
 		return NULL;
-	TIFFOpenOptionsSetErrorHandlerExtR(opts, on_error, &tf->cap);
-	TIFFOpenOptionsSetWarningHandlerExtR(opts, on_warning, &tf->cap);
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, on_error, cap);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, on_warning, cap);
+	return opts;
+}
+
+static TIFFOpenOptions *open_options(struct tiff_file *tf)
+{
+	TIFFOpenOptions *opts = tiff_capture_options(&tf->cap);
+
+	if (!opts)
+		return NULL;
 	/* messages libtiff sends without a TIFF handle go nowhere */
 	TIFFSetErrorHandler(NULL);
 	TIFFSetWarningHandler(NULL);

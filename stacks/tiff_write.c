@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,36 +16,10 @@
 #include <openssl/evp.h>
 #include <tiffio.h>
 
+#include "tiff_capture.h"
+
 /* Over this much data, classic TIFF's 32-bit offsets run out: write BigTIFF. */
 #define CLASSIC_LIMIT (((uint64_t)4 << 30) - ((uint64_t)16 << 20))
-
-struct capture {
-	char msg[400];
-	int set;
-};
-
-static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-	struct capture *c = user;
-
-	(void)tif;
-	(void)module;
-	if (!c->set) {
-		vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
-		c->set = 1;
-	}
-	return 1;
-}
-
-static int on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-	(void)tif;
-	(void)user;
-	(void)module;
-	(void)fmt;
-	(void)ap;
-	return 1;
-}
 
 /* The shortest %g that reads back as v, with '.' whatever the locale. */
 static void fmt_double(char *buf, size_t n, double v)
@@ -144,8 +117,8 @@ static int write_planes(TIFF *tif, const struct stack *s, struct capture *cap)
 
 static int write_pages(int fd, const char *path, const struct stack *s, struct vb_err *err)
 {
-	struct capture cap = { "", 0 };
-	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+	struct capture cap = { "", "", 0, 0 };
+	TIFFOpenOptions *opts = tiff_capture_options(&cap);
 	TIFF *tif = NULL;
 	char desc[256];
 
@@ -153,8 +126,6 @@ static int write_pages(int fd, const char *path, const struct stack *s, struct v
 		close(fd);
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", path);
 	}
-	TIFFOpenOptionsSetErrorHandlerExtR(opts, on_error, &cap);
-	TIFFOpenOptionsSetWarningHandlerExtR(opts, on_warning, &cap);
 	/* w+: the second pass reads the directories back */
 	tif = TIFFFdOpenExt(fd, path, stack_bytes(s) > CLASSIC_LIMIT ? "w+8" : "w+", opts);
 	TIFFOpenOptionsFree(opts);
