@@ -162,18 +162,26 @@ void check_devnodes(struct probe *p)
 
 /* ---- environment ---- */
 
-static int file_contains(const char *path, const char *needle)
+/* The first of words (in their order) that some line of path holds, or NULL; one read. */
+static const char *file_first_word(const char *path, const char *const *words, size_t n)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
-	int found = 0;
+	size_t best = n;
 
 	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		found = vb_contains_nocase(line, needle);
+		return NULL;
+	while (best > 0 && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < best; i++)
+			if (vb_contains_nocase(line, words[i]))
+				best = i;
 	fclose(f);
-	return found;
+	return best < n ? words[best] : NULL;
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+	return file_first_word(path, &needle, 1) != NULL;
 }
 
 /* "docker", "podman", "kubernetes", "lxc", the $container value, or NULL. */
@@ -190,10 +198,8 @@ static const char *container_kind(void)
 		return "kubernetes";
 	if (env && *env)
 		return env;
-	for (size_t i = 0; i < sizeof(cgroup_words) / sizeof(cgroup_words[0]); i++)
-		if (file_contains("/proc/1/cgroup", cgroup_words[i]))
-			return cgroup_words[i];
-	return NULL;
+	return file_first_word("/proc/1/cgroup", cgroup_words,
+			       sizeof(cgroup_words) / sizeof(cgroup_words[0]));
 }
 
 static void env_cuda_visible(struct probe *p)
