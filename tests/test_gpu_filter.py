@@ -3,31 +3,19 @@ paths the default radii do not reach: every median path (the 3x3x3 fast path acr
 chunks, the private array up to 125 voxels, bisection above), large and anisotropic radii,
 radius-0 axes, on small stacks so PoCL stays quick.
 """
-import json
-import os
-import subprocess
 import sys
 
-from vbcheck import check, exit_status
-
-VOXBENCH = os.environ["VOXBENCH"]
-TMP = os.environ["TEST_TMP"]
+from vbcheck import check, exit_status, run_report
 
 
 def run(ops, size, dtypes, radii, stack="noise"):
-    path = os.path.join(TMP, "report.json")
-    args = [VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path, "--ops", ops,
-            "--size", size, "--dtype", dtypes, "--stack", stack]
+    args = ["--ops", ops, "--size", size, "--dtype", dtypes, "--stack", stack]
     for name, r in zip(("radius_x", "radius_y", "radius_z"), radii):
         args += ["--param", f"{name}={r}"]
-    proc = subprocess.run(args, capture_output=True, text=True)
     label = f"{ops if len(ops) < 40 else 'window filters'} {size} {dtypes} r={radii} {stack}"
-    if not os.path.exists(path):
-        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()}")
+    rc, rows, _ = run_report(args, label)
+    if rows is None:
         return
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
     want = len(ops.split(",")) * len(dtypes.split(","))
     check(len(rows) == want, f"{label}: {want} rows", f"{len(rows)} rows")
     for r in rows:
@@ -36,7 +24,7 @@ def run(ops, size, dtypes, radii, stack="noise"):
         check(r["status"] == "pass" and d.get("mismatches") == 0 and ran == tuple(radii),
               f"{label}: {r['op']} {r['stack']['dtype']} matches the reference "
               f"(max |delta| {d.get('max_abs')})", f"status {r['status']}: {r['reason']} {ran}")
-    check(proc.returncode == 0, f"{label}: exit 0", f"exit {proc.returncode}")
+    check(rc == 0, f"{label}: exit 0", f"exit {rc}")
 
 
 # Each (op, dtype, radii) is its own program (the radii are build options) and PoCL builds

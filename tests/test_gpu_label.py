@@ -13,19 +13,16 @@
 The runner derives an op's binary input as in > mean(in) and its labels as the 6-connected
 components of that, so stacks are written as 0/1 (which that derivation keeps).
 """
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 from scipy import ndimage
 
 sys.path.insert(0, os.path.dirname(__file__))
-from vbcheck import check, exit_status  # noqa: E402
+from vbcheck import check, exit_status, run_report  # noqa: E402
 import test_scipy_label as shapes  # noqa: E402  (the same adversarial shapes)
 
-VOXBENCH = os.environ["VOXBENCH"]
 TMP = os.environ["TEST_TMP"]
 DATA = os.environ.get("VB_DATA", "")
 CCL = ["connected_components_labeling_box", "connected_components_labeling_diamond"]
@@ -40,17 +37,7 @@ except ImportError:
 
 
 def run(args, label, save=None):
-    path = os.path.join(TMP, "report.json")
-    extra = ["--save-outputs", save] if save else []
-    proc = subprocess.run([VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path]
-                          + extra + args, capture_output=True, text=True, timeout=600)
-    if not os.path.exists(path):
-        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
-        return []
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
-    return rows
+    return run_report(args, label, save=save, timeout=600)[1] or []
 
 
 def row_ok(r, label):

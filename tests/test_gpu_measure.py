@@ -3,31 +3,19 @@ paths the defaults do not reach: anisotropic voxel sizes and thin stacks for the
 transform (lines along one axis only, widths past the 64-wide line groups), large and zero radii
 for label dilation and erosion, many labels for the statistics; small stacks so PoCL stays quick.
 """
-import json
-import os
-import subprocess
 import sys
 
-from vbcheck import check, exit_status
-
-VOXBENCH = os.environ["VOXBENCH"]
-TMP = os.environ["TEST_TMP"]
+from vbcheck import check, exit_status, run_report
 
 
 def run(ops, size, dtypes, params, stack="noise"):
-    path = os.path.join(TMP, "report.json")
-    args = [VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path, "--ops", ops,
-            "--size", size, "--dtype", dtypes, "--stack", stack]
+    args = ["--ops", ops, "--size", size, "--dtype", dtypes, "--stack", stack]
     for name, v in params.items():
         args += ["--param", f"{name}={v}"]
-    proc = subprocess.run(args, capture_output=True, text=True)
     label = f"{ops} {size} {dtypes} {params} {stack}"
-    if not os.path.exists(path):
-        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()}")
+    rc, rows, _ = run_report(args, label)
+    if rows is None:
         return
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
     check(len(rows) >= 1, f"{label}: rows", "no rows")
     for r in rows:
         d = r["delta"] or {}
@@ -36,7 +24,7 @@ def run(ops, size, dtypes, params, stack="noise"):
               all(abs(ran[n] - float(v)) < 1e-9 for n, v in params.items()),
               f"{label}: {r['op']} {r['stack']['dtype']} matches the reference "
               f"(max |delta| {d.get('max_abs')})", f"status {r['status']}: {r['reason']} {ran}")
-    check(proc.returncode == 0, f"{label}: exit 0", f"exit {proc.returncode}")
+    check(rc == 0, f"{label}: exit 0", f"exit {rc}")
 
 
 EDT = "distance_transform_edt"

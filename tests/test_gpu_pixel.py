@@ -7,34 +7,22 @@
    here the saved GPU and reference outputs must agree in every NaN and infinity and be within a
    few ulp of each other at every finite voxel (OpenCL allows 3 ulp, pow 16).
 """
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import tifffile
 
-from vbcheck import check, exit_status
+from vbcheck import check, exit_status, run_report
 
-VOXBENCH = os.environ["VOXBENCH"]
 TMP = os.environ["TEST_TMP"]
 SIZES = "1x1x1,7x5x3,130x67x19"
 DTYPES = "u8,u16,u32,i32,f32"
 
 
 def run(args, label, save=None):
-    path = os.path.join(TMP, "report.json")
-    extra = ["--save-outputs", save, "--save-reference"] if save else []
-    proc = subprocess.run([VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path]
-                          + extra + args, capture_output=True, text=True)
-    if not os.path.exists(path):
-        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()}")
-        return proc.returncode, []
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
-    return proc.returncode, rows
+    rc, rows, _ = run_report(args, label, save=save, save_reference=True)
+    return rc, rows or []
 
 
 def row_name(r):

@@ -3,28 +3,14 @@ default parameters and sizes of test_gpu_vs_reference.py do not reach: histogram
 ranges (fixed, the image's own, inverted = the image's own, 1 and 4096 bins), std ddof 0 and 1,
 long z lines, wide x rows, and stacks large enough that every reduction work-item loops.
 """
-import json
-import os
-import subprocess
 import sys
 
-from vbcheck import check, exit_status
-
-VOXBENCH = os.environ["VOXBENCH"]
-TMP = os.environ["TEST_TMP"]
+from vbcheck import check, exit_status, run_report
 
 
 def run(args, label):
-    path = os.path.join(TMP, "report.json")
-    proc = subprocess.run([VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path]
-                          + args, capture_output=True, text=True)
-    if not os.path.exists(path):
-        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()}")
-        return proc.returncode, []
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
-    return proc.returncode, rows
+    rc, rows, _ = run_report(args, label)
+    return rc, rows or []
 
 
 def case(label, ops, size, dtypes, stack, params=()):

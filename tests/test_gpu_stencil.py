@@ -5,15 +5,10 @@ kernels change with the parameters: Gaussian radii above 16 leave the sliding-wi
 zero sigmas drop passes, box radii <= 2 take the tiled kernel, boxes of <= 27 taps the direct one,
 larger ones separable passes. Each case runs every listed op against its reference.
 """
-import json
-import os
-import subprocess
 import sys
 
-from vbcheck import check, exit_status
+from vbcheck import check, exit_status, run_report
 
-VOXBENCH = os.environ["VOXBENCH"]
-TMP = os.environ["TEST_TMP"]
 SIZES = "7x5x3,37x19x70"  # 1x1x1 and the defaults: test_gpu_vs_reference.py
 DTYPES = "u8,u32,f32"
 
@@ -36,16 +31,8 @@ CASES = [
 
 
 def run(args, label):
-    path = os.path.join(TMP, "report.json")
-    proc = subprocess.run([VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path]
-                          + args, capture_output=True, text=True)
-    if not os.path.exists(path):
-        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()}")
-        return proc.returncode, []
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
-    return proc.returncode, rows
+    rc, rows, _ = run_report(args, label)
+    return rc, rows or []
 
 
 for i, (ops, params) in enumerate(CASES):

@@ -4,30 +4,17 @@ matrices, resized and same-size scaling, odd crops, big pads (after and centred)
 transposes of sizes that are not multiples of the 32-voxel tile; and the rows that must not run:
 an output over the size limit is a skip row, a crop outside the stack an error row.
 """
-import json
-import os
-import subprocess
 import sys
 
-from vbcheck import check, exit_status
-
-VOXBENCH = os.environ["VOXBENCH"]
-TMP = os.environ["TEST_TMP"]
+from vbcheck import check, exit_status, run_report
 
 
 def run(op, params, sizes, dtypes):
-    path = os.path.join(TMP, "report.json")
-    args = [VOXBENCH, "run", "--repeat", "1", "--probe", "none", "--out", path, "--ops", op,
-            "--size", sizes, "--dtype", dtypes, "--stack", "blobs"]
+    args = ["--ops", op, "--size", sizes, "--dtype", dtypes, "--stack", "blobs"]
     for k, v in params.items():
         args += ["--param", f"{k}={v}"]
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if not os.path.exists(path):
-        return proc.returncode, [], proc.stderr.strip()
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
-    return proc.returncode, rows, proc.stderr.strip()
+    rc, rows, err = run_report(args)
+    return rc, rows or [], err
 
 
 def label_of(op, params):

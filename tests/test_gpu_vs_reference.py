@@ -9,10 +9,9 @@ import os
 import subprocess
 import sys
 
-from vbcheck import check, exit_status
+from vbcheck import check, exit_status, run_report
 
 VOXBENCH = os.environ["VOXBENCH"]
-TMP = os.environ["TEST_TMP"]
 
 
 def op_names():
@@ -21,16 +20,8 @@ def op_names():
 
 
 def run(args, label):
-    path = os.path.join(TMP, "report.json")
-    proc = subprocess.run([VOXBENCH, "run", "--repeat", "1", "--out", path] + args,
-                          capture_output=True, text=True)
-    if not os.path.exists(path):
-        check(False, label, f"no report (exit {proc.returncode}): {proc.stderr.strip()}")
-        return proc.returncode, []
-    with open(path) as f:
-        rows = json.load(f)["results"]
-    os.remove(path)
-    return proc.returncode, rows
+    rc, rows, _ = run_report(args, label, probe=True)
+    return rc, rows or []
 
 
 def check_rows(rows, label):
