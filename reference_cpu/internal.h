@@ -36,45 +36,30 @@ static inline int ref_same_dims(const struct stack *a, const struct stack *b)
 	return a->width == b->width && a->height == b->height && a->depth == b->depth;
 }
 
+/*
+ * switch (dtype) with one case per dtype, each running the statements after T with T the voxel's C
+ * type (uint8_t .. float); an unknown dtype does nothing. The statements may declare variables.
+ */
+#define REF_SWITCH_DTYPE(dtype, T, ...)                                                          \
+	switch (dtype) {                                                                         \
+	case DT_U8: { typedef uint8_t T; __VA_ARGS__ break; }                                    \
+	case DT_U16: { typedef uint16_t T; __VA_ARGS__ break; }                                  \
+	case DT_U32: { typedef uint32_t T; __VA_ARGS__ break; }                                  \
+	case DT_I32: { typedef int32_t T; __VA_ARGS__ break; }                                   \
+	case DT_F32: { typedef float T; __VA_ARGS__ break; }                                     \
+	default: break;                                                                          \
+	}
+
 /* dst[0 .. n-1] = voxels off .. off+n-1 of s as double (exact for every dtype). */
 static inline void ref_row_load(const struct stack *s, size_t off, size_t n, double *dst)
 {
 	size_t i;
 
-	switch (s->dtype) {
-	case DT_U8: {
-		const uint8_t *p = (const uint8_t *)s->data + off;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = (const T *)s->data + off;
 		for (i = 0; i < n; i++)
 			dst[i] = p[i];
-		break;
-	}
-	case DT_U16: {
-		const uint16_t *p = (const uint16_t *)s->data + off;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i];
-		break;
-	}
-	case DT_U32: {
-		const uint32_t *p = (const uint32_t *)s->data + off;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i];
-		break;
-	}
-	case DT_I32: {
-		const int32_t *p = (const int32_t *)s->data + off;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i];
-		break;
-	}
-	case DT_F32: {
-		const float *p = (const float *)s->data + off;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i];
-		break;
-	}
-	default:
-		break;
-	}
+	)
 }
 
 /*
@@ -86,40 +71,11 @@ static inline void ref_row_store(struct stack *s, size_t off, size_t n, const do
 {
 	size_t i;
 
-	switch (s->dtype) {
-	case DT_U8: {
-		uint8_t *p = (uint8_t *)s->data + off;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		T *p = (T *)s->data + off;
 		for (i = 0; i < n; i++)
-			p[i] = (uint8_t)src[i];
-		break;
-	}
-	case DT_U16: {
-		uint16_t *p = (uint16_t *)s->data + off;
-		for (i = 0; i < n; i++)
-			p[i] = (uint16_t)src[i];
-		break;
-	}
-	case DT_U32: {
-		uint32_t *p = (uint32_t *)s->data + off;
-		for (i = 0; i < n; i++)
-			p[i] = (uint32_t)src[i];
-		break;
-	}
-	case DT_I32: {
-		int32_t *p = (int32_t *)s->data + off;
-		for (i = 0; i < n; i++)
-			p[i] = (int32_t)src[i];
-		break;
-	}
-	case DT_F32: {
-		float *p = (float *)s->data + off;
-		for (i = 0; i < n; i++)
-			p[i] = (float)src[i];
-		break;
-	}
-	default:
-		break;
-	}
+			p[i] = (T)src[i];
+	)
 }
 
 #endif

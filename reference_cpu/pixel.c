@@ -21,37 +21,11 @@ static void load_block(const struct stack *s, size_t start, size_t n, float *dst
 {
 	size_t i;
 
-	switch (s->dtype) {
-	case DT_U8: {
-		const uint8_t *p = (const uint8_t *)s->data + start;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = (const T *)s->data + start;
 		for (i = 0; i < n; i++)
 			dst[i] = (float)p[i];
-		break;
-	}
-	case DT_U16: {
-		const uint16_t *p = (const uint16_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = (float)p[i];
-		break;
-	}
-	case DT_U32: {
-		const uint32_t *p = (const uint32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = (float)p[i];
-		break;
-	}
-	case DT_I32: {
-		const int32_t *p = (const int32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = (float)p[i];
-		break;
-	}
-	case DT_F32:
-		memcpy(dst, (const float *)s->data + start, n * sizeof(*dst));
-		break;
-	default:
-		break;
-	}
+	)
 }
 
 /* Voxels start .. start+n-1 of s = v[0 .. n-1] through dtype_convert_sat() (f32: unchanged). */
@@ -59,78 +33,15 @@ static void store_block_sat(struct stack *s, size_t start, size_t n, const float
 {
 	size_t i;
 
-	switch (s->dtype) {
-	case DT_U8: {
-		uint8_t *p = (uint8_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			p[i] = (uint8_t)dtype_convert_sat(DT_U8, v[i]);
-		break;
-	}
-	case DT_U16: {
-		uint16_t *p = (uint16_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			p[i] = (uint16_t)dtype_convert_sat(DT_U16, v[i]);
-		break;
-	}
-	case DT_U32: {
-		uint32_t *p = (uint32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			p[i] = (uint32_t)dtype_convert_sat(DT_U32, v[i]);
-		break;
-	}
-	case DT_I32: {
-		int32_t *p = (int32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			p[i] = (int32_t)dtype_convert_sat(DT_I32, v[i]);
-		break;
-	}
-	case DT_F32:
+	if (s->dtype == DT_F32) {
 		memcpy((float *)s->data + start, v, n * sizeof(*v));
-		break;
-	default:
-		break;
+		return;
 	}
-}
-
-/* dst[i] = voxel start+i of s is non-zero, on the raw value (f32 -0.0 is zero, NaN is not). */
-static void nonzero_block(const struct stack *s, size_t start, size_t n, uint8_t *dst)
-{
-	size_t i;
-
-	switch (s->dtype) {
-	case DT_U8: {
-		const uint8_t *p = (const uint8_t *)s->data + start;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		T *p = (T *)s->data + start;
 		for (i = 0; i < n; i++)
-			dst[i] = p[i] != 0;
-		break;
-	}
-	case DT_U16: {
-		const uint16_t *p = (const uint16_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i] != 0;
-		break;
-	}
-	case DT_U32: {
-		const uint32_t *p = (const uint32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i] != 0;
-		break;
-	}
-	case DT_I32: {
-		const int32_t *p = (const int32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i] != 0;
-		break;
-	}
-	case DT_F32: {
-		const float *p = (const float *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = p[i] != 0.0f;
-		break;
-	}
-	default:
-		break;
-	}
+			p[i] = (T)dtype_convert_sat(s->dtype, v[i]);
+	)
 }
 
 /* Number of blocks of n voxels, and the length of block b. */
@@ -194,8 +105,8 @@ enum pix_op {
 	PIX_SUB_FROM_SCALAR, PIX_DIV, PIX_POW, PIX_SQRT, PIX_EXP, PIX_LOG, PIX_MAX, PIX_MIN,
 	PIX_MAX_SCALAR, PIX_MIN_SCALAR, PIX_ABS_DIFF, PIX_SQ_DIFF, PIX_WEIGHTED, PIX_CLIP, PIX_MASK,
 	PIX_EQ, PIX_NE, PIX_GT, PIX_GE, PIX_LT, PIX_LE,
-	PIX_EQ_SCALAR, PIX_NE_SCALAR, PIX_GE_SCALAR, PIX_LT_SCALAR, PIX_LE_SCALAR,
-	PIX_OR, PIX_XOR, PIX_NOT, PIX_BIN_SUB,
+	PIX_EQ_SCALAR, PIX_NE_SCALAR, PIX_GT_SCALAR, PIX_GE_SCALAR, PIX_LT_SCALAR, PIX_LE_SCALAR,
+	PIX_AND, PIX_OR, PIX_XOR, PIX_NOT, PIX_BIN_SUB,
 };
 
 /* r[i] = EXPR of x = a[i], y = b[i] (and s0, s1) over one block. */
@@ -246,9 +157,11 @@ static void pixel_block(enum pix_op op, size_t len, const float *a, const float 
 	case PIX_LE: PIX_LOOP(x <= y);
 	case PIX_EQ_SCALAR: PIX_LOOP(x == s0);
 	case PIX_NE_SCALAR: PIX_LOOP(x != s0);
+	case PIX_GT_SCALAR: PIX_LOOP(x > s0);
 	case PIX_GE_SCALAR: PIX_LOOP(x >= s0);
 	case PIX_LT_SCALAR: PIX_LOOP(x < s0);
 	case PIX_LE_SCALAR: PIX_LOOP(x <= s0);
+	case PIX_AND: PIX_LOOP(x != 0.0f && y != 0.0f);
 	case PIX_OR: PIX_LOOP(x != 0.0f || y != 0.0f);
 	case PIX_XOR: PIX_LOOP((x != 0.0f) != (y != 0.0f));
 	case PIX_NOT: PIX_LOOP(x == 0.0f);
@@ -293,43 +206,19 @@ static int pixel_math(const struct op_call *c, enum pix_op op, struct vb_err *er
 	return VB_OK;
 }
 
-int ref_add_images(const struct op_call *c, struct vb_err *err)
-{
-	return pixel_math(c, PIX_ADD, err);
-}
-
-int ref_subtract_images(const struct op_call *c, struct vb_err *err)
-{
-	return pixel_math(c, PIX_SUB, err);
-}
-
-int ref_multiply_images(const struct op_call *c, struct vb_err *err)
-{
-	return pixel_math(c, PIX_MUL, err);
-}
-
-int ref_add_image_and_scalar(const struct op_call *c, struct vb_err *err)
-{
-	return pixel_math(c, PIX_ADD_SCALAR, err);
-}
-
-int ref_multiply_image_and_scalar(const struct op_call *c, struct vb_err *err)
-{
-	return pixel_math(c, PIX_MUL_SCALAR, err);
-}
-
-int ref_absolute(const struct op_call *c, struct vb_err *err)
-{
-	return pixel_math(c, PIX_ABS, err);
-}
-
-/* The references of ops/rows_pixel.def: one line each. */
+/* The references of ops/rows_pixel.def and rows_foundation.def: one line each. */
 #define PIXEL_REF(name, op)                                            \
 	int name(const struct op_call *c, struct vb_err *err)          \
 	{                                                              \
 		return pixel_math(c, op, err);                         \
 	}
 
+PIXEL_REF(ref_add_images, PIX_ADD)
+PIXEL_REF(ref_subtract_images, PIX_SUB)
+PIXEL_REF(ref_multiply_images, PIX_MUL)
+PIXEL_REF(ref_add_image_and_scalar, PIX_ADD_SCALAR)
+PIXEL_REF(ref_multiply_image_and_scalar, PIX_MUL_SCALAR)
+PIXEL_REF(ref_absolute, PIX_ABS)
 PIXEL_REF(ref_subtract_image_from_scalar, PIX_SUB_FROM_SCALAR)
 PIXEL_REF(ref_divide_images, PIX_DIV)
 PIXEL_REF(ref_power, PIX_POW)
@@ -353,9 +242,11 @@ PIXEL_REF(ref_smaller, PIX_LT)
 PIXEL_REF(ref_smaller_or_equal, PIX_LE)
 PIXEL_REF(ref_equal_constant, PIX_EQ_SCALAR)
 PIXEL_REF(ref_not_equal_constant, PIX_NE_SCALAR)
+PIXEL_REF(ref_greater_constant, PIX_GT_SCALAR)
 PIXEL_REF(ref_greater_or_equal_constant, PIX_GE_SCALAR)
 PIXEL_REF(ref_smaller_constant, PIX_LT_SCALAR)
 PIXEL_REF(ref_smaller_or_equal_constant, PIX_LE_SCALAR)
+PIXEL_REF(ref_binary_and, PIX_AND)
 PIXEL_REF(ref_binary_or, PIX_OR)
 PIXEL_REF(ref_binary_xor, PIX_XOR)
 PIXEL_REF(ref_binary_not, PIX_NOT)
@@ -415,70 +306,6 @@ int ref_invert(const struct op_call *c, struct vb_err *err)
 	default:
 		return vb_errf(err, VB_E_ARGS, "%s: unsupported dtype %s", ref_op_name(c),
 			       dtype_name(c->in[0]->dtype));
-	}
-	return VB_OK;
-}
-
-/* The comparisons write a u8 mask of 0 and 1. */
-static int check_mask_output(const struct op_call *c, struct vb_err *err)
-{
-	if (c->out->dtype != DT_U8)
-		return vb_errf(err, VB_E_ARGS, "%s: output is %s, expected u8", ref_op_name(c),
-			       dtype_name(c->out->dtype));
-	return VB_OK;
-}
-
-int ref_greater_constant(const struct op_call *c, struct vb_err *err)
-{
-	int status = check_shapes(c, 1, 0, err);
-	const struct stack *A = c->in[0];
-	uint8_t *out;
-	float s;
-	size_t n, blk;
-
-	if (status == VB_OK)
-		status = check_mask_output(c, err);
-	if (status != VB_OK)
-		return status;
-	out = c->out->data;
-	s = (float)op_param(c, "scalar");
-	n = stack_voxels(A);
-
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (blk = 0; blk < block_count(n); blk++) {
-		float a[PIX_BLOCK];
-		size_t start = blk * PIX_BLOCK, len = block_len(n, blk), i;
-
-		load_block(A, start, len, a);
-		for (i = 0; i < len; i++)
-			out[start + i] = a[i] > s ? 1 : 0;
-	}
-	return VB_OK;
-}
-
-int ref_binary_and(const struct op_call *c, struct vb_err *err)
-{
-	int status = check_shapes(c, 2, 0, err);
-	const struct stack *A = c->in[0], *B = c->in[1];
-	uint8_t *out;
-	size_t n, blk;
-
-	if (status == VB_OK)
-		status = check_mask_output(c, err);
-	if (status != VB_OK)
-		return status;
-	out = c->out->data;
-	n = stack_voxels(A);
-
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (blk = 0; blk < block_count(n); blk++) {
-		uint8_t a[PIX_BLOCK], b[PIX_BLOCK];
-		size_t start = blk * PIX_BLOCK, len = block_len(n, blk), i;
-
-		nonzero_block(A, start, len, a);
-		nonzero_block(B, start, len, b);
-		for (i = 0; i < len; i++)
-			out[start + i] = a[i] & b[i];
 	}
 	return VB_OK;
 }

@@ -70,40 +70,11 @@ static double block_sum(const struct stack *s, size_t start, size_t n)
 	double sum = 0.0;
 	size_t i;
 
-	switch (s->dtype) {
-	case DT_U8: {
-		const uint8_t *p = (const uint8_t *)s->data + start;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = (const T *)s->data + start;
 		for (i = 0; i < n; i++)
 			sum += p[i];
-		break;
-	}
-	case DT_U16: {
-		const uint16_t *p = (const uint16_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			sum += p[i];
-		break;
-	}
-	case DT_U32: {
-		const uint32_t *p = (const uint32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			sum += p[i];
-		break;
-	}
-	case DT_I32: {
-		const int32_t *p = (const int32_t *)s->data + start;
-		for (i = 0; i < n; i++)
-			sum += p[i];
-		break;
-	}
-	case DT_F32: {
-		const float *p = (const float *)s->data + start;
-		for (i = 0; i < n; i++)
-			sum += p[i];
-		break;
-	}
-	default:
-		break;
-	}
+	)
 	return sum;
 }
 
