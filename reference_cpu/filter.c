@@ -302,23 +302,6 @@ out:
 	return status;
 }
 
-/* Read the radius_x/y/z params of a box filter into r[]. */
-static int box_radii(const struct op_call *c, int r[3], struct vb_err *err)
-{
-	static const char *const names[3] = { "radius_x", "radius_y", "radius_z" };
-	int a;
-
-	for (a = 0; a < 3; a++) {
-		double v = op_param(c, names[a]);
-
-		if (!(v >= 0) || v > MAX_RADIUS || v != floor(v))
-			return vb_errf(err, VB_E_ARGS, "%s: %s=%g must be an integer in 0..%d",
-				       ref_op_name(c), names[a], v, MAX_RADIUS);
-		r[a] = (int)v;
-	}
-	return VB_OK;
-}
-
 int ref_mean_box(const struct op_call *c, struct vb_err *err)
 {
 	struct sep_filter f = { .kind = SEP_WEIGHTED };
@@ -328,7 +311,7 @@ int ref_mean_box(const struct op_call *c, struct vb_err *err)
 	status = check_filter_shapes(c, DT_F32, err);
 	if (status != VB_OK)
 		goto out;
-	status = box_radii(c, f.r, err);
+	status = ref_window_radii(c, f.r, err);
 	if (status != VB_OK)
 		goto out;
 	/* Sum the box with unit weights (exact for integer inputs), divide once by its size. */
@@ -362,7 +345,7 @@ static int extreme_box(const struct op_call *c, enum sep_kind kind, struct vb_er
 	status = check_filter_shapes(c, c->in[0]->dtype, err);
 	if (status != VB_OK)
 		return status;
-	status = box_radii(c, f.r, err);
+	status = ref_window_radii(c, f.r, err);
 	if (status != VB_OK)
 		return status;
 	return separable(c, &f, err);
