@@ -81,6 +81,19 @@ __kernel void sum_final(__global const float *partials, __global float *out, con
 #define HI(a, b) ((b) > (a) ? (b) : (a))
 #endif
 
+/* Tree of both extremes over the __local arrays lo and hi; results in lo[0], hi[0]. */
+#define MINMAX_TREE(lo, hi)                                                                      \
+	do {                                                                                     \
+		size_t lid_ = get_local_id(0);                                                   \
+		for (size_t s_ = GROUP_SIZE / 2; s_ > 0; s_ /= 2) {                              \
+			barrier(CLK_LOCAL_MEM_FENCE);                                            \
+			if (lid_ < s_) {                                                         \
+				(lo)[lid_] = LO((lo)[lid_], (lo)[lid_ + s_]);                    \
+				(hi)[lid_] = HI((hi)[lid_], (hi)[lid_ + s_]);                    \
+			}                                                                        \
+		}                                                                                \
+	} while (0)
+
 __kernel void minmax_partials(__global const T_IN *src, __global T_IN *partials, const ulong n)
 {
 	__local T_IN lo[GROUP_SIZE], hi[GROUP_SIZE];
@@ -101,13 +114,7 @@ __kernel void minmax_partials(__global const T_IN *src, __global T_IN *partials,
 	}
 	lo[lid] = LO(lo0, lo1);
 	hi[lid] = HI(hi0, hi1);
-	for (size_t s = GROUP_SIZE / 2; s > 0; s /= 2) {
-		barrier(CLK_LOCAL_MEM_FENCE);
-		if (lid < s) {
-			lo[lid] = LO(lo[lid], lo[lid + s]);
-			hi[lid] = HI(hi[lid], hi[lid + s]);
-		}
-	}
+	MINMAX_TREE(lo, hi);
 	if (lid == 0) {
 		partials[2 * get_group_id(0)] = lo[0];
 		partials[2 * get_group_id(0) + 1] = hi[0];
@@ -128,13 +135,7 @@ __kernel void minmax_final(__global const T_IN *partials, __global T_IN *out, co
 	}
 	lo[lid] = l;
 	hi[lid] = h;
-	for (size_t s = GROUP_SIZE / 2; s > 0; s /= 2) {
-		barrier(CLK_LOCAL_MEM_FENCE);
-		if (lid < s) {
-			lo[lid] = LO(lo[lid], lo[lid + s]);
-			hi[lid] = HI(hi[lid], hi[lid + s]);
-		}
-	}
+	MINMAX_TREE(lo, hi);
 	if (lid == 0) {
 		if (which == 2) {
 			out[0] = lo[0];
@@ -295,6 +296,21 @@ __kernel void mean_final(__global const float *partials, __global float *out, co
 		out[0] = scratch[0] / n;
 }
 
+/* Tree sums of the four __local arrays s, x, y, z; the totals end in [0]. */
+#define COM_TREE(s, x, y, z)                                                                     \
+	do {                                                                                     \
+		size_t lid_ = get_local_id(0);                                                   \
+		for (size_t s_ = GROUP_SIZE / 2; s_ > 0; s_ /= 2) {                              \
+			barrier(CLK_LOCAL_MEM_FENCE);                                            \
+			if (lid_ < s_) {                                                         \
+				(s)[lid_] += (s)[lid_ + s_];                                     \
+				(x)[lid_] += (x)[lid_ + s_];                                     \
+				(y)[lid_] += (y)[lid_ + s_];                                     \
+				(z)[lid_] += (z)[lid_ + s_];                                     \
+			}                                                                        \
+		}                                                                                \
+	} while (0)
+
 /*
  * Centre of mass: work-group g takes rows g, g + groups, ... (row r = y + h*z); its work-items
  * stride along the row (coalesced). Per row the sums of v and x*v (exact for integer voxels),
@@ -324,15 +340,7 @@ __kernel void center_of_mass_partials(__global const T_IN *src, __global float *
 	lx[lid] = SX;
 	ly[lid] = SY;
 	lz[lid] = SZ;
-	for (size_t s = GROUP_SIZE / 2; s > 0; s /= 2) {
-		barrier(CLK_LOCAL_MEM_FENCE);
-		if (lid < s) {
-			ls[lid] += ls[lid + s];
-			lx[lid] += lx[lid + s];
-			ly[lid] += ly[lid + s];
-			lz[lid] += lz[lid + s];
-		}
-	}
+	COM_TREE(ls, lx, ly, lz);
 	if (lid == 0) {
 		size_t g = get_group_id(0);
 		partials[4 * g] = ls[0];
@@ -360,15 +368,7 @@ __kernel void center_of_mass_final(__global const float *partials, __global floa
 	lx[lid] = SX;
 	ly[lid] = SY;
 	lz[lid] = SZ;
-	for (size_t s = GROUP_SIZE / 2; s > 0; s /= 2) {
-		barrier(CLK_LOCAL_MEM_FENCE);
-		if (lid < s) {
-			ls[lid] += ls[lid + s];
-			lx[lid] += lx[lid + s];
-			ly[lid] += ly[lid + s];
-			lz[lid] += lz[lid + s];
-		}
-	}
+	COM_TREE(ls, lx, ly, lz);
 	if (lid == 0) {
 		out[0] = lx[0] / ls[0];
 		out[1] = ly[0] / ls[0];
