@@ -335,6 +335,18 @@ __kernel void scan_apply(__global uint *a, __global const uint *sums, const ulon
 
 /* ---- label tables: max label, per-label statistics, keep rule, renumbering ---- */
 
+/* Tree maximum of the __local array s; the result ends in s[0]. */
+#define GROUP_MAX(s)                                                                             \
+	do {                                                                                     \
+		size_t lid_ = get_local_id(0);                                                   \
+		for (size_t step_ = GROUP_SIZE / 2; step_ > 0; step_ /= 2) {                     \
+			barrier(CLK_LOCAL_MEM_FENCE);                                            \
+			if (lid_ < step_)                                                        \
+				(s)[lid_] = max((s)[lid_], (s)[lid_ + step_]);                   \
+		}                                                                                \
+		barrier(CLK_LOCAL_MEM_FENCE);                                                    \
+	} while (0)
+
 __kernel void label_max_partials(__global const T_IN *src, __global uint *partials,
 				 const ulong n)
 {
@@ -345,12 +357,7 @@ __kernel void label_max_partials(__global const T_IN *src, __global uint *partia
 	for (; i < n; i += stride)
 		m = max(m, (uint)src[i]); /* a negative i32 becomes huge: the plan refuses it */
 	s[lid] = m;
-	for (size_t step = GROUP_SIZE / 2; step > 0; step /= 2) {
-		barrier(CLK_LOCAL_MEM_FENCE);
-		if (lid < step)
-			s[lid] = max(s[lid], s[lid + step]);
-	}
-	barrier(CLK_LOCAL_MEM_FENCE);
+	GROUP_MAX(s);
 	if (lid == 0)
 		partials[get_group_id(0)] = s[0];
 }
@@ -365,12 +372,7 @@ __kernel void label_max_final(__global uint *partials, const uint groups)
 	for (size_t g = lid; g < groups; g += GROUP_SIZE)
 		m = max(m, partials[g]);
 	s[lid] = m;
-	for (size_t step = GROUP_SIZE / 2; step > 0; step /= 2) {
-		barrier(CLK_LOCAL_MEM_FENCE);
-		if (lid < step)
-			s[lid] = max(s[lid], s[lid + step]);
-	}
-	barrier(CLK_LOCAL_MEM_FENCE);
+	GROUP_MAX(s);
 	if (lid == 0)
 		partials[0] = s[0];
 }
