@@ -327,6 +327,15 @@ float stats_mean(__global const uint *acc, int n, uint l)
 
 #define LABEL_AT(x) LABEL_OF(labels[row + (x)])
 
+/* A work-item's segment xs .. xe-1 of row (y, z), and the label l of its first voxel. */
+#define SEGMENT_SETUP                                                                            \
+	int xs = get_global_id(0) * SEG, y = get_global_id(1), z = get_global_id(2);             \
+	if (xs >= w || y >= h || z >= d)                                                         \
+		return;                                                                          \
+	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);                                           \
+	int xe = min(xs + SEG, w);                                                               \
+	uint l = LABEL_AT(xs)
+
 /*
  * Pass 1: counts, sums, extrema, coordinate sums, bounding boxes. Launch (ceil(width / SEG),
  * height, depth); each work-item flushes one run of equal labels at a time.
@@ -335,13 +344,8 @@ __kernel void stats_accumulate(__global const T_IN *img, __global const T_LABEL 
 			       __global uint *acc, const int n, const int w, const int h,
 			       const int d)
 {
-	int xs = get_global_id(0) * SEG, y = get_global_id(1), z = get_global_id(2);
-
-	if (xs >= w || y >= h || z >= d)
-		return;
-	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
-	int xe = min(xs + SEG, w), x0 = xs;
-	uint l = LABEL_AT(xs);
+	SEGMENT_SETUP;
+	int x0 = xs;
 	run_sum sum = 0;
 	float mn = POS_INF, mx = -POS_INF;
 
@@ -364,18 +368,19 @@ __kernel void stats_accumulate(__global const T_IN *img, __global const T_LABEL 
 	stats_flush(acc, n, l, x0, xe - 1, y, z, sum, mn, mx);
 }
 
+/* Add one run's squared deviations ssd to label l's. */
+void ssd_flush(__global uint *acc, int n, uint l, float ssd)
+{
+	if (l && (int)l <= n && ssd != 0.0f)
+		atomic_add_float(acc + ACC_SSD * n + l - 1, ssd);
+}
+
 /* Pass 2: the sum of squared deviations from each label's mean (float: no cancellation). */
 __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *labels,
 			      __global uint *acc, const int n, const int w, const int h,
 			      const int d)
 {
-	int xs = get_global_id(0) * SEG, y = get_global_id(1), z = get_global_id(2);
-
-	if (xs >= w || y >= h || z >= d)
-		return;
-	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
-	int xe = min(xs + SEG, w);
-	uint l = LABEL_AT(xs);
+	SEGMENT_SETUP;
 	float mean = stats_mean(acc, n, l), ssd = 0.0f;
 
 	for (int x = xs; x < xe; x++) {
@@ -383,16 +388,14 @@ __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *
 		float v = (float)img[row + x];
 
 		if (lx != l) {
-			if (l && (int)l <= n && ssd != 0.0f)
-				atomic_add_float(acc + ACC_SSD * n + l - 1, ssd);
+			ssd_flush(acc, n, l, ssd);
 			l = lx;
 			ssd = 0.0f;
 			mean = stats_mean(acc, n, l);
 		}
 		ssd += (v - mean) * (v - mean);
 	}
-	if (l && (int)l <= n && ssd != 0.0f)
-		atomic_add_float(acc + ACC_SSD * n + l - 1, ssd);
+	ssd_flush(acc, n, l, ssd);
 }
 
 /*
