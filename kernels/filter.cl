@@ -21,6 +21,7 @@
 #define IDX ulong /* the host passes uint when every index fits: 64-bit math is slow on GPUs */
 #endif
 
+#define VOXEL_INDEX(x, y, z) ((IDX)(x) + (IDX)w * ((IDX)(y) + (IDX)h * (IDX)(z)))
 #define AXIS_POS(axis, x, y, z) ((axis) == 0 ? (x) : (axis) == 1 ? (y) : (z))
 #define AXIS_LEN(axis) ((axis) == 0 ? w : (axis) == 1 ? h : d)
 #define AXIS_STRIDE(axis) ((axis) == 0 ? (IDX)1 : (axis) == 1 ? (IDX)w : (IDX)w * (IDX)h)
@@ -45,7 +46,7 @@ __kernel void convolve_axis(__global const T_IN *src, __global T_OUT *dst,
 		return;
 	int pos = AXIS_POS(axis, x, y, z), len = AXIS_LEN(axis);
 	IDX stride = AXIS_STRIDE(axis);
-	IDX centre = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	IDX centre = VOXEL_INDEX(x, y, z);
 	float sum = 0.0f;
 
 	if (pos >= RADIUS && pos + RADIUS < len) {
@@ -112,7 +113,7 @@ __kernel void minmax_axis(__global const T_IN *src, __global T_OUT *dst, const i
 		return;
 	int pos = AXIS_POS(axis, x, y, z), len = AXIS_LEN(axis);
 	IDX stride = AXIS_STRIDE(axis);
-	IDX centre = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	IDX centre = VOXEL_INDEX(x, y, z);
 	IDX base = centre - (IDX)pos * stride;
 	T_IN best = src[centre];
 
@@ -135,11 +136,11 @@ __kernel void box_direct(__global const T_IN *src, __global T_OUT *dst, const in
 
 	if (x >= w || y >= h || z >= d)
 		return;
-	IDX plane = (IDX)w * (IDX)h;
+	IDX plane = (IDX)w * (IDX)h, centre = VOXEL_INDEX(x, y, z);
 #if FILTER_MEAN
 	float acc = 0.0f;
 #else
-	T_IN acc = src[(IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z)];
+	T_IN acc = src[centre];
 #endif
 	for (int k = -rz; k <= rz; k++) {
 		IDX zoff = (IDX)clamp(z + k, 0, d - 1) * plane;
@@ -157,7 +158,6 @@ __kernel void box_direct(__global const T_IN *src, __global T_OUT *dst, const in
 			}
 		}
 	}
-	IDX centre = (IDX)x + (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
 #if FILTER_MEAN
 	dst[centre] = CONVERT_OUT(acc / (float)((2 * rx + 1) * (2 * ry + 1) * (2 * rz + 1)));
 #else
