@@ -93,6 +93,17 @@ extern const struct gpu_backend cuda_backend;
  */
 int device_check_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err);
 
+/* Append d to a backend's device list (*devs realloc'd); VB_E_NOMEM leaves the list as it was. */
+int devices_append(struct gpu_device ***devs, size_t *n, struct gpu_device *d, struct vb_err *err);
+
+/*
+ * Work-group (OpenCL) or block (CUDA) shape of l, for a kernel that allows `max` items: the
+ * launch's own (kernels that tile __local memory depend on it: refused, never shrunk), else 256
+ * items laid along x first, halved while over max. Axes past l->dims are 1. Returns 0, or the
+ * item count of the launch's own shape when that exceeds max (the backend says so).
+ */
+size_t launch_group_shape(const struct launch *l, size_t max, size_t local[3]);
+
 /* The kernel source of kernels/<name>.cl (embedded, or from VOXBENCH_KERNEL_DIR). */
 const char *kernel_source(const char *name, struct vb_err *err);
 

@@ -197,18 +197,6 @@ out:
 	return status;
 }
 
-static int append_device(struct gpu_device ***devs, size_t *n, struct gpu_device *d,
-			 struct vb_err *err)
-{
-	struct gpu_device **grown = realloc(*devs, (*n + 1) * sizeof(**devs));
-
-	if (!grown)
-		return vb_errf(err, VB_E_NOMEM, "out of host memory listing devices");
-	grown[(*n)++] = d;
-	*devs = grown;
-	return VB_OK;
-}
-
 static void cu_close(struct gpu_device *d);
 
 /* The driver initialised and NVRTC loaded: VB_E_NOLOADER (a backend that cannot run) else. */
@@ -250,7 +238,7 @@ static int cu_enumerate(struct gpu_device ***devs, size_t *n, struct vb_err *err
 		/* a device that cannot be opened is left out; if all are, the last reason is kept */
 		if (open_device(i, &d, &why))
 			continue;
-		status = append_device(devs, n, d, err);
+		status = devices_append(devs, n, d, err);
 		if (status) {
 			cu_close(d);
 			return status;
@@ -496,31 +484,17 @@ static int get_function(struct gpu_device *d, const struct launch *l, const char
 	return VB_OK;
 }
 
-/*
- * Block shape, as the OpenCL backend's work-groups: the launch's own (kernels that tile __local
- * memory depend on it: refused, never shrunk, when over the kernel's limit), else 256 threads
- * laid along x first, halved while over the limit.
- */
+/* Block shape within the kernel's own limit (launch_group_shape, as OpenCL's work-groups). */
 static int choose_block(const struct gpu_device *d, const struct built_function *f,
 			const struct launch *l, size_t local[3], struct vb_err *err)
 {
-	static const size_t defaults[3][3] = { { 256, 1, 1 }, { 32, 8, 1 }, { 32, 4, 2 } };
-	size_t max = f->max_threads > 0 ? (size_t)f->max_threads : 256, total;
+	size_t max = f->max_threads > 0 ? (size_t)f->max_threads : 256;
+	size_t need = launch_group_shape(l, max, local);
 
-	for (int i = 0; i < 3; i++)
-		local[i] = i >= l->dims ? 1 :
-			   l->local[0] ? (l->local[i] ? l->local[i] : 1) : defaults[l->dims - 1][i];
-	total = local[0] * local[1] * local[2];
-	if (l->local[0] && total > max)
+	if (need)
 		return vb_errf(err, VB_E_UNSUPPORTED,
 			       "%s needs blocks of %zu threads; %s allows %zu for this kernel",
-			       l->kernel, total, d->info.name, max);
-	while (total > max) {
-		int axis = local[2] > 1 ? 2 : local[1] > 1 ? 1 : 0;
-
-		local[axis] /= 2;
-		total = local[0] * local[1] * local[2];
-	}
+			       l->kernel, need, d->info.name, max);
 	return VB_OK;
 }
 

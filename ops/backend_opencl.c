@@ -95,18 +95,6 @@ out:
 	return status;
 }
 
-static int append_device(struct gpu_device ***devs, size_t *n, struct gpu_device *d,
-			 struct vb_err *err)
-{
-	struct gpu_device **grown = realloc(*devs, (*n + 1) * sizeof(**devs));
-
-	if (!grown)
-		return vb_errf(err, VB_E_NOMEM, "out of host memory listing devices");
-	grown[(*n)++] = d;
-	*devs = grown;
-	return VB_OK;
-}
-
 static int cl_enumerate(struct gpu_device ***devs, size_t *n, struct vb_err *err)
 {
 	cl_platform_id platforms[32];
@@ -135,7 +123,7 @@ static int cl_enumerate(struct gpu_device ***devs, size_t *n, struct vb_err *err
 			/* a device that cannot give a context is left out; probe explains why */
 			if (open_device(platforms[p], ids[i], &d, &ignored))
 				continue;
-			status = append_device(devs, n, d, err);
+			status = devices_append(devs, n, d, err);
 			if (status)
 				return status;
 		}
@@ -382,29 +370,17 @@ static int set_args(cl_kernel k, const struct launch *l, struct vb_err *err)
 	return VB_OK;
 }
 
-/*
- * Work-group shape: the launch's own (kernels that tile __local memory depend on it: refused,
- * never shrunk, when over the device limit), else 256 items laid along x first.
- */
+/* Work-group shape within the device's limit (launch_group_shape). */
 static int choose_local(const struct gpu_device *d, const struct launch *l, size_t local[3],
 			struct vb_err *err)
 {
-	static const size_t defaults[3][3] = { { 256, 1, 1 }, { 32, 8, 1 }, { 32, 4, 2 } };
-	size_t max = impl_of((struct gpu_device *)d)->max_work_group, total;
+	size_t max = impl_of((struct gpu_device *)d)->max_work_group;
+	size_t need = launch_group_shape(l, max, local);
 
-	for (int i = 0; i < 3; i++)
-		local[i] = l->local[0] ? (l->local[i] ? l->local[i] : 1) : defaults[l->dims - 1][i];
-	total = local[0] * local[1] * local[2];
-	if (l->local[0] && total > max)
+	if (need)
 		return vb_errf(err, VB_E_UNSUPPORTED,
-			       "%s needs work-groups of %zu items; %s allows %zu", l->kernel, total,
+			       "%s needs work-groups of %zu items; %s allows %zu", l->kernel, need,
 			       d->info.name, max);
-	while (total > max) {
-		int axis = local[2] > 1 ? 2 : local[1] > 1 ? 1 : 0;
-
-		local[axis] /= 2;
-		total = local[0] * local[1] * local[2];
-	}
 	return VB_OK;
 }
 

@@ -1,5 +1,6 @@
 /* ops/gpu_run.c: the gpu_* calls plans use, on top of the device's backend. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
@@ -111,6 +112,37 @@ void gpu_side_value(struct gpu_run *r, struct gpu_buf *b, size_t index)
 {
 	r->side_buf = b;
 	r->side_index = index;
+}
+
+int devices_append(struct gpu_device ***devs, size_t *n, struct gpu_device *d, struct vb_err *err)
+{
+	struct gpu_device **grown = realloc(*devs, (*n + 1) * sizeof(**devs));
+
+	if (!grown)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory listing devices");
+	grown[(*n)++] = d;
+	*devs = grown;
+	return VB_OK;
+}
+
+size_t launch_group_shape(const struct launch *l, size_t max, size_t local[3])
+{
+	static const size_t defaults[3][3] = { { 256, 1, 1 }, { 32, 8, 1 }, { 32, 4, 2 } };
+	size_t total;
+
+	for (int i = 0; i < 3; i++)
+		local[i] = i >= l->dims ? 1 :
+			   l->local[0] ? (l->local[i] ? l->local[i] : 1) : defaults[l->dims - 1][i];
+	total = local[0] * local[1] * local[2];
+	if (l->local[0] && total > max)
+		return total;
+	while (total > max) {
+		int axis = local[2] > 1 ? 2 : local[1] > 1 ? 1 : 0;
+
+		local[axis] /= 2;
+		total = local[0] * local[1] * local[2];
+	}
+	return 0;
 }
 
 int device_check_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err)
