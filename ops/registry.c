@@ -284,7 +284,11 @@ struct pair_counts {
 	size_t cap, used;
 };
 
-static int pairs_add(struct pair_counts *p, uint64_t pair);
+/* Where a stored key (pair + 1) starts its probe in a table of cap (a power of two) slots. */
+static size_t pair_slot(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
 
 static int pairs_grow(struct pair_counts *p)
 {
@@ -300,7 +304,7 @@ static int pairs_grow(struct pair_counts *p)
 	}
 	for (size_t i = 0; i < p->cap; i++)
 		if (p->key[i]) {
-			size_t h = (size_t)((p->key[i] * 0x9e3779b97f4a7c15ull) >> 20) & (bigger.cap - 1);
+			size_t h = pair_slot(p->key[i], bigger.cap);
 
 			while (bigger.key[h])
 				h = (h + 1) & (bigger.cap - 1);
@@ -320,7 +324,7 @@ static int pairs_add(struct pair_counts *p, uint64_t pair)
 
 	if ((p->used + 1) * 2 > p->cap && pairs_grow(p))
 		return VB_E_NOMEM;
-	h = (size_t)(((pair + 1) * 0x9e3779b97f4a7c15ull) >> 20) & (p->cap - 1);
+	h = pair_slot(pair + 1, p->cap);
 	while (p->key[h] && p->key[h] != pair + 1)
 		h = (h + 1) & (p->cap - 1);
 	if (!p->key[h]) {
