@@ -250,6 +250,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
 	int nparam_args = 0, c, status = 0;
+	struct vb_err err;
 	long v;
 
 	memset(a, 0, sizeof(*a));
@@ -269,9 +270,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'o': ops = optarg; break;
 		case 'd': a->device = optarg; break;
 		case 'b':
-			if (strcmp(optarg, "opencl") && strcmp(optarg, "cuda") && strcmp(optarg, "all"))
-				return usage_error("run", "unknown backend '%s': expected opencl, cuda "
-							  "or all", optarg);
+			if (backend_name_check(optarg, &err))
+				return usage_error("run", "%s", err.msg);
 			a->backend = optarg;
 			break;
 		case 's': status = each_token(optarg, add_size, a); a->synthetic_options = 1; break;

@@ -263,6 +263,8 @@ int devices_open(struct device_list *all, struct vb_err *err);
 /* The same for one backend: "opencl", "cuda", or "all" (or NULL) for every one; VB_E_ARGS for
  * another name. VB_E_NOLOADER's message says, for each backend asked for, why it is missing. */
 int devices_open_backend(struct device_list *all, const char *backend, struct vb_err *err);
+/* VB_OK when `backend` names a backend devices_open_backend takes, else VB_E_ARGS saying which do. */
+int backend_name_check(const char *backend, struct vb_err *err);
 void devices_close(struct device_list *all);
 /* Borrow the devices matching spec: NULL/"" = the first GPU of each backend, else the first
  * device; "all"; an index into the list; or a case-insensitive substring of the name (which

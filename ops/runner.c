@@ -26,29 +26,35 @@ static int backend_wanted(const struct gpu_backend *b, const char *which)
 	return !which || !*which || strcmp(which, "all") == 0 || strcmp(which, b->name) == 0;
 }
 
+int backend_name_check(const char *which, struct vb_err *err)
+{
+	for (size_t b = 0; b < NBACKENDS; b++)
+		if (backend_wanted(backends[b], which))
+			return VB_OK;
+	return vb_errf(err, VB_E_ARGS, "unknown backend '%s': expected opencl, cuda or all", which);
+}
+
 int devices_open_backend(struct device_list *all, const char *which, struct vb_err *err)
 {
-	int loaded = 0, wanted = 0, status = VB_OK;
+	int loaded = 0, status = backend_name_check(which, err);
 	struct vb_err why[NBACKENDS];
 
 	all->dev = NULL;
 	all->n = 0;
+	if (status)
+		return status;
 	for (size_t b = 0; b < NBACKENDS; b++) {
 		int s;
 
 		why[b].msg[0] = '\0';
 		if (!backend_wanted(backends[b], which))
 			continue;
-		wanted++;
 		s = backends[b]->enumerate(&all->dev, &all->n, &why[b]);
 		if (s == VB_OK)
 			loaded = 1;
 		else if (s != VB_E_NOLOADER)
 			status = vb_errf(err, s, "%s", why[b].msg);
 	}
-	if (!wanted)
-		return vb_errf(err, VB_E_ARGS, "unknown backend '%s': expected opencl, cuda or all",
-			       which);
 	if (!loaded && status == VB_OK) {
 		/* every backend asked for is missing: say why for each */
 		char joined[sizeof(why[0].msg)] = "";
