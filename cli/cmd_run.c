@@ -53,8 +53,8 @@ struct run_args {
 
 static const char run_usage[] =
 	"usage: voxbench run [options]\n"
-	"  --ops LIST         op names, categories (math, compare, filter, projection, reduction)\n"
-	"                     or 'all' (default), comma-separated\n"
+	"  --ops LIST         op names, categories or 'all' (default), comma-separated;\n"
+	"                     categories: %s\n"
 	"  --backend NAME     opencl, cuda or all (default: all, every backend that loads)\n"
 	"  --device SPEC      index, part of the device name (case-insensitive; 'h100' selects\n"
 	"                     the OpenCL and the CUDA view of that card), or 'all';\n"
@@ -81,6 +81,30 @@ static const char run_usage[] =
 	"                     bandwidth; quick: without the benchmarks; none: skip it\n"
 	"exit status: 0 all rows passed or were skipped, 1 a row failed or errored,\n"
 	"2 bad arguments, 3 no usable device\n";
+
+/* run_usage with the categories of the op table, wrapped under the option's text. */
+static void print_usage(void)
+{
+	char categories[512] = "";
+	size_t line = 0; /* characters on the current line after the indent */
+
+	for (int c = 0; c < CAT_COUNT; c++) {
+		const char *name = op_category_name((enum op_category)c);
+		size_t used = strlen(categories);
+
+		if (c && line + strlen(name) > 64) {
+			snprintf(categories + used, sizeof(categories) - used, ",\n%21s", "");
+			line = 0;
+		} else if (c) {
+			snprintf(categories + used, sizeof(categories) - used, ", ");
+			line += 2;
+		}
+		used = strlen(categories);
+		snprintf(categories + used, sizeof(categories) - used, "%s", name);
+		line += strlen(name);
+	}
+	printf(run_usage, categories);
+}
 
 /* A whole decimal number in [min, max]. */
 static int parse_long(const char *text, long min, long max, long *out)
@@ -332,7 +356,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 						   optarg);
 			a->probe = optarg[0] == 'f' ? PROBE_FULL : optarg[0] == 'q' ? PROBE_QUICK : PROBE_NONE;
 			break;
-		case 'h': printf("%s", run_usage); return -1;
+		case 'h': print_usage(); return -1;
 		default:
 			return usage_error("run", "unknown or incomplete option '%s'; see "
 						  "'voxbench run --help'", argv[optind - 1]);
