@@ -420,19 +420,6 @@ int probe_copy_bandwidth(cl_context ctx, cl_device_id dev, size_t bytes,
 
 /* ---- host <-> device transfers ---- */
 
-/* Map/unmap are not in ops/opencl_api.h's table; resolved from the same loader handle. */
-struct map_api {
-	__typeof__(clEnqueueMapBuffer) *map;
-	__typeof__(clEnqueueUnmapMemObject) *unmap;
-};
-
-static int map_api_get(struct map_api *m)
-{
-	*(void **)&m->map = cl.handle ? dlsym(cl.handle, "clEnqueueMapBuffer") : NULL;
-	*(void **)&m->unmap = cl.handle ? dlsym(cl.handle, "clEnqueueUnmapMemObject") : NULL;
-	return m->map && m->unmap;
-}
-
 /* Median GB/s of blocking writes (to_device) or reads of `bytes` between host and dbuf. */
 static int time_transfer(struct session *s, cl_mem dbuf, void *host, size_t bytes, int to_device,
 			 double *gbps, struct vb_err *err)
@@ -481,21 +468,16 @@ static int pinned_transfers(struct session *s, cl_mem dbuf, size_t bytes, json_t
 			    struct vb_err *err)
 {
 	double h2d = NAN, d2h = NAN;
-	struct map_api m;
 	cl_mem pinned = NULL;
 	void *host = NULL;
 	cl_int e = CL_SUCCESS;
 	int rc = VB_OK;
 
-	if (!map_api_get(&m)) {
-		rc = vb_errf(err, VB_E_UNSUPPORTED, "the loader lacks clEnqueueMapBuffer");
-		goto out;
-	}
 	pinned = cl.clCreateBuffer(s->ctx, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_WRITE, bytes, NULL,
 				   &e);
 	CL_TRY(e, "clCreateBuffer(CL_MEM_ALLOC_HOST_PTR)");
-	host = m.map(s->q, pinned, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL, NULL,
-		     &e);
+	host = cl.clEnqueueMapBuffer(s->q, pinned, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0,
+				     NULL, NULL, &e);
 	CL_TRY(e, "clEnqueueMapBuffer");
 	memset(host, 1, bytes);
 	rc = time_transfer(s, dbuf, host, bytes, 1, &h2d, err);
@@ -503,7 +485,7 @@ static int pinned_transfers(struct session *s, cl_mem dbuf, size_t bytes, json_t
 		rc = time_transfer(s, dbuf, host, bytes, 0, &d2h, err);
 out:
 	if (host) {
-		m.unmap(s->q, pinned, host, 0, NULL, NULL);
+		cl.clEnqueueUnmapMemObject(s->q, pinned, host, 0, NULL, NULL);
 		cl.clFinish(s->q);
 	}
 	if (pinned)
