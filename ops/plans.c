@@ -31,6 +31,23 @@ struct launch launch_3d(const char *program, const char *kernel, enum dtype tin,
 	return l;
 }
 
+size_t reduction_groups(size_t n, size_t group, size_t max_groups)
+{
+	size_t groups = (n + group - 1) / group;
+
+	return groups > max_groups ? max_groups : groups ? groups : 1;
+}
+
+struct launch launch_groups(const char *program, const char *kernel, enum dtype tin,
+			    enum dtype tout, size_t items, size_t group, const char *extra)
+{
+	struct launch l = launch_1d(program, kernel, tin, tout, (items + group - 1) / group * group);
+
+	l.local[0] = group;
+	snprintf(l.options, sizeof(l.options), "-DGROUP_SIZE=%zu %s", group, extra ? extra : "");
+	return l;
+}
+
 void launch_add_args(struct launch *l, int n, const struct karg *args)
 {
 	for (int i = 0; i < n && l->nargs < LAUNCH_MAX_ARGS; i++)
@@ -287,25 +304,22 @@ int plan_z_projection(struct gpu_run *r, const struct op_call *c, struct vb_err 
 int plan_sum(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	size_t n = stack_voxels(c->in[0]);
-	size_t groups = (n + REDUCTION_GROUP - 1) / REDUCTION_GROUP;
+	size_t groups = reduction_groups(n, REDUCTION_GROUP, REDUCTION_GROUPS);
 	struct gpu_buf *partials;
 	struct launch l;
 	int status;
 
-	groups = groups > REDUCTION_GROUPS ? REDUCTION_GROUPS : groups;
 	status = gpu_scratch(r, 0, groups * sizeof(float), &partials, err);
 	if (status)
 		return status;
-	l = launch_1d("reduction", "sum_partials", c->in[0]->dtype, DT_F32, groups * REDUCTION_GROUP);
-	l.local[0] = REDUCTION_GROUP;
-	snprintf(l.options, sizeof(l.options), "-DGROUP_SIZE=%d", REDUCTION_GROUP);
+	l = launch_groups("reduction", "sum_partials", c->in[0]->dtype, DT_F32,
+			  groups * REDUCTION_GROUP, REDUCTION_GROUP, NULL);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
 	status = gpu_launch(r, &l, err);
 	if (status)
 		return status;
-	l = launch_1d("reduction", "sum_final", DT_F32, DT_F32, REDUCTION_GROUP);
-	l.local[0] = REDUCTION_GROUP;
-	snprintf(l.options, sizeof(l.options), "-DGROUP_SIZE=%d", REDUCTION_GROUP);
+	l = launch_groups("reduction", "sum_final", DT_F32, DT_F32, REDUCTION_GROUP,
+			  REDUCTION_GROUP, NULL);
 	ARGS(&l, KBUF(partials), KBUF(gpu_output(r)), KU64(groups));
 	return gpu_launch(r, &l, err);
 }

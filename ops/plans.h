@@ -23,6 +23,13 @@ struct launch launch_1d(const char *program, const char *kernel, enum dtype tin,
 struct launch launch_3d(const char *program, const char *kernel, enum dtype tin, enum dtype tout,
 			const struct stack *s);
 void launch_add_args(struct launch *l, int n, const struct karg *args);
+/* Work-groups of `group` items for a reduction over n voxels: at least 1, at most max_groups
+ * (the kernels' grid-stride loops cover the rest). */
+size_t reduction_groups(size_t n, size_t group, size_t max_groups);
+/* A 1D launch of `items` work-items (rounded up to whole groups) in groups of `group`, built
+ * with -DGROUP_SIZE=group and the extra options (or NULL). */
+struct launch launch_groups(const char *program, const char *kernel, enum dtype tin,
+			    enum dtype tout, size_t items, size_t group, const char *extra);
 #define ARGS(l, ...)                                                                             \
 	launch_add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),        \
 			(struct karg[]){ __VA_ARGS__ })

@@ -14,27 +14,16 @@
 #define SCAN_BLOCK (GROUP * 4) /* kernels/label.cl SCAN_BLOCK */
 #define STAT_RUN 16            /* kernels/label.cl STAT_RUN */
 
-static size_t round_up(size_t n, size_t m)
-{
-	return (n + m - 1) / m * m;
-}
-
 /* Work-groups for a grid-strided reduction over n voxels. */
 static size_t reduce_groups(size_t n)
 {
-	size_t g = (n + GROUP - 1) / GROUP;
-
-	return g > REDUCE_GROUPS ? REDUCE_GROUPS : g ? g : 1;
+	return reduction_groups(n, GROUP, REDUCE_GROUPS);
 }
 
 static struct launch group_launch(const char *program, const char *kernel, enum dtype tin,
 				  enum dtype tout, size_t items)
 {
-	struct launch l = launch_1d(program, kernel, tin, tout, round_up(items, GROUP));
-
-	l.local[0] = GROUP;
-	snprintf(l.options, sizeof(l.options), "-DGROUP_SIZE=%d", GROUP);
-	return l;
+	return launch_groups(program, kernel, tin, tout, items, GROUP, NULL);
 }
 
 /* ---- thresholds ---- */

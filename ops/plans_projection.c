@@ -63,20 +63,14 @@ static int is(const struct op_call *c, const char *kernel)
 
 static size_t reduce_groups(size_t n)
 {
-	size_t groups = (n + REDUCE_GROUP - 1) / REDUCE_GROUP;
-
-	return groups > REDUCE_GROUPS ? REDUCE_GROUPS : groups;
+	return reduction_groups(n, REDUCE_GROUP, REDUCE_GROUPS);
 }
 
-/* A launch of kernels/<program>.cl in work-groups of REDUCE_GROUP (1D). */
+/* A launch of kernels/<program>.cl in `groups` work-groups of REDUCE_GROUP (1D). */
 static struct launch reduce_launch(const char *program, const char *kernel, enum dtype tin,
 				   enum dtype tout, size_t groups, const char *extra)
 {
-	struct launch l = launch_1d(program, kernel, tin, tout, groups * REDUCE_GROUP);
-
-	l.local[0] = REDUCE_GROUP;
-	snprintf(l.options, sizeof(l.options), "-DGROUP_SIZE=%d %s", REDUCE_GROUP, extra);
-	return l;
+	return launch_groups(program, kernel, tin, tout, groups * REDUCE_GROUP, REDUCE_GROUP, extra);
 }
 
 /* The last argument of a projection kernel: maximum (1) or minimum (0), or the sum's divisor. */
