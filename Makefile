@@ -27,7 +27,12 @@ CFLAGS  += -DVB_HAVE_CUDA -idirafter $(CUDA_HOME)/include
 endif
 endif
 
-TEST_DEB_PACKAGES = chromium
+TEST_DEB_PACKAGES = chromium python3-venv
+
+# The users' own Python libraries, for the tests that check them (pyclesperanto on PoCL): PyPI
+# packages in a virtual environment of the build, which also sees Debian's numpy and scipy.
+VENV = $(BUILD)/venv
+PY_TEST_PACKAGES = pyclesperanto==0.25.1 pyclesperanto-opencl==0.25.1
 
 LIB_DIRS = common stacks ops reference_cpu reports probe
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
@@ -43,7 +48,7 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/fuzz_%.c,$(TEST_SRCS)))
 
-.PHONY: all setup setup-test run test fuzz clean
+.PHONY: all setup setup-test setup-venv run test fuzz clean
 all: $(BUILD)/voxbench $(TEST_BINS)
 
 # install_missing PACKAGES: apt-get install those not installed yet (root, or through sudo).
@@ -65,6 +70,12 @@ setup:
 # Only the tests need these: the report page is loaded in a headless browser.
 setup-test:
 	$(call install_missing,$(TEST_DEB_PACKAGES))
+
+setup-venv: $(VENV)/.installed
+$(VENV)/.installed: Makefile
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(PY_TEST_PACKAGES)
+	touch $@
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -109,8 +120,9 @@ run: setup all
 		$(BUILD)/voxbench report report.json --html report || status=$$?; \
 	fi; exit $$status
 
-test: setup setup-test all
+test: setup setup-test setup-venv all
 	VOXBENCH=$(abspath $(BUILD))/voxbench BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON) \
+		VENV_PYTHON=$(abspath $(VENV))/bin/python \
 		bash tests/run.sh
 
 # libFuzzer over the TIFF reader (clang); a crashing input is left in $(BUILD)/fuzz/.
