@@ -231,14 +231,45 @@ static double float_tolerance(const struct op_desc *op, const struct stack *ref,
 	return op->cmp.kind == CMP_FLOAT ? op->cmp.tol * fmax(1.0, max_ref) : 0;
 }
 
+/*
+ * Table ops: each column's tolerance is relative to that column's own largest magnitude, so a
+ * column of means is not judged by the scale of a column of sums. tol[c] per column; returns the
+ * largest.
+ */
+static double table_tolerances(const struct op_desc *op, const struct stack *ref, double *tol)
+{
+	size_t cols = ref->width, rows = stack_voxels(ref) / (cols ? cols : 1);
+	double largest = 0;
+
+	for (size_t c = 0; c < cols; c++) {
+		double max_ref = 0;
+
+		for (size_t r = 0; r < rows; r++) {
+			double v = fabs(stack_get(ref, r * cols + c));
+
+			if (isfinite(v))
+				max_ref = fmax(max_ref, v);
+		}
+		tol[c] = op->cmp.tol * fmax(1.0, max_ref);
+		largest = fmax(largest, tol[c]);
+	}
+	return largest;
+}
+
 static int compare_values(const struct op_desc *op, const struct stack *gpu,
 			  const struct stack *ref, uint64_t in_voxels, struct delta *d)
 {
-	size_t n = stack_voxels(ref);
-	double sum_abs = 0, sum_sq = 0, max_abs = 0;
+	size_t n = stack_voxels(ref), cols = op->table_columns ? ref->width : 1;
+	double sum_abs = 0, sum_sq = 0, max_abs = 0, *tol = calloc(cols, sizeof(*tol));
 	uint64_t mismatches = 0;
 
-	d->tolerance = float_tolerance(op, ref, in_voxels);
+	if (!tol)
+		return VB_E_NOMEM;
+	if (op->table_columns && op->cmp.kind == CMP_FLOAT)
+		d->tolerance = table_tolerances(op, ref, tol);
+	else
+		for (size_t c = 0; c < cols; c++)
+			tol[c] = d->tolerance = float_tolerance(op, ref, in_voxels);
 	/* large outputs are compared by every core: a 512M-voxel check is otherwise seconds */
 #pragma omp parallel for reduction(max : max_abs) reduction(+ : sum_abs, sum_sq, mismatches) \
 	schedule(static) if (n > 65536)
@@ -253,8 +284,9 @@ static int compare_values(const struct op_desc *op, const struct stack *gpu,
 		max_abs = fmax(max_abs, diff);
 		sum_abs += diff;
 		sum_sq += diff * diff;
-		mismatches += diff > d->tolerance;
+		mismatches += diff > tol[i % cols];
 	}
+	free(tol);
 	d->max_abs = max_abs;
 	d->mean_abs = n ? sum_abs / n : 0;
 	d->rmse = n ? sqrt(sum_sq / n) : 0;
@@ -458,5 +490,7 @@ int op_compare(const struct op_desc *op, const struct stack *gpu, const struct s
 	d->labels_gpu = d->labels_ref = -1;
 	if (op->cmp.kind == CMP_LABELS)
 		return compare_labels(op, gpu, ref, d, err);
-	return compare_values(op, gpu, ref, in_voxels, d);
+	if (compare_values(op, gpu, ref, in_voxels, d))
+		return vb_errf(err, VB_E_NOMEM, "out of memory comparing %s", op->name);
+	return VB_OK;
 }
