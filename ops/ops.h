@@ -288,17 +288,28 @@ struct run_settings {
 };
 
 /*
- * One op's CPU reference over one input, computed by the first op_run that needs it and reused
- * by the others (every device of a run compares against the same output). Start zeroed; free
- * with reference_cache_free.
+ * One op's CPU reference over one input, computed once (by reference_compute, or by the first
+ * op_run that needs it) and reused by the others (every device of a run compares against the same
+ * output). Start zeroed; free with reference_cache_free.
  */
 struct reference_cache {
+	int computed;      /* reference_compute ran: status says how it ended */
+	int status;        /* VB_OK, or why there is no reference (reason) */
+	char reason[1024];
 	struct stack out;  /* data is NULL until computed */
 	double cpu_ms;     /* median of its timed runs */
 	int cpu_threads;
 	double side_value; /* the op's side value (NaN when it has none) */
+	double wall_ms;    /* all its runs, warm-up included */
 };
 void reference_cache_free(struct reference_cache *ref);
+/*
+ * The CPU reference of op over in[] into ref, timed. It touches nothing but its arguments, so a
+ * run computes the next ops' references on a thread of its own while the GPU works.
+ */
+void reference_compute(const struct op_desc *op, const double params[OP_MAX_PARAMS],
+		       const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
+		       struct reference_cache *ref);
 
 /*
  * Run one op on one device over in[] (in[1] for two-image ops): upload, warm-up (compile time

@@ -31,6 +31,18 @@ void result_row_init(struct result_row *row)
 	row->pin_ms = NAN;
 	row->delta.labels_gpu = row->delta.labels_ref = -1;
 	row->side_gpu = row->side_cpu = NAN;
+	for (int i = 0; i < PHASE_COUNT; i++)
+		row->phase_ms[i] = NAN;
+	row->wall_ms = NAN;
+}
+
+const char *row_phase_name(enum row_phase p)
+{
+	static const char *const names[PHASE_COUNT] = { "stack", "inputs", "upload", "warmup",
+							 "timed", "download", "reference",
+							 "compare" };
+
+	return p < PHASE_COUNT ? names[p] : "?";
 }
 
 void row_notes(const struct result_row *row, char *buf, size_t len)
