@@ -44,6 +44,8 @@ struct run_args {
 	int repeat, cpu_threads, cpu_runs;
 	int cpu_threads_given;                 /* --cpu-threads, not the default */
 	int overlap;                           /* OVERLAP_AUTO, _ON or _OFF */
+	const char *suite, *like;              /* --suite NAME, --like REPORT */
+	int ops_given, params_given;           /* --ops, --param */
 	int probe;                             /* PROBE_FULL, PROBE_QUICK or PROBE_NONE */
 	const char *inputs[MAX_INPUTS];        /* TIFF files instead of synthetic stacks */
 	size_t input_frames[MAX_INPUTS];       /* frames in each file */
@@ -63,9 +65,14 @@ static const char run_usage[] =
 	"  --device SPEC      index, part of the device name (case-insensitive; 'h100' selects\n"
 	"                     the OpenCL and the CUDA view of that card), or 'all';\n"
 	"                     default: the first GPU of each backend, else the first device\n"
-	"  --size LIST        WxHxD sizes or N cubes, comma-separated, or 'auto' (default: sized\n"
-	"                     to the smallest selected device); several sizes add a log-log fit\n"
-	"                     per op (\"scaling\")\n"
+	"  --size LIST        WxHxD sizes or N cubes, comma-separated, or 'auto'; several sizes\n"
+	"                     add a log-log fit per op (\"scaling\"); default: --suite standard\n"
+	"                     when every selected device is a GPU, else --suite quick\n"
+	"  --suite NAME       standard: every op at 256x256x128 and 512x512x256, u16 and f32,\n"
+	"                     the same on every machine so reports compare row for row;\n"
+	"                     quick: every op at 128x128x64 f32\n"
+	"  --like REPORT      exactly the rows of another report (ops, parameters, sizes,\n"
+	"                     dtypes, stack, seed), to compare this machine with that one\n"
 	"  --sizes LIST       the same as --size\n"
 	"  --dtype LIST       u8, u16, u32, i32, f32 (default f32), comma-separated\n"
 	"  --stack KIND       blobs (default), noise, binary, labels\n"
@@ -262,6 +269,119 @@ static int synth_known(const char *kind)
 	return 0;
 }
 
+/*
+ * Fixed sets of sizes and dtypes that every machine can run, so reports of different machines
+ * match row for row (`voxbench compare`). standard fits a 4 GiB laptop GPU; its larger size is
+ * several times a large GPU's last-level cache (60 MB on an H200), so bandwidths are DRAM's.
+ */
+static const struct suite {
+	const char *name, *sizes, *dtypes, *help;
+} suites[] = {
+	{ "standard", "256x256x128,512x512x256", "u16,f32",
+	  "every op at 256x256x128 and 512x512x256, u16 and f32: what a GPU runs by default" },
+	{ "quick", "128x128x64", "f32", "every op at 128x128x64, f32: what a CPU device runs by "
+	  "default" },
+};
+#define NSUITES (sizeof(suites) / sizeof(suites[0]))
+
+static const struct suite *suite_find(const char *name)
+{
+	for (size_t i = 0; i < NSUITES; i++)
+		if (strcmp(name, suites[i].name) == 0)
+			return &suites[i];
+	return NULL;
+}
+
+/* The suite's sizes and dtypes as if given with --size and --dtype. */
+static int apply_suite(struct run_args *a, const struct suite *s)
+{
+	int status;
+
+	a->nsizes = a->ndtypes = 0;
+	if ((status = each_token(s->sizes, add_size, a)) ||
+	    (status = each_token(s->dtypes, add_dtype, a)))
+		return status;
+	a->suite = s->name;
+	return 0;
+}
+
+/* "synthetic seed=42" (a stack's source) -> 42; -1 when it is not a synthetic stack. */
+static long synthetic_seed(const char *source)
+{
+	long seed;
+
+	return sscanf(source, "synthetic seed=%ld", &seed) == 1 && seed >= 0 ? seed : -1;
+}
+
+static int has_size(const struct run_args *a, const size_t dims[3])
+{
+	for (int i = 0; i < a->nsizes; i++)
+		if (!memcmp(a->sizes[i], dims, sizeof(a->sizes[i])))
+			return 1;
+	return 0;
+}
+
+/* The ops (with their parameters), sizes, dtypes, stack and seed of one report row. */
+static int like_row(struct run_args *a, const struct result_row *row, const char *path)
+{
+	const struct op_desc *op = op_find(row->op);
+	size_t dims[3] = { row->width, row->height, row->depth };
+	long seed = synthetic_seed(row->stack_source);
+	enum dtype t;
+
+	if (!op)
+		return usage_error("run", "%s has a row of op '%s', which this voxbench does not "
+				   "have", path, row->op);
+	if (seed < 0 || !synth_known(row->stack_name))
+		return usage_error("run", "%s: --like re-runs synthetic stacks; its %s row was "
+				   "measured on %s (use --input)", path, row->op, row->stack_source);
+	a->stack = synth_kinds[0].name;
+	for (size_t k = 0; k < synth_kind_count; k++)
+		if (strcmp(row->stack_name, synth_kinds[k].name) == 0)
+			a->stack = synth_kinds[k].name;
+	a->seed = (uint64_t)seed;
+	a->selected[op - op_table] = 1;
+	for (int p = 0; p < row->nparams; p++)
+		for (int q = 0; op->params[q].name; q++)
+			if (!strcmp(op->params[q].name, row->params[p].name))
+				a->params[op - op_table][q] = row->params[p].value;
+	if (!has_size(a, dims)) {
+		if (a->nsizes == MAX_SIZES)
+			return usage_error("run", "%s has more than %d sizes", path, MAX_SIZES);
+		memcpy(a->sizes[a->nsizes++], dims, sizeof(dims));
+	}
+	/* label ops run on derived u32 labels: their rows do not name the block's dtype */
+	if (op->role[0] != ROLE_LABELS && !dtype_parse(row->dtype, &t)) {
+		int known = 0;
+
+		for (int i = 0; i < a->ndtypes; i++)
+			known |= a->dtypes[i] == t;
+		if (!known && a->ndtypes < DT_COUNT)
+			a->dtypes[a->ndtypes++] = t;
+	}
+	return 0;
+}
+
+/* --like REPORT: exactly the rows of another report (ops, parameters, sizes, dtypes, stack). */
+static int apply_like(struct run_args *a, const char *path)
+{
+	struct report rep = { 0 };
+	struct vb_err err;
+	int status = 0;
+
+	if (report_read_json(path, &rep, &err))
+		return usage_error("run", "--like: %s", err.msg);
+	if (!rep.nrows)
+		status = usage_error("run", "--like: %s has no rows", path);
+	memset(a->selected, 0, sizeof(a->selected));
+	a->nsizes = a->ndtypes = 0;
+	for (size_t i = 0; i < rep.nrows && !status; i++)
+		status = like_row(a, &rep.rows[i], path);
+	report_free(&rep);
+	return status;
+}
+
+
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option options[] = {
@@ -278,6 +398,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "save-reference", no_argument, NULL, 'R' },
 		{ "cpu-runs", required_argument, NULL, 'U' },
 		{ "overlap", required_argument, NULL, 'V' },
+		{ "suite", required_argument, NULL, 'Q' },
+		{ "like", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
@@ -299,7 +421,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	opterr = 0;
 	while (!status && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case 'o': ops = optarg; break;
+		case 'o': ops = optarg; a->ops_given = 1; break;
+		case 'Q':
+			if (!suite_find(optarg))
+				return usage_error("run", "unknown suite '%s': expected standard or quick",
+						   optarg);
+			a->suite = optarg;
+			break;
+		case 'L': a->like = optarg; break;
 		case 'd': a->device = optarg; break;
 		case 'b':
 			if (backend_name_check(optarg, &err))
@@ -335,6 +464,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			if (nparam_args == MAX_PARAM_ARGS)
 				return usage_error("run", "too many --param options");
 			param_args[nparam_args++] = optarg;
+			a->params_given = 1;
 			break;
 		case 'r':
 			if (parse_long(optarg, 1, 256, &v))
@@ -383,7 +513,17 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (optind < argc)
 		return usage_error("run", "unexpected argument '%s'; see 'voxbench run --help'",
 				   argv[optind]);
+	if (a->suite && (a->synthetic_options || a->ninputs || a->like))
+		return usage_error("run", "--suite sets the sizes and dtypes: drop --size, --dtype, "
+				   "--stack, --input and --like");
+	if (a->like && (a->synthetic_options || a->ninputs || a->ops_given || a->params_given))
+		return usage_error("run", "--like takes the ops, parameters, sizes and dtypes from the "
+				   "report: drop --ops, --param, --size, --dtype, --stack and --input");
 	if ((status = each_token(ops, select_op, a)))
+		return status;
+	if (a->suite && (status = apply_suite(a, suite_find(a->suite))))
+		return status;
+	if (a->like && (status = apply_like(a, a->like)))
 		return status;
 	for (int i = 0; i < nparam_args && !status; i++)
 		status = apply_param(a, param_args[i]);
@@ -782,6 +922,15 @@ static int exit_status_of(const struct report *rep)
 	return EXIT_OK;
 }
 
+static int all_gpus(const struct device_list *devs)
+{
+	int all = devs->n > 0;
+
+	for (size_t d = 0; d < devs->n; d++)
+		all &= device_is_gpu(devs->dev[d]);
+	return all;
+}
+
 /* With no --size: the auto size of the selected device that takes the smallest. */
 static void auto_size_all(const struct device_list *devs, size_t dims[3])
 {
@@ -807,9 +956,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	if (!x.copy_gbps)
 		return EXIT_FAILED;
 	x.stack_ms = NAN;
-	x.overlap = devs->n > 0;
-	for (size_t d = 0; d < devs->n; d++)
-		x.overlap &= device_is_gpu(devs->dev[d]);
+	x.overlap = all_gpus(devs);
 	if (a->overlap != OVERLAP_AUTO)
 		x.overlap = a->overlap == OVERLAP_ON;
 	/* overlapping, the main thread keeps a core of its own for the GPU side's compiles */
@@ -931,6 +1078,13 @@ int cmd_run(int argc, char **argv)
 		devices_close(&all);
 		report_free(&rep);
 		return status == VB_E_NODEVICE ? EXIT_NO_DEVICE : EXIT_USAGE;
+	}
+	if (!a.nsizes && !a.ninputs && !a.synthetic_options && !a.like &&
+	    (status = apply_suite(&a, suite_find(all_gpus(&chosen) ? "standard" : "quick")))) {
+		devices_close(&all);
+		report_free(&rep);
+		free(chosen.dev);
+		return status;
 	}
 	status = run_devices(&a, &chosen, &rep);
 	report_print_table(&rep, stdout);
