@@ -329,11 +329,24 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 	rc.out = &ref->out;
 	ref->side_value = NAN;
 	rc.side_value = &ref->side_value;
+	if (c->op->ambiguity != AMBIG_NONE) {
+		ref->ambiguous = malloc(stack_voxels(&ref->out) ? stack_voxels(&ref->out) : 1);
+		if (!ref->ambiguous) {
+			status = vb_errf(err, VB_E_NOMEM, "out of host memory for %s's ambiguity map",
+					 c->op->name);
+			goto out;
+		}
+		rc.ambiguous = ref->ambiguous;
+	}
+	if (rc.ambiguous)
+		memset(rc.ambiguous, 0, stack_voxels(&ref->out));
 	if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(&rc, err)))
 		goto out;
 	for (int i = 0; i < runs; i++) {
 		double t0 = vb_now_ms();
 
+		if (rc.ambiguous) /* each run marks afresh */
+			memset(rc.ambiguous, 0, stack_voxels(&ref->out));
 		status = c->op->ref(&rc, err);
 		if (status)
 			goto out;
@@ -343,13 +356,15 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 	ref->cpu_threads = c->threads;
 out:
 	if (status)
-		stack_free(&ref->out);
+		reference_cache_free(ref);
 	return status;
 }
 
 void reference_cache_free(struct reference_cache *ref)
 {
 	stack_free(&ref->out);
+	free(ref->ambiguous);
+	ref->ambiguous = NULL;
 }
 
 /* Label roles need integer voxels; a label op given floats refuses (a skip row says so). */
@@ -414,15 +429,17 @@ static void finish_row(struct result_row *row, const struct delta *d, uint64_t b
 	row->delta.rmse = d->rmse;
 	row->delta.tolerance = d->tolerance;
 	row->delta.mismatches = d->mismatches;
+	row->delta.ambiguous = d->ambiguous;
 	row->delta.labels_gpu = d->labels_gpu;
 	row->delta.labels_ref = d->labels_ref;
 	row->status = d->mismatches ? ROW_FAIL : ROW_PASS;
 	if (d->mismatches && d->labels_gpu >= 0)
 		snprintf(row->reason, sizeof(row->reason),
 			 "%llu voxels are labelled differently from the CPU reference "
-			 "(%lld labels on the GPU, %lld in the reference)",
+			 "(%lld labels on the GPU, %lld in the reference; %llu more differ where "
+			 "the decision was ambiguous)",
 			 (unsigned long long)d->mismatches, (long long)d->labels_gpu,
-			 (long long)d->labels_ref);
+			 (long long)d->labels_ref, (unsigned long long)d->ambiguous);
 	else if (d->mismatches)
 		snprintf(row->reason, sizeof(row->reason),
 			 "%llu voxels differ from the CPU reference by more than %g (max %g)",
@@ -560,7 +577,8 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 		goto out;
 	}
 	t0 = vb_now_ms();
-	if ((status = op_compare(op, &gpu_out, &ref->out, stack_voxels(in[0]), &d, &err)))
+	if ((status = op_compare_ambiguous(op, &gpu_out, &ref->out, stack_voxels(in[0]),
+					   ref->ambiguous, &d, &err)))
 		goto out;
 	row->cpu_ms = ref->cpu_ms;
 	row->cpu_threads = ref->cpu_threads;
