@@ -67,8 +67,10 @@ def main():
     flagged = [t for t in lines if (t[2] or 0) > args.limit or (t[3] or 0) > args.limit]
     shown = lines if args.all else flagged + [t for t in lines[:10] if t not in flagged]
     fmt = lambda g: f"{g:.1f}" if g else ""
+    gpu_over = sum((t[2] or 0) > args.limit for t in lines)
+    cpu_over = sum((t[3] or 0) > args.limit for t in lines)
     print(f"Growth from {small} to {large} voxels ({large / small:.1f}x), {len(lines)} rows; "
-          f"above {args.limit:g}x: {len(flagged)}")
+          f"above {args.limit:g}x: GPU {gpu_over}, CPU reference {cpu_over}")
     print()
     print("| op | params | dtype | backend | GPU growth | CPU growth | row wall growth |")
     print("|---|---|---|---|---|---|---|")
