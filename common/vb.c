@@ -17,7 +17,8 @@ int vb_errf(struct vb_err *err, int status, const char *fmt, ...)
 	if (!err)
 		return status;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) >= (int)sizeof(err->msg))
+		vb_utf8_trim(err->msg); /* a long build log or path: never half a character */
 	va_end(ap);
 	return status;
 }

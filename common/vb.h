@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define VOXBENCH_VERSION "0.1.0"
 
@@ -55,5 +56,26 @@ int vb_contains_nocase(const char *haystack, const char *needle);
 
 /* Median of n doubles (sorts a copy); 0 for n == 0. */
 double vb_median(const double *v, size_t n);
+
+/* ---- text from outside (common/text.c): reports, file names, drivers ---- */
+
+/*
+ * in with every control character (C0, DEL, the C1 controls U+0080..U+009F) and every byte that
+ * is not UTF-8 written as an escape (\n, \r, \t, \x1b, \u009b); valid UTF-8 passes. The result
+ * fits len bytes, cut between characters, never inside one or inside an escape. Returns out.
+ */
+char *vb_escape_text(const char *in, char *out, size_t len);
+/* The same, of any length, straight to a stream. */
+void vb_fputs_escaped(const char *text, FILE *out);
+/*
+ * A stream that writes what it is given to `to`, escaped as vb_escape_text does except for its
+ * own line breaks and tabs: for text read from reports on its way to a terminal. fclose() it
+ * (that flushes `to`, which stays open). NULL when out of memory.
+ */
+FILE *vb_escaping_stream(FILE *to);
+/* Drop a UTF-8 character cut short at the end of s (after a truncating snprintf). */
+void vb_utf8_trim(char *s);
+/* snprintf(dst, len, "%s", src), cut between UTF-8 characters when src does not fit. */
+void vb_copy_utf8(char *dst, size_t len, const char *src);
 
 #endif

@@ -30,33 +30,43 @@ static const char script_header[] =
 	"svg_options = \"size 960,540 dynamic noenhanced font 'Sans,12' background '#ffffff'\"\n"
 	"png_options = \"size 960,540 noenhanced background '#ffffff'\"\n";
 
-/* A single-quoted gnuplot string (no escapes inside; a quote is doubled). */
+/*
+ * Text from a report as gnuplot reads it: only ever inside a single-quoted string (no escapes,
+ * no backquote or macro substitution there; a quote is doubled) or as data, with every control
+ * character escaped first, so no line break can end the string or start a command.
+ */
 static void gp_quote(FILE *f, const char *s)
 {
+	char *safe = malloc(4 * strlen(s) + 1);
+
+	vb_escape_text(s, safe ? safe : "", safe ? 4 * strlen(s) + 1 : 1);
 	fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '\'')
+	for (const char *p = safe ? safe : ""; *p; p++) {
+		if (*p == '\'')
 			fputc('\'', f);
-		fputc(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s, f);
+		fputc(*p, f);
 	}
 	fputc('\'', f);
+	free(safe);
 }
 
 #define MAX_LABEL 44
 
-/* A label as the first field of a data line: no tabs or line breaks, never a comment, and
- * long ones shortened so that the plot keeps its room. */
-static void data_label(FILE *f, const char *s)
+/* A label as the first field of a data line: escaped (no tab, no line break), never a
+ * comment, and long ones shortened so that the plot keeps its room. */
+static void data_label(FILE *f, const char *label)
 {
-	size_t n = strlen(s), cut = n;
+	char s[4 * 128 + 1];
+	size_t n, cut;
 
+	vb_escape_text(label, s, sizeof(s));
+	n = cut = strlen(s);
 	if (n > MAX_LABEL) /* never inside a UTF-8 sequence */
 		for (cut = MAX_LABEL; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
 			;
 	if (*s == '#' || !*s)
 		fputc(' ', f);
-	for (size_t i = 0; i < cut; i++)
-		fputc(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i], f);
+	fwrite(s, 1, cut, f);
 	if (cut < n)
 		fputs("...", f);
 }
@@ -146,8 +156,10 @@ static int write_bar_data(struct gnuplot_script *gp, const struct bar_chart *c,
 	if (status)
 		return status;
 	fprintf(o.f, "# label");
-	for (size_t s = 0; s < c->nseries; s++)
-		fprintf(o.f, "\t%s", c->series[s]);
+	for (size_t s = 0; s < c->nseries; s++) {
+		fputc('\t', o.f);
+		vb_fputs_escaped(c->series[s], o.f);
+	}
 	fputc('\n', o.f);
 	for (size_t l = 0; l < c->nlabels; l++) {
 		if (gp->mode == PLOTS_DUMB)
@@ -340,8 +352,10 @@ int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mod
 	snprintf(path, sizeof(path), "%s/plots.gp", gp->dir);
 	if ((status = out_open(&gp->script, path, err)))
 		return status;
-	fprintf(gp->script.f, "# voxbench plots of %s, written by voxbench %s.\n", source,
-		VOXBENCH_VERSION);
+	/* escaped, and never last on the line: a comment ending in '\\' would go on */
+	fputs("# voxbench plots of ", gp->script.f);
+	vb_fputs_escaped(source, gp->script.f);
+	fprintf(gp->script.f, ", written by voxbench %s.\n", VOXBENCH_VERSION);
 	fputs(script_header, gp->script.f);
 	return VB_OK;
 }

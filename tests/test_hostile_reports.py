@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""tests/test_hostile_reports.py: reports written by someone else, read back by `voxbench report`
+and `voxbench compare`.
+
+Every string of a report (its file name, op, params, device, host, reason, probe names...) is
+filled with payloads that would run a shell command if they reached gnuplot as code (newlines,
+quotes, backticks, `!`, system(...), a trailing backslash) or drive the terminal (ESC, CR, C1
+controls); the checks are that nothing runs, the plots are still drawn, and no control character
+reaches the terminal or the gnuplot files unescaped.
+"""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from vbcheck import check, exit_status
+
+VOXBENCH = os.environ.get("VOXBENCH", "build/voxbench")
+TMP = os.environ.get("TEST_TMP") or "/tmp/voxbench-test-hostile-reports"
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.join(HERE, "golden")
+
+
+def run(*args, env=None, timeout=120):
+    p = subprocess.run([VOXBENCH] + list(args), capture_output=True, timeout=timeout,
+                       env=env or dict(os.environ, LC_ALL="C"))
+    return p.returncode, p.stdout, p.stderr
+
+
+def gnuplot_payloads(tag):
+    """Strings that run `touch owned_<tag>_N` (or create it with `>`) when read as gnuplot
+    code, each short enough for the shortest field (backend: 15 bytes)."""
+    return [
+        f"a\n!>owned_{tag}1",                      # a line of its own: the shell
+        f"a'\n!>owned_{tag}2\n#",                  # closing a single quote first
+        f"a\"\n!>owned_{tag}3",                    # closing a double quote first
+        f"a\\\n!>owned_{tag}4",                    # a backslash: comment continues
+        f"`>owned_{tag}5`",                        # backticks: command substitution
+        f"a\r!>owned_{tag}6",                      # a carriage return as the line end
+        f"'.system('>owned_{tag}7').'",            # an expression, quotes doubled?
+        f"\".system(\">owned_{tag}8\").\"",
+        f"@x `>owned_{tag}9`",                     # a macro
+    ]
+
+
+def hostile_report(tag):
+    """The scaling golden report (four plots: speedup, bandwidth, scaling, backends) with every
+    string field replaced by payloads."""
+    with open(os.path.join(GOLDEN, "report_scaling.json")) as f:
+        doc = json.load(f)
+    p = gnuplot_payloads(tag)
+    doc["created"] = p[0][:31]
+    doc["voxbench_version"] = p[1][:31]
+    doc["host"].update(hostname=" | ".join(p), os=p[2], kernel=p[3], cpu_model=p[4])
+    for d in doc.get("devices", []):
+        d.update(name=d["name"] + " " + p[5], platform=p[6], driver_version=p[7], vendor=p[8])
+    ops = sorted({r["op"] for r in doc["results"]})
+    for i, r in enumerate(doc["results"]):
+        k = p[ops.index(r["op"]) % len(p)]  # one per op: the rows of an op still group
+        r["op"] = (r["op"] + k)[:63]
+        r["device"] = r["device"] + " " + p[(i + 1) % len(p)]
+        r["reason"] = " ".join(p)
+        r["category"] = k[:31]
+        r["stack"]["source"] = k
+        r["params"][k[:31]] = 1
+    # backends: two named with payloads, so the backends chart gets payload series names
+    for r in doc["results"]:
+        if r["backend"] == "cuda":
+            r["backend"] = p[0][:15]
+    probe = doc.setdefault("probe", {"schema": "voxbench-probe/1", "platforms": []})
+    probe["devices"] = [{"name": p[i], "type": "gpu", "smoke": {"status": "pass"},
+                         "bench": {"copy_gbps": 10.0 + i}} for i in range(3)]
+    probe["verdict"] = " ".join(p)
+    return doc
+
+
+def owned_files():
+    return sorted(glob.glob(os.path.join(TMP, "**", "owned*"), recursive=True)
+                  + glob.glob(os.path.join(HERE, "owned*")))
+
+
+def control_bytes(data, keep=b"\n\t"):
+    """The control bytes (C0, DEL) in data other than keep."""
+    return sorted({b for b in data if (b < 0x20 or b == 0x7f) and bytes([b]) not in keep})
+
+
+def gnuplot_files_clean(folder, what):
+    bad = {}
+    for path in glob.glob(os.path.join(folder, "*.gp")) + glob.glob(os.path.join(folder, "*.dat")):
+        with open(path, "rb") as f:
+            cb = control_bytes(f.read())
+        if cb:
+            bad[os.path.basename(path)] = cb
+    check(not bad, f"{what}: plots.gp and the data files hold no control character", bad)
+
+
+def report_pages():
+    name = "r\n!>owned_path1\n#\\"  # a file name that is a shell command in plots.gp
+    folder = os.path.join(TMP, "hostile")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name + ".json")
+    with open(path, "w") as f:
+        json.dump(hostile_report("r"), f)
+    out = os.path.join(TMP, "page")
+    rc, _, err = run("report", path, "--html", out)
+    check(rc == 0, "report --html of a hostile report: exit 0", err[-300:])
+    for plot in ("speedup", "bandwidth", "scaling", "backends"):
+        check(os.path.getsize(os.path.join(out, plot + ".svg")) > 1000 if
+              os.path.exists(os.path.join(out, plot + ".svg")) else False,
+              f"report --html of a hostile report: gnuplot drew {plot}.svg",
+              sorted(os.listdir(out)) if os.path.isdir(out) else "no folder")
+    check(not owned_files(), "report --html: no payload ran in gnuplot (path, op, params, "
+          "device, host, backend, probe names)", owned_files())
+    gnuplot_files_clean(out, "report --html")
+    with open(os.path.join(out, "plots.gp"), "rb") as f:
+        lines = f.read().split(b"\n")
+    check(not [ln for ln in lines if ln.lstrip().startswith(b"!")],
+          "report --html: no line of plots.gp is a shell command")
+    check(not [ln for ln in lines if ln.startswith(b"#") and ln.endswith(b"\\")],
+          "report --html: no comment line of plots.gp ends in a backslash (it would continue)")
+
+    rc, _, err = run("report", path, "--plots", "dumb")
+    check(rc == 0 and not owned_files(), "report --plots dumb of a hostile report: exit 0, "
+          "nothing ran", (rc, err[-300:], owned_files()))
+
+    other = os.path.join(folder, "second.json")
+    with open(other, "w") as f:
+        json.dump(hostile_report("r"), f)
+    cmp_out = os.path.join(TMP, "cmp")
+    rc, _, err = run("compare", path, other, "--html", cmp_out)
+    check(rc == 0, "compare --html of hostile reports: exit 0", err[-300:])
+    check(os.path.exists(os.path.join(cmp_out, "speedup_vs_a.svg")),
+          "compare --html of hostile reports: gnuplot drew speedup_vs_a.svg",
+          sorted(os.listdir(cmp_out)) if os.path.isdir(cmp_out) else "no folder")
+    check(not owned_files(), "compare --html: no payload ran in gnuplot (report paths, "
+          "hostnames, row labels)", owned_files())
+    gnuplot_files_clean(cmp_out, "compare --html")
+    for o in owned_files():
+        os.remove(o)
+
+
+ESC_PAYLOADS = ["\x1b]0;pwned\x07", "\x1b[2J\x1b[31mred", "a\rb", "c\x9bd", "e\x08\x7ff"]
+
+
+def terminal_report():
+    with open(os.path.join(GOLDEN, "report_laptop.json")) as f:
+        doc = json.load(f)
+    e = ESC_PAYLOADS
+    doc["created"] = e[0]
+    doc["host"].update(hostname=e[1], os=e[2], cpu_model=e[3])
+    for d in doc["devices"]:
+        d.update(name=d["name"] + e[4], platform=e[0], driver_version=e[1])
+    for i, r in enumerate(doc["results"]):
+        r["op"] += e[i % len(e)]
+        r["device"] += e[(i + 2) % len(e)]
+        r["backend"] = e[(i + 1) % len(e)][:15]
+        r["reason"] = "".join(e) + "\nsecond line"
+        r["stack"]["dtype"] = r["stack"]["dtype"][:3] + "\x1b"
+    doc["probe"]["verdict"] = "ok: " + "".join(e)
+    return doc
+
+
+def terminal_output():
+    d = os.path.join(TMP, "esc")
+    os.makedirs(d, exist_ok=True)
+    a = os.path.join(d, "a\x1b[5mblink.json")
+    b = os.path.join(d, "b.json")
+    with open(a, "w") as f:
+        json.dump(terminal_report(), f)
+    shutil.copy(os.path.join(GOLDEN, "report_desktop.json"), b)
+    with open(b) as f:
+        doc = json.load(f)
+    doc["host"]["hostname"] = "desk\x1b[31m"
+    with open(b, "w") as f:
+        json.dump(doc, f)
+    for what, args in (("report --text", ["report", a, "--text"]),
+                       ("compare", ["compare", a, b]),
+                       ("report --plots dumb", ["report", a, "--plots", "dumb"])):
+        rc, out, err = run(*args)
+        check(rc == 0, f"{what} of a report with control characters: exit 0", err[-300:])
+        cb = control_bytes(out + err)
+        check(not cb, f"{what}: no control character reaches the terminal raw", cb)
+        check(b"\\x1b" in out, f"{what}: ESC is shown escaped as \\x1b", out[:300])
+        check(b"\xc2\x9b" not in out + err, f"{what}: the C1 control U+009B is escaped")
+    rc, out, _ = run("report", a, "--text")
+    check(b"\\x1b[2J\\x1b[31mred" in out and b"a\\rb" in out,
+          "report --text: the host name and OS keep their text, escaped", out[:400])
+    # a damaged report whose bad value holds ESC: the one-line message is escaped too
+    with open(os.path.join(d, "bad.json"), "w") as f:
+        json.dump({"schema": "\x1b[31mvoxbench-report/9", "results": []}, f)
+    rc, out, err = run("report", os.path.join(d, "bad.json"), "--text")
+    check(rc == 2 and not control_bytes(err, keep=b"\n") and err.count(b"\n") == 1,
+          "a bad report's message: exit 2, one line, ESC escaped", (rc, err))
+
+
+def main():
+    os.makedirs(TMP, exist_ok=True)
+    for scenario in (report_pages, terminal_output):
+        try:
+            scenario()
+        except Exception as e:  # a scenario that raises is one failure, the others still run
+            check(False, f"{scenario.__name__} ran", repr(e))
+    return exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
