@@ -23,6 +23,13 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "what voxbench understands of a TIFF file: dims, dtype, layout, voxel size" },
 };
 
+void print_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "voxbench %s: ", cmd);
+	vb_fputs_escaped(msg, stderr);
+	fputc('\n', stderr);
+}
+
 int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

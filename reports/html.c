@@ -439,19 +439,39 @@ void report_print_summary(const struct loaded_report *lr, FILE *out)
 {
 	const struct host_info *h = &lr->rep.host;
 
-	fprintf(out, "report  %s (%s, voxbench %s)\n", lr->path, lr->rep.created,
-		lr->rep.voxbench_version);
-	fprintf(out, "host    %s: %s, %s, %d threads, %.1f GiB\n", h->hostname, h->os,
-		h->cpu_model, h->cpu_threads, (double)h->memory_bytes / 1073741824.0);
+	/* every string comes from the report: escaped, one line each */
+	fputs("report  ", out);
+	vb_fputs_escaped(lr->path, out);
+	fputs(" (", out);
+	vb_fputs_escaped(lr->rep.created, out);
+	fputs(", voxbench ", out);
+	vb_fputs_escaped(lr->rep.voxbench_version, out);
+	fputs(")\nhost    ", out);
+	vb_fputs_escaped(h->hostname, out);
+	fputs(": ", out);
+	vb_fputs_escaped(h->os, out);
+	fputs(", ", out);
+	vb_fputs_escaped(h->cpu_model, out);
+	fprintf(out, ", %d threads, %.1f GiB\n", h->cpu_threads,
+		(double)h->memory_bytes / 1073741824.0);
 	for (size_t i = 0; i < lr->rep.ndevices; i++) {
 		const struct device_info *d = &lr->rep.devices[i];
 		double bw = report_copy_gbps(lr, d->name);
 
-		fprintf(out, "device  %s (%s, %s, driver %s, %.1f GiB", d->name, d->backend,
-			d->platform, d->driver_version, (double)d->global_mem_bytes / 1073741824.0);
+		fputs("device  ", out);
+		vb_fputs_escaped(d->name, out);
+		fputs(" (", out);
+		vb_fputs_escaped(d->backend, out);
+		fputs(", ", out);
+		vb_fputs_escaped(d->platform, out);
+		fputs(", driver ", out);
+		vb_fputs_escaped(d->driver_version, out);
+		fprintf(out, ", %.1f GiB", (double)d->global_mem_bytes / 1073741824.0);
 		if (isfinite(bw))
 			fprintf(out, ", measured copy %.0f GB/s", bw);
 		fputs(")\n", out);
 	}
-	fprintf(out, "probe   %s\n\n", lr->verdict);
+	fputs("probe   ", out);
+	vb_fputs_escaped(lr->verdict, out);
+	fputs("\n\n", out);
 }
