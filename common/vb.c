@@ -3,10 +3,13 @@
 #include "vb.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,6 +84,42 @@ int vb_cpu_threads(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (int)n : 1;
+}
+
+static const char *file_kind(mode_t m)
+{
+	static const struct { mode_t type; const char *name; } kinds[] = {
+		{ S_IFIFO, "a FIFO" }, { S_IFCHR, "a character device" },
+		{ S_IFBLK, "a block device" }, { S_IFDIR, "a folder" }, { S_IFSOCK, "a socket" },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((m & S_IFMT) == kinds[i].type)
+			return kinds[i].name;
+	return "a special file";
+}
+
+int vb_open_regular(const char *path, const char *expected, int *fd, struct vb_err *err)
+{
+	struct stat st;
+	int status = VB_OK;
+
+	/* O_NONBLOCK: opening a FIFO that no one writes would wait forever */
+	*fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0)
+		return vb_errf(err, VB_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(*fd, &st) != 0)
+		status = vb_errf(err, VB_E_IO, "%s: cannot read: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		status = vb_errf(err, VB_E_ARGS, "%s: not a regular file (%s); give the path of %s",
+				 path, file_kind(st.st_mode), expected);
+	else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		status = vb_errf(err, VB_E_IO, "%s: cannot read: %s", path, strerror(errno));
+	if (status) {
+		close(*fd);
+		*fd = -1;
+	}
+	return status;
 }
 
 int vb_mul_size(size_t a, size_t b, size_t *out)

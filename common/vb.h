@@ -48,6 +48,14 @@ uint64_t vb_host_memory_available(void);
 /* Number of online CPU threads (at least 1). */
 int vb_cpu_threads(void);
 
+/*
+ * Open path for reading, only if it is a regular file: a FIFO, a device, a socket or a folder is
+ * refused (VB_E_ARGS, "PATH: not a regular file (a FIFO); give the path of <expected>") without
+ * waiting on it, as opening a FIFO would. VB_E_IO when it cannot be opened. *fd is the
+ * descriptor (blocking, close-on-exec) on VB_OK.
+ */
+int vb_open_regular(const char *path, const char *expected, int *fd, struct vb_err *err);
+
 /* Overflow-checked a*b; returns 0 and sets *out, or -1 on overflow. */
 int vb_mul_size(size_t a, size_t b, size_t *out);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "render.h"
 
@@ -376,6 +377,7 @@ static int parse_file(const char *path, json_t **root, struct vb_err *err)
 {
 	struct stat st;
 	json_error_t jerr;
+	int fd;
 
 	if (stat(path, &st) != 0)
 		return vb_errf(err, VB_E_ARGS, "cannot read report %s: %s; check the path", path,
@@ -383,7 +385,10 @@ static int parse_file(const char *path, json_t **root, struct vb_err *err)
 	if (S_ISDIR(st.st_mode))
 		return vb_errf(err, VB_E_ARGS, "cannot read report %s: it is a folder; pass the JSON "
 				 "file that 'voxbench run --out' wrote", path);
-	*root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (vb_open_regular(path, "the JSON file that 'voxbench run --out' wrote", &fd, err))
+		return VB_E_ARGS;
+	*root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
 	if (!*root)
 		return vb_errf(err, VB_E_ARGS, "%s is not valid JSON: %s (line %d, column %d); pass "
 				 "a report written by 'voxbench run --out'", path, jerr.text,

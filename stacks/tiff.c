@@ -306,12 +306,10 @@ static int open_fd(struct tiff_file *tf, const char *path, struct vb_err *err)
 	char buf[480];
 	int fd, rc = VB_OK;
 
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return vb_errf(err, VB_E_IO, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = vb_errf(err, VB_E_IO, "%s: not a regular file; give the path of a TIFF file",
-			     path);
+	if ((rc = vb_open_regular(path, "a TIFF file", &fd, err)))
+		return rc;
+	if (fstat(fd, &st) < 0) {
+		rc = vb_errf(err, VB_E_IO, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	tf->meta.file_size = (uint64_t)st.st_size;

@@ -220,11 +220,8 @@ int tiff_sha256_file(const char *path, char hex[65], struct vb_err *err)
 		rc = vb_errf(err, VB_E_NOMEM, "%s: cannot start SHA-256 (out of memory)", path);
 		goto out;
 	}
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		rc = vb_errf(err, VB_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	if ((rc = vb_open_regular(path, "a TIFF file", &fd, err)))
 		goto out;
-	}
 	while ((got = read(fd, buf, CHUNK)) != 0) {
 		if (got < 0 && errno == EINTR)
 			continue;
