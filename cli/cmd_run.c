@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 
 #include "../ops/ops.h"
 #include "../probe/probe.h"
+#include "../reports/render.h"
 #include "../reports/report.h"
 #include "../stacks/stack.h"
 #include "../stacks/tiff.h"
@@ -47,6 +48,7 @@ struct run_args {
 	int ninputs, channel, frame;           /* frame: ALL_FRAMES or one */
 	const char *save_dir;
 	int save_reference;
+	struct out_target out_target;          /* where --out writes, checked before any work */
 	int synthetic_options;                 /* --size, --dtype or --stack was given */
 	uint64_t seed;
 };
@@ -120,13 +122,31 @@ static int parse_long(const char *text, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * An option given an empty value ("--size ''", "--device="): refused, never read as the
+ * default. opt indexes options (getopt_long's longindex), -1 for a short option.
+ */
+static int refuse_empty(const struct option *options, int opt, const char *value)
+{
+	if (!options || opt < 0 || options[opt].has_arg != required_argument || !value || *value)
+		return 0;
+	return usage_error("run", "--%s is empty: give it a value or leave it out; see 'voxbench "
+			   "run --help'", options[opt].name);
+}
+
 /* Call fn on each comma-separated token of list (a copy); stops at the first non-zero. */
 static int each_token(const char *list, int (*fn)(struct run_args *, const char *),
 		      struct run_args *a)
 {
 	char *copy = strdup(list), *save = NULL, *tok;
+	size_t n = strlen(list);
 	int status = copy ? 0 : EXIT_USAGE;
 
+	/* strtok_r would skip "a,,b"'s empty item silently */
+	if (n && (list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,"))) {
+		free(copy);
+		return usage_error("run", "empty item in '%s': remove the extra comma", list);
+	}
 	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !status;
 	     tok = strtok_r(NULL, ",", &save))
 		status = fn(a, tok);
@@ -199,16 +219,6 @@ static int apply_param(struct run_args *a, const char *assignment)
 					 (int)len, assignment);
 }
 
-static int check_out_path(const char *path)
-{
-	char *copy = strdup(path);
-	int ok = copy && access(dirname(copy), W_OK) == 0;
-
-	free(copy);
-	return ok ? 0 : usage_error("run", "cannot write the report to %s: its folder is missing "
-					   "or read-only", path);
-}
-
 /* Every --input opens as a TIFF, has the channel and frame asked for; not mixed with --size. */
 static int check_inputs(struct run_args *a)
 {
@@ -236,10 +246,24 @@ static int check_inputs(struct run_args *a)
 	return 0;
 }
 
-/* The folder for --save-outputs exists (made if missing) and is writable. */
+/* Room an output's file name needs in its path: "<op>_<size>_<dtype><tag>_reference.tif" and
+ * the temporary suffix, with the longest op name and size. */
+#define SAVE_NAME_ROOM 256
+
+/* The folder for --save-outputs is a folder (made if missing), writable, with room in its path
+ * for the outputs' names: found now, not after the whole run. */
 static int check_save_dir(const char *dir)
 {
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	struct stat st;
+
+	if (strlen(dir) + SAVE_NAME_ROOM >= PATH_MAX)
+		return usage_error("run", "--save-outputs folder %.80s... is too long a path (%zu "
+				   "bytes) for the outputs' names; pick a shorter one", dir,
+				   strlen(dir));
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return usage_error("run", "--save-outputs %s is a file, not a folder; give a folder "
+				   "(it is made when missing)", dir);
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		return usage_error("run", "cannot create --save-outputs folder %s: %s", dir,
 				   strerror(errno));
 	if (access(dir, W_OK) != 0)
@@ -273,7 +297,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
-	int nparam_args = 0, c, status = 0;
+	int nparam_args = 0, c, status = 0, opt = -1;
 	struct vb_err err;
 	long v;
 
@@ -289,7 +313,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		op_default_params(&op_table[i], a->params[i]);
 	optind = 1;
 	opterr = 0;
-	while (!status && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while (!status && (opt = -1, c = getopt_long(argc, argv, "h", options, &opt)) != -1) {
+		if ((status = refuse_empty(options, opt, optarg)))
+			break;
 		switch (c) {
 		case 'o': ops = optarg; break;
 		case 'd': a->device = optarg; break;
@@ -374,8 +400,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (!status && !synth_known(a->stack))
 		status = usage_error("run", "unknown stack '%s': expected blobs, noise, binary or "
 					    "labels", a->stack);
-	if (!status && a->out)
-		status = check_out_path(a->out);
+	if (!status && a->out && out_target_check(a->out, &a->out_target, &err))
+		status = usage_error("run", "%s", err.msg);
 	if (!status)
 		status = check_inputs(a);
 	if (!status && a->save_dir)
@@ -682,6 +708,20 @@ static void embed_probe(struct report *rep, int quick)
 	json_decref(section);
 }
 
+/* The JSON report to --out's target (reports/out_target.c). */
+static int write_report(const struct report *rep, const struct out_target *t, struct vb_err *err)
+{
+	char *text = report_json_text(rep);
+	int status;
+
+	if (!text)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory writing the report to %s",
+			       t->given);
+	status = out_target_write(t, text, strlen(text), err);
+	free(text);
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a;
@@ -715,8 +755,10 @@ int cmd_run(int argc, char **argv)
 		return status == VB_E_NODEVICE ? EXIT_NO_DEVICE : EXIT_USAGE;
 	}
 	status = run_devices(&a, &chosen, &rep);
-	report_print_table(&rep, stdout);
-	if (!status && a.out && report_write_json(&rep, a.out, &err)) {
+	/* --out -: stdout is the report's, the table goes to stderr */
+	report_print_table(&rep, a.out && a.out_target.kind == OUT_FD &&
+			   a.out_target.fd == STDOUT_FILENO ? stderr : stdout);
+	if (!status && a.out && write_report(&rep, &a.out_target, &err)) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		status = EXIT_FAILED;
 	}

@@ -122,6 +122,14 @@ int vb_open_regular(const char *path, const char *expected, int *fd, struct vb_e
 	return status;
 }
 
+unsigned vb_file_mode(void)
+{
+	mode_t mask = umask(022);
+
+	umask(mask);
+	return 0666 & ~(unsigned)mask;
+}
+
 int vb_mul_size(size_t a, size_t b, size_t *out)
 {
 	if (a != 0 && b > SIZE_MAX / a)

@@ -56,6 +56,9 @@ int vb_cpu_threads(void);
  */
 int vb_open_regular(const char *path, const char *expected, int *fd, struct vb_err *err);
 
+/* The mode a new file gets: 0666 less the umask (mkstemp makes 0600 files). */
+unsigned vb_file_mode(void);
+
 /* Overflow-checked a*b; returns 0 and sets *out, or -1 on overflow. */
 int vb_mul_size(size_t a, size_t b, size_t *out);
 

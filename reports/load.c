@@ -91,6 +91,8 @@ static const struct field delta_fields[] = {
 	{ "labels_gpu", K_COUNT, 0, 0 }, { "labels_ref", K_COUNT, 0, 0 },
 };
 
+#define VB_STR_(x) #x
+#define VB_STR(x) VB_STR_(x)
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* What a value is, for messages: "a string", "-5", "missing"... */
@@ -214,7 +216,8 @@ static int check_params(const json_t *params, const char *where, const char *pre
 
 	if (json_object_size(params) > REPORT_MAX_PARAMS) {
 		snprintf(name, sizeof(name), "%sparams", prefix);
-		return bad_field(err, where, name, params, "an object of at most 8 parameters");
+		return bad_field(err, where, name, params, "an object of at most "
+				 VB_STR(REPORT_MAX_PARAMS) " parameters");
 	}
 	json_object_foreach((json_t *)params, key, v) {
 		snprintf(name, sizeof(name), "%sparams.%.60s", prefix, key);

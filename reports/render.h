@@ -77,6 +77,26 @@ int out_open(struct out_file *o, const char *path, struct vb_err *err);
 int out_commit(struct out_file *o, struct vb_err *err);
 /* Drop an open out_file (nothing is left behind); safe on a zeroed or committed one. */
 void out_abort(struct out_file *o);
+/*
+ * Where `run --out PATH` writes (reports/out_target.c): a regular file (or a path to create) is
+ * replaced atomically, through links the file they name; a terminal, pipe, FIFO or character
+ * device is written in place; PATH naming this process's stdout or stderr (a link to
+ * /proc/self/fd/1) is that descriptor, "-" is stdout. Checked before any work starts.
+ */
+enum out_kind { OUT_ATOMIC, OUT_IN_PLACE, OUT_FD };
+struct out_target {
+	enum out_kind kind;
+	char given[4096]; /* as the user wrote it, for messages */
+	char path[4096];  /* the file replaced or written (links resolved) */
+	int fd;           /* OUT_FD */
+};
+/* VB_E_ARGS with one line for a folder, a block device, a missing or read-only folder, a
+ * dangling link, a name too long for its temporary copy. */
+int out_target_check(const char *given, struct out_target *t, struct vb_err *err);
+/* Write len bytes there (atomically for OUT_ATOMIC); VB_E_IO names a full disk or device. */
+int out_target_write(const struct out_target *t, const char *data, size_t len,
+		     struct vb_err *err);
+
 /* Create folder dir when missing (its parent must exist). */
 int make_folder(const char *dir, struct vb_err *err);
 /* Whether folder dir exists and is writable, or could be created (its parent is writable). */

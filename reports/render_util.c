@@ -72,15 +72,6 @@ int out_open(struct out_file *o, const char *path, struct vb_err *err)
 	return VB_OK;
 }
 
-/* mkstemp makes 0600 files; reports are for reading, so give them the usual mode. */
-static mode_t current_umask(void)
-{
-	mode_t mask = umask(022);
-
-	umask(mask);
-	return mask;
-}
-
 int out_commit(struct out_file *o, struct vb_err *err)
 {
 	int status = VB_OK, failed;
@@ -92,7 +83,7 @@ int out_commit(struct out_file *o, struct vb_err *err)
 	o->f = NULL;
 	if (failed)
 		status = vb_errf(err, VB_E_IO, "cannot write %s: disk full or I/O error", o->path);
-	else if (chmod(o->tmp, 0666 & ~current_umask()) != 0 || rename(o->tmp, o->path) != 0)
+	else if (chmod(o->tmp, vb_file_mode()) != 0 || rename(o->tmp, o->path) != 0)
 		status = vb_errf(err, VB_E_IO, "cannot rename %s into place: %s", o->path,
 				 strerror(errno));
 	if (status)

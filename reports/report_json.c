@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "render.h"
@@ -150,6 +151,21 @@ static json_t *report_json(const struct report *r)
 	return root;
 }
 
+char *report_json_text(const struct report *r)
+{
+	json_t *root = report_json(r);
+	char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(12)) : NULL;
+	char *line = text ? realloc(text, strlen(text) + 2) : NULL;
+
+	json_decref(root);
+	if (!line) {
+		free(text);
+		return NULL;
+	}
+	strcat(line, "\n");
+	return line;
+}
+
 int report_write_json(const struct report *r, const char *path, struct vb_err *err)
 {
 	json_t *root = report_json(r);
@@ -164,6 +180,11 @@ int report_write_json(const struct report *r, const char *path, struct vb_err *e
 		goto out;
 	}
 	fd = mkstemp(tmp);
+	if (fd >= 0 && fchmod(fd, vb_file_mode()) != 0) { /* mkstemp's 0600: follow the umask */
+		close(fd);
+		fd = -1;
+		unlink(tmp);
+	}
 	if (fd < 0) {
 		status = vb_errf(err, VB_E_IO, "cannot write %s: its folder is missing or read-only",
 				 path);
@@ -204,7 +225,7 @@ static void get_string(const json_t *o, const char *key, char *out, size_t len)
 {
 	const char *v = json_string_value(json_object_get(o, key));
 
-	snprintf(out, len, "%s", v ? v : "");
+	vb_copy_utf8(out, len, v ? v : ""); /* a long reason is cut between characters */
 }
 
 static enum row_status parse_status(const char *s)

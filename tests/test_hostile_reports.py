@@ -198,9 +198,51 @@ def terminal_output():
           "a bad report's message: exit 2, one line, ESC escaped", (rc, err))
 
 
+def long_fields():
+    """A reason longer than a row holds is cut between characters; the parameter limit the
+    loader states is the one it applies."""
+    with open(os.path.join(GOLDEN, "report_laptop.json")) as f:
+        doc = json.load(f)
+    doc["results"][1]["reason"] = "\u00e9" * 3000  # 6000 bytes: 4095 would split one
+    path = os.path.join(TMP, "long.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    rc, out, err = run("report", path, "--csv")
+    try:
+        text = out.decode("utf-8")
+    except UnicodeDecodeError as e:
+        text = None
+        check(False, "report --csv of a 6000-byte reason is valid UTF-8",
+              f"{e.reason} at byte {e.start}")
+    if text is not None:
+        check(rc == 0, "report --csv of a 6000-byte reason is valid UTF-8")
+        check("\u00e9" * 2047 in text and "\u00e9" * 2048 not in text,
+              "the reason is cut after 2047 whole characters (4094 bytes)")
+    page = os.path.join(TMP, "longpage")
+    rc, _, err = run("report", path, "--html", page)
+    try:
+        with open(os.path.join(page, "index.html"), "rb") as f:
+            f.read().decode("utf-8")
+        check(rc == 0, "report --html of a 6000-byte reason: index.html is valid UTF-8")
+    except UnicodeDecodeError as e:
+        check(False, "report --html of a 6000-byte reason: index.html is valid UTF-8",
+              f"{e.reason} at byte {e.start}")
+    except OSError as e:
+        check(False, "report --html of a 6000-byte reason: index.html is valid UTF-8", repr(e))
+    for n, want_rc in ((16, 0), (17, 2)):
+        doc["results"][0]["params"] = {f"p{i}": i for i in range(n)}
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        rc, _, err = run("report", path, "--text")
+        check(rc == want_rc, f"a row with {n} parameters: exit {want_rc}", err[-200:])
+        if want_rc:
+            check(b"at most 16 parameters" in err, "the loader's message states its limit of "
+                  "16 parameters", err[-300:])
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
-    for scenario in (report_pages, terminal_output):
+    for scenario in (report_pages, terminal_output, long_fields):
         try:
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run

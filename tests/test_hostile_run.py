@@ -62,9 +62,123 @@ def special_files():
              says="not a regular file")
 
 
+def out_targets():
+    """--out X: only regular files are replaced atomically; devices and links to stdout are
+    written in place; folders, missing folders and long names are refused before any work."""
+    d = os.path.join(TMP, "out")
+    os.makedirs(d)
+    args = ["run", *FAST, "--ops", "copy", "--size", "4x4x4"]
+    if os.geteuid() == 0:  # a device node of our own: the real /dev/full stays untouched
+        full = os.path.join(d, "full")
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    else:
+        full = "/dev/full"
+    rc, out, err, _ = run(*args, "--out", full)
+    st = os.lstat(full)
+    check(stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 1 and os.minor(st.st_rdev) == 7,
+          "--out naming a character device (/dev/full): the device is still there", st)
+    check(rc == 1 and "No space left on device" in err and err.count("\n") == 1,
+          "--out /dev/full: exit 1 with one line naming the full device", (rc, err))
+    link = os.path.join(d, "stdout-link")
+    os.symlink("/proc/self/fd/1", link)
+    rc, out, err, _ = run(*args, "--out", link)
+    check(os.path.islink(link) and os.readlink(link) == "/proc/self/fd/1",
+          "--out through a link to /proc/self/fd/1: the link stays a link", os.lstat(link))
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = None
+    check(rc == 0 and doc and doc["results"][0]["op"] == "copy",
+          "--out through a link to stdout: the report comes out on stdout", (rc, out[:200]))
+    rc, out, err, _ = run(*args, "--out", "-")
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = None
+    check(rc == 0 and doc and doc["results"][0]["status"] == "pass" and "copy" in err,
+          "--out -: the JSON report on stdout, the table on stderr", (rc, out[:200], err[:200]))
+    real = os.path.join(d, "real.json")
+    with open(real, "w") as f:
+        f.write("old")
+    via = os.path.join(d, "via.json")
+    os.symlink("real.json", via)
+    rc, _, err, _ = run(*args, "--out", via)
+    with open(real) as f:
+        body = f.read()
+    check(rc == 0 and os.path.islink(via) and body.startswith("{"),
+          "--out through a link to a report: the file it names is replaced, the link stays",
+          (rc, err, os.path.islink(via), body[:40]))
+    # found before any work: exit 2, one line, and nothing measured (no table on stdout)
+    for what, target, says in (
+            ("a folder", d, "is a folder"),
+            ("a file in a missing folder", os.path.join(d, "nope", "r.json"), "does not exist"),
+            ("a name too long for its temporary copy", os.path.join(d, "r" * 250), "too long"),
+            ("a link to a missing file", os.path.join(d, "dangling"), "does not exist")):
+        if what.startswith("a link"):
+            os.symlink(os.path.join(d, "missing.json"), target)
+        res = run(*args, "--out", target)
+        one_line(f"--out {what}", res, says=says)
+        check(not res[1], f"--out {what}: refused before any work (no table)", res[1][:200])
+
+
+def save_targets():
+    d = os.path.join(TMP, "save")
+    os.makedirs(d)
+    args = ["run", *FAST, "--ops", "copy", "--size", "4x4x4"]
+    afile = os.path.join(d, "a-file")
+    with open(afile, "w") as f:
+        f.write("x")
+    for what, target, says in (
+            ("a file", afile, "not a folder"),
+            ("a folder in a missing folder", os.path.join(d, "nope", "out"), "cannot create"),
+            ("too long a path", os.path.join(d, *(["d" * 200] * 20)), "too long")):
+        res = run(*args, "--save-outputs", target)
+        one_line(f"--save-outputs {what}", res, says=says)
+        check(not res[1], f"--save-outputs {what}: refused before any work (no table)",
+              res[1][:200])
+
+
+def empty_values():
+    for opt in ("--size", "--ops", "--dtype", "--backend", "--device", "--stack", "--out",
+                "--save-outputs", "--input", "--param"):
+        one_line(f"run {opt} ''", run("run", *FAST, opt, ""), says=f"{opt} is empty")
+    one_line("run --dtype f32,,u8", run("run", *FAST, "--dtype", "f32,,u8"), says="empty item")
+    one_line("run --size 4x4x4, (a trailing comma)", run("run", *FAST, "--size", "4x4x4,"),
+             says="empty item")
+    one_line("list --bogus", run("list", "--bogus"), says="'--bogus'")
+
+
+def umask_modes():
+    d = os.path.join(TMP, "modes")
+    os.makedirs(d)
+    for mask, want in ((0o022, 0o644), (0o027, 0o640), (0o002, 0o664)):
+        path = os.path.join(d, f"r{mask:o}.json")
+        rc, _, err, _ = run("run", *FAST, "--ops", "copy", "--size", "4x4x4", "--out", path,
+                            preexec=lambda m=mask: os.umask(m))
+        mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else None
+        check(rc == 0 and mode == want, f"report.json under umask {mask:03o} is mode {want:o}",
+              (rc, oct(mode) if mode is not None else None, err[-200:]))
+
+
+def info_options():
+    if not os.path.exists(HEAD):
+        check(True, "info options # SKIP no test stacks in VB_DATA")
+        return
+    rc, out, err, _ = run("info", HEAD, "--channel", "0", "--no-verify")
+    check(rc == 0 and "dims:" in out and "decoded:" not in out,
+          "info FILE --channel 0 --no-verify: options after the file are options", (rc, err))
+    res = run("info", "--channel", "5", HEAD)
+    one_line("info --channel 5 of a one-channel file", res, says="no channel 5")
+    check("frame -1" not in res[2], "info --channel 5: the message does not say 'frame -1'",
+          res[2])
+    one_line("info --frame with no number", run("info", HEAD, "--frame"))
+    one_line("info --bogus", run("info", "--bogus", HEAD), says="'--bogus'")
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
-    for scenario in (special_files,):
+    for scenario in (special_files, out_targets, save_targets, empty_values, umask_modes,
+                     info_options):
         try:
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run
