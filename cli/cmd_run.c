@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -500,7 +501,7 @@ struct block {
 	int later_dtype;   /* not the first dtype of its size: ops on derived labels already ran */
 	char sha256[65];
 	int frame, channel;
-	char tag[32];      /* suffix of saved outputs */
+	char tag[160];     /* suffix of saved outputs: which input, frame and channel */
 };
 
 /* One op on every device over in[] (or, when status is not VB_OK, rows saying why not). */
@@ -508,8 +509,9 @@ static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_
 		  const struct block *b, int status, const struct vb_err *why)
 {
 	const struct run_args *a = x->a;
+	char tag[sizeof(b->tag) + 24];
 	struct run_settings settings = { a->repeat, a->cpu_threads, a->save_dir, a->save_reference,
-					 b->tag, a->cpu_runs };
+					 tag, a->cpu_runs };
 	size_t dims[3] = { in[0]->width, in[0]->height, in[0]->depth };
 	struct reference_cache ref = { 0 }; /* computed once, shared by every device */
 	struct vb_err err;
@@ -520,6 +522,8 @@ static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_
 		struct result_row row;
 
 		progress(x->done++, x->total, op_table[op].name, dims, in[0]->dtype);
+		/* several devices save the same op: each its own file */
+		snprintf(tag, sizeof(tag), x->devs->n > 1 ? "%s_d%zu" : "%s", b->tag, d);
 		if (status) {
 			op_row_start(&row, dev, &op_table[op], a->params[op], in[0]);
 			row.status = status == VB_E_TOO_BIG ? ROW_SKIP : ROW_ERROR;
@@ -589,6 +593,54 @@ static int run_synthetic(struct run_ctx *x, const size_t dims[3], enum dtype t, 
 	return rc;
 }
 
+/* An input's file name without folder and .tif/.tiff/.ome.tif, control characters made '_'. */
+static void input_stem(const char *path, char *stem, size_t len)
+{
+	static const char *const exts[] = { ".ome.tiff", ".ome.tif", ".tiff", ".tif" };
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n;
+
+	vb_copy_utf8(stem, len, base);
+	n = strlen(stem);
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t e = strlen(exts[i]);
+
+		if (n > e && strcasecmp(stem + n - e, exts[i]) == 0) {
+			stem[n - e] = '\0';
+			break;
+		}
+	}
+	for (char *p = stem; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '_';
+}
+
+/*
+ * The suffix of an input's saved outputs: "_<stem>", then "-<n>" when another --input has the
+ * same stem, "_t<T>" for a frame of a 3D+time file, "_c<C>" for a channel of a multi-channel
+ * one, so that no two inputs, frames or channels write the same file.
+ */
+static void input_tag(const struct run_args *a, int input, size_t frame,
+		      const struct tiff_meta *meta, char *tag, size_t len)
+{
+	char stem[64], other[64];
+	int same = 0;
+	size_t n;
+
+	input_stem(a->inputs[input], stem, sizeof(stem));
+	for (int i = 0; i < a->ninputs; i++) {
+		input_stem(a->inputs[i], other, sizeof(other));
+		same |= i != input && strcmp(stem, other) == 0;
+	}
+	n = (size_t)snprintf(tag, len, "_%s", stem);
+	if (same && n < len)
+		n += (size_t)snprintf(tag + n, len - n, "-%d", input + 1);
+	if (meta->frames > 1 && n < len)
+		n += (size_t)snprintf(tag + n, len - n, "_t%zu", frame);
+	if (meta->channels > 1 && n < len)
+		snprintf(tag + n, len - n, "_c%d", a->channel);
+}
+
 /* The rows of one --input file: a block per frame asked for, read once for every device. */
 static int run_file(struct run_ctx *x, int input)
 {
@@ -616,9 +668,7 @@ static int run_file(struct run_ctx *x, int input)
 		if (a->frame != ALL_FRAMES && (size_t)a->frame != t)
 			continue;
 		b.frame = (int)t;
-		b.tag[0] = '\0';
-		if (meta.frames > 1)
-			snprintf(b.tag, sizeof(b.tag), "_t%zu", t);
+		input_tag(a, input, t, &meta, b.tag, sizeof(b.tag));
 		status = tiff_read(tf, &sel, &s, &err);
 		if (status) {
 			s = (struct stack){ .width = meta.width, .height = meta.height,

@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
@@ -175,10 +176,66 @@ def info_options():
     one_line("info --bogus", run("info", "--bogus", HEAD), says="'--bogus'")
 
 
+def saved_names():
+    """Two inputs of one size and dtype, two frames, two channels: each saves its own files."""
+    if not os.path.exists(HEAD):
+        check(True, "saved names # SKIP no test stacks in VB_DATA")
+        return
+    d = os.path.join(TMP, "names")
+    os.makedirs(d)
+    a = os.path.join(d, "a.tif")
+    shutil.copy(HEAD, a)
+    # b: the same size and dtype, other voxels (a's transpose, a cube's size)
+    rc, _, err, _ = run("run", *FAST, "--ops", "transpose_xy", "--input", a,
+                        "--save-outputs", os.path.join(d, "t"))
+    made = glob.glob(os.path.join(d, "t", "*.tif"))
+    check(rc == 0 and len(made) == 1, "a second input of the same shape is made", (rc, err))
+    if len(made) != 1:
+        return
+    b = os.path.join(d, "b.tif")
+    shutil.copy(made[0], b)
+    alone = {}
+    for name, path in (("a", a), ("b", b)):
+        out = os.path.join(d, "alone-" + name)
+        run("run", *FAST, "--ops", "copy", "--input", path, "--save-outputs", out)
+        alone[name] = glob.glob(os.path.join(out, "*.tif"))
+    both = os.path.join(d, "both")
+    rc, _, err, _ = run("run", *FAST, "--ops", "copy", "--input", a, "--input", b,
+                        "--save-outputs", both)
+    saved = sorted(glob.glob(os.path.join(both, "*.tif")))
+    check(rc == 0 and len(saved) == 2, "two --input files of one shape save two copy outputs",
+          (rc, [os.path.basename(f) for f in saved], err[-200:]))
+    for name in ("a", "b"):
+        mine = [f for f in saved if os.path.basename(f) == os.path.basename(
+            alone[name][0] if alone[name] else "")]
+        same = bool(mine) and open(mine[0], "rb").read() == open(alone[name][0], "rb").read()
+        check(same, f"input {name}'s saved output is its own, byte for byte",
+              [os.path.basename(f) for f in saved])
+    x, y = os.path.join(d, "x"), os.path.join(d, "y")
+    os.makedirs(x)
+    os.makedirs(y)
+    shutil.copy(a, os.path.join(x, "s.tif"))
+    shutil.copy(b, os.path.join(y, "s.tif"))
+    out = os.path.join(d, "same-name")
+    run("run", *FAST, "--ops", "copy", "--input", os.path.join(x, "s.tif"), "--input",
+        os.path.join(y, "s.tif"), "--save-outputs", out)
+    check(len(glob.glob(os.path.join(out, "*.tif"))) == 2,
+          "two inputs of one file name in two folders save two outputs",
+          os.listdir(out) if os.path.isdir(out) else None)
+    mitosis = os.path.join(STACKS, "07_mitosis_ImageJ_5D_tzcyx_u16.tif")
+    out = os.path.join(d, "channels")
+    for c in ("0", "1"):
+        run("run", *FAST, "--ops", "copy", "--input", mitosis, "--channel", c,
+            "--save-outputs", out)
+    names = sorted(os.listdir(out)) if os.path.isdir(out) else []
+    check(len(names) == 6 and all("_t" in n and "_c" in n for n in names),
+          "3 frames x 2 channels of one file save 6 outputs named by frame and channel", names)
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
     for scenario in (special_files, out_targets, save_targets, empty_values, umask_modes,
-                     info_options):
+                     info_options, saved_names):
         try:
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run
