@@ -67,6 +67,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 		{ "csv", no_argument, NULL, 'c' },          { "plots", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
+	struct vb_err err;
 	int c, status = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -94,9 +95,8 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 					      "run --out'", a->n ? "only one report given" : "no reports given");
 	if (a->n > MAX_REPORTS)
 		return usage_error("compare", "too many reports: at most %d", MAX_REPORTS);
-	if (a->html && !folder_writable(a->html))
-		return usage_error("compare", "cannot write into --html %s: its parent folder is "
-					      "missing or read-only; create it or pick another", a->html);
+	if (a->html && out_folder_check(a->html, &err))
+		return usage_error("compare", "%s", err.msg);
 	return 0;
 }
 

@@ -65,6 +65,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		{ "csv", no_argument, NULL, 'c' },        { "plots", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
 	};
+	struct vb_err err;
 	int c, status = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -92,9 +93,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		return usage_error("report", "unexpected argument '%s': report takes one report; "
 					     "'voxbench compare' takes several", argv[optind + 1]);
 	a->input = argv[optind];
-	if (a->html && !folder_writable(a->html))
-		return usage_error("report", "cannot write into --html %s: its parent folder is "
-					     "missing or read-only; create it or pick another", a->html);
+	if (a->html && out_folder_check(a->html, &err))
+		return usage_error("report", "%s", err.msg);
 	return check_combination(a);
 }
 
@@ -155,9 +155,9 @@ static int write_html(const struct loaded_report *lr, const struct report_args *
 		fprintf(stderr, "voxbench report: out of host memory\n");
 		return EXIT_FAILED;
 	}
-	if (report_write_html(lr, dir, &opt, &outcome, &err)) {
+	if ((status = report_write_html(lr, dir, &opt, &outcome, &err))) {
 		print_error("report", err.msg);
-		status = EXIT_FAILED;
+		status = status == VB_E_ARGS ? EXIT_USAGE : EXIT_FAILED; /* the default folder */
 		goto out;
 	}
 	if (outcome.note[0] && a->plots == PLOTS_FILES)

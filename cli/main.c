@@ -54,6 +54,8 @@ int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
 
+	vb_cleanup_init(); /* a signal removes the temporary files voxbench is writing */
+
 	if (!name || strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 ||
 	    strcmp(name, "-h") == 0) {
 		print_usage(stdout);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define VOXBENCH_VERSION "0.1.0"
 
@@ -88,5 +89,24 @@ FILE *vb_escaping_stream(FILE *to);
 void vb_utf8_trim(char *s);
 /* snprintf(dst, len, "%s", src), cut between UTF-8 characters when src does not fit. */
 void vb_copy_utf8(char *dst, size_t len, const char *src);
+
+
+/* ---- undone when a signal stops voxbench (common/cleanup.c) ---- */
+
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT remove the temporary files and folders made below and
+ * stop the registered children, then end the process as the signal would. main() calls
+ * vb_cleanup_init once. mkstemp / mkdtemp go through vb_mkstemp_tracked / vb_mkdtemp_tracked
+ * (signals held off between the creation and the entry), which return what those return and a
+ * slot (-1 when the table is full) for vb_cleanup_done once the file is renamed into place or
+ * removed, the child reaped.
+ */
+void vb_cleanup_init(void);
+int vb_mkstemp_tracked(char *tmpl, int *slot);
+char *vb_mkdtemp_tracked(char *tmpl, int *slot); /* removed with what it holds */
+int vb_cleanup_child(pid_t pid);
+void vb_cleanup_done(int slot);
+/* In a forked child: the parent's files and children are not the child's to undo. */
+void vb_cleanup_forget(void);
 
 #endif

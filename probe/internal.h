@@ -61,6 +61,7 @@ struct probe {
 	size_t nvendors;
 	size_t nregistered;     /* vendors[0 .. nregistered) are registered */
 	char tmpdir[4096];      /* per-vendor folders handed to children */
+	int tmpdir_slot;        /* its vb_cleanup_folder slot */
 
 	/* platforms and devices, as the JSON arrays they become */
 	json_t *platforms;

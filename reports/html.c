@@ -358,7 +358,7 @@ static void scaling_table(FILE *out, const struct report *r, const struct scalin
 static int write_page(const struct loaded_report *lr, const struct scaling *s, const char *dir,
 		      const struct plot_outcome *outcome, struct vb_err *err)
 {
-	char path[4200], title[600];
+	char path[4400], title[600];
 	struct out_file o;
 	int status;
 
@@ -396,22 +396,29 @@ int report_write_html(const struct loaded_report *lr, const char *dir,
 		      const struct html_options *opt, struct plot_outcome *outcome,
 		      struct vb_err *err)
 {
-	char csv[4200];
+	char csv[4400];
 	struct scaling s = { 0 };
-	int status = make_folder(dir, err);
+	struct out_folder f;
+	int status;
 
 	memset(outcome, 0, sizeof(*outcome));
-	if (!status)
-		status = scaling_fit_report(&lr->rep, &s, err);
-	snprintf(csv, sizeof(csv), "%s/results.csv", dir);
+	/* every file into a folder of its own, swapped in at the end: never half old, half new */
+	if ((status = out_folder_open(&f, dir, err)))
+		return status;
+	status = scaling_fit_report(&lr->rep, &s, err);
+	snprintf(csv, sizeof(csv), "%s/results.csv", f.tmp);
 	if (!status)
 		status = report_write_csv_file(lr, csv, err);
 	if (!status && opt->plots == PLOTS_FILES)
-		status = draw(lr, &s, dir, outcome, err);
+		status = draw(lr, &s, f.tmp, outcome, err);
 	else if (!status)
 		snprintf(outcome->note, sizeof(outcome->note), "plots turned off (--plots none)");
 	if (!status)
-		status = write_page(lr, &s, dir, outcome, err);
+		status = write_page(lr, &s, f.tmp, outcome, err);
+	if (!status)
+		status = out_folder_commit(&f, err);
+	else
+		out_folder_abort(&f);
 	scaling_free(&s);
 	return status;
 }

@@ -335,6 +335,7 @@ int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mod
 	int status;
 
 	memset(gp, 0, sizeof(*gp));
+	gp->dir_slot = -1;
 	memset(outcome, 0, sizeof(*outcome));
 	gp->mode = mode;
 	gp->outcome = outcome;
@@ -342,7 +343,7 @@ int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mod
 		const char *tmp = getenv("TMPDIR");
 
 		snprintf(gp->dir, sizeof(gp->dir), "%s/voxbench-plot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(gp->dir))
+		if (!vb_mkdtemp_tracked(gp->dir, &gp->dir_slot))
 			return vb_errf(err, VB_E_IO, "cannot create a temporary folder for gnuplot in "
 					 "%s: %s; set TMPDIR to a writable folder", tmp && *tmp ?
 					 tmp : "/tmp", strerror(errno));
@@ -477,15 +478,19 @@ static void run_gnuplot(struct gnuplot_script *gp, const char *prog)
 {
 	struct plot_outcome *o = gp->outcome;
 	char last[400];
-	int wstatus = 0;
+	int wstatus = 0, slot;
 	pid_t pid;
 
 	fflush(stdout);
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		vb_cleanup_forget();
 		child_exec(prog, gp->dir, gp->mode == PLOTS_DUMB);
+	}
+	slot = pid > 0 ? vb_cleanup_child(pid) : -1; /* gnuplot stops with voxbench */
 	while (pid > 0 && waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
+	vb_cleanup_done(slot);
 	if (pid > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
 		o->drawn = 1;
 		return;
@@ -512,6 +517,54 @@ static void remove_old_plots(const struct gnuplot_script *gp)
 	}
 }
 
+/* Whether path holds a whole plot: an SVG that closes its <svg>, a PNG up to its IEND chunk. */
+static int plot_whole(const char *path, int png)
+{
+	static const unsigned char png_end[] = { 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82 };
+	unsigned char tail[64];
+	FILE *f = fopen(path, "rb");
+	long size;
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
+	    fseek(f, size > (long)sizeof(tail) ? size - (long)sizeof(tail) : 0, SEEK_SET) == 0)
+		n = fread(tail, 1, sizeof(tail), f);
+	fclose(f);
+	if (png)
+		return n >= sizeof(png_end) && memcmp(tail + n - sizeof(png_end), png_end,
+						      sizeof(png_end)) == 0;
+	return memmem(tail, n, "</svg>", 6) != NULL;
+}
+
+/*
+ * After gnuplot: a plot file that is empty or cut short (a full disk) is removed, never left
+ * for the page or a viewer; when gnuplot said it succeeded, that is an I/O error.
+ */
+static int check_drawn(struct gnuplot_script *gp, struct vb_err *err)
+{
+	static const char *const kinds[] = { "svg", "png" };
+	char path[4200], bad[64] = "";
+
+	for (size_t i = 0; i < gp->outcome->nplots; i++) {
+		for (int k = 0; k < 2; k++) {
+			snprintf(path, sizeof(path), "%s/%s.%s", gp->dir, gp->outcome->name[i],
+				 kinds[k]);
+			if (access(path, F_OK) != 0 || plot_whole(path, k))
+				continue;
+			unlink(path);
+			if (!bad[0])
+				snprintf(bad, sizeof(bad), "%s.%s", gp->outcome->name[i], kinds[k]);
+		}
+	}
+	if (bad[0] && gp->outcome->drawn)
+		return vb_errf(err, VB_E_IO, "gnuplot could not write %s in full in %s: disk full "
+			       "or I/O error; free some space and run the command again", bad,
+			       gp->dir);
+	return VB_OK;
+}
+
 /* PLOTS_DUMB: nothing of the temporary folder stays. */
 static void remove_temporary(const struct gnuplot_script *gp)
 {
@@ -526,6 +579,7 @@ static void remove_temporary(const struct gnuplot_script *gp)
 	snprintf(path, sizeof(path), "%s/gnuplot.log", gp->dir);
 	unlink(path);
 	rmdir(gp->dir);
+	vb_cleanup_done(gp->dir_slot);
 }
 
 void gnuplot_abort(struct gnuplot_script *gp)
@@ -545,6 +599,8 @@ int gnuplot_finish(struct gnuplot_script *gp, struct vb_err *err)
 		if (gnuplot_find(prog, sizeof(prog), gp->outcome->note,
 				 sizeof(gp->outcome->note)) == 0)
 			run_gnuplot(gp, prog);
+		if (gp->mode == PLOTS_FILES)
+			status = check_drawn(gp, err);
 	}
 	if (gp->mode == PLOTS_DUMB)
 		remove_temporary(gp);

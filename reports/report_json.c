@@ -170,7 +170,7 @@ int report_write_json(const struct report *r, const char *path, struct vb_err *e
 {
 	json_t *root = report_json(r);
 	char *tmp = NULL;
-	int fd = -1, status = VB_OK;
+	int fd = -1, status = VB_OK, slot = -1;
 
 	if (!root)
 		return vb_errf(err, VB_E_NOMEM, "out of memory building the JSON report");
@@ -179,7 +179,7 @@ int report_write_json(const struct report *r, const char *path, struct vb_err *e
 		status = vb_errf(err, VB_E_NOMEM, "out of host memory");
 		goto out;
 	}
-	fd = mkstemp(tmp);
+	fd = vb_mkstemp_tracked(tmp, &slot); /* a signal removes it */
 	if (fd >= 0 && fchmod(fd, vb_file_mode()) != 0) { /* mkstemp's 0600: follow the umask */
 		close(fd);
 		fd = -1;
@@ -207,6 +207,7 @@ out:
 		close(fd);
 		unlink(tmp);
 	}
+	vb_cleanup_done(slot);
 	free(tmp);
 	json_decref(root);
 	return status;

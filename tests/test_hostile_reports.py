@@ -12,8 +12,10 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 from vbcheck import check, exit_status
 
@@ -240,9 +242,121 @@ def long_fields():
                   "16 parameters", err[-300:])
 
 
+def listing(folder):
+    """{name: bytes} of a folder's files (None when it does not exist)."""
+    if not os.path.isdir(folder):
+        return None
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            out[name] = f.read()
+    return out
+
+
+def leftovers(parent):
+    return [n for n in os.listdir(parent) if ".tmp-" in n or ".old-" in n]
+
+
+def folder_swap():
+    """A report written into a folder of an older one replaces it whole: no stale plot, and an
+    interrupted run (gnuplot stopped with it) leaves the old folder as it was."""
+    parent = os.path.join(TMP, "swap")
+    os.makedirs(parent)
+    page = os.path.join(parent, "page")
+    rc, _, err = run("report", os.path.join(GOLDEN, "report_scaling.json"), "--html", page)
+    check(rc == 0 and os.path.exists(os.path.join(page, "scaling.svg")),
+          "a sweep's page has scaling.svg", err[-200:])
+    rc, _, err = run("report", os.path.join(GOLDEN, "report_laptop.json"), "--html", page)
+    names = sorted(os.listdir(page)) if os.path.isdir(page) else []
+    check(rc == 0 and "speedup.svg" in names and "scaling.svg" not in names and
+          "scaling.dat" not in names and "backends.svg" not in names,
+          "a one-size report over it leaves no stale scaling or backends plot", names)
+    check(not leftovers(parent), "no temporary folder is left beside it", leftovers(parent))
+    before = listing(page)
+
+    # gnuplot that hangs: voxbench is interrupted while it runs
+    fake = os.path.join(TMP, "slow-gnuplot")
+    pidfile = os.path.join(TMP, "gnuplot.pid")
+    with open(fake, "w") as f:
+        f.write(f"#!/bin/sh\necho $$ > {pidfile}\necho partial > speedup.svg\nexec sleep 60\n")
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, VOXBENCH_GNUPLOT=fake)
+    p = subprocess.Popen([VOXBENCH, "report", os.path.join(GOLDEN, "report_scaling.json"),
+                          "--html", page], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(pidfile) and os.path.getsize(pidfile):
+            break
+        time.sleep(0.05)
+    time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = "hung"
+    with open(pidfile) as f:
+        gp = int(f.read().strip() or 0)
+    time.sleep(0.2)
+    check(rc == -signal.SIGINT, "SIGINT while gnuplot runs: voxbench ends by SIGINT", rc)
+    check(not os.path.exists(f"/proc/{gp}") or
+          open(f"/proc/{gp}/stat").read().split()[2] == "Z",
+          "SIGINT while gnuplot runs: gnuplot is stopped with voxbench", gp)
+    check(listing(page) == before, "SIGINT while gnuplot runs: the old page is unchanged",
+          sorted(listing(page) or {}))
+    check(not leftovers(parent), "SIGINT while gnuplot runs: no temporary folder is left",
+          leftovers(parent))
+
+    mine = os.path.join(parent, "mine")
+    os.makedirs(mine)
+    with open(os.path.join(mine, "notes.txt"), "w") as f:
+        f.write("keep me")
+    rc, _, err = run("report", os.path.join(GOLDEN, "report_laptop.json"), "--html", mine)
+    check(rc == 2 and b"notes.txt" in err and os.listdir(mine) == ["notes.txt"],
+          "--html into a folder with other files: exit 2 naming one, nothing touched",
+          (rc, err[-200:], os.listdir(mine)))
+    rc, _, err = run("compare", os.path.join(GOLDEN, "report_laptop.json"),
+                     os.path.join(GOLDEN, "report_desktop.json"), "--html", mine)
+    check(rc == 2 and os.listdir(mine) == ["notes.txt"],
+          "compare --html into a folder with other files: exit 2, nothing touched", rc)
+
+
+def disk_full():
+    """A full disk during report --html: exit 1 with one line, the old page intact, no empty or
+    cut plot files, nothing temporary left (a small tmpfs in a private mount namespace)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        check(True, "disk full # SKIP needs root and unshare for a private tmpfs")
+        return
+    mnt = os.path.join(TMP, "small")
+    os.makedirs(mnt)
+    script = (f"mount -t tmpfs -o size=160k tmpfs {mnt} || exit 99\n"
+              f"{VOXBENCH} report {GOLDEN}/report_laptop.json --html {mnt}/page --plots none "
+              f">/dev/null 2>&1 || exit 98\n"
+              f"cp -r {mnt}/page {mnt}/../before\n"
+              f"{VOXBENCH} report {GOLDEN}/report_scaling.json --html {mnt}/page "
+              f">/dev/null 2>{mnt}/../stderr\n"
+              f"echo $? > {mnt}/../rc\n"
+              f"cp -r {mnt}/page {mnt}/../after 2>/dev/null\n"
+              f"ls -A {mnt} > {mnt}/../left\n")
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode in (98, 99) or not os.path.exists(os.path.join(TMP, "rc")):
+        check(True, f"disk full # SKIP no private tmpfs here ({r.returncode}: {r.stderr[:100]})")
+        return
+    rc = int(open(os.path.join(TMP, "rc")).read())
+    err = open(os.path.join(TMP, "stderr")).read()
+    check(rc == 1 and err.count("\n") == 1 and "disk full" in err,
+          "report --html on a full disk: exit 1 with one line saying so", (rc, err))
+    check(listing(os.path.join(TMP, "after")) == listing(os.path.join(TMP, "before")),
+          "report --html on a full disk: the old page is intact",
+          sorted(listing(os.path.join(TMP, "after")) or {}))
+    left = open(os.path.join(TMP, "left")).read().split()
+    check(left == ["page"], "report --html on a full disk: nothing temporary is left", left)
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
-    for scenario in (report_pages, terminal_output, long_fields):
+    for scenario in (report_pages, terminal_output, long_fields, folder_swap, disk_full):
         try:
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run
