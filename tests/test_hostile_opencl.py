@@ -119,9 +119,84 @@ def kernel_cache():
               f"a cache entry {kind}: a good entry is stored again", victim)
 
 
+# ---- .icd files ----
+
+def vendor_dir(name, icds, mode=0o644):
+    """A fresh vendor folder: {file name: exact bytes}."""
+    d = os.path.join(TMP, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for fname, data in icds.items():
+        path = os.path.join(d, fname)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, mode)
+    return d
+
+
+def probe_json(env, argv_prefix=()):
+    rc, out, err, _ = (lambda p: (p.returncode, p.stdout, p.stderr, 0))(subprocess.run(
+        list(argv_prefix) + [VOXBENCH, "probe", "--quick", "--json"], capture_output=True,
+        text=True, env=env, timeout=300))
+    try:
+        return rc, json.loads(out)
+    except ValueError:
+        return rc, None
+
+
+def icd_checks(doc, label):
+    return [c for c in (doc or {}).get("checks", []) if c["id"] == "icd" and c["subject"] == label]
+
+
+def icd_names():
+    if not os.path.exists(POCL_ICD):
+        check(True, "icd names # SKIP PoCL is not installed")
+        return
+    lib = open(POCL_ICD, "rb").read().strip()
+    for what, data, says in (("a CRLF line end", lib + b"\r\n", "carriage return"),
+                             ("a space before the name", b" " + lib + b"\n", "spaces before"),
+                             ("spaces after the name", lib + b"  \n", "spaces after")):
+        d = vendor_dir("icdname", {"pocl.icd": data})
+        env = clean_env(OCL_ICD_VENDORS=d)
+        rc, doc = probe_json(env)
+        found = icd_checks(doc, "pocl.icd")
+        check(rc == 3 and found and found[0]["status"] == "fail" and says in found[0]["summary"],
+              f"probe of an .icd with {what}: exit 3, icd fails saying '{says}'",
+              (rc, found))
+        check(found and f"echo '{lib.decode()}'" in found[0]["fix"],
+              f"probe of an .icd with {what}: the fix writes the name alone", found)
+        rc, rows, err = run_report(["--ops", "copy", "--size", "4x4x4"], env)
+        check(rc == 3, f"run with an .icd with {what}: exit 3, as the probe says", (rc, err))
+
+
+def icd_unreadable():
+    if not os.path.exists(POCL_ICD):
+        check(True, "unreadable icd # SKIP PoCL is not installed")
+        return
+    d = vendor_dir("unreadable", {"pocl.icd": open(POCL_ICD, "rb").read()}, mode=0)
+    prefix = ()
+    if os.geteuid() == 0:  # root reads anything: the probe runs as nobody
+        if not shutil.which("setpriv"):
+            check(True, "unreadable icd # SKIP root without setpriv to drop to nobody")
+            return
+        os.chmod(TMP, 0o755)
+        prefix = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+        if subprocess.run(list(prefix) + [VOXBENCH, "--version"], capture_output=True).returncode:
+            check(True, "unreadable icd # SKIP user nobody cannot run the binary here")
+            return
+    rc, doc = probe_json(clean_env(OCL_ICD_VENDORS=d, HOME="/tmp"), prefix)
+    found = icd_checks(doc, "pocl.icd")
+    check(rc == 3 and found and "cannot be read" in found[0]["summary"] and
+          "Permission denied" in found[0]["summary"] and "empty" not in found[0]["summary"],
+          "probe of an .icd of mode 000: 'cannot be read (Permission denied)', not 'empty'",
+          (rc, found))
+    check(found and f"chmod a+r {d}/pocl.icd" in found[0]["fix"],
+          "probe of an .icd of mode 000: the fix is chmod a+r", found)
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
-    for scenario in (kernel_cache,):
+    for scenario in (kernel_cache, icd_names, icd_unreadable):
         try:
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run
