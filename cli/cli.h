@@ -12,6 +12,10 @@ int cmd_list(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 
+/* Print "voxbench <cmd>: <msg>" on stderr, msg escaped (it may quote a report or a file
+ * name): one line, no control character reaches the terminal. */
+void print_error(const char *cmd, const char *msg);
+
 /* Print "voxbench <cmd>: <message>" on stderr (one line) and return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

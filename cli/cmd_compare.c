@@ -67,6 +67,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 		{ "csv", no_argument, NULL, 'c' },          { "plots", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
+	struct vb_err err;
 	int c, status = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -94,9 +95,8 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 					      "run --out'", a->n ? "only one report given" : "no reports given");
 	if (a->n > MAX_REPORTS)
 		return usage_error("compare", "too many reports: at most %d", MAX_REPORTS);
-	if (a->html && !folder_writable(a->html))
-		return usage_error("compare", "cannot write into --html %s: its parent folder is "
-					      "missing or read-only; create it or pick another", a->html);
+	if (a->html && out_folder_check(a->html, &err))
+		return usage_error("compare", "%s", err.msg);
 	return 0;
 }
 
@@ -110,7 +110,7 @@ static int load_all(char **paths, int n, struct loaded_report *reps)
 		if (status) {
 			for (int k = 0; k < i; k++)
 				report_unload(&reps[k]);
-			fprintf(stderr, "voxbench compare: %s\n", err.msg);
+			print_error("compare", err.msg);
 			return status == VB_E_ARGS ? EXIT_USAGE : EXIT_FAILED;
 		}
 	}
@@ -123,11 +123,11 @@ static int write_html(const struct comparison *c, const struct compare_args *a)
 	struct vb_err err;
 
 	if (compare_write_html(c, a->html, a->plots, &outcome, &err)) {
-		fprintf(stderr, "voxbench compare: %s\n", err.msg);
+		print_error("compare", err.msg);
 		return EXIT_FAILED;
 	}
 	if (outcome.note[0] && a->plots == PLOTS_FILES)
-		fprintf(stderr, "voxbench compare: %s\n", outcome.note);
+		print_error("compare", outcome.note);
 	fprintf(a->csv ? stderr : stdout, "\n%s/index.html\n", a->html);
 	return EXIT_OK;
 }
@@ -139,13 +139,18 @@ static int run_compare(const struct loaded_report *reps, const struct compare_ar
 	int status;
 
 	if (compare_build(reps, (size_t)a->n, a->metric, &c, &err)) {
-		fprintf(stderr, "voxbench compare: %s\n", err.msg);
+		print_error("compare", err.msg);
 		return EXIT_FAILED;
 	}
 	if (a->csv) {
 		status = compare_write_csv(&c, stdout) ? EXIT_FAILED : EXIT_OK;
 	} else {
-		compare_print(&c, stdout);
+		/* the reports' strings go to a terminal: no control character of them passes raw */
+		FILE *out = vb_escaping_stream(stdout);
+
+		compare_print(&c, out ? out : stdout);
+		if (out)
+			fclose(out);
 		status = EXIT_OK;
 	}
 	if (!status && a->html)

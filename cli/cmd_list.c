@@ -139,6 +139,7 @@ int cmd_list(int argc, char **argv)
 	int json = 0, c;
 
 	optind = 1;
+	opterr = 0; /* one line of ours, not getopt's as well */
 	while ((c = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
 		if (c == 'j') {
 			json = 1;
@@ -146,9 +147,13 @@ int cmd_list(int argc, char **argv)
 			printf("usage: voxbench list [OP] [--json]\n\n%s", conventions);
 			return EXIT_OK;
 		} else {
-			return usage_error("list", "unknown option; see 'voxbench list --help'");
+			return usage_error("list", "unknown option '%s'; see 'voxbench list --help'",
+					   argv[optind - 1]);
 		}
 	}
+	if (optind + 1 < argc)
+		return usage_error("list", "unexpected argument '%s': list takes one op name",
+				   argv[optind + 1]);
 	if (optind < argc && !(only = op_find(argv[optind])))
 		return usage_error("list", "unknown op '%s'; 'voxbench list' shows them all",
 				   argv[optind]);

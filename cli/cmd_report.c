@@ -65,6 +65,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		{ "csv", no_argument, NULL, 'c' },        { "plots", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
 	};
+	struct vb_err err;
 	int c, status = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -92,9 +93,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		return usage_error("report", "unexpected argument '%s': report takes one report; "
 					     "'voxbench compare' takes several", argv[optind + 1]);
 	a->input = argv[optind];
-	if (a->html && !folder_writable(a->html))
-		return usage_error("report", "cannot write into --html %s: its parent folder is "
-					     "missing or read-only; create it or pick another", a->html);
+	if (a->html && out_folder_check(a->html, &err))
+		return usage_error("report", "%s", err.msg);
 	return check_combination(a);
 }
 
@@ -116,22 +116,28 @@ static int print_text(const struct loaded_report *lr, const struct report_args *
 	struct scaling s;
 	struct vb_err err;
 	int status = EXIT_OK;
+	/* what the report says goes to a terminal: no control character of it passes raw */
+	FILE *out = a->text ? vb_escaping_stream(stdout) : NULL;
 
+	if (a->text && !out) {
+		fprintf(stderr, "voxbench report: out of host memory\n");
+		return EXIT_FAILED;
+	}
 	if (a->text) {
-		report_print_summary(lr, stdout);
-		report_print_table(&lr->rep, stdout);
+		report_print_summary(lr, out);
+		report_print_table(&lr->rep, out);
 		if (scaling_fit_report(&lr->rep, &s, &err) == VB_OK) {
-			scaling_print(&lr->rep, &s, stdout);
+			scaling_print(&lr->rep, &s, out);
 			scaling_free(&s);
 		}
-		fflush(stdout);
+		fclose(out);
 	}
 	if (a->plots == PLOTS_DUMB) {
 		if (report_plot_dumb(lr, &outcome, &err)) {
-			fprintf(stderr, "voxbench report: %s\n", err.msg);
+			print_error("report", err.msg);
 			status = EXIT_FAILED;
 		} else if (outcome.note[0]) {
-			fprintf(stderr, "voxbench report: %s\n", outcome.note);
+			print_error("report", outcome.note);
 		}
 	}
 	return status;
@@ -149,13 +155,13 @@ static int write_html(const struct loaded_report *lr, const struct report_args *
 		fprintf(stderr, "voxbench report: out of host memory\n");
 		return EXIT_FAILED;
 	}
-	if (report_write_html(lr, dir, &opt, &outcome, &err)) {
-		fprintf(stderr, "voxbench report: %s\n", err.msg);
-		status = EXIT_FAILED;
+	if ((status = report_write_html(lr, dir, &opt, &outcome, &err))) {
+		print_error("report", err.msg);
+		status = status == VB_E_ARGS ? EXIT_USAGE : EXIT_FAILED; /* the default folder */
 		goto out;
 	}
 	if (outcome.note[0] && a->plots == PLOTS_FILES)
-		fprintf(stderr, "voxbench report: %s\n", outcome.note);
+		print_error("report", outcome.note);
 	printf("%s/index.html\n", dir);
 out:
 	free(dir);
@@ -177,7 +183,7 @@ int cmd_report(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	if ((status = report_load(a.input, lr, &err))) {
-		fprintf(stderr, "voxbench report: %s\n", err.msg);
+		print_error("report", err.msg);
 		status = status == VB_E_ARGS ? EXIT_USAGE : EXIT_FAILED;
 		goto out;
 	}

@@ -6,17 +6,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../ops/ops.h"
 #include "../probe/probe.h"
+#include "../reports/render.h"
 #include "../reports/report.h"
 #include "../stacks/stack.h"
 #include "../stacks/tiff.h"
@@ -53,6 +55,7 @@ struct run_args {
 	int ninputs, channel, frame;           /* frame: ALL_FRAMES or one */
 	const char *save_dir;
 	int save_reference;
+	struct out_target out_target;          /* where --out writes, checked before any work */
 	int synthetic_options;                 /* --size, --dtype or --stack was given */
 	uint64_t seed;
 };
@@ -134,13 +137,31 @@ static int parse_long(const char *text, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * An option given an empty value ("--size ''", "--device="): refused, never read as the
+ * default. opt indexes options (getopt_long's longindex), -1 for a short option.
+ */
+static int refuse_empty(const struct option *options, int opt, const char *value)
+{
+	if (!options || opt < 0 || options[opt].has_arg != required_argument || !value || *value)
+		return 0;
+	return usage_error("run", "--%s is empty: give it a value or leave it out; see 'voxbench "
+			   "run --help'", options[opt].name);
+}
+
 /* Call fn on each comma-separated token of list (a copy); stops at the first non-zero. */
 static int each_token(const char *list, int (*fn)(struct run_args *, const char *),
 		      struct run_args *a)
 {
 	char *copy = strdup(list), *save = NULL, *tok;
+	size_t n = strlen(list);
 	int status = copy ? 0 : EXIT_USAGE;
 
+	/* strtok_r would skip "a,,b"'s empty item silently */
+	if (n && (list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,"))) {
+		free(copy);
+		return usage_error("run", "empty item in '%s': remove the extra comma", list);
+	}
 	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !status;
 	     tok = strtok_r(NULL, ",", &save))
 		status = fn(a, tok);
@@ -213,16 +234,6 @@ static int apply_param(struct run_args *a, const char *assignment)
 					 (int)len, assignment);
 }
 
-static int check_out_path(const char *path)
-{
-	char *copy = strdup(path);
-	int ok = copy && access(dirname(copy), W_OK) == 0;
-
-	free(copy);
-	return ok ? 0 : usage_error("run", "cannot write the report to %s: its folder is missing "
-					   "or read-only", path);
-}
-
 /* Every --input opens as a TIFF, has the channel and frame asked for; not mixed with --size. */
 static int check_inputs(struct run_args *a)
 {
@@ -250,10 +261,24 @@ static int check_inputs(struct run_args *a)
 	return 0;
 }
 
-/* The folder for --save-outputs exists (made if missing) and is writable. */
+/* Room an output's file name needs in its path: "<op>_<size>_<dtype><tag>_reference.tif" and
+ * the temporary suffix, with the longest op name and size. */
+#define SAVE_NAME_ROOM 256
+
+/* The folder for --save-outputs is a folder (made if missing), writable, with room in its path
+ * for the outputs' names: found now, not after the whole run. */
 static int check_save_dir(const char *dir)
 {
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	struct stat st;
+
+	if (strlen(dir) + SAVE_NAME_ROOM >= PATH_MAX)
+		return usage_error("run", "--save-outputs folder %.80s... is too long a path (%zu "
+				   "bytes) for the outputs' names; pick a shorter one", dir,
+				   strlen(dir));
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return usage_error("run", "--save-outputs %s is a file, not a folder; give a folder "
+				   "(it is made when missing)", dir);
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		return usage_error("run", "cannot create --save-outputs folder %s: %s", dir,
 				   strerror(errno));
 	if (access(dir, W_OK) != 0)
@@ -403,7 +428,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
-	int nparam_args = 0, c, status = 0;
+	int nparam_args = 0, c, status = 0, opt = -1;
 	struct vb_err err;
 	long v;
 
@@ -419,7 +444,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		op_default_params(&op_table[i], a->params[i]);
 	optind = 1;
 	opterr = 0;
-	while (!status && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while (!status && (opt = -1, c = getopt_long(argc, argv, "h", options, &opt)) != -1) {
+		if ((status = refuse_empty(options, opt, optarg)))
+			break;
 		switch (c) {
 		case 'o': ops = optarg; a->ops_given = 1; break;
 		case 'Q':
@@ -530,8 +557,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (!status && !synth_known(a->stack))
 		status = usage_error("run", "unknown stack '%s': expected blobs, noise, binary or "
 					    "labels", a->stack);
-	if (!status && a->out)
-		status = check_out_path(a->out);
+	if (!status && a->out && out_target_check(a->out, &a->out_target, &err))
+		status = usage_error("run", "%s", err.msg);
 	if (!status)
 		status = check_inputs(a);
 	if (!status && a->save_dir)
@@ -651,7 +678,7 @@ struct block {
 	int later_dtype;   /* not the first dtype of its size: ops on derived labels already ran */
 	char sha256[65];
 	int frame, channel;
-	char tag[32];      /* suffix of saved outputs */
+	char tag[160];     /* suffix of saved outputs: which input, frame and channel */
 };
 
 /* One op of a block: its inputs (derived for its roles) and its CPU reference. */
@@ -679,6 +706,7 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 	const struct run_args *a = x->a;
 	const struct op_desc *op = &op_table[t->op];
 	struct run_settings settings = settings_of(x, b);
+	char tag[sizeof(b->tag) + 24];
 	size_t dims[3] = { t->in[0]->width, t->in[0]->height, t->in[0]->depth };
 	int reference_counted = 0, rc = EXIT_OK;
 	struct vb_err err;
@@ -689,6 +717,9 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 		int had_reference = t->ref.computed;
 
 		progress_start(x->done, x->total, op->name, dims, t->in[0]->dtype);
+		/* several devices save the same op: each its own file */
+		snprintf(tag, sizeof(tag), x->devs->n > 1 ? "%s_d%zu" : "%s", b->tag, d);
+		settings.save_tag = tag;
 		if (t->status) {
 			op_row_start(&row, dev, op, a->params[t->op], t->in[0]);
 			row.status = t->status == VB_E_TOO_BIG ? ROW_SKIP : ROW_ERROR;
@@ -866,6 +897,54 @@ static int run_synthetic(struct run_ctx *x, const size_t dims[3], enum dtype t, 
 	return rc;
 }
 
+/* An input's file name without folder and .tif/.tiff/.ome.tif, control characters made '_'. */
+static void input_stem(const char *path, char *stem, size_t len)
+{
+	static const char *const exts[] = { ".ome.tiff", ".ome.tif", ".tiff", ".tif" };
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n;
+
+	vb_copy_utf8(stem, len, base);
+	n = strlen(stem);
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t e = strlen(exts[i]);
+
+		if (n > e && strcasecmp(stem + n - e, exts[i]) == 0) {
+			stem[n - e] = '\0';
+			break;
+		}
+	}
+	for (char *p = stem; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '_';
+}
+
+/*
+ * The suffix of an input's saved outputs: "_<stem>", then "-<n>" when another --input has the
+ * same stem, "_t<T>" for a frame of a 3D+time file, "_c<C>" for a channel of a multi-channel
+ * one, so that no two inputs, frames or channels write the same file.
+ */
+static void input_tag(const struct run_args *a, int input, size_t frame,
+		      const struct tiff_meta *meta, char *tag, size_t len)
+{
+	char stem[64], other[64];
+	int same = 0;
+	size_t n;
+
+	input_stem(a->inputs[input], stem, sizeof(stem));
+	for (int i = 0; i < a->ninputs; i++) {
+		input_stem(a->inputs[i], other, sizeof(other));
+		same |= i != input && strcmp(stem, other) == 0;
+	}
+	n = (size_t)snprintf(tag, len, "_%s", stem);
+	if (same && n < len)
+		n += (size_t)snprintf(tag + n, len - n, "-%d", input + 1);
+	if (meta->frames > 1 && n < len)
+		n += (size_t)snprintf(tag + n, len - n, "_t%zu", frame);
+	if (meta->channels > 1 && n < len)
+		snprintf(tag + n, len - n, "_c%d", a->channel);
+}
+
 /* The rows of one --input file: a block per frame asked for, read once for every device. */
 static int run_file(struct run_ctx *x, int input)
 {
@@ -893,9 +972,7 @@ static int run_file(struct run_ctx *x, int input)
 		if (a->frame != ALL_FRAMES && (size_t)a->frame != t)
 			continue;
 		b.frame = (int)t;
-		b.tag[0] = '\0';
-		if (meta.frames > 1)
-			snprintf(b.tag, sizeof(b.tag), "_t%zu", t);
+		input_tag(a, input, t, &meta, b.tag, sizeof(b.tag));
 		double t0 = vb_now_ms();
 
 		status = tiff_read(tf, &sel, &s, &err);
@@ -1042,6 +1119,20 @@ static void embed_probe(struct report *rep, int quick)
 	json_decref(section);
 }
 
+/* The JSON report to --out's target (reports/out_target.c). */
+static int write_report(const struct report *rep, const struct out_target *t, struct vb_err *err)
+{
+	char *text = report_json_text(rep);
+	int status;
+
+	if (!text)
+		return vb_errf(err, VB_E_NOMEM, "out of host memory writing the report to %s",
+			       t->given);
+	status = out_target_write(t, text, strlen(text), err);
+	free(text);
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a;
@@ -1087,8 +1178,10 @@ int cmd_run(int argc, char **argv)
 		return status;
 	}
 	status = run_devices(&a, &chosen, &rep);
-	report_print_table(&rep, stdout);
-	if (!status && a.out && report_write_json(&rep, a.out, &err)) {
+	/* --out -: stdout is the report's, the table goes to stderr */
+	report_print_table(&rep, a.out && a.out_target.kind == OUT_FD &&
+			   a.out_target.fd == STDOUT_FILENO ? stderr : stdout);
+	if (!status && a.out && write_report(&rep, &a.out_target, &err)) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		status = EXIT_FAILED;
 	}

@@ -23,6 +23,13 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "what voxbench understands of a TIFF file: dims, dtype, layout, voxel size" },
 };
 
+void print_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "voxbench %s: ", cmd);
+	vb_fputs_escaped(msg, stderr);
+	fputc('\n', stderr);
+}
+
 int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -46,6 +53,8 @@ static void print_usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+
+	vb_cleanup_init(); /* a signal removes the temporary files voxbench is writing */
 
 	if (!name || strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 ||
 	    strcmp(name, "-h") == 0) {

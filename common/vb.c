@@ -3,10 +3,13 @@
 #include "vb.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,7 +20,8 @@ int vb_errf(struct vb_err *err, int status, const char *fmt, ...)
 	if (!err)
 		return status;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) >= (int)sizeof(err->msg))
+		vb_utf8_trim(err->msg); /* a long build log or path: never half a character */
 	va_end(ap);
 	return status;
 }
@@ -80,6 +84,50 @@ int vb_cpu_threads(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (int)n : 1;
+}
+
+static const char *file_kind(mode_t m)
+{
+	static const struct { mode_t type; const char *name; } kinds[] = {
+		{ S_IFIFO, "a FIFO" }, { S_IFCHR, "a character device" },
+		{ S_IFBLK, "a block device" }, { S_IFDIR, "a folder" }, { S_IFSOCK, "a socket" },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((m & S_IFMT) == kinds[i].type)
+			return kinds[i].name;
+	return "a special file";
+}
+
+int vb_open_regular(const char *path, const char *expected, int *fd, struct vb_err *err)
+{
+	struct stat st;
+	int status = VB_OK;
+
+	/* O_NONBLOCK: opening a FIFO that no one writes would wait forever */
+	*fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0)
+		return vb_errf(err, VB_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(*fd, &st) != 0)
+		status = vb_errf(err, VB_E_IO, "%s: cannot read: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		status = vb_errf(err, VB_E_ARGS, "%s: not a regular file (%s); give the path of %s",
+				 path, file_kind(st.st_mode), expected);
+	else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		status = vb_errf(err, VB_E_IO, "%s: cannot read: %s", path, strerror(errno));
+	if (status) {
+		close(*fd);
+		*fd = -1;
+	}
+	return status;
+}
+
+unsigned vb_file_mode(void)
+{
+	mode_t mask = umask(022);
+
+	umask(mask);
+	return 0666 & ~(unsigned)mask;
 }
 
 int vb_mul_size(size_t a, size_t b, size_t *out)

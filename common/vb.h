@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #define VOXBENCH_VERSION "0.1.0"
 
@@ -47,6 +49,17 @@ uint64_t vb_host_memory_available(void);
 /* Number of online CPU threads (at least 1). */
 int vb_cpu_threads(void);
 
+/*
+ * Open path for reading, only if it is a regular file: a FIFO, a device, a socket or a folder is
+ * refused (VB_E_ARGS, "PATH: not a regular file (a FIFO); give the path of <expected>") without
+ * waiting on it, as opening a FIFO would. VB_E_IO when it cannot be opened. *fd is the
+ * descriptor (blocking, close-on-exec) on VB_OK.
+ */
+int vb_open_regular(const char *path, const char *expected, int *fd, struct vb_err *err);
+
+/* The mode a new file gets: 0666 less the umask (mkstemp makes 0600 files). */
+unsigned vb_file_mode(void);
+
 /* Overflow-checked a*b; returns 0 and sets *out, or -1 on overflow. */
 int vb_mul_size(size_t a, size_t b, size_t *out);
 
@@ -55,5 +68,45 @@ int vb_contains_nocase(const char *haystack, const char *needle);
 
 /* Median of n doubles (sorts a copy); 0 for n == 0. */
 double vb_median(const double *v, size_t n);
+
+/* ---- text from outside (common/text.c): reports, file names, drivers ---- */
+
+/*
+ * in with every control character (C0, DEL, the C1 controls U+0080..U+009F) and every byte that
+ * is not UTF-8 written as an escape (\n, \r, \t, \x1b, \u009b); valid UTF-8 passes. The result
+ * fits len bytes, cut between characters, never inside one or inside an escape. Returns out.
+ */
+char *vb_escape_text(const char *in, char *out, size_t len);
+/* The same, of any length, straight to a stream. */
+void vb_fputs_escaped(const char *text, FILE *out);
+/*
+ * A stream that writes what it is given to `to`, escaped as vb_escape_text does except for its
+ * own line breaks and tabs: for text read from reports on its way to a terminal. fclose() it
+ * (that flushes `to`, which stays open). NULL when out of memory.
+ */
+FILE *vb_escaping_stream(FILE *to);
+/* Drop a UTF-8 character cut short at the end of s (after a truncating snprintf). */
+void vb_utf8_trim(char *s);
+/* snprintf(dst, len, "%s", src), cut between UTF-8 characters when src does not fit. */
+void vb_copy_utf8(char *dst, size_t len, const char *src);
+
+
+/* ---- undone when a signal stops voxbench (common/cleanup.c) ---- */
+
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT remove the temporary files and folders made below and
+ * stop the registered children, then end the process as the signal would. main() calls
+ * vb_cleanup_init once. mkstemp / mkdtemp go through vb_mkstemp_tracked / vb_mkdtemp_tracked
+ * (signals held off between the creation and the entry), which return what those return and a
+ * slot (-1 when the table is full) for vb_cleanup_done once the file is renamed into place or
+ * removed, the child reaped.
+ */
+void vb_cleanup_init(void);
+int vb_mkstemp_tracked(char *tmpl, int *slot);
+char *vb_mkdtemp_tracked(char *tmpl, int *slot); /* removed with what it holds */
+int vb_cleanup_child(pid_t pid);
+void vb_cleanup_done(int slot);
+/* In a forked child: the parent's files and children are not the child's to undo. */
+void vb_cleanup_forget(void);
 
 #endif

@@ -50,49 +50,124 @@ static const char *cache_dir(void)
 	return dir;
 }
 
+/*
+ * An entry is a header, then the binary as the driver gave it:
+ *   "voxbench-cache 1\n"  <key, 32 hex>"\n"  <body bytes, 16 hex>"\n"  <XXH3-64 of body>"\n"
+ * so a truncated, rewritten or flipped entry, or another entry's (or program's) file put in its
+ * place, is found before the driver sees it: some drivers crash on a bad binary.
+ */
+#define MAGIC "voxbench-cache 1\n"
+#define ENTRY_SUFFIX ".vbk" /* not the headerless ".bin" of before: those are never read */
+#define HEADER_LEN (sizeof(MAGIC) - 1 + 33 + 17 + 17)
+#define MAX_ENTRY ((size_t)1 << 30)
+
+static void entry_header(const char *key, const unsigned char *body, size_t len,
+			 char header[HEADER_LEN + 1])
+{
+	snprintf(header, HEADER_LEN + 1, MAGIC "%.32s\n%016llx\n%016llx\n", key,
+		 (unsigned long long)len, (unsigned long long)XXH3_64bits(body, len));
+}
+
+/* Why the entry at buf (size bytes) is not the one for key, or NULL when it is. */
+static const char *entry_problem(const char *key, const unsigned char *buf, size_t size)
+{
+	char want[HEADER_LEN + 1];
+
+	if (size < HEADER_LEN || memcmp(buf, MAGIC, sizeof(MAGIC) - 1) != 0)
+		return "not a voxbench cache entry";
+	if (memcmp(buf + sizeof(MAGIC) - 1, key, 32) != 0)
+		return "made for another kernel";
+	entry_header(key, buf + HEADER_LEN, size - HEADER_LEN, want);
+	if (memcmp(buf, want, HEADER_LEN - 17) != 0) /* all but the checksum line */
+		return "truncated or grown";
+	if (memcmp(buf, want, HEADER_LEN) != 0)
+		return "its checksum does not match";
+	return NULL;
+}
+
+/* A bad entry goes (a folder in its place cannot), with a note: it is built again. */
+static void drop_entry(const char *path, const char *why)
+{
+	int gone = unlink(path) == 0 || rmdir(path) == 0;
+
+	fprintf(stderr, "voxbench: kernel cache entry %s is damaged (%s): %s; compiling the "
+		"kernel again\n", path, why, gone ? "removed" : "cannot remove it");
+}
+
 int program_cache_load(const char *key, unsigned char **data, size_t *len)
 {
-	const char *dir = cache_dir();
+	const char *dir = cache_dir(), *why = NULL;
+	unsigned char *buf = NULL;
 	char path[4200];
-	FILE *f;
-	long size;
-	int status = VB_E_IO;
+	struct stat st;
+	struct vb_err err;
+	int fd = -1, status = VB_E_IO;
+	size_t got = 0;
 
 	*data = NULL;
 	if (!dir)
 		return VB_E_IO;
-	snprintf(path, sizeof(path), "%s/%s.bin", dir, key);
-	f = fopen(path, "rb");
-	if (!f)
-		return VB_E_IO;
-	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) < 0)
-		goto out;
-	*data = malloc((size_t)size);
-	if (!*data || fread(*data, 1, (size_t)size, f) != (size_t)size) {
-		free(*data);
-		*data = NULL;
+	snprintf(path, sizeof(path), "%s/%s" ENTRY_SUFFIX, dir, key);
+	if (lstat(path, &st) != 0)
+		return VB_E_IO; /* absent: the usual miss */
+	if (vb_open_regular(path, "a cache entry", &fd, &err)) {
+		why = "not a regular file";
 		goto out;
 	}
-	*len = (size_t)size;
-	status = VB_OK;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (size_t)st.st_size > MAX_ENTRY ||
+	    !(buf = malloc((size_t)st.st_size))) {
+		why = st.st_size <= 0 ? "empty" : "too large";
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (!(why = entry_problem(key, buf, got))) {
+		*len = got - HEADER_LEN;
+		memmove(buf, buf + HEADER_LEN, *len);
+		*data = buf;
+		buf = NULL;
+		status = VB_OK;
+	}
 out:
-	fclose(f);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (why)
+		drop_entry(path, why);
 	return status;
 }
 
 void program_cache_store(const char *key, const unsigned char *data, size_t len)
 {
 	const char *dir = cache_dir();
-	char path[4200], tmp[4300];
-	FILE *f;
+	char path[4200], tmp[4300], header[HEADER_LEN + 1];
+	FILE *f = NULL;
+	int fd, slot, ok;
 
 	if (!dir)
 		return;
-	snprintf(path, sizeof(path), "%s/%s.bin", dir, key);
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	f = fopen(tmp, "wb");
-	if (!f)
+	snprintf(path, sizeof(path), "%s/%s" ENTRY_SUFFIX, dir, key);
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = vb_mkstemp_tracked(tmp, &slot); /* a signal removes it */
+	if (fd >= 0 && !(f = fdopen(fd, "wb")))
+		close(fd);
+	if (!f) {
+		if (fd >= 0)
+			unlink(tmp);
+		vb_cleanup_done(slot);
 		return;
-	if (fwrite(data, 1, len, f) != len || fclose(f) != 0 || rename(tmp, path) != 0)
+	}
+	entry_header(key, data, len, header);
+	ok = fchmod(fd, vb_file_mode()) == 0 && fputs(header, f) >= 0 &&
+	     fwrite(data, 1, len, f) == len;
+	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
 		unlink(tmp);
+	vb_cleanup_done(slot);
 }

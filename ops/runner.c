@@ -481,9 +481,12 @@ static int save_output(const struct run_settings *s, const struct op_desc *op,
 
 	memcpy(out->voxel_size, in->voxel_size, sizeof(out->voxel_size));
 	memcpy(out->unit, in->unit, sizeof(out->unit));
-	snprintf(path, sizeof(path), "%s/%s_%zux%zux%zu_%s%s%s.%s", s->save_dir, op->name,
-		 in->width, in->height, in->depth, dtype_name(in->dtype),
-		 s->save_tag ? s->save_tag : "", suffix, op->table_columns ? "csv" : "tif");
+	if (snprintf(path, sizeof(path), "%s/%s_%zux%zux%zu_%s%s%s.%s", s->save_dir, op->name,
+		     in->width, in->height, in->depth, dtype_name(in->dtype),
+		     s->save_tag ? s->save_tag : "", suffix,
+		     op->table_columns ? "csv" : "tif") >= (int)sizeof(path))
+		return vb_errf(err, VB_E_ARGS, "cannot save %s's output: the path in %s is too long; "
+			       "pick a shorter --save-outputs folder", op->name, s->save_dir);
 	if (op->table_columns)
 		return write_table_csv(path, op, out, err);
 	return tiff_write_stack(path, out, err);

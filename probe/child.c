@@ -79,6 +79,7 @@ static void child_main(int fd, child_fn fn, void *arg)
 {
 	FILE *out;
 
+	vb_cleanup_forget(); /* the parent's temporary files are the parent's to remove */
 	/* A driver printing to stdout must not land in the parent's --json. */
 	dup2(STDERR_FILENO, STDOUT_FILENO);
 	out = fdopen(fd, "w");
@@ -174,7 +175,7 @@ int child_run(child_fn fn, void *arg, double timeout_s, struct child_out *res,
 	pid_t pid;
 	char *buf = NULL;
 	size_t len = 0;
-	int timed_out;
+	int timed_out, slot;
 
 	memset(res, 0, sizeof(*res));
 	res->msgs = json_array();
@@ -196,9 +197,11 @@ int child_run(child_fn fn, void *arg, double timeout_s, struct child_out *res,
 		child_main(fds[1], fn, arg);
 	}
 	close(fds[1]);
+	slot = vb_cleanup_child(pid); /* stopped with voxbench */
 	timed_out = read_all(fds[0], vb_now_ms() + timeout_s * 1e3, &buf, &len);
 	close(fds[0]);
 	reap(pid, timed_out, res);
+	vb_cleanup_done(slot);
 	parse_lines(buf, len, res);
 	free(buf);
 	return VB_OK;

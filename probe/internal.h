@@ -33,6 +33,7 @@ struct vendor {
 	char icd[4096];     /* the .icd file; "" for a library named by a variable */
 	char origin[32];    /* that variable: "OCL_ICD_FILENAMES" or "OCL_ICD_VENDORS" */
 	char library[4096]; /* the first line of the .icd: what the loader dlopens */
+	int icd_errno;      /* the .icd cannot be read: why (EACCES...); 0 when it was read */
 	char resolved[4096];/* the file the dynamic linker opened; "" when it did not load */
 	int registered;     /* 0: present on the system, found by the registered check */
 	int usable;         /* loads and resolves clIcdGetPlatformIDsKHR */
@@ -65,6 +66,7 @@ struct probe {
 	size_t nvendors;
 	size_t nregistered;     /* vendors[0 .. nregistered) are registered */
 	char tmpdir[4096];      /* per-vendor folders handed to children */
+	int tmpdir_slot;        /* its vb_cleanup_folder slot */
 
 	/* platforms and devices, as the JSON arrays they become */
 	json_t *platforms;

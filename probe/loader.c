@@ -177,24 +177,32 @@ static void add_vendor(struct probe *p, const char *label, const char *icd, cons
 	p->nregistered = p->nvendors;
 }
 
-/* The library named on an .icd file's first line, trimmed ("" when empty or unreadable). */
-static void icd_library(const char *path, char *lib, size_t len)
+/*
+ * The library an .icd file names, read as the loader reads it, nothing trimmed: ocl-icd takes
+ * the first line, the Khronos loader the whole file, each less one final '\n'; a CR or spaces
+ * around the name stay and make the loader's dlopen fail (icd_name_problem says so). Returns 0,
+ * or the errno when the file cannot be read ("" in lib).
+ */
+static int icd_library(const char *path, int whole_file, char *lib, size_t len)
 {
 	FILE *f = fopen(path, "r");
-	char *s = lib, *e;
+	size_t n = 0;
+	int e = 0;
 
 	lib[0] = '\0';
 	if (!f)
-		return;
-	if (!fgets(lib, (int)len, f))
-		lib[0] = '\0';
+		return errno ? errno : EIO;
+	if (whole_file)
+		n = fread(lib, 1, len - 1, f);
+	else if (fgets(lib, (int)len, f))
+		n = strlen(lib);
+	if (ferror(f))
+		e = errno ? errno : EIO;
 	fclose(f);
-	while (*s == ' ' || *s == '\t')
-		s++;
-	memmove(lib, s, strlen(s) + 1);
-	e = lib + strlen(lib);
-	while (e > lib && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
+	lib[n] = '\0';
+	if (n && lib[n - 1] == '\n')
+		lib[n - 1] = '\0';
+	return e;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -208,7 +216,7 @@ static int scan_dir(struct probe *p, const char *dir)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	char *names[PROBE_MAX_VENDORS];
-	int n = 0, others = 0;
+	int n = 0, others = 0, e;
 
 	if (!d)
 		return 0;
@@ -229,8 +237,10 @@ static int scan_dir(struct probe *p, const char *dir)
 		char path[4200], lib[4096];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		icd_library(path, lib, sizeof(lib));
+		e = icd_library(path, !p->loader_is_ocl_icd, lib, sizeof(lib));
 		add_vendor(p, names[i], path, lib, "");
+		if (p->nvendors)
+			p->vendors[p->nvendors - 1].icd_errno = e;
 		free(names[i]);
 	}
 	return others;
@@ -334,7 +344,8 @@ void check_vendors(struct probe *p)
 		add_vendor(p, base_name(single), ends_with(single, ".icd") ? single : "", single,
 			   "OCL_ICD_VENDORS");
 		if (ends_with(single, ".icd"))
-			icd_library(single, p->vendors[p->nvendors - 1].library, 4096);
+			p->vendors[p->nvendors - 1].icd_errno = icd_library(
+				single, !p->loader_is_ocl_icd, p->vendors[p->nvendors - 1].library, 4096);
 	} else if (!is_dir(p->vendor_dir)) {
 		vendors_missing(p, "the vendor folder does not exist");
 	} else {
@@ -490,6 +501,54 @@ static void icd_verdict(struct probe *p, struct vendor *v, const struct child_ou
 	}
 }
 
+/*
+ * What keeps the loader from using an .icd before it dlopens anything: the file cannot be read
+ * (the loader skips it), is empty, or names its library with a CR (a CRLF line end) or spaces
+ * around it, which the loader keeps. A FAIL result with the fix, and 1; else 0.
+ */
+static int icd_name_problem(struct probe *p, struct vendor *v)
+{
+	const char *lib = v->library, *sudo = sudo_for(v->icd);
+	size_t n = strlen(lib), lead = strspn(lib, " \t\r\n"), end = n;
+	char shown[600], name[4096];
+	struct check_result *r;
+
+	if (v->icd_errno) {
+		r = probe_add(p, "icd", V_FAIL, v->label, "%s cannot be read (%s): the loader "
+			      "skips it", v->label, strerror(v->icd_errno));
+		result_detail(r, "%s", v->icd);
+		if (v->icd_errno == EACCES)
+			result_fix(r, "let every user read it: %schmod a+r %s", sudo, v->icd);
+		else
+			result_fix(r, "check the file, or remove it: %srm %s", sudo, v->icd);
+		return 1;
+	}
+	if (!n) {
+		r = probe_add(p, "icd", V_FAIL, v->label, "%s is empty", v->label);
+		result_fix(r, "write the driver library's name into it, or remove it: %srm %s", sudo,
+			   v->icd);
+		return 1;
+	}
+	while (end > lead && strchr(" \t\r\n", lib[end - 1]))
+		end--;
+	if (lead == 0 && end == n)
+		return 0;
+	snprintf(name, sizeof(name), "%.*s", (int)(end - lead), lib + lead);
+	r = probe_add(p, "icd", V_FAIL, v->label, "%s names '%s', with %s: the loader keeps it "
+		      "and cannot load that file", v->label,
+		      vb_escape_text(lib, shown, sizeof(shown)),
+		      memchr(lib, '\r', n) ? "a carriage return (a Windows CRLF line end)"
+		      : lead ? "spaces before the name" : "spaces after the name");
+	result_detail(r, "the loader reads the library name exactly as written (%s), less one "
+		      "final line break", p->loader_is_ocl_icd ? "ocl-icd: the first line"
+							    : "the whole file");
+	if (*sudo)
+		result_fix(r, "write the name alone: echo '%s' | sudo tee %s", name, v->icd);
+	else
+		result_fix(r, "write the name alone: echo '%s' > %s", name, v->icd);
+	return 1;
+}
+
 void check_icds(struct probe *p)
 {
 	for (size_t i = 0; i < p->nregistered; i++) {
@@ -498,12 +557,8 @@ void check_icds(struct probe *p)
 		struct child_out co;
 		struct check_result *r;
 
-		if (!v->library[0]) {
-			r = probe_add(p, "icd", V_FAIL, v->label, "%s is empty", v->label);
-			result_fix(r, "write the driver library's name into it, or remove it: "
-				   "%srm %s", sudo_for(v->icd), v->icd);
+		if (icd_name_problem(p, v))
 			continue;
-		}
 		if (child_run(icd_child, v->library, CHILD_TIMEOUT_S, &co, &err) != VB_OK) {
 			r = probe_add(p, "icd", V_SKIP, v->label, "cannot test %s", v->label);
 			result_detail(r, "%s", err.msg);
@@ -557,9 +612,17 @@ static int is_registered(const struct probe *p, const struct known_driver *k, co
 	for (size_t i = 0; i < p->nregistered; i++) {
 		const struct vendor *v = &p->vendors[i];
 
+		char name[4096];
+		size_t lead = strspn(v->library, " \t\r\n");
+
 		if (v->resolved[0] && strcmp(v->resolved, path) == 0)
 			return 1;
-		if (strcmp(base_name(v->library), base_name(k->soname)) == 0)
+		/* a name with a CR or spaces around it is registered, if broken (the icd check) */
+		snprintf(name, sizeof(name), "%s", v->library + lead);
+		name[strcspn(name, "\r\n")] = '\0';
+		for (size_t n = strlen(name); n && (name[n - 1] == ' ' || name[n - 1] == '\t'); n--)
+			name[n - 1] = '\0';
+		if (strcmp(base_name(name), base_name(k->soname)) == 0)
 			return 1;
 	}
 	return 0;

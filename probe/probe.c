@@ -201,7 +201,7 @@ static int make_tmpdir(struct probe *p, struct vb_err *err)
 
 	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s/voxbench-probe-XXXXXX",
 		 base && *base ? base : "/tmp");
-	if (!mkdtemp(p->tmpdir)) {
+	if (!vb_mkdtemp_tracked(p->tmpdir, &p->tmpdir_slot)) { /* a signal removes it too */
 		p->tmpdir[0] = '\0';
 		return vb_errf(err, VB_E_IO, "cannot create a temporary folder in %s; set TMPDIR "
 			       "to a writable folder", base && *base ? base : "/tmp");
@@ -240,6 +240,8 @@ static void probe_free(struct probe *p)
 		return;
 	if (p->tmpdir[0])
 		nftw(p->tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	if (p->tmpdir[0])
+		vb_cleanup_done(p->tmpdir_slot);
 	json_decref(p->loader);
 	json_decref(p->platforms);
 	json_decref(p->devices);

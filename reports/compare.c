@@ -273,11 +273,23 @@ static void print_machines(const struct comparison *c, FILE *out)
 		char letter[8];
 
 		compare_letter(i, letter);
-		fprintf(out, "%-3s %s: %s", letter, c->reports[i].path, r->host.hostname);
-		for (size_t d = 0; d < r->ndevices; d++)
-			fprintf(out, "%s%s (%s, driver %s)", d ? ", " : ", ", r->devices[d].name,
-				r->devices[d].backend, r->devices[d].driver_version);
-		fprintf(out, ", %s\n", r->created);
+		/* the strings come from the reports: escaped, one line per machine */
+		fprintf(out, "%-3s ", letter);
+		vb_fputs_escaped(c->reports[i].path, out);
+		fputs(": ", out);
+		vb_fputs_escaped(r->host.hostname, out);
+		for (size_t d = 0; d < r->ndevices; d++) {
+			fputs(", ", out);
+			vb_fputs_escaped(r->devices[d].name, out);
+			fputs(" (", out);
+			vb_fputs_escaped(r->devices[d].backend, out);
+			fputs(", driver ", out);
+			vb_fputs_escaped(r->devices[d].driver_version, out);
+			fputc(')', out);
+		}
+		fputs(", ", out);
+		vb_fputs_escaped(r->created, out);
+		fputc('\n', out);
 	}
 	fputc('\n', out);
 }

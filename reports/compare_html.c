@@ -204,7 +204,7 @@ static int draw(const struct comparison *c, const char *dir, struct plot_outcome
 static int write_page(const struct comparison *c, const char *dir,
 		      const struct plot_outcome *outcome, struct vb_err *err)
 {
-	char path[4200];
+	char path[4400];
 	struct out_file o;
 	int status;
 
@@ -225,18 +225,25 @@ static int write_page(const struct comparison *c, const char *dir,
 int compare_write_html(const struct comparison *c, const char *dir, enum plot_mode plots,
 		       struct plot_outcome *outcome, struct vb_err *err)
 {
-	char csv[4200];
-	int status = make_folder(dir, err);
+	char csv[4400];
+	struct out_folder f;
+	int status;
 
 	memset(outcome, 0, sizeof(*outcome));
-	snprintf(csv, sizeof(csv), "%s/compare.csv", dir);
-	if (!status)
-		status = compare_write_csv_file(c, csv, err);
+	/* every file into a folder of its own, swapped in at the end: never half old, half new */
+	if ((status = out_folder_open(&f, dir, err)))
+		return status;
+	snprintf(csv, sizeof(csv), "%s/compare.csv", f.tmp);
+	status = compare_write_csv_file(c, csv, err);
 	if (!status && plots == PLOTS_FILES)
-		status = draw(c, dir, outcome, err);
+		status = draw(c, f.tmp, outcome, err);
 	else if (!status)
 		snprintf(outcome->note, sizeof(outcome->note), "plots turned off (--plots none)");
 	if (!status)
-		status = write_page(c, dir, outcome, err);
+		status = write_page(c, f.tmp, outcome, err);
+	if (!status)
+		status = out_folder_commit(&f, err);
+	else
+		out_folder_abort(&f);
 	return status;
 }

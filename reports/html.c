@@ -358,7 +358,7 @@ static void scaling_table(FILE *out, const struct report *r, const struct scalin
 static int write_page(const struct loaded_report *lr, const struct scaling *s, const char *dir,
 		      const struct plot_outcome *outcome, struct vb_err *err)
 {
-	char path[4200], title[600];
+	char path[4400], title[600];
 	struct out_file o;
 	int status;
 
@@ -396,22 +396,29 @@ int report_write_html(const struct loaded_report *lr, const char *dir,
 		      const struct html_options *opt, struct plot_outcome *outcome,
 		      struct vb_err *err)
 {
-	char csv[4200];
+	char csv[4400];
 	struct scaling s = { 0 };
-	int status = make_folder(dir, err);
+	struct out_folder f;
+	int status;
 
 	memset(outcome, 0, sizeof(*outcome));
-	if (!status)
-		status = scaling_fit_report(&lr->rep, &s, err);
-	snprintf(csv, sizeof(csv), "%s/results.csv", dir);
+	/* every file into a folder of its own, swapped in at the end: never half old, half new */
+	if ((status = out_folder_open(&f, dir, err)))
+		return status;
+	status = scaling_fit_report(&lr->rep, &s, err);
+	snprintf(csv, sizeof(csv), "%s/results.csv", f.tmp);
 	if (!status)
 		status = report_write_csv_file(lr, csv, err);
 	if (!status && opt->plots == PLOTS_FILES)
-		status = draw(lr, &s, dir, outcome, err);
+		status = draw(lr, &s, f.tmp, outcome, err);
 	else if (!status)
 		snprintf(outcome->note, sizeof(outcome->note), "plots turned off (--plots none)");
 	if (!status)
-		status = write_page(lr, &s, dir, outcome, err);
+		status = write_page(lr, &s, f.tmp, outcome, err);
+	if (!status)
+		status = out_folder_commit(&f, err);
+	else
+		out_folder_abort(&f);
 	scaling_free(&s);
 	return status;
 }
@@ -439,19 +446,39 @@ void report_print_summary(const struct loaded_report *lr, FILE *out)
 {
 	const struct host_info *h = &lr->rep.host;
 
-	fprintf(out, "report  %s (%s, voxbench %s)\n", lr->path, lr->rep.created,
-		lr->rep.voxbench_version);
-	fprintf(out, "host    %s: %s, %s, %d threads, %.1f GiB\n", h->hostname, h->os,
-		h->cpu_model, h->cpu_threads, (double)h->memory_bytes / 1073741824.0);
+	/* every string comes from the report: escaped, one line each */
+	fputs("report  ", out);
+	vb_fputs_escaped(lr->path, out);
+	fputs(" (", out);
+	vb_fputs_escaped(lr->rep.created, out);
+	fputs(", voxbench ", out);
+	vb_fputs_escaped(lr->rep.voxbench_version, out);
+	fputs(")\nhost    ", out);
+	vb_fputs_escaped(h->hostname, out);
+	fputs(": ", out);
+	vb_fputs_escaped(h->os, out);
+	fputs(", ", out);
+	vb_fputs_escaped(h->cpu_model, out);
+	fprintf(out, ", %d threads, %.1f GiB\n", h->cpu_threads,
+		(double)h->memory_bytes / 1073741824.0);
 	for (size_t i = 0; i < lr->rep.ndevices; i++) {
 		const struct device_info *d = &lr->rep.devices[i];
 		double bw = report_copy_gbps(lr, d->name);
 
-		fprintf(out, "device  %s (%s, %s, driver %s, %.1f GiB", d->name, d->backend,
-			d->platform, d->driver_version, (double)d->global_mem_bytes / 1073741824.0);
+		fputs("device  ", out);
+		vb_fputs_escaped(d->name, out);
+		fputs(" (", out);
+		vb_fputs_escaped(d->backend, out);
+		fputs(", ", out);
+		vb_fputs_escaped(d->platform, out);
+		fputs(", driver ", out);
+		vb_fputs_escaped(d->driver_version, out);
+		fprintf(out, ", %.1f GiB", (double)d->global_mem_bytes / 1073741824.0);
 		if (isfinite(bw))
 			fprintf(out, ", measured copy %.0f GB/s", bw);
 		fputs(")\n", out);
 	}
-	fprintf(out, "probe   %s\n\n", lr->verdict);
+	fputs("probe   ", out);
+	vb_fputs_escaped(lr->verdict, out);
+	fputs("\n\n", out);
 }

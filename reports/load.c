@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "render.h"
 
@@ -99,6 +100,8 @@ static const struct field phase_fields[] = {
 	{ "reference", K_MS, 0, 0 }, { "compare", K_MS, 0, 0 },
 };
 
+#define VB_STR_(x) #x
+#define VB_STR(x) VB_STR_(x)
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* What a value is, for messages: "a string", "-5", "missing"... */
@@ -222,7 +225,8 @@ static int check_params(const json_t *params, const char *where, const char *pre
 
 	if (json_object_size(params) > REPORT_MAX_PARAMS) {
 		snprintf(name, sizeof(name), "%sparams", prefix);
-		return bad_field(err, where, name, params, "an object of at most 8 parameters");
+		return bad_field(err, where, name, params, "an object of at most "
+				 VB_STR(REPORT_MAX_PARAMS) " parameters");
 	}
 	json_object_foreach((json_t *)params, key, v) {
 		snprintf(name, sizeof(name), "%sparams.%.60s", prefix, key);
@@ -389,6 +393,7 @@ static int parse_file(const char *path, json_t **root, struct vb_err *err)
 {
 	struct stat st;
 	json_error_t jerr;
+	int fd;
 
 	if (stat(path, &st) != 0)
 		return vb_errf(err, VB_E_ARGS, "cannot read report %s: %s; check the path", path,
@@ -396,7 +401,10 @@ static int parse_file(const char *path, json_t **root, struct vb_err *err)
 	if (S_ISDIR(st.st_mode))
 		return vb_errf(err, VB_E_ARGS, "cannot read report %s: it is a folder; pass the JSON "
 				 "file that 'voxbench run --out' wrote", path);
-	*root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (vb_open_regular(path, "the JSON file that 'voxbench run --out' wrote", &fd, err))
+		return VB_E_ARGS;
+	*root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
 	if (!*root)
 		return vb_errf(err, VB_E_ARGS, "%s is not valid JSON: %s (line %d, column %d); pass "
 				 "a report written by 'voxbench run --out'", path, jerr.text,

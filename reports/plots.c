@@ -30,33 +30,43 @@ static const char script_header[] =
 	"svg_options = \"size 960,540 dynamic noenhanced font 'Sans,12' background '#ffffff'\"\n"
 	"png_options = \"size 960,540 noenhanced background '#ffffff'\"\n";
 
-/* A single-quoted gnuplot string (no escapes inside; a quote is doubled). */
+/*
+ * Text from a report as gnuplot reads it: only ever inside a single-quoted string (no escapes,
+ * no backquote or macro substitution there; a quote is doubled) or as data, with every control
+ * character escaped first, so no line break can end the string or start a command.
+ */
 static void gp_quote(FILE *f, const char *s)
 {
+	char *safe = malloc(4 * strlen(s) + 1);
+
+	vb_escape_text(s, safe ? safe : "", safe ? 4 * strlen(s) + 1 : 1);
 	fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '\'')
+	for (const char *p = safe ? safe : ""; *p; p++) {
+		if (*p == '\'')
 			fputc('\'', f);
-		fputc(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s, f);
+		fputc(*p, f);
 	}
 	fputc('\'', f);
+	free(safe);
 }
 
 #define MAX_LABEL 44
 
-/* A label as the first field of a data line: no tabs or line breaks, never a comment, and
- * long ones shortened so that the plot keeps its room. */
-static void data_label(FILE *f, const char *s)
+/* A label as the first field of a data line: escaped (no tab, no line break), never a
+ * comment, and long ones shortened so that the plot keeps its room. */
+static void data_label(FILE *f, const char *label)
 {
-	size_t n = strlen(s), cut = n;
+	char s[4 * 128 + 1];
+	size_t n, cut;
 
+	vb_escape_text(label, s, sizeof(s));
+	n = cut = strlen(s);
 	if (n > MAX_LABEL) /* never inside a UTF-8 sequence */
 		for (cut = MAX_LABEL; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
 			;
 	if (*s == '#' || !*s)
 		fputc(' ', f);
-	for (size_t i = 0; i < cut; i++)
-		fputc(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i], f);
+	fwrite(s, 1, cut, f);
 	if (cut < n)
 		fputs("...", f);
 }
@@ -146,8 +156,10 @@ static int write_bar_data(struct gnuplot_script *gp, const struct bar_chart *c,
 	if (status)
 		return status;
 	fprintf(o.f, "# label");
-	for (size_t s = 0; s < c->nseries; s++)
-		fprintf(o.f, "\t%s", c->series[s]);
+	for (size_t s = 0; s < c->nseries; s++) {
+		fputc('\t', o.f);
+		vb_fputs_escaped(c->series[s], o.f);
+	}
 	fputc('\n', o.f);
 	for (size_t l = 0; l < c->nlabels; l++) {
 		if (gp->mode == PLOTS_DUMB)
@@ -323,6 +335,7 @@ int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mod
 	int status;
 
 	memset(gp, 0, sizeof(*gp));
+	gp->dir_slot = -1;
 	memset(outcome, 0, sizeof(*outcome));
 	gp->mode = mode;
 	gp->outcome = outcome;
@@ -330,7 +343,7 @@ int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mod
 		const char *tmp = getenv("TMPDIR");
 
 		snprintf(gp->dir, sizeof(gp->dir), "%s/voxbench-plot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(gp->dir))
+		if (!vb_mkdtemp_tracked(gp->dir, &gp->dir_slot))
 			return vb_errf(err, VB_E_IO, "cannot create a temporary folder for gnuplot in "
 					 "%s: %s; set TMPDIR to a writable folder", tmp && *tmp ?
 					 tmp : "/tmp", strerror(errno));
@@ -340,8 +353,10 @@ int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mod
 	snprintf(path, sizeof(path), "%s/plots.gp", gp->dir);
 	if ((status = out_open(&gp->script, path, err)))
 		return status;
-	fprintf(gp->script.f, "# voxbench plots of %s, written by voxbench %s.\n", source,
-		VOXBENCH_VERSION);
+	/* escaped, and never last on the line: a comment ending in '\\' would go on */
+	fputs("# voxbench plots of ", gp->script.f);
+	vb_fputs_escaped(source, gp->script.f);
+	fprintf(gp->script.f, ", written by voxbench %s.\n", VOXBENCH_VERSION);
 	fputs(script_header, gp->script.f);
 	return VB_OK;
 }
@@ -463,15 +478,19 @@ static void run_gnuplot(struct gnuplot_script *gp, const char *prog)
 {
 	struct plot_outcome *o = gp->outcome;
 	char last[400];
-	int wstatus = 0;
+	int wstatus = 0, slot;
 	pid_t pid;
 
 	fflush(stdout);
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		vb_cleanup_forget();
 		child_exec(prog, gp->dir, gp->mode == PLOTS_DUMB);
+	}
+	slot = pid > 0 ? vb_cleanup_child(pid) : -1; /* gnuplot stops with voxbench */
 	while (pid > 0 && waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
+	vb_cleanup_done(slot);
 	if (pid > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
 		o->drawn = 1;
 		return;
@@ -498,6 +517,54 @@ static void remove_old_plots(const struct gnuplot_script *gp)
 	}
 }
 
+/* Whether path holds a whole plot: an SVG that closes its <svg>, a PNG up to its IEND chunk. */
+static int plot_whole(const char *path, int png)
+{
+	static const unsigned char png_end[] = { 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82 };
+	unsigned char tail[64];
+	FILE *f = fopen(path, "rb");
+	long size;
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
+	    fseek(f, size > (long)sizeof(tail) ? size - (long)sizeof(tail) : 0, SEEK_SET) == 0)
+		n = fread(tail, 1, sizeof(tail), f);
+	fclose(f);
+	if (png)
+		return n >= sizeof(png_end) && memcmp(tail + n - sizeof(png_end), png_end,
+						      sizeof(png_end)) == 0;
+	return memmem(tail, n, "</svg>", 6) != NULL;
+}
+
+/*
+ * After gnuplot: a plot file that is empty or cut short (a full disk) is removed, never left
+ * for the page or a viewer; when gnuplot said it succeeded, that is an I/O error.
+ */
+static int check_drawn(struct gnuplot_script *gp, struct vb_err *err)
+{
+	static const char *const kinds[] = { "svg", "png" };
+	char path[4200], bad[64] = "";
+
+	for (size_t i = 0; i < gp->outcome->nplots; i++) {
+		for (int k = 0; k < 2; k++) {
+			snprintf(path, sizeof(path), "%s/%s.%s", gp->dir, gp->outcome->name[i],
+				 kinds[k]);
+			if (access(path, F_OK) != 0 || plot_whole(path, k))
+				continue;
+			unlink(path);
+			if (!bad[0])
+				snprintf(bad, sizeof(bad), "%s.%s", gp->outcome->name[i], kinds[k]);
+		}
+	}
+	if (bad[0] && gp->outcome->drawn)
+		return vb_errf(err, VB_E_IO, "gnuplot could not write %s in full in %s: disk full "
+			       "or I/O error; free some space and run the command again", bad,
+			       gp->dir);
+	return VB_OK;
+}
+
 /* PLOTS_DUMB: nothing of the temporary folder stays. */
 static void remove_temporary(const struct gnuplot_script *gp)
 {
@@ -512,6 +579,7 @@ static void remove_temporary(const struct gnuplot_script *gp)
 	snprintf(path, sizeof(path), "%s/gnuplot.log", gp->dir);
 	unlink(path);
 	rmdir(gp->dir);
+	vb_cleanup_done(gp->dir_slot);
 }
 
 void gnuplot_abort(struct gnuplot_script *gp)
@@ -531,6 +599,8 @@ int gnuplot_finish(struct gnuplot_script *gp, struct vb_err *err)
 		if (gnuplot_find(prog, sizeof(prog), gp->outcome->note,
 				 sizeof(gp->outcome->note)) == 0)
 			run_gnuplot(gp, prog);
+		if (gp->mode == PLOTS_FILES)
+			status = check_drawn(gp, err);
 	}
 	if (gp->mode == PLOTS_DUMB)
 		remove_temporary(gp);

@@ -71,16 +71,49 @@ double geomean(const double *v, size_t n);
 struct out_file {
 	FILE *f;
 	char *tmp, *path;
+	int slot; /* the temporary file's vb_cleanup_file slot: a signal removes it */
 };
 int out_open(struct out_file *o, const char *path, struct vb_err *err);
 /* Flush, sync, close and rename; on any failure the temporary file is removed. */
 int out_commit(struct out_file *o, struct vb_err *err);
 /* Drop an open out_file (nothing is left behind); safe on a zeroed or committed one. */
 void out_abort(struct out_file *o);
-/* Create folder dir when missing (its parent must exist). */
-int make_folder(const char *dir, struct vb_err *err);
-/* Whether folder dir exists and is writable, or could be created (its parent is writable). */
-int folder_writable(const char *dir);
+/*
+ * Where `run --out PATH` writes (reports/out_target.c): a regular file (or a path to create) is
+ * replaced atomically, through links the file they name; a terminal, pipe, FIFO or character
+ * device is written in place; PATH naming this process's stdout or stderr (a link to
+ * /proc/self/fd/1) is that descriptor, "-" is stdout. Checked before any work starts.
+ */
+enum out_kind { OUT_ATOMIC, OUT_IN_PLACE, OUT_FD };
+struct out_target {
+	enum out_kind kind;
+	char given[4096]; /* as the user wrote it, for messages */
+	char path[4096];  /* the file replaced or written (links resolved) */
+	int fd;           /* OUT_FD */
+};
+/* VB_E_ARGS with one line for a folder, a block device, a missing or read-only folder, a
+ * dangling link, a name too long for its temporary copy. */
+int out_target_check(const char *given, struct out_target *t, struct vb_err *err);
+/* Write len bytes there (atomically for OUT_ATOMIC); VB_E_IO names a full disk or device. */
+int out_target_write(const struct out_target *t, const char *data, size_t len,
+		     struct vb_err *err);
+
+/*
+ * A folder of outputs (reports/out_folder.c) that appears whole or not at all: out_folder_open
+ * makes a temporary folder beside dir for the files (f->tmp), out_folder_commit puts it in dir's
+ * place (removing the old dir), out_folder_abort removes it and leaves dir as it was. A signal
+ * removes it too. Only a missing, empty or voxbench-made dir is replaced; out_folder_check says
+ * why not (VB_E_ARGS: a file, a folder with other files, a missing or read-only parent).
+ */
+struct out_folder {
+	char dir[4096];
+	char tmp[4300];
+	int slot;
+};
+int out_folder_check(const char *dir, struct vb_err *err);
+int out_folder_open(struct out_folder *f, const char *dir, struct vb_err *err);
+int out_folder_commit(struct out_folder *f, struct vb_err *err);
+void out_folder_abort(struct out_folder *f);
 
 /* What identifies a row: OR these together for row_key, row_label and row_groups. */
 enum row_key_part {
@@ -202,6 +235,7 @@ void bar_chart_free(struct bar_chart *c);
 /* A gnuplot script under construction in folder dir (PLOTS_FILES) or a temporary one. */
 struct gnuplot_script {
 	char dir[4096];
+	int dir_slot;           /* PLOTS_DUMB's temporary folder: its vb_cleanup_folder slot */
 	enum plot_mode mode;
 	struct out_file script;
 	struct plot_outcome *outcome;

@@ -55,13 +55,14 @@ int out_open(struct out_file *o, const char *path, struct vb_err *err)
 		out_abort(o);
 		return vb_errf(err, VB_E_NOMEM, "out of host memory");
 	}
-	fd = mkstemp(o->tmp);
+	fd = vb_mkstemp_tracked(o->tmp, &o->slot); /* a signal removes it */
 	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
 		int e = errno;
 
 		if (fd >= 0) {
 			close(fd);
 			unlink(o->tmp);
+			vb_cleanup_done(o->slot);
 		}
 		free(o->tmp);
 		o->tmp = NULL;
@@ -70,15 +71,6 @@ int out_open(struct out_file *o, const char *path, struct vb_err *err)
 				 "is writable", path, strerror(e));
 	}
 	return VB_OK;
-}
-
-/* mkstemp makes 0600 files; reports are for reading, so give them the usual mode. */
-static mode_t current_umask(void)
-{
-	mode_t mask = umask(022);
-
-	umask(mask);
-	return mask;
 }
 
 int out_commit(struct out_file *o, struct vb_err *err)
@@ -92,11 +84,12 @@ int out_commit(struct out_file *o, struct vb_err *err)
 	o->f = NULL;
 	if (failed)
 		status = vb_errf(err, VB_E_IO, "cannot write %s: disk full or I/O error", o->path);
-	else if (chmod(o->tmp, 0666 & ~current_umask()) != 0 || rename(o->tmp, o->path) != 0)
+	else if (chmod(o->tmp, vb_file_mode()) != 0 || rename(o->tmp, o->path) != 0)
 		status = vb_errf(err, VB_E_IO, "cannot rename %s into place: %s", o->path,
 				 strerror(errno));
 	if (status)
 		unlink(o->tmp);
+	vb_cleanup_done(o->slot);
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;
@@ -108,39 +101,9 @@ void out_abort(struct out_file *o)
 	if (o->f) {
 		fclose(o->f);
 		unlink(o->tmp);
+		vb_cleanup_done(o->slot);
 	}
 	free(o->tmp);
 	free(o->path);
 	memset(o, 0, sizeof(*o));
-}
-
-int folder_writable(const char *dir)
-{
-	struct stat st;
-	char *copy;
-	int ok;
-
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
-	if (!(copy = strdup(dir)))
-		return 0;
-	ok = access(dirname(copy), W_OK) == 0;
-	free(copy);
-	return ok;
-}
-
-int make_folder(const char *dir, struct vb_err *err)
-{
-	struct stat st;
-
-	if (stat(dir, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return VB_OK;
-		return vb_errf(err, VB_E_IO, "cannot write into %s: it is a file, not a folder; "
-				 "pick another output folder", dir);
-	}
-	if (mkdir(dir, 0777) == 0)
-		return VB_OK;
-	return vb_errf(err, VB_E_IO, "cannot create folder %s: %s; create its parent or pick "
-			 "another output folder", dir, strerror(errno));
 }

@@ -138,6 +138,8 @@ void result_row_init(struct result_row *row);
 
 /* Write the JSON report to path atomically (temporary file in the same folder, then rename). */
 int report_write_json(const struct report *r, const char *path, struct vb_err *err);
+/* The JSON report as text, as report_write_json writes it (malloc'd; NULL: out of memory). */
+char *report_json_text(const struct report *r);
 /* "voxbench-report/1" and "voxbench-report/1.2" share major 1 with REPORT_SCHEMA: 1; else 0. */
 int report_schema_compatible(const char *schema);
 /* Read a report written by report_write_json; refuses another major schema version. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "render.h"
@@ -164,11 +165,26 @@ static json_t *report_json(const struct report *r)
 	return root;
 }
 
+char *report_json_text(const struct report *r)
+{
+	json_t *root = report_json(r);
+	char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(12)) : NULL;
+	char *line = text ? realloc(text, strlen(text) + 2) : NULL;
+
+	json_decref(root);
+	if (!line) {
+		free(text);
+		return NULL;
+	}
+	strcat(line, "\n");
+	return line;
+}
+
 int report_write_json(const struct report *r, const char *path, struct vb_err *err)
 {
 	json_t *root = report_json(r);
 	char *tmp = NULL;
-	int fd = -1, status = VB_OK;
+	int fd = -1, status = VB_OK, slot = -1;
 
 	if (!root)
 		return vb_errf(err, VB_E_NOMEM, "out of memory building the JSON report");
@@ -177,7 +193,12 @@ int report_write_json(const struct report *r, const char *path, struct vb_err *e
 		status = vb_errf(err, VB_E_NOMEM, "out of host memory");
 		goto out;
 	}
-	fd = mkstemp(tmp);
+	fd = vb_mkstemp_tracked(tmp, &slot); /* a signal removes it */
+	if (fd >= 0 && fchmod(fd, vb_file_mode()) != 0) { /* mkstemp's 0600: follow the umask */
+		close(fd);
+		fd = -1;
+		unlink(tmp);
+	}
 	if (fd < 0) {
 		status = vb_errf(err, VB_E_IO, "cannot write %s: its folder is missing or read-only",
 				 path);
@@ -200,6 +221,7 @@ out:
 		close(fd);
 		unlink(tmp);
 	}
+	vb_cleanup_done(slot);
 	free(tmp);
 	json_decref(root);
 	return status;
@@ -218,7 +240,7 @@ static void get_string(const json_t *o, const char *key, char *out, size_t len)
 {
 	const char *v = json_string_value(json_object_get(o, key));
 
-	snprintf(out, len, "%s", v ? v : "");
+	vb_copy_utf8(out, len, v ? v : ""); /* a long reason is cut between characters */
 }
 
 static enum row_status parse_status(const char *s)

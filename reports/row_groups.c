@@ -94,7 +94,11 @@ void row_key(const struct result_row *row, unsigned parts, char *buf, size_t len
 
 void row_label(const struct result_row *row, unsigned parts, char *buf, size_t len)
 {
-	join_parts(row, parts, " ", 0, buf, len);
+	char raw[KEY_LEN];
+
+	/* for people: a report's op or device name may hold control characters */
+	join_parts(row, parts, " ", 0, raw, sizeof(raw));
+	vb_escape_text(raw, buf, len);
 }
 
 /* Whether some op appears with two sets of parameters. */

@@ -5,6 +5,12 @@
 
 #include "report.h"
 
+/* A name from a driver or a report, escaped for the terminal (common/text.c). */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+	return vb_escape_text(s, buf, len);
+}
+
 /* A number in a fixed-width cell, or "-" when it was not measured. */
 static void cell(FILE *out, int width, int precision, double v)
 {
@@ -42,7 +48,7 @@ static void print_backend_ratios(const struct report *r, FILE *out)
 
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct result_row *cl = &r->rows[i];
-		char size[48];
+		char size[48], op[256], dtype[32], device[1024];
 
 		if (strcmp(cl->backend, "opencl") != 0)
 			continue;
@@ -56,11 +62,12 @@ static void print_backend_ratios(const struct report *r, FILE *out)
 					"dtype", "OpenCL ms", "CUDA ms", "CUDA/OpenCL", "device");
 			snprintf(size, sizeof(size), "%llux%llux%llu", (unsigned long long)cl->width,
 				 (unsigned long long)cl->height, (unsigned long long)cl->depth);
-			fprintf(out, "%-37s %-15s %-5s", cl->op, size, cl->dtype);
+			fprintf(out, "%-37s %-15s %-5s", esc(cl->op, op, sizeof(op)), size,
+				esc(cl->dtype, dtype, sizeof(dtype)));
 			cell(out, 10, 3, cl->gpu.median);
 			cell(out, 10, 3, cu->gpu.median);
 			cell(out, 11, 2, cu->gpu.median / cl->gpu.median);
-			fprintf(out, "  %s\n", cl->device);
+			fprintf(out, "  %s\n", esc(cl->device, device, sizeof(device)));
 			break;
 		}
 	}
@@ -74,18 +81,20 @@ void report_print_table(const struct report *r, FILE *out)
 		"backend", "GPU ms", "CPU ms", "speedup", "GB/s", "max|delta|", "verdict");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct result_row *row = &r->rows[i];
-		char size[48], notes[160];
+		char size[48], notes[160], op[256], dtype[32], backend[64], safe_notes[640];
 
 		snprintf(size, sizeof(size), "%llux%llux%llu", (unsigned long long)row->width,
 			 (unsigned long long)row->height, (unsigned long long)row->depth);
-		fprintf(out, "%-37s %-15s %-5s %-7s", row->op, size, row->dtype, row->backend);
+		fprintf(out, "%-37s %-15s %-5s %-7s", esc(row->op, op, sizeof(op)), size,
+			esc(row->dtype, dtype, sizeof(dtype)), esc(row->backend, backend, sizeof(backend)));
 		cell(out, 10, 3, row->gpu.median);
 		cell(out, 10, 2, row->cpu_ms);
 		cell(out, 8, 1, row->speedup);
 		cell(out, 8, 1, row->effective_gbps);
 		cell_g(out, 10, row->has_delta ? row->delta.max_abs : NAN);
 		row_notes(row, notes, sizeof(notes));
-		fprintf(out, "  %s%s%s\n", row_status_name(row->status), notes[0] ? "  " : "", notes);
+		fprintf(out, "  %s%s%s\n", row_status_name(row->status), notes[0] ? "  " : "",
+			esc(notes, safe_notes, sizeof(safe_notes)));
 		problems += row->status != ROW_PASS;
 	}
 	print_backend_ratios(r, out);
@@ -94,11 +103,15 @@ void report_print_table(const struct report *r, FILE *out)
 	fprintf(out, "\n");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct result_row *row = &r->rows[i];
+		char op[256], dtype[32];
 
-		if (row->status != ROW_PASS)
-			fprintf(out, "%s %s %llux%llux%llu %s: %s\n", row_status_name(row->status),
-				row->op, (unsigned long long)row->width,
-				(unsigned long long)row->height, (unsigned long long)row->depth,
-				row->dtype, row->reason);
+		if (row->status == ROW_PASS)
+			continue;
+		fprintf(out, "%s %s %llux%llux%llu %s: ", row_status_name(row->status),
+			esc(row->op, op, sizeof(op)), (unsigned long long)row->width,
+			(unsigned long long)row->height, (unsigned long long)row->depth,
+			esc(row->dtype, dtype, sizeof(dtype)));
+		vb_fputs_escaped(row->reason, out);
+		fputc('\n', out);
 	}
 }

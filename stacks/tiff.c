@@ -27,6 +27,7 @@
 #define MAX_IFDS (1u << 22)          /* directories in one file */
 #define MAX_PLANES ((size_t)1 << 24) /* planes an OME description may declare */
 #define MAX_DESCRIPTION (64u << 20)  /* longest ImageDescription parsed */
+#define SHARED_SLACK (64u << 20)    /* decoded bytes the file-wide expansion check lets pass */
 #define MAX_PLANE_VOXELS ((size_t)1 << 40) /* one page or tile: keeps byte counts far from overflow */
 
 struct tiff_file {
@@ -46,6 +47,10 @@ struct tiff_file {
 	size_t file_bytes;        /* bytes per sample in the file */
 	int widen_signed;         /* i8/i16 in the file, i32 in the stack */
 	uint64_t contiguous_offset; /* ImageJ > 4 GiB form: first image's data */
+	/* every strip or tile's bytes, for the file-wide expansion check (shared ones once) */
+	struct data_range { uint64_t off, end; } *ranges;
+	size_t n_ranges, cap_ranges;
+	uint64_t decoded_total, ratio_max; /* bytes every page decodes to; the largest codec ratio */
 	/* from the first page */
 	char *description;
 	float xres, yres;
@@ -306,12 +311,10 @@ static int open_fd(struct tiff_file *tf, const char *path, struct vb_err *err)
 	char buf[480];
 	int fd, rc = VB_OK;
 
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return vb_errf(err, VB_E_IO, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = vb_errf(err, VB_E_IO, "%s: not a regular file; give the path of a TIFF file",
-			     path);
+	if ((rc = vb_open_regular(path, "a TIFF file", &fd, err)))
+		return rc;
+	if (fstat(fd, &st) < 0) {
+		rc = vb_errf(err, VB_E_IO, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	tf->meta.file_size = (uint64_t)st.st_size;
@@ -522,6 +525,66 @@ static uint64_t strile_bytes(struct tiff_file *tf, uint64_t i, uint64_t count, u
 	return (tf->meta.height % rps) * row;
 }
 
+/* Note the bytes of one strip or tile; pages pointing at the previous one's are common. */
+static int add_range(struct tiff_file *tf, uint64_t off, uint64_t bc, struct vb_err *err)
+{
+	struct data_range *grown;
+
+	if (tf->n_ranges && tf->ranges[tf->n_ranges - 1].off == off &&
+	    tf->ranges[tf->n_ranges - 1].end == off + bc)
+		return VB_OK;
+	if (tf->n_ranges == tf->cap_ranges) {
+		size_t cap = tf->cap_ranges ? 2 * tf->cap_ranges : 64;
+
+		grown = realloc(tf->ranges, cap * sizeof(*grown));
+		if (!grown)
+			return vb_errf(err, VB_E_NOMEM, "%s: out of memory", tf->name);
+		tf->ranges = grown;
+		tf->cap_ranges = cap;
+	}
+	tf->ranges[tf->n_ranges++] = (struct data_range){ off, off + bc };
+	return VB_OK;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct data_range *)a)->off, y = ((const struct data_range *)b)->off;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The whole file against what all its pages decode to: bytes that several pages (or strips)
+ * share count once, so 64 pages pointing at one small Deflate strip cannot declare a 64 times
+ * larger image than that strip can hold.
+ */
+static int check_shared_data(struct tiff_file *tf, struct vb_err *err)
+{
+	uint64_t have = 0, covered = 0;
+
+	qsort(tf->ranges, tf->n_ranges, sizeof(*tf->ranges), range_cmp);
+	for (size_t i = 0; i < tf->n_ranges; i++) {
+		uint64_t from = tf->ranges[i].off > covered ? tf->ranges[i].off : covered;
+
+		if (tf->ranges[i].end > from)
+			have += tf->ranges[i].end - from;
+		if (tf->ranges[i].end > covered)
+			covered = tf->ranges[i].end;
+	}
+	free(tf->ranges);
+	tf->ranges = NULL;
+	tf->n_ranges = tf->cap_ranges = 0;
+	/* small files whose identical pages share a strip are fine: only floods are refused */
+	if (tf->ratio_max && tf->decoded_total / tf->ratio_max > have &&
+	    tf->decoded_total > SHARED_SLACK)
+		return vb_errf(err, VB_E_ARGS, "%s: its %zu pages declare %llu bytes of image but "
+			       "their strips share %llu bytes of data, more than %llu:1 counted once; "
+			       "the file is corrupt or made to fill memory", tf->name, tf->n_page,
+			       (unsigned long long)tf->decoded_total, (unsigned long long)have,
+			       (unsigned long long)tf->ratio_max);
+	return VB_OK;
+}
+
 /*
  * Every strip or tile the page needs must lie inside the file; uncompressed ones must hold the
  * bytes their rows need, compressed ones no more than the codec can expand to. This is what
@@ -562,7 +625,12 @@ static int check_data(struct tiff_file *tf, size_t pg, struct vb_err *err)
 				       tf->meta.width, tf->meta.height, (unsigned long long)want);
 		sum += bc;
 		out += want;
+		if (add_range(tf, off, bc, err))
+			return VB_E_NOMEM;
 	}
+	tf->decoded_total += out;
+	if (max_ratio(comp) > tf->ratio_max)
+		tf->ratio_max = max_ratio(comp);
 	if (out / max_ratio(comp) > sum)
 		return vb_errf(err, VB_E_ARGS, "%s: page %zu: %llu bytes of %s data cannot decode to "
 			       "the declared %zux%zu image (%llu bytes, more than %llu:1); the file "
@@ -676,6 +744,8 @@ static int scan_pages(struct tiff_file *tf, struct vb_err *err)
 	if (!tf->n_page)
 		return vb_errf(err, VB_E_ARGS, "%s: has only reduced-resolution pages; no image to "
 			       "read", tf->name);
+	if ((rc = check_shared_data(tf, err)) != VB_OK)
+		return rc;
 	tf->meta.pages = tf->n_ifd;
 	tf->meta.bigtiff = TIFFIsBigTIFF(tf->tif);
 	tf->meta.big_endian = TIFFIsBigEndian(tf->tif);
@@ -1329,6 +1399,7 @@ void tiff_close(struct tiff_file *tf)
 		return;
 	if (tf->tif)
 		TIFFClose(tf->tif);
+	free(tf->ranges);
 	free(tf->ifd);
 	free(tf->page);
 	free(tf->plane_ifd);

@@ -1,8 +1,10 @@
 /*
  * stacks/tiff_info.c: `voxbench info FILE...`, what the reader understood of each file.
  */
+#define _GNU_SOURCE
 #include "tiff.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,9 +131,11 @@ static int info_one(const char *path, const struct info_opts *o, int *blocks)
 	if ((o->channel >= 0 && (size_t)o->channel >= m.channels) ||
 	    (o->frame >= 0 && (size_t)o->frame >= m.frames)) {
 		tiff_close(tf);
-		fprintf(stderr, "voxbench info: %s: no channel %ld frame %ld: the file has %zu "
-			"channel(s) and %zu frame(s), numbered from 0\n", path, o->channel, o->frame,
-			m.channels, m.frames);
+		int chan = o->channel >= 0 && (size_t)o->channel >= m.channels;
+
+		fprintf(stderr, "voxbench info: %s: no %s %ld: the file has %zu %s(s), numbered "
+			"from 0\n", path, chan ? "channel" : "frame", chan ? o->channel : o->frame,
+			chan ? m.channels : m.frames, chan ? "channel" : "frame");
 		return 2;
 	}
 	if ((*blocks)++)
@@ -154,34 +158,43 @@ static long index_value(const char *text)
 	return *end || v < 0 || v > (1L << 31) ? -2 : v;
 }
 
-/* Parse options; returns the index of the first file, or -1 after printing why. */
+/*
+ * Parse options (getopt_long: they may come before or after the files); returns the index of
+ * the first file, 0 after --help, or -1 after printing why.
+ */
 static int parse_opts(int argc, char **argv, struct info_opts *o)
 {
-	int i;
+	static const struct option options[] = {
+		{ "channel", required_argument, NULL, 'c' }, { "frame", required_argument, NULL, 'f' },
+		{ "no-verify", no_argument, NULL, 'n' },     { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
 
 	*o = (struct info_opts){ -1, -1, 1 };
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		long *dst = !strcmp(a, "--channel") ? &o->channel : !strcmp(a, "--frame") ? &o->frame
-											 : NULL;
-		if (!strcmp(a, "--")) {
-			return i + 1;
-		} else if (!strcmp(a, "--no-verify")) {
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		long *dst = c == 'c' ? &o->channel : c == 'f' ? &o->frame : NULL;
+
+		if (c == 'h') {
+			fputs(info_usage, stdout);
+			return 0;
+		} else if (c == 'n') {
 			o->verify = 0;
-		} else if (dst) {
-			*dst = index_value(i + 1 < argc ? argv[++i] : NULL);
-			if (*dst == -2) {
-				fprintf(stderr, "voxbench info: %s needs a number from 0; see "
-					"voxbench info --help\n", a);
-				return -1;
-			}
+		} else if (dst && (*dst = index_value(optarg)) != -2) {
+			continue;
+		} else if (dst || optopt == 'c' || optopt == 'f') {
+			fprintf(stderr, "voxbench info: --%s needs a number from 0; see voxbench info "
+				"--help\n", c == 'c' || optopt == 'c' ? "channel" : "frame");
+			return -1;
 		} else {
 			fprintf(stderr, "voxbench info: unknown option '%s'; see voxbench info "
-				"--help\n", a);
+				"--help\n", argv[optind - 1]);
 			return -1;
 		}
 	}
-	return i;
+	return optind;
 }
 
 int cmd_info(int argc, char **argv)
@@ -189,15 +202,9 @@ int cmd_info(int argc, char **argv)
 	struct info_opts o;
 	int first, status = 0, blocks = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(info_usage, stdout);
-			return 0;
-		}
-	}
 	first = parse_opts(argc, argv, &o);
-	if (first < 0)
-		return 2;
+	if (first <= 0)
+		return first < 0 ? 2 : 0;
 	if (first >= argc) {
 		fputs(info_usage, stderr);
 		return 2;

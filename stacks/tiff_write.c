@@ -154,7 +154,7 @@ int tiff_write_stack(const char *path, const struct stack *s, struct vb_err *err
 {
 	char tmp[4200];
 	mode_t mask;
-	int fd, rc;
+	int fd, rc, slot;
 
 	if (!s->data || !s->width || !s->height || !s->depth || s->width > UINT32_MAX ||
 	    s->height > UINT32_MAX)
@@ -162,7 +162,7 @@ int tiff_write_stack(const char *path, const struct stack *s, struct vb_err *err
 			       "or wider than 2^32)", path, s->width, s->height, s->depth);
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
 		return vb_errf(err, VB_E_ARGS, "%s: path too long", path);
-	fd = mkstemp(tmp);
+	fd = vb_mkstemp_tracked(tmp, &slot); /* SIGINT while writing: no .tmp-XXXXXX stays */
 	if (fd < 0)
 		return vb_errf(err, VB_E_IO, "%s: cannot create a file there: %s; check that the "
 			       "folder exists and is writable", path, strerror(errno));
@@ -180,6 +180,7 @@ int tiff_write_stack(const char *path, const struct stack *s, struct vb_err *err
 out:
 	if (rc != VB_OK)
 		unlink(tmp);
+	vb_cleanup_done(slot);
 	return rc;
 }
 
@@ -220,11 +221,8 @@ int tiff_sha256_file(const char *path, char hex[65], struct vb_err *err)
 		rc = vb_errf(err, VB_E_NOMEM, "%s: cannot start SHA-256 (out of memory)", path);
 		goto out;
 	}
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		rc = vb_errf(err, VB_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	if ((rc = vb_open_regular(path, "a TIFF file", &fd, err)))
 		goto out;
-	}
 	while ((got = read(fd, buf, CHUNK)) != 0) {
 		if (got < 0 && errno == EINTR)
 			continue;

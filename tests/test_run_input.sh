@@ -33,10 +33,10 @@ chan=$(field "sorted({x['stack']['channel'] for x in r['results']})")
 	|| bad "frames $frames channels $chan"
 n=$(ls "$TEST_TMP/outputs" | wc -l)
 [ "$n" -eq 12 ] && ok "--save-outputs --save-reference wrote 12 TIFF files" || bad "$n files saved"
-"$vb" info "$TEST_TMP/outputs/copy_171x196x5_u16_t1.tif" >"$TEST_TMP/info" 2>&1
+"$vb" info "$TEST_TMP/outputs/copy_171x196x5_u16_07_mitosis_ImageJ_5D_tzcyx_u16_t1_c1.tif" >"$TEST_TMP/info" 2>&1
 grep -q "171x196x5" "$TEST_TMP/info" && grep -q "0.0885 x 0.0885 x 1 um" "$TEST_TMP/info" \
 	&& ok "a saved output reads back with its size and voxel size" || bad "info: $(cat "$TEST_TMP/info")"
-cmp -s "$TEST_TMP/outputs/copy_171x196x5_u16_t1.tif" "$TEST_TMP/outputs/copy_171x196x5_u16_t1_reference.tif" \
+cmp -s "$TEST_TMP/outputs/copy_171x196x5_u16_07_mitosis_ImageJ_5D_tzcyx_u16_t1_c1.tif" "$TEST_TMP/outputs/copy_171x196x5_u16_07_mitosis_ImageJ_5D_tzcyx_u16_t1_c1_reference.tif" \
 	&& ok "copy's GPU output and reference are the same file" || bad "copy GPU and reference files differ"
 
 "$vb" run --probe none --repeat 1 --ops copy --input "$stacks/07_mitosis_ImageJ_5D_tzcyx_u16.tif" --frame 2 --out "$out" >/dev/null 2>&1

@@ -23,7 +23,7 @@ if ! clang $flags "$tmp/probe.c" -o "$tmp/probe" 2>"$tmp/probe.log" || ! "$tmp/p
 fi
 
 srcs="$root/stacks/tiff.c $root/stacks/tiff_write.c $root/stacks/tiff_info.c
-      $root/stacks/stack.c $root/common/vb.c $root/tests/test_tiff.c"
+      $root/stacks/stack.c $root/common/*.c $root/tests/test_tiff.c"
 # shellcheck disable=SC2086
 if ! clang $flags $srcs -o "$tmp/test_tiff_asan" -ltiff -lcrypto -lm 2>"$tmp/build.log"; then
 	echo "not ok - asan: the sanitizer build of tests/test_tiff.c failed: $(head -c 600 "$tmp/build.log")"

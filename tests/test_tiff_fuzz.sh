@@ -23,7 +23,7 @@ if ! clang $flags "$tmp/probe.c" -o "$tmp/probe" 2>"$tmp/probe.log"; then
 fi
 # shellcheck disable=SC2086
 if ! clang $flags "$root/tests/fuzz_tiff.c" "$root/stacks/tiff.c" "$root/stacks/stack.c" \
-	"$root/common/vb.c" -ltiff -lm -o "$tmp/fuzz_tiff" 2>"$tmp/build.log"; then
+	"$root"/common/*.c -ltiff -lm -o "$tmp/fuzz_tiff" 2>"$tmp/build.log"; then
 	echo "not ok - fuzz: building tests/fuzz_tiff.c failed: $(head -c 600 "$tmp/build.log")"
 	exit 1
 fi

@@ -1,0 +1,161 @@
+/*
+ * common/cleanup.c: what voxbench undoes when a signal stops it: temporary files and folders
+ * it is writing, and child processes it is waiting for (gnuplot), so that SIGINT or SIGTERM
+ * never leaves a half-written file or a running child behind.
+ *
+ * The handler only calls async-signal-safe functions (unlink, kill, openat, getdents64 through
+ * syscall, unlinkat, close, sigaction, raise) on a fixed table filled beforehand.
+ */
+#define _GNU_SOURCE
+#include "vb.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_ENTRIES 32
+
+enum entry_kind { FREE, A_FILE, A_FOLDER, A_CHILD };
+
+static struct entry {
+	volatile sig_atomic_t kind; /* set last: the handler reads only filled entries */
+	pid_t pid;
+	char path[4096];
+} entries[MAX_ENTRIES];
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* A folder voxbench made, with what is in it (a few levels of subfolders at most). */
+static void remove_tree(int parent, const char *path, int depth)
+{
+	char buf[2048];
+	int fd = openat(parent, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	long n;
+
+	if (fd < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			/* struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name */
+			unsigned short reclen;
+			const char *name = buf + off + 19;
+
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (strcmp(name, ".") && strcmp(name, "..") && unlinkat(fd, name, 0) != 0 &&
+			    buf[off + 18] == DT_DIR && depth < 4)
+				remove_tree(fd, name, depth + 1);
+			off += reclen;
+		}
+	}
+	close(fd);
+	unlinkat(parent, path, AT_REMOVEDIR);
+}
+
+static void undo_all(void)
+{
+	for (int i = 0; i < MAX_ENTRIES; i++) {
+		switch (entries[i].kind) {
+		case A_CHILD: kill(entries[i].pid, SIGTERM); break; /* our own child, by its pid */
+		case A_FILE: unlink(entries[i].path); break;
+		case A_FOLDER: remove_tree(AT_FDCWD, entries[i].path, 0); break;
+		default: break;
+		}
+	}
+}
+
+static void on_stop(int sig)
+{
+	struct sigaction dfl;
+
+	undo_all();
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig); /* ends as the signal would have: the shell sees it */
+}
+
+void vb_cleanup_init(void)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&sa.sa_mask, stop_signals[i]);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		/* a signal the caller ignores (nohup) stays ignored */
+		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(stop_signals[i], &sa, NULL);
+	}
+}
+
+/* Fill a free entry; its number, or -1 when the table is full (nothing is then undone). */
+static int add(enum entry_kind kind, const char *path, pid_t pid)
+{
+	sigset_t all, old;
+	int slot = -1;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < MAX_ENTRIES && slot < 0; i++) {
+		if (entries[i].kind != FREE || (path && strlen(path) >= sizeof(entries[i].path)))
+			continue;
+		snprintf(entries[i].path, sizeof(entries[i].path), "%s", path ? path : "");
+		entries[i].pid = pid;
+		entries[i].kind = kind;
+		slot = i;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return slot;
+}
+
+int vb_mkstemp_tracked(char *tmpl, int *slot)
+{
+	sigset_t all, old;
+	int fd;
+
+	/* no signal between the file's creation and its entry: it could be left behind */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	fd = mkstemp(tmpl);
+	*slot = fd >= 0 ? add(A_FILE, tmpl, 0) : -1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return fd;
+}
+
+char *vb_mkdtemp_tracked(char *tmpl, int *slot)
+{
+	sigset_t all, old;
+	char *dir;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	dir = mkdtemp(tmpl);
+	*slot = dir ? add(A_FOLDER, tmpl, 0) : -1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return dir;
+}
+
+int vb_cleanup_child(pid_t pid)
+{
+	return add(A_CHILD, NULL, pid);
+}
+
+void vb_cleanup_forget(void)
+{
+	for (int i = 0; i < MAX_ENTRIES; i++)
+		entries[i].kind = FREE;
+}
+
+void vb_cleanup_done(int slot)
+{
+	if (slot >= 0 && slot < MAX_ENTRIES)
+		entries[slot].kind = FREE;
+}
