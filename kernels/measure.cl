@@ -213,10 +213,11 @@ __kernel void erode_ball(__global const T_IN *src, __global uint *dst, const int
  * Accumulator words, each n entries (label l at word * n + l - 1). Every sum is an exact 64-bit
  * two's complement integer in two words (low, high), added with 32-bit integer atomics only: no
  * compare-and-swap loop, whose retries grow with the number of work-items on one hot label, and
- * no order-dependent float rounding. Integer intensities add as they are; float intensities and
- * squared deviations add as fixed point, value * scale with scale a power of two chosen by the
- * plan from the image's range so that no sum can overflow (value * scale is exact in float,
- * only its part below 1 / scale is rounded away).
+ * no order-dependent float rounding. Integer intensities add as they are; float intensities add
+ * as fixed point, value * scale with scale a power of two chosen by the plan from the image's
+ * range so that no sum can overflow (value * scale is exact in float, only its part below
+ * 1 / scale is rounded away). Squared deviations add as fixed point too, with a scale of each
+ * label's own (ssd_scale), so that a flat label keeps its small standard deviation.
  */
 #define ACC_COUNT 0
 #define ACC_SUM 1 /* 1, 2 */
@@ -320,6 +321,29 @@ float stats_mean(__global const uint *acc, int n, uint l, float inv_scale)
 	return stats_sum(acc, n, l - 1, inv_scale) / (float)acc[ACC_COUNT * n + l - 1];
 }
 
+/* frexp's exponent of a positive normal float: 2^(e-1) <= f < 2^e. */
+int float_exponent(float f)
+{
+	return (int)((as_uint(f) >> 23) & 0xffu) - 126;
+}
+
+/*
+ * Label c's scale for its sum of squared deviations, from pass 1's count, minimum and maximum:
+ * every term is at most (max - min)^2, so count terms scaled by 2^k stay below 2^61.
+ */
+float ssd_scale(__global const uint *acc, int n, int c)
+{
+	float r = key_float((int)acc[ACC_MAX * n + c]) - key_float((int)acc[ACC_MIN * n + c]);
+	float cnt = (float)acc[ACC_COUNT * n + c];
+	int k;
+
+	if (!(r > 1e-30f) || !(cnt >= 1.0f) || !(r < 1e30f)) /* flat: every deviation is 0 */
+		return 1.0f;
+	k = 61 - float_exponent(r * r) - float_exponent(cnt);
+	k = k > 100 ? 100 : k < -100 ? -100 : k;
+	return as_float((uint)(127 + k) << 23);
+}
+
 #define LABEL_AT(x) LABEL_OF(labels[row + (x)])
 
 /* A work-item's segment xs .. xe-1 of row (y, z), and the label l of its first voxel. */
@@ -373,10 +397,11 @@ void ssd_flush(__global uint *acc, int n, uint l, long ssd)
 /* Pass 2: the sum of squared deviations from each label's mean (no cancellation). */
 __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *labels,
 			      __global uint *acc, const int n, const int w, const int h,
-			      const int d, const float scale, const float ssd_scale)
+			      const int d, const float scale)
 {
 	SEGMENT_SETUP;
 	float inv = 1.0f / scale, mean = stats_mean(acc, n, l, inv);
+	float q = l && (int)l <= n ? ssd_scale(acc, n, (int)l - 1) : 1.0f;
 	long ssd = 0;
 
 	for (int x = xs; x < xe; x++) {
@@ -388,8 +413,9 @@ __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *
 			l = lx;
 			ssd = 0;
 			mean = stats_mean(acc, n, l, inv);
+			q = l && (int)l <= n ? ssd_scale(acc, n, (int)l - 1) : 1.0f;
 		}
-		ssd += (long)rint((v - mean) * (v - mean) * ssd_scale);
+		ssd += (long)rint((v - mean) * (v - mean) * q);
 	}
 	ssd_flush(acc, n, l, ssd);
 }
@@ -400,7 +426,7 @@ __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *
  * NaN elsewhere.
  */
 __kernel void stats_write(__global const uint *acc, __global float *out, const int n,
-			  const int centroids, const float scale, const float ssd_scale)
+			  const int centroids, const float scale)
 {
 	int l = get_global_id(0);
 
@@ -426,7 +452,7 @@ __kernel void stats_write(__global const uint *acc, __global float *out, const i
 	row[3] = sum / fc;
 	row[4] = key_float((int)acc[ACC_MIN * n + l]);
 	row[5] = key_float((int)acc[ACC_MAX * n + l]);
-	row[6] = sqrt((float)acc_long(acc, n, ACC_SSD, l) / ssd_scale / fc);
+	row[6] = sqrt((float)acc_long(acc, n, ACC_SSD, l) / ssd_scale(acc, n, l) / fc);
 	for (int a = 0; a < 3; a++) {
 		row[7 + a] = (float)acc_long(acc, n, ACC_SUM_X + 2 * a, l) / fc;
 		row[10 + a] = (float)(int)acc[(ACC_BMIN_X + a) * n + l];

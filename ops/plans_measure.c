@@ -167,7 +167,7 @@ static int label_stats(struct gpu_run *r, struct gpu_buf *img, const struct stac
 	enum dtype img_type = img_desc->dtype;
 	size_t voxels = stack_voxels(lab);
 	double range[2] = { 0, 0 };
-	float scale = 1.0f, ssd_scale = 1.0f;
+	float scale = 1.0f;
 	struct gpu_buf *acc;
 	struct launch l;
 	int status = gpu_scratch(r, 0, n * STATS_ACC_COLUMNS * sizeof(uint32_t), &acc, err);
@@ -179,7 +179,6 @@ static int label_stats(struct gpu_run *r, struct gpu_buf *img, const struct stac
 			return status;
 		if (dtype_is_float(img_type))
 			scale = fixed_point_scale(fmax(fabs(range[0]), fabs(range[1])), voxels);
-		ssd_scale = fixed_point_scale((range[1] - range[0]) * (range[1] - range[0]), voxels);
 	}
 	l = launch_1d("measure", "stats_init", img_type, DT_F32, n);
 	ARGS(&l, KBUF(acc), KI32(n));
@@ -193,14 +192,11 @@ static int label_stats(struct gpu_run *r, struct gpu_buf *img, const struct stac
 			 dtype_cl_name(lab->dtype));
 		ARGS(&l, KBUF(img), KBUF(labels), KBUF(acc), KI32(n),
 		     KI32(lab->width), KI32(lab->height), KI32(lab->depth), KF32(scale));
-		if (pass == 2)
-			ARGS(&l, KF32(ssd_scale));
 		if ((status = gpu_launch(r, &l, err)))
 			return status;
 	}
 	l = launch_1d("measure", "stats_write", img_type, DT_F32, n);
-	ARGS(&l, KBUF(acc), KBUF(gpu_output(r)), KI32(n), KI32(centroids), KF32(scale),
-	     KF32(ssd_scale));
+	ARGS(&l, KBUF(acc), KBUF(gpu_output(r)), KI32(n), KI32(centroids), KF32(scale));
 	return gpu_launch(r, &l, err);
 }
 
