@@ -758,6 +758,23 @@ static void embed_probe(struct report *rep, int quick)
 	json_decref(section);
 }
 
+/*
+ * Every OpenCL driver is loaded and listed in a child before this process's first OpenCL call
+ * (probe/vet.c): one that crashes or hangs is left out, with a line naming it.
+ */
+static void vet_drivers(const struct run_args *a, struct vet *vet)
+{
+	char *line, *save = NULL;
+
+	memset(vet, 0, sizeof(*vet));
+	vet->slot = -1;
+	if (a->backend && strcmp(a->backend, "cuda") == 0)
+		return;
+	probe_vet_opencl(vet);
+	for (line = strtok_r(vet->notes, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		print_error("run", line);
+}
+
 /* The JSON report to --out's target (reports/out_target.c). */
 static int write_report(const struct report *rep, const struct out_target *t, struct vb_err *err)
 {
@@ -777,6 +794,7 @@ int cmd_run(int argc, char **argv)
 	struct run_args a;
 	struct device_list all = { 0 }, chosen = { 0 };
 	struct report rep = { 0 };
+	struct vet vet;
 	struct vb_err err;
 	int status;
 
@@ -791,7 +809,9 @@ int cmd_run(int argc, char **argv)
 	/* before any OpenCL call of ours: the probe enumerates each driver in a child first */
 	if (a.probe != PROBE_NONE)
 		embed_probe(&rep, a.probe == PROBE_QUICK);
+	vet_drivers(&a, &vet);
 	status = devices_open_backend(&all, a.backend, &err);
+	probe_vet_release(&vet); /* the loader has read its drivers */
 	if (status) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		report_free(&rep);
