@@ -7,7 +7,9 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +467,16 @@ static size_t count_selected(const struct run_args *a)
 	return n;
 }
 
+/* Host memory ran out where no row can say so: one line, and exit 1. */
+static int out_of_memory(const char *doing, size_t rows)
+{
+	char hint[160];
+
+	fprintf(stderr, "voxbench run: out of host memory %s (after %zu rows)%s\n", doing, rows,
+		vb_memory_limit_hint(hint));
+	return EXIT_FAILED;
+}
+
 /* The copy bandwidth the probe measured on the device of this name (NaN when none did). */
 static double probed_copy_gbps(const struct report *rep, const char *name)
 {
@@ -538,7 +550,7 @@ static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_
 			row.channel = b->channel;
 		}
 		if (report_add_row(x->rep, &row, &err))
-			rc = EXIT_FAILED;
+			rc = out_of_memory("keeping the results", x->rep->nrows);
 	}
 	reference_cache_free(&ref);
 	return rc;
@@ -562,8 +574,11 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 
 		if (!x->a->selected[i] || (b->later_dtype && op_table[i].role[0] == ROLE_LABELS))
 			continue;
-		if (!st && (st = op_inputs_resolve(&set, &op_table[i], op_in, &err)))
+		if (!st && (st = op_inputs_resolve(&set, &op_table[i], op_in, &err))) {
 			why = &err;
+			op_in[0] = in[0]; /* the row names the block's stack, not a derived one */
+			op_in[1] = in[1];
+		}
 		rc = run_op(x, i, op_in, b, st, why);
 	}
 	op_inputs_free(&set);
@@ -715,13 +730,13 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 
 	x.copy_gbps = calloc(devs->n, sizeof(*x.copy_gbps));
 	if (!x.copy_gbps)
-		return EXIT_FAILED;
+		return out_of_memory("starting the run", 0);
 	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
 		struct device_info info = *device_info_of(devs->dev[d]);
 
 		info.copy_gbps = x.copy_gbps[d] = probed_copy_gbps(rep, info.name);
 		if (report_add_device(rep, &info, &err))
-			rc = EXIT_FAILED;
+			rc = out_of_memory("listing the devices", 0);
 	}
 	if (a->ninputs) {
 		blocks = 0;
@@ -775,6 +790,30 @@ static void vet_drivers(const struct run_args *a, struct vet *vet)
 		print_error("run", line);
 }
 
+/*
+ * --cpu-threads within what can be started here: OpenMP aborts the run when a thread it is asked
+ * for cannot be made (ulimit -u, ulimit -v). Twice as many must start now: the run's stacks
+ * take address space later; else half of what could start is used.
+ */
+static void cap_cpu_threads(struct run_args *a)
+{
+	int want = a->cpu_threads, can;
+
+	/* under ulimit -v, malloc's per-thread arenas (64 MiB of address space each) would take
+	 * most of it: the threads share a few */
+	if (vb_address_space_left() != UINT64_MAX)
+		mallopt(M_ARENA_MAX, 2);
+	can = vb_threads_startable(2 * want);
+
+	if (can >= 2 * want)
+		return;
+	a->cpu_threads = can / 2 > 1 ? can / 2 : 1;
+	omp_set_num_threads(a->cpu_threads); /* also the parallel loops that name no count */
+	fprintf(stderr, "voxbench run: only %d thread%s can be started here (a process or memory "
+		"limit: see ulimit -u and ulimit -v): the CPU reference uses %d of the %d asked for\n",
+		can, can == 1 ? "" : "s", a->cpu_threads, want);
+}
+
 /* The JSON report to --out's target (reports/out_target.c). */
 static int write_report(const struct report *rep, const struct out_target *t, struct vb_err *err)
 {
@@ -819,11 +858,16 @@ int cmd_run(int argc, char **argv)
 	}
 	status = devices_select(&all, a.device, &chosen, &err);
 	if (status) {
-		fprintf(stderr, "voxbench run: %s\n", err.msg);
+		char hint[160];
+
+		/* a small address-space limit keeps drivers from starting: say so */
+		fprintf(stderr, "voxbench run: %s%s\n", err.msg,
+			status == VB_E_NODEVICE ? vb_memory_limit_hint(hint) : "");
 		devices_close(&all);
 		report_free(&rep);
 		return status == VB_E_NODEVICE ? EXIT_NO_DEVICE : EXIT_USAGE;
 	}
+	cap_cpu_threads(&a);
 	status = run_devices(&a, &chosen, &rep);
 	/* --out -: stdout is the report's, the table goes to stderr */
 	report_print_table(&rep, a.out && a.out_target.kind == OUT_FD &&
