@@ -7,7 +7,9 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,9 +90,12 @@ static const char run_usage[] =
 	"  --input FILE       a TIFF stack instead of synthetic ones (repeatable); its dtype is used\n"
 	"  --channel C        the channel of a multi-channel file (default 0)\n"
 	"  --frame T|all      the frame of a 3D+time file, or all (default): one stack per frame\n"
-	"  --save-outputs DIR write each op's GPU output to DIR as TIFF (ImageJ metadata)\n"
+	"  --save-outputs DIR write each op's GPU output to DIR as TIFF (ImageJ metadata), named\n"
+	"                     OP_SIZE_DTYPE[_INPUT][_tT][_cC].tif\n"
 	"  --save-reference   with --save-outputs, the CPU reference's output too\n"
-	"  --out FILE         write the JSON report to FILE (atomically)\n"
+	"  --out FILE         write the JSON report to FILE (a file is replaced atomically; a\n"
+	"                     device or pipe is written in place; '-' is stdout, the table then\n"
+	"                     goes to stderr)\n"
 	"  --probe MODE       full (default): embed the probe's devices and measured copy\n"
 	"                     bandwidth; quick: without the benchmarks; none: skip it\n"
 	"  --overlap MODE     auto (default): when every device is a GPU, the CPU references\n"
@@ -639,6 +644,16 @@ static size_t count_selected(const struct run_args *a)
 	return n;
 }
 
+/* Host memory ran out where no row can say so: one line, and exit 1. */
+static int out_of_memory(const char *doing, size_t rows)
+{
+	char hint[160];
+
+	fprintf(stderr, "voxbench run: out of host memory %s (after %zu rows)%s\n", doing, rows,
+		vb_memory_limit_hint(hint));
+	return EXIT_FAILED;
+}
+
 /* The copy bandwidth the probe measured on the device of this name (NaN when none did). */
 static double probed_copy_gbps(const struct report *rep, const char *name)
 {
@@ -745,7 +760,7 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 			row.channel = b->channel;
 		}
 		if (report_add_row(x->rep, &row, &err))
-			rc = EXIT_FAILED;
+			rc = out_of_memory("keeping the results", x->rep->nrows);
 		progress_row(++x->done, x->total, &row);
 	}
 	return rc;
@@ -759,8 +774,10 @@ static void task_prepare(struct run_ctx *x, const struct block *b, struct op_inp
 	struct run_settings settings = settings_of(x, b);
 	double t0 = vb_now_ms();
 
-	if (!t->status)
-		t->status = op_inputs_resolve(set, op, t->in, &t->why);
+	if (!t->status && (t->status = op_inputs_resolve(set, op, t->in, &t->why))) {
+		t->in[0] = set->image[0]; /* the row names the block's stack, not a derived one */
+		t->in[1] = set->image[1];
+	}
 	t->inputs_ms = vb_now_ms() - t0;
 	if (with_reference && !t->status)
 		reference_compute(op, x->a->params[t->op], t->in, &settings, &t->ref);
@@ -839,7 +856,7 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	int threaded = 0, rc = EXIT_OK;
 
 	if (!tasks)
-		return EXIT_FAILED;
+		return out_of_memory("planning the block", 0);
 	pipe.n = block_tasks(x, in, b, status, why, tasks);
 	pthread_mutex_init(&pipe.lock, NULL);
 	pthread_cond_init(&pipe.moved, NULL);
@@ -1031,7 +1048,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 
 	x.copy_gbps = calloc(devs->n, sizeof(*x.copy_gbps));
 	if (!x.copy_gbps)
-		return EXIT_FAILED;
+		return out_of_memory("starting the run", 0);
 	x.stack_ms = NAN;
 	x.overlap = all_gpus(devs);
 	if (a->overlap != OVERLAP_AUTO)
@@ -1044,7 +1061,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 
 		info.copy_gbps = x.copy_gbps[d] = probed_copy_gbps(rep, info.name);
 		if (report_add_device(rep, &info, &err))
-			rc = EXIT_FAILED;
+			rc = out_of_memory("listing the devices", 0);
 	}
 	if (a->ninputs) {
 		blocks = 0;
@@ -1119,6 +1136,47 @@ static void embed_probe(struct report *rep, int quick)
 	json_decref(section);
 }
 
+/*
+ * Every OpenCL driver is loaded and listed in a child before this process's first OpenCL call
+ * (probe/vet.c): one that crashes or hangs is left out, with a line naming it.
+ */
+static void vet_drivers(const struct run_args *a, struct vet *vet)
+{
+	char *line, *save = NULL;
+
+	memset(vet, 0, sizeof(*vet));
+	vet->slot = -1;
+	if (a->backend && strcmp(a->backend, "cuda") == 0)
+		return;
+	probe_vet_opencl(vet);
+	for (line = strtok_r(vet->notes, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		print_error("run", line);
+}
+
+/*
+ * --cpu-threads within what can be started here: OpenMP aborts the run when a thread it is asked
+ * for cannot be made (ulimit -u, ulimit -v). Twice as many must start now: the run's stacks
+ * take address space later; else half of what could start is used.
+ */
+static void cap_cpu_threads(struct run_args *a)
+{
+	int want = a->cpu_threads, can;
+
+	/* under ulimit -v, malloc's per-thread arenas (64 MiB of address space each) would take
+	 * most of it: the threads share a few */
+	if (vb_address_space_left() != UINT64_MAX)
+		mallopt(M_ARENA_MAX, 2);
+	can = vb_threads_startable(2 * want);
+
+	if (can >= 2 * want)
+		return;
+	a->cpu_threads = can / 2 > 1 ? can / 2 : 1;
+	omp_set_num_threads(a->cpu_threads); /* also the parallel loops that name no count */
+	fprintf(stderr, "voxbench run: only %d thread%s can be started here (a process or memory "
+		"limit: see ulimit -u and ulimit -v): the CPU reference uses %d of the %d asked for\n",
+		can, can == 1 ? "" : "s", a->cpu_threads, want);
+}
+
 /* The JSON report to --out's target (reports/out_target.c). */
 static int write_report(const struct report *rep, const struct out_target *t, struct vb_err *err)
 {
@@ -1138,6 +1196,7 @@ int cmd_run(int argc, char **argv)
 	struct run_args a;
 	struct device_list all = { 0 }, chosen = { 0 };
 	struct report rep = { 0 };
+	struct vet vet;
 	struct vb_err err;
 	double started = vb_now_ms(), probe_ms = NAN;
 	int status;
@@ -1157,7 +1216,9 @@ int cmd_run(int argc, char **argv)
 		embed_probe(&rep, a.probe == PROBE_QUICK);
 		probe_ms = vb_now_ms() - t0;
 	}
+	vet_drivers(&a, &vet);
 	status = devices_open_backend(&all, a.backend, &err);
+	probe_vet_release(&vet); /* the loader has read its drivers */
 	if (status) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		report_free(&rep);
@@ -1165,11 +1226,16 @@ int cmd_run(int argc, char **argv)
 	}
 	status = devices_select(&all, a.device, &chosen, &err);
 	if (status) {
-		fprintf(stderr, "voxbench run: %s\n", err.msg);
+		char hint[160];
+
+		/* a small address-space limit keeps drivers from starting: say so */
+		fprintf(stderr, "voxbench run: %s%s\n", err.msg,
+			status == VB_E_NODEVICE ? vb_memory_limit_hint(hint) : "");
 		devices_close(&all);
 		report_free(&rep);
 		return status == VB_E_NODEVICE ? EXIT_NO_DEVICE : EXIT_USAGE;
 	}
+	cap_cpu_threads(&a);
 	if (!a.nsizes && !a.ninputs && !a.synthetic_options && !a.like &&
 	    (status = apply_suite(&a, suite_find(all_gpus(&chosen) ? "standard" : "quick")))) {
 		devices_close(&all);
@@ -1185,7 +1251,9 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		status = EXIT_FAILED;
 	}
-	print_summary(&rep, vb_now_ms() - started, probe_ms, status ? NULL : a.out, stdout);
+	print_summary(&rep, vb_now_ms() - started, probe_ms, status ? NULL : a.out,
+		      a.out && a.out_target.kind == OUT_FD && a.out_target.fd == STDOUT_FILENO
+			      ? stderr : stdout);
 	if (!status)
 		status = exit_status_of(&rep);
 	report_free(&rep);

@@ -10,12 +10,15 @@
 #include "vb.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_ENTRIES 32
@@ -68,15 +71,54 @@ static void undo_all(void)
 	}
 }
 
-static void on_stop(int sig)
+/*
+ * Making a temporary file and entering it (vb_mkstemp_tracked) must not race with a signal
+ * handled by another thread (PoCL's, OpenMP's: the maker blocks signals only for itself). The
+ * two flags, set and read in opposite order with full barriers, settle it: either the stopping
+ * thread sees the maker inside and waits for the entry, or the maker sees the stop and makes
+ * nothing.
+ */
+static int making, stopping;
+
+static void stop_now(int sig)
 {
 	struct sigaction dfl;
+	struct timespec tick = { 0, 1000000 };
 
+	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; __atomic_load_n(&making, __ATOMIC_SEQ_CST) && i < 2000; i++)
+		nanosleep(&tick, NULL);
 	undo_all();
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigaction(sig, &dfl, NULL);
 	raise(sig); /* ends as the signal would have: the shell sees it */
+}
+
+static void on_stop(int sig)
+{
+	stop_now(sig);
+}
+
+/* Enter the section (signals held off in this thread); 0, or -1 when a stop is under way. */
+static int begin_making(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+	__atomic_store_n(&making, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&stopping, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_store_n(&making, 0, __ATOMIC_SEQ_CST);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+	return -1;
+}
+
+static void end_making(const sigset_t *old)
+{
+	__atomic_store_n(&making, 0, __ATOMIC_SEQ_CST);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 void vb_cleanup_init(void)
@@ -118,28 +160,33 @@ static int add(enum entry_kind kind, const char *path, pid_t pid)
 
 int vb_mkstemp_tracked(char *tmpl, int *slot)
 {
-	sigset_t all, old;
+	sigset_t old;
 	int fd;
 
-	/* no signal between the file's creation and its entry: it could be left behind */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	*slot = -1;
+	if (begin_making(&old)) {
+		errno = EINTR; /* stopping: nothing new is made */
+		return -1;
+	}
 	fd = mkstemp(tmpl);
 	*slot = fd >= 0 ? add(A_FILE, tmpl, 0) : -1;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	end_making(&old);
 	return fd;
 }
 
 char *vb_mkdtemp_tracked(char *tmpl, int *slot)
 {
-	sigset_t all, old;
+	sigset_t old;
 	char *dir;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	*slot = -1;
+	if (begin_making(&old)) {
+		errno = EINTR;
+		return NULL;
+	}
 	dir = mkdtemp(tmpl);
 	*slot = dir ? add(A_FOLDER, tmpl, 0) : -1;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	end_making(&old);
 	return dir;
 }
 

@@ -3,12 +3,14 @@
 #include "vb.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,10 +51,10 @@ double vb_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* One "Key:   N kB" line of /proc/meminfo in bytes; 0 when absent. */
-static uint64_t meminfo_bytes(const char *key)
+/* One "Key:   N kB" line of /proc/meminfo (or /proc/self/status) in bytes; 0 when absent. */
+static uint64_t meminfo_file_bytes(const char *path, const char *key)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f = fopen(path, "r");
 	char line[256];
 	size_t keylen = strlen(key);
 	uint64_t bytes = 0;
@@ -71,12 +73,73 @@ static uint64_t meminfo_bytes(const char *key)
 
 uint64_t vb_host_memory_total(void)
 {
-	return meminfo_bytes("MemTotal");
+	return meminfo_file_bytes("/proc/meminfo", "MemTotal");
 }
 
 uint64_t vb_host_memory_available(void)
 {
-	return meminfo_bytes("MemAvailable");
+	return meminfo_file_bytes("/proc/meminfo", "MemAvailable");
+}
+
+/* ---- how many threads can be started ---- */
+
+struct trial {
+	pthread_mutex_t lock;
+	pthread_cond_t go;
+	int released;
+};
+
+static void *wait_for_release(void *arg)
+{
+	struct trial *t = arg;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->released)
+		pthread_cond_wait(&t->go, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+int vb_threads_startable(int wanted)
+{
+	struct trial t = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	pthread_t *ids = wanted > 1 ? calloc((size_t)wanted - 1, sizeof(*ids)) : NULL;
+	int n = 0;
+
+	/* the default attributes are libgomp's too (unless OMP_STACKSIZE is set): the same stacks */
+	while (ids && n < wanted - 1 && pthread_create(&ids[n], NULL, wait_for_release, &t) == 0)
+		n++;
+	pthread_mutex_lock(&t.lock);
+	t.released = 1;
+	pthread_cond_broadcast(&t.go);
+	pthread_mutex_unlock(&t.lock);
+	for (int i = 0; i < n; i++)
+		pthread_join(ids[i], NULL);
+	free(ids);
+	return wanted > 1 && !ids ? 1 : n + 1;
+}
+
+uint64_t vb_address_space_left(void)
+{
+	struct rlimit rl;
+	uint64_t used = meminfo_file_bytes("/proc/self/status", "VmSize");
+
+	if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return (uint64_t)rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 0;
+}
+
+const char *vb_memory_limit_hint(char buf[160])
+{
+	struct rlimit rl;
+
+	buf[0] = '\0';
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(buf, 160, " (ulimit -v limits this process to %llu MiB, %llu MiB of it "
+			 "free: raise it or use a smaller --size)",
+			 (unsigned long long)(rl.rlim_cur >> 20),
+			 (unsigned long long)(vb_address_space_left() >> 20));
+	return buf;
 }
 
 int vb_cpu_threads(void)

@@ -46,8 +46,20 @@ double vb_now_ms(void);
 uint64_t vb_host_memory_total(void);
 uint64_t vb_host_memory_available(void);
 
+/* Bytes this process may still map under RLIMIT_AS (ulimit -v); UINT64_MAX without a limit. */
+uint64_t vb_address_space_left(void);
+/* " (ulimit -v limits this process to N MiB, M MiB of it free: ...)" under such a limit, else
+ * "": appended to messages about memory that ran out. Returns buf. */
+const char *vb_memory_limit_hint(char buf[160]);
+
 /* Number of online CPU threads (at least 1). */
 int vb_cpu_threads(void);
+/*
+ * How many threads, this one included, can be started now (at most wanted): fewer when a
+ * process limit (ulimit -u) or the address space (ulimit -v, each stack) stops pthread_create.
+ * OpenMP aborts the process when it cannot start a thread it was asked for, so ask this first.
+ */
+int vb_threads_startable(int wanted);
 
 /*
  * Open path for reading, only if it is a regular file: a FIFO, a device, a socket or a folder is

@@ -145,8 +145,19 @@ size_t launch_group_shape(const struct launch *l, size_t max, size_t local[3])
 	return 0;
 }
 
+/* A CPU device's buffers live in this process: room the driver needs besides the buffer. */
+#define CPU_DEVICE_MARGIN ((uint64_t)64 << 20)
+
 int device_check_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err)
 {
+	uint64_t left = vb_address_space_left();
+	char hint[160];
+
+	/* PoCL aborts the process when it cannot back a buffer it has handed out: ask first */
+	if (!d->is_gpu && left != UINT64_MAX && (uint64_t)bytes + CPU_DEVICE_MARGIN > left)
+		return vb_errf(err, VB_E_TOO_BIG, "a %.1f MiB buffer on the CPU device %s does not "
+			       "fit the address space left to this process%s", bytes / 1048576.0,
+			       d->info.name, vb_memory_limit_hint(hint));
 	if (d->info.max_alloc_bytes && bytes > d->info.max_alloc_bytes)
 		return vb_errf(err, VB_E_TOO_BIG,
 			       "a %.1f MiB buffer exceeds the device's largest allocation "

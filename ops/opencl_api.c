@@ -21,11 +21,20 @@ static void loaded_path(void *handle, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", map->l_name);
 }
 
+static char refused[4096];
+
+void cl_api_refuse(const char *why)
+{
+	vb_copy_utf8(refused, sizeof(refused), why && *why ? why : "OpenCL is turned off");
+}
+
 int cl_api_load(struct vb_err *err)
 {
 	const char *name = getenv("VOXBENCH_OPENCL_LIBRARY");
 	void *handle;
 
+	if (refused[0]) /* even when open: the drivers it would load crash or hang */
+		return vb_errf(err, VB_E_NOLOADER, "%s", refused);
 	if (cl.handle)
 		return VB_OK;
 	if (!name || !*name)

@@ -53,6 +53,11 @@ extern struct cl_api cl;
  * message naming the package to install when it cannot be opened or lacks a required function.
  */
 int cl_api_load(struct vb_err *err);
+/*
+ * From now on cl_api_load refuses (VB_E_NOLOADER, with why), even when the loader is open: for
+ * a loader or drivers found to crash or hang in a child (probe_vet_opencl).
+ */
+void cl_api_refuse(const char *why);
 
 /* A string property of a device ("" when the driver refuses it; NVIDIA's padding trimmed). */
 void cl_device_string(cl_device_id d, cl_device_info what, char *buf, size_t len);

@@ -79,6 +79,12 @@ struct probe {
 	json_t *timings;        /* check id -> wall milliseconds, in run order */
 };
 
+/* ---- the probe itself (probe.c) ---- */
+
+/* A probe with its temporary folder (NULL and err when that cannot be made); probe_free. */
+struct probe *probe_new(const struct probe_options *opt, struct vb_err *err);
+void probe_free(struct probe *p);
+
 /* ---- results (probe.c) ---- */
 
 /* Append a result; the summary is formatted. Never NULL: past the cap it reuses the last slot. */
@@ -114,6 +120,8 @@ typedef void (*child_fn)(FILE *out, void *arg);
 int child_run(child_fn fn, void *arg, double timeout_s, struct child_out *res,
 	      struct vb_err *err);
 void child_out_free(struct child_out *res);
+/* How long a child may take: VOXBENCH_DRIVER_TIMEOUT (seconds) when set, else default_s. */
+double probe_timeout_s(double default_s);
 /* Send one message (the reference is stolen) as one line, flushed at once. */
 void child_send(FILE *out, json_t *msg);
 /* Send {"phase": text, "step": step, "device": device} before a step that may crash. */

@@ -108,6 +108,50 @@ static void loader_missing(struct probe *p, const struct vb_err *err)
 			      err->msg);
 }
 
+/* Child: open the loader as the probe would; a constructor that crashes takes the child. */
+static void loader_load_child(FILE *out, void *arg)
+{
+	struct vb_err err = { "" };
+
+	(void)arg;
+	child_phase(out, "loader", -1, "being opened");
+	child_send(out, json_pack("{s:b}", "loaded", cl_api_load(&err) == VB_OK));
+}
+
+/*
+ * The loader is opened in a child first (VOXBENCH_OPENCL_LIBRARY may name a library whose
+ * constructor crashes or hangs): 0 when it survived; else a FAIL result, and -1.
+ */
+static int loader_survives(struct probe *p)
+{
+	const char *override = getenv("VOXBENCH_OPENCL_LIBRARY");
+	const char *name = override && *override ? override : "libOpenCL.so.1";
+	struct vb_err err = { "" };
+	struct check_result *r;
+	struct child_out co;
+	char how[512];
+
+	if (cl.handle || child_run(loader_load_child, NULL, CHILD_TIMEOUT_S, &co, &err) != VB_OK)
+		return 0; /* loaded already, or no child to try it in: as before */
+	if (!co.signal && !co.timed_out) {
+		child_out_free(&co);
+		return 0;
+	}
+	child_describe(&co, how, sizeof(how));
+	child_out_free(&co);
+	r = probe_add(p, "loader", V_FAIL, "", "the OpenCL loader %s %s", name, how);
+	result_detail(r, "every OpenCL program that opens it does the same");
+	if (override && *override)
+		result_fix(r, "VOXBENCH_OPENCL_LIBRARY=%s is broken: unset it (unset "
+			   "VOXBENCH_OPENCL_LIBRARY), or point it at a working loader", override);
+	else
+		result_fix(r, "reinstall the OpenCL loader (Debian/Ubuntu: apt-get install --reinstall "
+			   "ocl-icd-libopencl1)");
+	p->loader = json_pack("{s:b, s:b, s:s, s:s}", "loaded", 0, "crashed", 1, "requested", name,
+			      "error", how);
+	return -1;
+}
+
 void check_loader(struct probe *p)
 {
 	struct vb_err err = { "" };
@@ -116,6 +160,8 @@ void check_loader(struct probe *p)
 	json_t *info = NULL;
 	const char *name, *version;
 
+	if (loader_survives(p) != 0)
+		return;
 	if (cl_api_load(&err) != VB_OK) {
 		loader_missing(p, &err);
 		return;

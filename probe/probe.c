@@ -211,7 +211,7 @@ static int make_tmpdir(struct probe *p, struct vb_err *err)
 	return VB_OK;
 }
 
-static struct probe *probe_new(const struct probe_options *opt, struct vb_err *err)
+struct probe *probe_new(const struct probe_options *opt, struct vb_err *err)
 {
 	struct probe *p = calloc(1, sizeof(*p));
 
@@ -234,7 +234,7 @@ static struct probe *probe_new(const struct probe_options *opt, struct vb_err *e
 	return p;
 }
 
-static void probe_free(struct probe *p)
+void probe_free(struct probe *p)
 {
 	if (!p)
 		return;

@@ -89,4 +89,22 @@ int probe_copy_bandwidth(cl_context ctx, cl_device_id dev, size_t bytes,
  */
 int probe_device_section(json_t *section, const struct probe_options *opt, struct vb_err *err);
 
+/*
+ * `voxbench run`'s guard against broken OpenCL drivers, called before its first OpenCL call:
+ * the loader is opened, and every registered driver loaded and its platforms listed, in a child
+ * first, as the probe does (VOXBENCH_DRIVER_TIMEOUT seconds, default 30, before a driver is
+ * called hung). A driver that crashes, hangs or cannot be used is left out of this process's
+ * loader (OCL_ICD_VENDORS is pointed at a private folder of the others' .icd files) and named in
+ * a line of notes. When the loader itself crashes, or no driver is left, OpenCL is refused for
+ * the process (cl_api_refuse) with the reason. Without a loader nothing changes.
+ */
+struct vet {
+	char notes[4096];  /* one line per driver left out, "" when none */
+	char folder[4096]; /* the private vendor folder, "" when none was needed */
+	int slot;
+};
+void probe_vet_opencl(struct vet *v);
+/* Remove the private folder once the loader has read it (after the first OpenCL call). */
+void probe_vet_release(struct vet *v);
+
 #endif

@@ -117,9 +117,12 @@ int stack_alloc(struct stack *s, size_t width, size_t height, size_t depth, enum
 			       width, height, depth, dtype_name(t), bytes / 1073741824.0,
 			       avail / 1073741824.0);
 	s->data = calloc(voxels, dtype_size(t));
-	if (!s->data)
-		return vb_errf(err, VB_E_NOMEM, "cannot allocate %zu bytes for a %zux%zux%zu stack",
-			       bytes, width, height, depth);
+	if (!s->data) {
+		char hint[160];
+
+		return vb_errf(err, VB_E_NOMEM, "cannot allocate %zu bytes for a %zux%zux%zu stack%s",
+			       bytes, width, height, depth, vb_memory_limit_hint(hint));
+	}
 	s->width = width;
 	s->height = height;
 	s->depth = depth;

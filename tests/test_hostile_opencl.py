@@ -166,7 +166,8 @@ def icd_names():
         check(found and f"echo '{lib.decode()}'" in found[0]["fix"],
               f"probe of an .icd with {what}: the fix writes the name alone", found)
         rc, rows, err = run_report(["--ops", "copy", "--size", "4x4x4"], env)
-        check(rc == 3, f"run with an .icd with {what}: exit 3, as the probe says", (rc, err))
+        check(rc == 3 and says in err, f"run with an .icd with {what}: exit 3 saying "
+              f"'{says}', as the probe does", (rc, err))
 
 
 def icd_unreadable():
@@ -194,9 +195,62 @@ def icd_unreadable():
           "probe of an .icd of mode 000: the fix is chmod a+r", found)
 
 
+# ---- drivers that crash or hang ----
+
+def build_stub(flavour):
+    path = os.path.join(TMP, f"lib{flavour.lower()}.so")
+    r = subprocess.run(["gcc", "-shared", "-fPIC", f"-DSTUB_{flavour}", STUB, "-o", path],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"stub {flavour} builds", r.stderr[:300])
+    return path
+
+
+def broken_drivers():
+    if not os.path.exists(POCL_ICD):
+        check(True, "broken drivers # SKIP PoCL is not installed")
+        return
+    pocl = open(POCL_ICD, "rb").read()
+    args = ["--ops", "copy", "--size", "4x4x4"]
+    for flavour, says in (("CRASH", "crashed with SIGSEGV"), ("CTOR_CRASH", "crashed with SIGSEGV"),
+                          ("HANG", "hung")):
+        lib = build_stub(flavour).encode() + b"\n"
+        where = {"CRASH": "in clIcdGetPlatformIDsKHR", "CTOR_CRASH": "in its constructor",
+                 "HANG": "hanging in clIcdGetPlatformIDsKHR"}[flavour]
+        alone = vendor_dir(f"{flavour}-alone", {"stub.icd": lib})
+        env = clean_env(OCL_ICD_VENDORS=alone, VOXBENCH_DRIVER_TIMEOUT="2")
+        t0 = time.monotonic()
+        rc, rows, err = run_report(args, env, timeout=60)
+        secs = time.monotonic() - t0
+        check(rc == 3 and "stub.icd" in err and says in err and secs < 30,
+              f"run with one driver {where}: exit 3 in {secs:.0f} s naming it", (rc, err[-300:]))
+        beside = vendor_dir(f"{flavour}-pocl", {"stub.icd": lib, "pocl.icd": pocl})
+        env = clean_env(OCL_ICD_VENDORS=beside, VOXBENCH_DRIVER_TIMEOUT="2")
+        rc, rows, err = run_report(args, env, timeout=60)
+        check(rc == 0 and rows and rows[0]["status"] == "pass" and "stub.icd" in err and
+              "leaving out" in err, f"run with a driver {where} beside PoCL: PoCL's rows pass, "
+              "a note names the one left out", (rc, rows and rows[0]["status"], err[-300:]))
+        if flavour == "CRASH":  # the probe embedded in the report, then the run
+            out = os.path.join(TMP, "with-probe.json")
+            rc, _, err, _ = run(["run", "--probe", "quick", "--repeat", "1", *args, "--out", out],
+                                env, timeout=120)
+            check(rc == 0 and os.path.exists(out), "run --probe quick with a crashing driver "
+                  "beside PoCL: exit 0 with a report", (rc, err[-300:]))
+    loader = build_stub("CTOR_CRASH")
+    env = clean_env(VOXBENCH_OPENCL_LIBRARY=loader)
+    rc, doc = probe_json(env)
+    found = [c for c in (doc or {}).get("checks", []) if c["id"] == "loader"]
+    check(rc == 3 and found and found[0]["status"] == "fail" and "crashed" in found[0]["summary"]
+          and "unset VOXBENCH_OPENCL_LIBRARY" in found[0]["fix"],
+          "probe with VOXBENCH_OPENCL_LIBRARY naming a library whose constructor crashes: "
+          "exit 3, the loader check says so", (rc, found))
+    rc, rows, err = run_report(["--backend", "opencl", *args], env)
+    check(rc == 3 and "crashed" in err and loader in err,
+          "run with that VOXBENCH_OPENCL_LIBRARY: exit 3 naming it", (rc, err[-300:]))
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
-    for scenario in (kernel_cache, icd_names, icd_unreadable):
+    for scenario in (kernel_cache, icd_names, icd_unreadable, broken_drivers):
         try:
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run

@@ -78,7 +78,8 @@ def out_targets():
     st = os.lstat(full)
     check(stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 1 and os.minor(st.st_rdev) == 7,
           "--out naming a character device (/dev/full): the device is still there", st)
-    check(rc == 1 and "No space left on device" in err and err.count("\n") == 1,
+    said = [l for l in err.splitlines() if not l.startswith("[")]  # not the per-row progress
+    check(rc == 1 and "No space left on device" in err and len(said) == 1,
           "--out /dev/full: exit 1 with one line naming the full device", (rc, err))
     link = os.path.join(d, "stdout-link")
     os.symlink("/proc/self/fd/1", link)
@@ -269,10 +270,57 @@ def interrupted_saves():
         check(True, "interrupted saves # SKIP no temporary file was ever seen to interrupt")
 
 
+def limited(as_bytes=None, nproc=None):
+    def apply():
+        if as_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
+        if nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    return apply
+
+
+def thread_limits():
+    """--cpu-threads 1000 where far fewer threads can be started: capped, said, no abort."""
+    out = os.path.join(TMP, "threads.json")
+    cases = [("an address-space limit (ulimit -v 2 GiB)", limited(as_bytes=2 << 30))]
+    if os.geteuid() != 0:  # root is not held to RLIMIT_NPROC
+        used = len(os.listdir("/proc/self/task"))
+        cases.append(("a process limit (ulimit -u)", limited(nproc=used + 64)))
+    for what, preexec in cases:
+        rc, _, err, _ = run("run", *FAST, "--ops", "gaussian_blur", "--size", "16x16x16",
+                            "--cpu-threads", "1000", "--out", out, preexec=preexec)
+        rows = json.load(open(out))["results"] if rc == 0 and os.path.exists(out) else []
+        threads = rows[0]["cpu_threads"] if rows else None
+        check(rc == 0 and rows and rows[0]["status"] == "pass" and 1 <= threads < 1000,
+              f"--cpu-threads 1000 under {what}: the row passes with fewer threads",
+              (rc, threads, err[-300:]))
+        check("can be started" in err and "1000" in err,
+              f"--cpu-threads 1000 under {what}: one line says how many are used", err[-300:])
+
+
+def memory_limits():
+    """Under small ulimit -v values every outcome is a run with rows, or a message: never a
+    crash, never an empty table with exit 1 and nothing said."""
+    args = ["run", *FAST, "--ops", "copy,gaussian_blur,connected_components_labeling_box",
+            "--size", "128x128x64"]
+    rc, _, err, _ = run(*args)  # compiles the kernels into the cache first, unlimited
+    check(rc == 0, "the memory-limit runs' kernels are cached first", err[-200:])
+    outcomes = []
+    for mib in range(290, 740, 30):
+        rc, out, err, _ = run(*args, preexec=limited(as_bytes=mib << 20), timeout=120)
+        rows = [l for l in out.splitlines()[1:] if l.strip()]
+        said = err.strip() or any(" error" in l or " skip" in l for l in rows)
+        if rc not in (0, 1, 3) or (rc != 0 and not said):
+            outcomes.append((mib, rc, len(rows), err[-160:]))
+    check(not outcomes, "ulimit -v 290..710 MiB: every run ends with rows or a message, none "
+          "crashes", outcomes)
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
     for scenario in (special_files, out_targets, save_targets, empty_values, umask_modes,
-                     info_options, saved_names, interrupted_saves):
+                     info_options, saved_names, interrupted_saves, thread_limits,
+                     memory_limits):
         try:
             scenario()
         except Exception as e:  # a scenario that raises is one failure, the others still run

@@ -7,6 +7,9 @@
  *   -DSTUB_CRASH     a valid-looking ICD whose clIcdGetPlatformIDsKHR dies with SIGSEGV, as a
  *                    broken driver does while the loader lists platforms
  *   -DSTUB_DEP       like STUB_NOT_ICD; the test links it against a library it then deletes
+ *   -DSTUB_CTOR_CRASH  like STUB_CRASH, but it dies in its constructor, when it is loaded (as a
+ *                    driver, or as the loader VOXBENCH_OPENCL_LIBRARY names)
+ *   -DSTUB_HANG      like STUB_CRASH, but clIcdGetPlatformIDsKHR never returns
  *
  * The ICD loader's own tests use a stub driver the same way.
  */
@@ -29,7 +32,16 @@ void *clGetExtensionFunctionAddress(const char *name)
 	return NULL;
 }
 
-#elif defined(STUB_CRASH)
+#elif defined(STUB_CRASH) || defined(STUB_CTOR_CRASH) || defined(STUB_HANG)
+
+#include <unistd.h>
+
+#ifdef STUB_CTOR_CRASH
+__attribute__((constructor)) static void crash_on_load(void)
+{
+	raise(SIGSEGV);
+}
+#endif
 
 /* Signatures as in CL/cl_icd.h, with plain types so the stub needs no OpenCL headers. */
 int clIcdGetPlatformIDsKHR(unsigned num_entries, void **platforms, unsigned *num_platforms)
@@ -37,6 +49,10 @@ int clIcdGetPlatformIDsKHR(unsigned num_entries, void **platforms, unsigned *num
 	(void)num_entries;
 	(void)platforms;
 	(void)num_platforms;
+#ifdef STUB_HANG
+	for (;;)
+		pause();
+#endif
 	raise(SIGSEGV);
 	return -1001;
 }
@@ -62,5 +78,5 @@ void *clGetExtensionFunctionAddress(const char *name)
 }
 
 #else
-#error "build with one of -DSTUB_NOT_ICD, -DSTUB_NO_ENTRY, -DSTUB_CRASH, -DSTUB_DEP"
+#error "build with one of -DSTUB_NOT_ICD, -DSTUB_NO_ENTRY, -DSTUB_CRASH, -DSTUB_CTOR_CRASH, -DSTUB_HANG, -DSTUB_DEP"
 #endif
