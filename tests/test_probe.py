@@ -81,8 +81,8 @@ def build_stub(flavour, out, extra=()):
 
 
 def schema_ok(doc, name, code):
-    check(doc is not None and doc.get("schema") == "voxbench-probe/1",
-          f"{name}: JSON schema voxbench-probe/1")
+    check(doc is not None and doc.get("schema") == "voxbench-probe/2",
+          f"{name}: JSON schema voxbench-probe/2")
     for c in (doc or {}).get("checks", []):
         if set(c) != {"id", "subject", "status", "summary", "detail", "fix"} or \
            c["status"] not in ("ok", "warn", "fail", "skip"):
