@@ -112,6 +112,7 @@ def step_pyopencl():
     cl, r = try_import("pyopencl")
     if cl is None:
         return r
+    r["version"] = r.get("version") or str(getattr(cl, "VERSION_TEXT", ""))
     prefix = env_prefix()
     r["env_prefix"] = prefix
     try:
