@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../ops/ops.h"
+#include "../ops/peers.h"
 #include "../probe/probe.h"
 #include "../reports/report.h"
 #include "../stacks/stack.h"
@@ -48,6 +49,7 @@ struct run_args {
 	const char *save_dir;
 	int save_reference;
 	int synthetic_options;                 /* --size, --dtype or --stack was given */
+	struct peer_request peer;              /* --peer NAME, --python PATH */
 	uint64_t seed;
 };
 
@@ -79,6 +81,11 @@ static const char run_usage[] =
 	"  --out FILE         write the JSON report to FILE (atomically)\n"
 	"  --probe MODE       full (default): embed the probe's devices and measured copy\n"
 	"                     bandwidth; quick: without the benchmarks; none: skip it\n"
+	"  --peer NAME        also run the user's library on every op it has an equivalent\n"
+	"                     for, compared with the same CPU reference: pyclesperanto (rows\n"
+	"                     pyclesperanto-opencl, pyclesperanto-cuda) or cupy (repeatable)\n"
+	"  --python PATH      the interpreter to find the peers in first (repeatable; then\n"
+	"                     $CONDA_PREFIX/bin/python, python3 on PATH)\n"
 	"exit status: 0 all rows passed or were skipped, 1 a row failed or errored,\n"
 	"2 bad arguments, 3 no usable device\n";
 
@@ -270,6 +277,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "frame", required_argument, NULL, 'F' },  { "save-outputs", required_argument, NULL, 'D' },
 		{ "save-reference", no_argument, NULL, 'R' },
 		{ "cpu-runs", required_argument, NULL, 'U' },
+		{ "peer", required_argument, NULL, 'e' },   { "python", required_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
@@ -355,6 +363,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("run", "bad --probe '%s': expected full, quick or none",
 						   optarg);
 			a->probe = optarg[0] == 'f' ? PROBE_FULL : optarg[0] == 'q' ? PROBE_QUICK : PROBE_NONE;
+			break;
+		case 'e':
+			if (peer_request_add(&a->peer, optarg, &err))
+				return usage_error("run", "%s", err.msg);
+			break;
+		case 'y':
+			if (peer_python_add(&a->peer, optarg, &err))
+				return usage_error("run", "%s", err.msg);
 			break;
 		case 'h': print_usage(); return -1;
 		default:
@@ -466,6 +482,7 @@ struct run_ctx {
 	double *copy_gbps;  /* per device: measured copy bandwidth, NaN if not measured */
 	struct report *rep;
 	size_t done, total; /* rows, for the progress line */
+	struct peer_set *peers; /* --peer: their rows follow each op's device rows */
 };
 
 /* Where the stacks of a block came from, stamped on its rows. */
@@ -510,6 +527,8 @@ static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_
 		if (report_add_row(x->rep, &row, &err))
 			rc = EXIT_FAILED;
 	}
+	if (!status && rc == EXIT_OK)
+		peers_run_op(x->peers, &op_table[op], a->params[op], in, &settings, &ref, x->rep);
 	reference_cache_free(&ref);
 	return rc;
 }
@@ -536,6 +555,7 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 			why = &err;
 		rc = run_op(x, i, op_in, b, st, why);
 	}
+	peers_end_block(x->peers);
 	op_inputs_free(&set);
 	return rc;
 }
@@ -653,6 +673,8 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 			blocks += a->input_frames[i];
 	}
 	x.total = count_selected(a) * blocks * devs->n;
+	if (rc == EXIT_OK)
+		x.peers = peers_open(&a->peer, devs, stderr);
 	for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
 		rc = run_file(&x, i);
 	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == EXIT_OK; s++) {
@@ -666,6 +688,8 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 			rc = run_synthetic(&x, dims, a->dtypes[t], t > 0);
 	}
 	progress(x.total, x.total, "", NULL, DT_F32);
+	rep->peers_json = peers_json(x.peers);
+	peers_close(x.peers);
 	free(x.copy_gbps);
 	return rc;
 }
