@@ -44,7 +44,7 @@ enum ambiguity { AMB_NONE, AMB_OTSU_BIN };
 struct peer_adapter {
 	const char *op;
 	enum peer_lib lib;
-	const char *call, *post, *when;
+	const char *call, *post, *when, *hazard;
 	unsigned flags;
 	const char *note, *bug;
 	double tol;
@@ -544,6 +544,7 @@ static json_t *params_json(const struct op_desc *op, const double params[OP_MAX_
 /* What one op's request ended with. */
 struct outcome {
 	enum row_status status;  /* ROW_PASS: an output to compare; else the row's status */
+	int hazard;              /* the input meets the adapter's known-bug condition */
 	char reason[2048];
 	double ms[256];
 	int nms;
@@ -576,9 +577,10 @@ static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter 
 		}
 		json_array_append_new(inputs, json_string(path));
 	}
-	req = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:o, s:O, s:s, s:[I, I, I], s:s, s:i}",
+	req = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:O, s:s, s:[I, I, I], s:s, s:i}",
 			"op", op->name, "call", ad->call, "post", ad->post, "when", ad->when,
-			"note", ad->note, "params", params_json(op, params), "inputs", inputs,
+			"hazard", ad->hazard, "note", ad->note, "params", params_json(op, params),
+			"inputs", inputs,
 			"out", out_path, "shape", (json_int_t)out->depth, (json_int_t)out->height,
 			(json_int_t)out->width, "dtype", dtype_name(out->dtype), "repeat", repeat);
 	unlink(out_path);
@@ -612,6 +614,7 @@ static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter 
 		if (!text)
 			text = json_string_value(json_object_get(msg, "error"));
 		snprintf(o->reason, sizeof(o->reason), "%s", text ? text : "");
+		o->hazard = json_is_true(json_object_get(msg, "hazard"));
 		o->status = !strcmp(st, "ok") ? ROW_PASS : !strcmp(st, "skip") ? ROW_SKIP
 			    : !strcmp(st, "fail") ? ROW_FAIL : ROW_ERROR;
 		if (o->status == ROW_ERROR)
@@ -787,6 +790,16 @@ static void one_peer(struct peer_set *ps, struct peer *pe, const struct peer_ada
 			snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
 		} else {
 			compare_output(ad, op, &out, in[0], ref, stack_voxels(in[0]), row);
+		}
+		if (o.hazard && row->status == ROW_PASS) {
+			row->status = ROW_FAIL;
+			snprintf(row->reason, sizeof(row->reason), "the input meets the known bug's "
+				 "condition: the output matched the reference this time, by chance");
+		} else if (o.hazard && row->status == ROW_FAIL) {
+			size_t n = strlen(row->reason);
+
+			snprintf(row->reason + n, sizeof(row->reason) - n, "; the input meets the "
+				 "known bug's condition");
 		}
 	}
 	unlink(path);

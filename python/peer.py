@@ -155,13 +155,16 @@ LIBS = {"pyclesperanto": Cle, "cupy": Cupy}
 
 # ---- adapters' helpers ----
 
-def saturate(np, x, dtype):
-    """x cast to dtype as voxbench stores: integers saturate, round toward zero, NaN -> 0."""
-    dt = np.dtype(dtype)
+def saturate(xp, x, dtype):
+    """x (an array of the module xp: numpy or cupy) cast to dtype as voxbench stores:
+    integers saturate, round toward zero, NaN -> 0."""
+    import numpy
+    dt = numpy.dtype(dtype)
+    x = xp.asarray(x)
     if dt.kind == "f":
         return x.astype(dt)
-    info = np.iinfo(dt)
-    return np.nan_to_num(np.trunc(np.clip(x, info.min, info.max)), nan=0).astype(dt)
+    info = numpy.iinfo(dt)
+    return xp.nan_to_num(xp.trunc(xp.clip(x, info.min, info.max)), nan=0).astype(dt)
 
 
 def finish(np, out, shape, dtype):
@@ -196,7 +199,7 @@ def ball(np, rx, ry, rz):
     rx, ry, rz = int(rx), int(ry), int(rz)
     dz, dy, dx = np.meshgrid(np.arange(-rz, rz + 1), np.arange(-ry, ry + 1),
                              np.arange(-rx, rx + 1), indexing="ij")
-    terms, denom = [], 1
+    denom = 1
     for d, r in ((dx, rx), (dy, ry), (dz, rz)):
         if r:
             denom *= r * r
@@ -235,6 +238,12 @@ def cle_histogram_range(cle, a, num_bins, lo, hi):
         lo, hi = lo - 0.5, hi + 0.5
     w = (hi - lo) / int(num_bins)
     return lo + w / 2, hi - w / 2
+
+
+def cle_histogram_outside(cle, a, num_bins, lo, hi):
+    """Whether voxels lie outside the range cle_histogram_range gives pyclesperanto."""
+    lo, hi = cle_histogram_range(cle, a, num_bins, lo, hi)
+    return float(cle.minimum_of_all_pixels(a)) < lo or float(cle.maximum_of_all_pixels(a)) > hi
 
 
 def pad_widths(size_x, size_y, size_z, center):
@@ -302,6 +311,8 @@ class Server:
         names["undivided"] = lambda r, axis: undivided(np, r, axis)
         if "cle" in names:
             names["cle_histogram_range"] = lambda *args: cle_histogram_range(names["cle"], *args)
+            names["cle_histogram_outside"] = lambda *args: cle_histogram_outside(names["cle"],
+                                                                                 *args)
         if req.get("when") and not eval(req["when"], dict(params)):
             return {"status": "skip", "reason": req.get("note") or "not reconcilable here"}
         ins = [self.input(p) if p else None for p in req["inputs"]]
@@ -318,6 +329,7 @@ class Server:
             r = eval(call, names)
             self.lib.sync()
             times.append((time.perf_counter() - t0) * 1e3)
+        hazard = bool(req.get("hazard") and eval(req["hazard"], names))
         result = self.lib.pull(r)
         peer_dtype = str(getattr(result, "dtype", type(result).__name__))
         if req.get("post"):
@@ -326,7 +338,7 @@ class Server:
         if out is None:
             return {"status": "fail", "reason": why, "ms": times, "peer_dtype": peer_dtype}
         np.save(req["out"], np.ascontiguousarray(out))
-        return {"status": "ok", "ms": times, "peer_dtype": peer_dtype}
+        return {"status": "ok", "ms": times, "peer_dtype": peer_dtype, "hazard": hazard}
 
 
 def main(argv):

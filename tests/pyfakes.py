@@ -197,6 +197,10 @@ def _trap(name):
             time.sleep(600)
         raise RuntimeError("fake CuPy failure in " + name)
     return f
+def correlate1d(input, weights, *a, **k):
+    if not hasattr(weights, "ndim"):  # CuPy's own check (cupyx _convert_1d_args)
+        raise TypeError("weights must be a cupy array")
+    return _nd.correlate1d(input, weights, *a, **k)
 if _os.environ.get("FAKE_CUPY_TRAP"):
     for _name in _os.environ["FAKE_CUPY_TRAP"].split(","):
         globals()[_name] = _trap(_name)
