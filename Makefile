@@ -125,8 +125,8 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench.a $(HEADERS)
 
 # The run's report, then its page: report/index.html, whose path is printed last.
 run: setup all
-	@status=0; echo "$(BUILD)/voxbench run --out report.json"; \
-	$(BUILD)/voxbench run --out report.json || status=$$?; \
+	@status=0; echo "$(BUILD)/voxbench run --cpu-runs 1 --out report.json"; \
+	$(BUILD)/voxbench run --cpu-runs 1 --out report.json || status=$$?; \
 	if [ $$status -le 1 ] && [ -s report.json ]; then \
 		$(BUILD)/voxbench report report.json --html report || status=$$?; \
 	fi; exit $$status

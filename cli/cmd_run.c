@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #define MAX_SIZES 16
 
 enum { PROBE_NONE, PROBE_QUICK, PROBE_FULL };
+enum { OVERLAP_AUTO, OVERLAP_ON, OVERLAP_OFF };
 #define MAX_PARAM_ARGS 32
 #define MAX_INPUTS 16
 #define ALL_FRAMES (-1)
@@ -41,6 +43,10 @@ struct run_args {
 	int ndtypes;
 	const char *device, *stack, *out, *backend;
 	int repeat, cpu_threads, cpu_runs;
+	int cpu_threads_given;                 /* --cpu-threads, not the default */
+	int overlap;                           /* OVERLAP_AUTO, _ON or _OFF */
+	const char *suite, *like;              /* --suite NAME, --like REPORT */
+	int ops_given, params_given;           /* --ops, --param */
 	int probe;                             /* PROBE_FULL, PROBE_QUICK or PROBE_NONE */
 	const char *inputs[MAX_INPUTS];        /* TIFF files instead of synthetic stacks */
 	size_t input_frames[MAX_INPUTS];       /* frames in each file */
@@ -61,9 +67,14 @@ static const char run_usage[] =
 	"  --device SPEC      index, part of the device name (case-insensitive; 'h100' selects\n"
 	"                     the OpenCL and the CUDA view of that card), or 'all';\n"
 	"                     default: the first GPU of each backend, else the first device\n"
-	"  --size LIST        WxHxD sizes or N cubes, comma-separated, or 'auto' (default: sized\n"
-	"                     to the smallest selected device); several sizes add a log-log fit\n"
-	"                     per op (\"scaling\")\n"
+	"  --size LIST        WxHxD sizes or N cubes, comma-separated, or 'auto'; several sizes\n"
+	"                     add a log-log fit per op (\"scaling\"); default: --suite standard\n"
+	"                     when every selected device is a GPU, else --suite quick\n"
+	"  --suite NAME       standard: every op at 256x256x128 and 512x512x256, u16 and f32,\n"
+	"                     the same on every machine so reports compare row for row;\n"
+	"                     quick: every op at 128x128x64 f32\n"
+	"  --like REPORT      exactly the rows of another report (ops, parameters, sizes,\n"
+	"                     dtypes, stack, seed), to compare this machine with that one\n"
 	"  --sizes LIST       the same as --size\n"
 	"  --dtype LIST       u8, u16, u32, i32, f32 (default f32), comma-separated\n"
 	"  --stack KIND       blobs (default), noise, binary, labels\n"
@@ -81,6 +92,9 @@ static const char run_usage[] =
 	"  --out FILE         write the JSON report to FILE (atomically)\n"
 	"  --probe MODE       full (default): embed the probe's devices and measured copy\n"
 	"                     bandwidth; quick: without the benchmarks; none: skip it\n"
+	"  --overlap MODE     auto (default): when every device is a GPU, the CPU references\n"
+	"                     run on a thread of their own, ahead of the GPU side (one core\n"
+	"                     fewer for them unless --cpu-threads is given); on; off\n"
 	"  --peer NAME        also run the user's library on every op it has an equivalent\n"
 	"                     for, compared with the same CPU reference: pyclesperanto (rows\n"
 	"                     pyclesperanto-opencl, pyclesperanto-cuda) or cupy (repeatable)\n"
@@ -262,6 +276,119 @@ static int synth_known(const char *kind)
 	return 0;
 }
 
+/*
+ * Fixed sets of sizes and dtypes that every machine can run, so reports of different machines
+ * match row for row (`voxbench compare`). standard fits a 4 GiB laptop GPU; its larger size is
+ * several times a large GPU's last-level cache (60 MB on an H200), so bandwidths are DRAM's.
+ */
+static const struct suite {
+	const char *name, *sizes, *dtypes, *help;
+} suites[] = {
+	{ "standard", "256x256x128,512x512x256", "u16,f32",
+	  "every op at 256x256x128 and 512x512x256, u16 and f32: what a GPU runs by default" },
+	{ "quick", "128x128x64", "f32", "every op at 128x128x64, f32: what a CPU device runs by "
+	  "default" },
+};
+#define NSUITES (sizeof(suites) / sizeof(suites[0]))
+
+static const struct suite *suite_find(const char *name)
+{
+	for (size_t i = 0; i < NSUITES; i++)
+		if (strcmp(name, suites[i].name) == 0)
+			return &suites[i];
+	return NULL;
+}
+
+/* The suite's sizes and dtypes as if given with --size and --dtype. */
+static int apply_suite(struct run_args *a, const struct suite *s)
+{
+	int status;
+
+	a->nsizes = a->ndtypes = 0;
+	if ((status = each_token(s->sizes, add_size, a)) ||
+	    (status = each_token(s->dtypes, add_dtype, a)))
+		return status;
+	a->suite = s->name;
+	return 0;
+}
+
+/* "synthetic seed=42" (a stack's source) -> 42; -1 when it is not a synthetic stack. */
+static long synthetic_seed(const char *source)
+{
+	long seed;
+
+	return sscanf(source, "synthetic seed=%ld", &seed) == 1 && seed >= 0 ? seed : -1;
+}
+
+static int has_size(const struct run_args *a, const size_t dims[3])
+{
+	for (int i = 0; i < a->nsizes; i++)
+		if (!memcmp(a->sizes[i], dims, sizeof(a->sizes[i])))
+			return 1;
+	return 0;
+}
+
+/* The ops (with their parameters), sizes, dtypes, stack and seed of one report row. */
+static int like_row(struct run_args *a, const struct result_row *row, const char *path)
+{
+	const struct op_desc *op = op_find(row->op);
+	size_t dims[3] = { row->width, row->height, row->depth };
+	long seed = synthetic_seed(row->stack_source);
+	enum dtype t;
+
+	if (!op)
+		return usage_error("run", "%s has a row of op '%s', which this voxbench does not "
+				   "have", path, row->op);
+	if (seed < 0 || !synth_known(row->stack_name))
+		return usage_error("run", "%s: --like re-runs synthetic stacks; its %s row was "
+				   "measured on %s (use --input)", path, row->op, row->stack_source);
+	a->stack = synth_kinds[0].name;
+	for (size_t k = 0; k < synth_kind_count; k++)
+		if (strcmp(row->stack_name, synth_kinds[k].name) == 0)
+			a->stack = synth_kinds[k].name;
+	a->seed = (uint64_t)seed;
+	a->selected[op - op_table] = 1;
+	for (int p = 0; p < row->nparams; p++)
+		for (int q = 0; op->params[q].name; q++)
+			if (!strcmp(op->params[q].name, row->params[p].name))
+				a->params[op - op_table][q] = row->params[p].value;
+	if (!has_size(a, dims)) {
+		if (a->nsizes == MAX_SIZES)
+			return usage_error("run", "%s has more than %d sizes", path, MAX_SIZES);
+		memcpy(a->sizes[a->nsizes++], dims, sizeof(dims));
+	}
+	/* label ops run on derived u32 labels: their rows do not name the block's dtype */
+	if (op->role[0] != ROLE_LABELS && !dtype_parse(row->dtype, &t)) {
+		int known = 0;
+
+		for (int i = 0; i < a->ndtypes; i++)
+			known |= a->dtypes[i] == t;
+		if (!known && a->ndtypes < DT_COUNT)
+			a->dtypes[a->ndtypes++] = t;
+	}
+	return 0;
+}
+
+/* --like REPORT: exactly the rows of another report (ops, parameters, sizes, dtypes, stack). */
+static int apply_like(struct run_args *a, const char *path)
+{
+	struct report rep = { 0 };
+	struct vb_err err;
+	int status = 0;
+
+	if (report_read_json(path, &rep, &err))
+		return usage_error("run", "--like: %s", err.msg);
+	if (!rep.nrows)
+		status = usage_error("run", "--like: %s has no rows", path);
+	memset(a->selected, 0, sizeof(a->selected));
+	a->nsizes = a->ndtypes = 0;
+	for (size_t i = 0; i < rep.nrows && !status; i++)
+		status = like_row(a, &rep.rows[i], path);
+	report_free(&rep);
+	return status;
+}
+
+
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option options[] = {
@@ -277,6 +404,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "frame", required_argument, NULL, 'F' },  { "save-outputs", required_argument, NULL, 'D' },
 		{ "save-reference", no_argument, NULL, 'R' },
 		{ "cpu-runs", required_argument, NULL, 'U' },
+		{ "overlap", required_argument, NULL, 'V' },
+		{ "suite", required_argument, NULL, 'Q' },
+		{ "like", required_argument, NULL, 'L' },
 		{ "peer", required_argument, NULL, 'e' },   { "python", required_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -299,7 +429,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	opterr = 0;
 	while (!status && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case 'o': ops = optarg; break;
+		case 'o': ops = optarg; a->ops_given = 1; break;
+		case 'Q':
+			if (!suite_find(optarg))
+				return usage_error("run", "unknown suite '%s': expected standard or quick",
+						   optarg);
+			a->suite = optarg;
+			break;
+		case 'L': a->like = optarg; break;
 		case 'd': a->device = optarg; break;
 		case 'b':
 			if (backend_name_check(optarg, &err))
@@ -335,6 +472,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			if (nparam_args == MAX_PARAM_ARGS)
 				return usage_error("run", "too many --param options");
 			param_args[nparam_args++] = optarg;
+			a->params_given = 1;
 			break;
 		case 'r':
 			if (parse_long(optarg, 1, 256, &v))
@@ -346,6 +484,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("run", "bad --cpu-threads '%s': expected 1 to 4096",
 						   optarg);
 			a->cpu_threads = (int)v;
+			a->cpu_threads_given = 1;
 			break;
 		case 'U':
 			if (parse_long(optarg, 1, 3, &v))
@@ -372,6 +511,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			if (peer_python_add(&a->peer, optarg, &err))
 				return usage_error("run", "%s", err.msg);
 			break;
+		case 'V':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("run", "bad --overlap '%s': expected auto, on or off",
+						   optarg);
+			a->overlap = optarg[0] == 'a' ? OVERLAP_AUTO : optarg[1] == 'n' ? OVERLAP_ON
+										  : OVERLAP_OFF;
+			break;
 		case 'h': print_usage(); return -1;
 		default:
 			return usage_error("run", "unknown or incomplete option '%s'; see "
@@ -383,7 +529,17 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (optind < argc)
 		return usage_error("run", "unexpected argument '%s'; see 'voxbench run --help'",
 				   argv[optind]);
+	if (a->suite && (a->synthetic_options || a->ninputs || a->like))
+		return usage_error("run", "--suite sets the sizes and dtypes: drop --size, --dtype, "
+				   "--stack, --input and --like");
+	if (a->like && (a->synthetic_options || a->ninputs || a->ops_given || a->params_given))
+		return usage_error("run", "--like takes the ops, parameters, sizes and dtypes from the "
+				   "report: drop --ops, --param, --size, --dtype, --stack and --input");
 	if ((status = each_token(ops, select_op, a)))
+		return status;
+	if (a->suite && (status = apply_suite(a, suite_find(a->suite))))
+		return status;
+	if (a->like && (status = apply_like(a, a->like)))
 		return status;
 	for (int i = 0; i < nparam_args && !status; i++)
 		status = apply_param(a, param_args[i]);
@@ -418,8 +574,12 @@ static void auto_size(const struct gpu_device *d, size_t dims[3])
 		memcpy(dims, gpu_small, sizeof(gpu_small));
 }
 
-static void progress(size_t done, size_t total, const char *op, const size_t dims[3],
-		     enum dtype t)
+/*
+ * On a terminal, one live line: the row now running. Elsewhere (a log, CI) one line per finished
+ * row, so a long run shows that it moves and where the time goes.
+ */
+static void progress_start(size_t done, size_t total, const char *op, const size_t dims[3],
+			   enum dtype t)
 {
 	if (!isatty(STDERR_FILENO))
 		return;
@@ -428,6 +588,20 @@ static void progress(size_t done, size_t total, const char *op, const size_t dim
 	else
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %zux%zux%zu %s", done + 1, total, op, dims[0],
 			dims[1], dims[2], dtype_name(t));
+	fflush(stderr);
+}
+
+static void progress_row(size_t done, size_t total, const struct result_row *row)
+{
+	if (isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "[%zu/%zu] %s %llux%llux%llu %s %s: %s", done, total, row->op,
+		(unsigned long long)row->width, (unsigned long long)row->height,
+		(unsigned long long)row->depth, row->dtype, row->backend,
+		row_status_name(row->status));
+	if (isfinite(row->gpu.median))
+		fprintf(stderr, ", %.3f ms", row->gpu.median);
+	fprintf(stderr, " (row %.2f s)\n", (isfinite(row->wall_ms) ? row->wall_ms : 0) / 1e3);
 	fflush(stderr);
 }
 
@@ -482,6 +656,9 @@ struct run_ctx {
 	double *copy_gbps;  /* per device: measured copy bandwidth, NaN if not measured */
 	struct report *rep;
 	size_t done, total; /* rows, for the progress line */
+	double stack_ms;    /* making the block's stacks: the block's first row carries it */
+	int overlap;        /* references on a thread of their own (every device is a GPU) */
+	int ref_threads;    /* threads of the CPU reference */
 	struct peer_set *peers; /* --peer: their rows follow each op's device rows */
 };
 
@@ -494,29 +671,58 @@ struct block {
 	char tag[32];      /* suffix of saved outputs */
 };
 
-/* One op on every device over in[] (or, when status is not VB_OK, rows saying why not). */
-static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_MAX_INPUTS],
-		  const struct block *b, int status, const struct vb_err *why)
+/* One op of a block: its inputs (derived for its roles) and its CPU reference. */
+struct op_task {
+	size_t op;                              /* index into op_table */
+	const struct stack *in[OP_MAX_INPUTS];
+	int status;                             /* VB_OK, or why its inputs could not be made */
+	struct vb_err why;
+	double inputs_ms;                       /* deriving inputs first needed by this op */
+	struct reference_cache ref;
+	int ready;                              /* inputs (and, overlapping, reference) done */
+};
+
+static struct run_settings settings_of(const struct run_ctx *x, const struct block *b)
 {
 	const struct run_args *a = x->a;
-	struct run_settings settings = { a->repeat, a->cpu_threads, a->save_dir, a->save_reference,
-					 b->tag, a->cpu_runs };
-	size_t dims[3] = { in[0]->width, in[0]->height, in[0]->depth };
-	struct reference_cache ref = { 0 }; /* computed once, shared by every device */
+
+	return (struct run_settings){ a->repeat, x->ref_threads, a->save_dir, a->save_reference,
+				      b->tag, a->cpu_runs };
+}
+
+/* One op on every device (or, when its task failed, rows saying why not). */
+static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
+{
+	const struct run_args *a = x->a;
+	const struct op_desc *op = &op_table[t->op];
+	struct run_settings settings = settings_of(x, b);
+	size_t dims[3] = { t->in[0]->width, t->in[0]->height, t->in[0]->depth };
+	int reference_counted = 0, rc = EXIT_OK;
 	struct vb_err err;
-	int rc = EXIT_OK;
 
 	for (size_t d = 0; d < x->devs->n && rc == EXIT_OK; d++) {
 		struct gpu_device *dev = x->devs->dev[d];
 		struct result_row row;
+		int had_reference = t->ref.computed;
 
-		progress(x->done++, x->total, op_table[op].name, dims, in[0]->dtype);
-		if (status) {
-			op_row_start(&row, dev, &op_table[op], a->params[op], in[0]);
-			row.status = status == VB_E_TOO_BIG ? ROW_SKIP : ROW_ERROR;
-			snprintf(row.reason, sizeof(row.reason), "%s", why->msg);
+		progress_start(x->done, x->total, op->name, dims, t->in[0]->dtype);
+		if (t->status) {
+			op_row_start(&row, dev, op, a->params[t->op], t->in[0]);
+			row.status = t->status == VB_E_TOO_BIG ? ROW_SKIP : ROW_ERROR;
+			snprintf(row.reason, sizeof(row.reason), "%s", t->why.msg);
 		} else {
-			op_run(dev, &op_table[op], a->params[op], in, &settings, &ref, &row);
+			op_run(dev, op, a->params[t->op], t->in, &settings, &t->ref, &row);
+		}
+		/* a reference computed ahead, on the reference thread, counts in its first row */
+		if (had_reference && t->ref.computed && !reference_counted && !t->status)
+			row.phase_ms[PHASE_REFERENCE] = t->ref.wall_ms;
+		reference_counted |= t->ref.computed;
+		if (d == 0) {
+			row.phase_ms[PHASE_INPUTS] = t->inputs_ms;
+			row.phase_ms[PHASE_STACK] = x->stack_ms;
+			row.wall_ms += (isfinite(t->inputs_ms) ? t->inputs_ms : 0) +
+				       (isfinite(x->stack_ms) ? x->stack_ms : 0);
+			x->stack_ms = NAN;
 		}
 		row.bandwidth_fraction = row.effective_gbps / x->copy_gbps[d];
 		if (b->path) {
@@ -526,37 +732,131 @@ static int run_op(struct run_ctx *x, size_t op, const struct stack *const in[OP_
 		}
 		if (report_add_row(x->rep, &row, &err))
 			rc = EXIT_FAILED;
+		progress_row(++x->done, x->total, &row);
 	}
-	if (!status && rc == EXIT_OK)
-		peers_run_op(x->peers, &op_table[op], a->params[op], in, &settings, &ref, x->rep);
-	reference_cache_free(&ref);
+	if (!t->status && rc == EXIT_OK)
+		peers_run_op(x->peers, op, a->params[t->op], t->in, &settings, &t->ref, x->rep);
 	return rc;
+}
+
+/* Make task t's inputs (derived once per block in set) and, when asked, its reference. */
+static void task_prepare(struct run_ctx *x, const struct block *b, struct op_inputs *set,
+			 struct op_task *t, int with_reference)
+{
+	const struct op_desc *op = &op_table[t->op];
+	struct run_settings settings = settings_of(x, b);
+	double t0 = vb_now_ms();
+
+	if (!t->status)
+		t->status = op_inputs_resolve(set, op, t->in, &t->why);
+	t->inputs_ms = vb_now_ms() - t0;
+	if (with_reference && !t->status)
+		reference_compute(op, x->a->params[t->op], t->in, &settings, &t->ref);
+}
+
+/*
+ * The reference thread: each task's inputs and CPU reference, at most REF_AHEAD tasks ahead of
+ * the GPU rows (their outputs are whole stacks), while the main thread runs the GPU side.
+ */
+#define REF_AHEAD 3
+
+struct ref_pipe {
+	struct run_ctx *x;
+	const struct block *b;
+	struct op_inputs *set;
+	struct op_task *tasks;
+	size_t n, consumed;    /* tasks the main thread has finished with */
+	pthread_mutex_t lock;
+	pthread_cond_t moved;
+};
+
+static void *reference_thread(void *arg)
+{
+	struct ref_pipe *p = arg;
+
+	for (size_t j = 0; j < p->n; j++) {
+		pthread_mutex_lock(&p->lock);
+		while (j >= p->consumed + REF_AHEAD)
+			pthread_cond_wait(&p->moved, &p->lock);
+		pthread_mutex_unlock(&p->lock);
+		task_prepare(p->x, p->b, p->set, &p->tasks[j], 1);
+		pthread_mutex_lock(&p->lock);
+		p->tasks[j].ready = 1;
+		pthread_cond_broadcast(&p->moved);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+/* The selected ops of a block, as tasks over in[] (label ops only in a size's first dtype). */
+static size_t block_tasks(const struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS],
+			  const struct block *b, int status, const struct vb_err *why,
+			  struct op_task *tasks)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < op_count; i++) {
+		if (!x->a->selected[i] || (b->later_dtype && op_table[i].role[0] == ROLE_LABELS))
+			continue;
+		memset(&tasks[n], 0, sizeof(tasks[n]));
+		tasks[n].op = i;
+		tasks[n].in[0] = in[0];
+		tasks[n].in[1] = in[1];
+		tasks[n].status = status;
+		tasks[n].inputs_ms = NAN;
+		if (status)
+			tasks[n].why = *why;
+		n++;
+	}
+	return n;
 }
 
 /*
  * Every selected op over one block of stacks, each given the inputs its roles ask for (derived
- * once per block). Label inputs are u32 whatever the block's dtype, so ops on them run in the
- * first dtype block of a size only.
+ * once per block). When every device is a GPU, the CPU references run on a thread of their own,
+ * ahead of the GPU rows: the compiles and timed runs of one op overlap the references of the next
+ * (on a CPU device the two would compete for the cores, and time each other).
  */
 static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS],
 		   const struct block *b, int status, const struct vb_err *why)
 {
 	struct op_inputs set = { .image = { in[0], in[1] } };
-	int rc = EXIT_OK;
+	struct op_task *tasks = calloc(op_count, sizeof(*tasks));
+	struct ref_pipe pipe = { .x = x, .b = b, .set = &set, .tasks = tasks };
+	pthread_t thread;
+	int threaded = 0, rc = EXIT_OK;
 
-	for (size_t i = 0; i < op_count && rc == EXIT_OK; i++) {
-		const struct stack *op_in[OP_MAX_INPUTS] = { in[0], in[1] };
-		struct vb_err err;
-		int st = status;
-
-		if (!x->a->selected[i] || (b->later_dtype && op_table[i].role[0] == ROLE_LABELS))
-			continue;
-		if (!st && (st = op_inputs_resolve(&set, &op_table[i], op_in, &err)))
-			why = &err;
-		rc = run_op(x, i, op_in, b, st, why);
+	if (!tasks)
+		return EXIT_FAILED;
+	pipe.n = block_tasks(x, in, b, status, why, tasks);
+	pthread_mutex_init(&pipe.lock, NULL);
+	pthread_cond_init(&pipe.moved, NULL);
+	if (x->overlap && !status && pipe.n > 1)
+		threaded = pthread_create(&thread, NULL, reference_thread, &pipe) == 0;
+	for (size_t i = 0; i < pipe.n; i++) {
+		if (threaded) {
+			pthread_mutex_lock(&pipe.lock);
+			while (!tasks[i].ready)
+				pthread_cond_wait(&pipe.moved, &pipe.lock);
+			pthread_mutex_unlock(&pipe.lock);
+		} else {
+			task_prepare(x, b, &set, &tasks[i], 0);
+		}
+		if (rc == EXIT_OK)
+			rc = run_op(x, &tasks[i], b);
+		reference_cache_free(&tasks[i].ref);
+		pthread_mutex_lock(&pipe.lock);
+		pipe.consumed = i + 1;
+		pthread_cond_broadcast(&pipe.moved);
+		pthread_mutex_unlock(&pipe.lock);
 	}
+	if (threaded)
+		pthread_join(thread, NULL);
+	pthread_mutex_destroy(&pipe.lock);
+	pthread_cond_destroy(&pipe.moved);
 	peers_end_block(x->peers);
 	op_inputs_free(&set);
+	free(tasks);
 	return rc;
 }
 
@@ -570,7 +870,10 @@ static int run_synthetic(struct run_ctx *x, const size_t dims[3], enum dtype t, 
 	struct vb_err err;
 	int status, rc;
 
+	double t0 = vb_now_ms();
+
 	status = make_inputs(x->a, dims, t, in, &err);
+	x->stack_ms = vb_now_ms() - t0;
 	if (status) { /* in[0] keeps the shape so the rows can say which stack failed */
 		in[0] = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2], .dtype = t };
 		snprintf(in[0].name, sizeof(in[0].name), "%s", x->a->stack);
@@ -613,7 +916,10 @@ static int run_file(struct run_ctx *x, int input)
 		b.tag[0] = '\0';
 		if (meta.frames > 1)
 			snprintf(b.tag, sizeof(b.tag), "_t%zu", t);
+		double t0 = vb_now_ms();
+
 		status = tiff_read(tf, &sel, &s, &err);
+		x->stack_ms = vb_now_ms() - t0;
 		if (status) {
 			s = (struct stack){ .width = meta.width, .height = meta.height,
 					    .depth = meta.depth, .dtype = meta.dtype };
@@ -634,6 +940,15 @@ static int exit_status_of(const struct report *rep)
 		if (rep->rows[i].status == ROW_FAIL || rep->rows[i].status == ROW_ERROR)
 			return EXIT_FAILED;
 	return EXIT_OK;
+}
+
+static int all_gpus(const struct device_list *devs)
+{
+	int all = devs->n > 0;
+
+	for (size_t d = 0; d < devs->n; d++)
+		all &= device_is_gpu(devs->dev[d]);
+	return all;
 }
 
 /* With no --size: the auto size of the selected device that takes the smallest. */
@@ -660,6 +975,13 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	x.copy_gbps = calloc(devs->n, sizeof(*x.copy_gbps));
 	if (!x.copy_gbps)
 		return EXIT_FAILED;
+	x.stack_ms = NAN;
+	x.overlap = all_gpus(devs);
+	if (a->overlap != OVERLAP_AUTO)
+		x.overlap = a->overlap == OVERLAP_ON;
+	/* overlapping, the main thread keeps a core of its own for the GPU side's compiles */
+	x.ref_threads = x.overlap && !a->cpu_threads_given && a->cpu_threads > 2
+				? a->cpu_threads - 1 : a->cpu_threads;
 	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
 		struct device_info info = *device_info_of(devs->dev[d]);
 
@@ -687,11 +1009,49 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 		for (int t = 0; t < a->ndtypes && rc == EXIT_OK; t++)
 			rc = run_synthetic(&x, dims, a->dtypes[t], t > 0);
 	}
-	progress(x.total, x.total, "", NULL, DT_F32);
+	progress_start(x.total, x.total, "", NULL, DT_F32);
 	rep->peers_json = peers_json(x.peers);
 	peers_close(x.peers);
 	free(x.copy_gbps);
 	return rc;
+}
+
+/*
+ * The run's last lines: the devices, the verdicts counted, the geometric-mean speedup of the
+ * rows that passed, the wall time, and where the report went.
+ */
+static void print_summary(const struct report *rep, double wall_ms, double probe_ms,
+			  const char *out, FILE *f)
+{
+	size_t count[4] = { 0 }, ambiguous = 0, nspeed = 0;
+	double log_sum = 0;
+
+	for (size_t i = 0; i < rep->nrows; i++) {
+		const struct result_row *r = &rep->rows[i];
+
+		count[r->status]++;
+		ambiguous += r->has_delta && r->delta.ambiguous > 0;
+		if (r->status == ROW_PASS && isfinite(r->speedup) && r->speedup > 0) {
+			log_sum += log(r->speedup);
+			nspeed++;
+		}
+	}
+	fprintf(f, "\nSummary\n  devices: ");
+	for (size_t d = 0; d < rep->ndevices; d++)
+		fprintf(f, "%s%s (%s)", d ? ", " : "", rep->devices[d].name,
+			rep->devices[d].backend);
+	fprintf(f, "%s\n  rows: %zu: %zu passed, %zu failed, %zu skipped, %zu errors", rep->ndevices ?
+		"" : "none", rep->nrows, count[ROW_PASS], count[ROW_FAIL], count[ROW_SKIP],
+		count[ROW_ERROR]);
+	if (ambiguous)
+		fprintf(f, " (%zu with ambiguous voxels, within tolerance of a decision)", ambiguous);
+	if (nspeed)
+		fprintf(f, "\n  geometric-mean speedup over the CPU reference: %.1fx (kernel time, %zu "
+			"rows)", exp(log_sum / (double)nspeed), nspeed);
+	fprintf(f, "\n  wall time: %.1f s", wall_ms / 1e3);
+	if (isfinite(probe_ms))
+		fprintf(f, " (probe %.1f s)", probe_ms / 1e3);
+	fprintf(f, "\n  report: %s\n", out ? out : "none (--out FILE writes one)");
 }
 
 /* The probe's device section (and measured bandwidths) into the report; a failure only warns. */
@@ -712,6 +1072,7 @@ int cmd_run(int argc, char **argv)
 	struct device_list all = { 0 }, chosen = { 0 };
 	struct report rep = { 0 };
 	struct vb_err err;
+	double started = vb_now_ms(), probe_ms = NAN;
 	int status;
 
 	if (op_count > RUN_MAX_OPS) {
@@ -723,8 +1084,12 @@ int cmd_run(int argc, char **argv)
 		return status < 0 ? EXIT_OK : status;
 	report_init(&rep, &err);
 	/* before any OpenCL call of ours: the probe enumerates each driver in a child first */
-	if (a.probe != PROBE_NONE)
+	if (a.probe != PROBE_NONE) {
+		double t0 = vb_now_ms();
+
 		embed_probe(&rep, a.probe == PROBE_QUICK);
+		probe_ms = vb_now_ms() - t0;
+	}
 	status = devices_open_backend(&all, a.backend, &err);
 	if (status) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
@@ -738,12 +1103,20 @@ int cmd_run(int argc, char **argv)
 		report_free(&rep);
 		return status == VB_E_NODEVICE ? EXIT_NO_DEVICE : EXIT_USAGE;
 	}
+	if (!a.nsizes && !a.ninputs && !a.synthetic_options && !a.like &&
+	    (status = apply_suite(&a, suite_find(all_gpus(&chosen) ? "standard" : "quick")))) {
+		devices_close(&all);
+		report_free(&rep);
+		free(chosen.dev);
+		return status;
+	}
 	status = run_devices(&a, &chosen, &rep);
 	report_print_table(&rep, stdout);
 	if (!status && a.out && report_write_json(&rep, a.out, &err)) {
 		fprintf(stderr, "voxbench run: %s\n", err.msg);
 		status = EXIT_FAILED;
 	}
+	print_summary(&rep, vb_now_ms() - started, probe_ms, status ? NULL : a.out, stdout);
 	if (!status)
 		status = exit_status_of(&rep);
 	report_free(&rep);

@@ -210,9 +210,13 @@ __kernel void erode_ball(__global const T_IN *src, __global uint *dst, const int
 #endif
 
 /*
- * Accumulator words, each n entries (label l at word * n + l - 1). Sums of integers (the
- * coordinates; the intensities of integer images) are exact 64-bit two's complement in two words
- * (low, high); f32 intensities sum in a float word.
+ * Accumulator words, each n entries (label l at word * n + l - 1). Every sum is an exact 64-bit
+ * two's complement integer in two words (low, high), added with 32-bit integer atomics only: no
+ * compare-and-swap loop, whose retries grow with the number of work-items on one hot label, and
+ * no order-dependent float rounding. Integer intensities add as they are; float intensities and
+ * squared deviations add as fixed point, value * scale with scale a power of two chosen by the
+ * plan from the image's range so that no sum can overflow (value * scale is exact in float,
+ * only its part below 1 / scale is rounded away).
  */
 #define ACC_COUNT 0
 #define ACC_SUM 1 /* 1, 2 */
@@ -221,8 +225,8 @@ __kernel void erode_ball(__global const T_IN *src, __global uint *dst, const int
 #define ACC_SUM_X 5 /* 5 .. 10: x, y, z coordinate sums, two words each */
 #define ACC_BMIN_X 11
 #define ACC_BMAX_X 14
-#define ACC_SSD 17
-#define ACC_COLUMNS 18
+#define ACC_SSD 17 /* 17, 18 */
+#define ACC_COLUMNS 19
 
 /* An int whose order is the float's (for atomic_min / atomic_max). */
 int float_key(float f)
@@ -235,16 +239,6 @@ int float_key(float f)
 float key_float(int k)
 {
 	return as_float((uint)(k >= 0 ? k : k ^ 0x7fffffff));
-}
-
-void atomic_add_float(__global uint *p, float v)
-{
-	uint old = *p, seen;
-
-	do {
-		seen = old;
-		old = atomic_cmpxchg(p, seen, as_uint(as_float(seen) + v));
-	} while (old != seen);
 }
 
 /* 64-bit add from 32-bit atomics: additions commute, so each carry can go to the high word alone. */
@@ -261,17 +255,16 @@ void atomic_add_long(__global uint *lo, __global uint *hi, long v)
 		atomic_add(hi, vh);
 }
 
-float acc_long(__global const uint *acc, int n, int word, int c)
+long acc_long(__global const uint *acc, int n, int word, int c)
 {
-	return (float)(long)(((ulong)acc[(word + 1) * n + c] << 32) | (ulong)acc[word * n + c]);
+	return (long)(((ulong)acc[(word + 1) * n + c] << 32) | (ulong)acc[word * n + c]);
 }
 
+/* A voxel's intensity as the integer the sums add: exact for integers, fixed point for floats. */
 #if IN_IS_FLOAT
-typedef float run_sum;
-#define ACC_SUM_VALUE(acc, n, c) as_float((acc)[ACC_SUM * (n) + (c)])
+#define SUM_TERM(v, scale) ((long)rint((float)(v) * (scale)))
 #else
-typedef long run_sum;
-#define ACC_SUM_VALUE(acc, n, c) acc_long(acc, n, ACC_SUM, c)
+#define SUM_TERM(v, scale) ((long)(v))
 #endif
 
 __kernel void stats_init(__global uint *acc, const int n)
@@ -289,7 +282,7 @@ __kernel void stats_init(__global uint *acc, const int n)
 }
 
 /* Add one run (label l, voxels x0..x1 of row y, z) to the accumulators. */
-void stats_flush(__global uint *acc, int n, uint l, int x0, int x1, int y, int z, run_sum sum,
+void stats_flush(__global uint *acc, int n, uint l, int x0, int x1, int y, int z, long sum,
 		 float mn, float mx)
 {
 	int c = (int)l - 1, cnt = x1 - x0 + 1;
@@ -299,11 +292,7 @@ void stats_flush(__global uint *acc, int n, uint l, int x0, int x1, int y, int z
 	if (l == 0u || (int)l > n)
 		return;
 	atomic_add(acc + ACC_COUNT * n + c, (uint)cnt);
-#if IN_IS_FLOAT
-	atomic_add_float(acc + ACC_SUM * n + c, sum);
-#else
 	atomic_add_long(acc + ACC_SUM * n + c, acc + (ACC_SUM + 1) * n + c, sum);
-#endif
 	atomic_min(iacc + ACC_MIN * n + c, float_key(mn));
 	atomic_max(iacc + ACC_MAX * n + c, float_key(mx));
 	for (int a = 0; a < 3; a++)
@@ -317,12 +306,18 @@ void stats_flush(__global uint *acc, int n, uint l, int x0, int x1, int y, int z
 	atomic_max(iacc + (ACC_BMAX_X + 2) * n + c, z);
 }
 
+/* Label c's (0-based) sum of intensities once pass 1 is done; inv_scale = 1 / scale. */
+float stats_sum(__global const uint *acc, int n, int c, float inv_scale)
+{
+	return (float)acc_long(acc, n, ACC_SUM, c) * inv_scale;
+}
+
 /* The mean of label l once pass 1 is done. */
-float stats_mean(__global const uint *acc, int n, uint l)
+float stats_mean(__global const uint *acc, int n, uint l, float inv_scale)
 {
 	if (l == 0u || (int)l > n)
 		return 0.0f;
-	return ACC_SUM_VALUE(acc, n, l - 1) / (float)acc[ACC_COUNT * n + l - 1];
+	return stats_sum(acc, n, l - 1, inv_scale) / (float)acc[ACC_COUNT * n + l - 1];
 }
 
 #define LABEL_AT(x) LABEL_OF(labels[row + (x)])
@@ -342,11 +337,11 @@ float stats_mean(__global const uint *acc, int n, uint l)
  */
 __kernel void stats_accumulate(__global const T_IN *img, __global const T_LABEL *labels,
 			       __global uint *acc, const int n, const int w, const int h,
-			       const int d)
+			       const int d, const float scale)
 {
 	SEGMENT_SETUP;
 	int x0 = xs;
-	run_sum sum = 0;
+	long sum = 0;
 	float mn = POS_INF, mx = -POS_INF;
 
 	for (int x = xs; x < xe; x++) {
@@ -361,27 +356,28 @@ __kernel void stats_accumulate(__global const T_IN *img, __global const T_LABEL 
 			mn = POS_INF;
 			mx = -POS_INF;
 		}
-		sum += (run_sum)v;
+		sum += SUM_TERM(v, scale);
 		mn = min(mn, (float)v);
 		mx = max(mx, (float)v);
 	}
 	stats_flush(acc, n, l, x0, xe - 1, y, z, sum, mn, mx);
 }
 
-/* Add one run's squared deviations ssd to label l's. */
-void ssd_flush(__global uint *acc, int n, uint l, float ssd)
+/* Add one run's squared deviations (fixed point) to label l's. */
+void ssd_flush(__global uint *acc, int n, uint l, long ssd)
 {
-	if (l && (int)l <= n && ssd != 0.0f)
-		atomic_add_float(acc + ACC_SSD * n + l - 1, ssd);
+	if (l && (int)l <= n)
+		atomic_add_long(acc + ACC_SSD * n + l - 1, acc + (ACC_SSD + 1) * n + l - 1, ssd);
 }
 
-/* Pass 2: the sum of squared deviations from each label's mean (float: no cancellation). */
+/* Pass 2: the sum of squared deviations from each label's mean (no cancellation). */
 __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *labels,
 			      __global uint *acc, const int n, const int w, const int h,
-			      const int d)
+			      const int d, const float scale, const float ssd_scale)
 {
 	SEGMENT_SETUP;
-	float mean = stats_mean(acc, n, l), ssd = 0.0f;
+	float inv = 1.0f / scale, mean = stats_mean(acc, n, l, inv);
+	long ssd = 0;
 
 	for (int x = xs; x < xe; x++) {
 		uint lx = LABEL_AT(x);
@@ -390,10 +386,10 @@ __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *
 		if (lx != l) {
 			ssd_flush(acc, n, l, ssd);
 			l = lx;
-			ssd = 0.0f;
-			mean = stats_mean(acc, n, l);
+			ssd = 0;
+			mean = stats_mean(acc, n, l, inv);
 		}
-		ssd += (v - mean) * (v - mean);
+		ssd += (long)rint((v - mean) * (v - mean) * ssd_scale);
 	}
 	ssd_flush(acc, n, l, ssd);
 }
@@ -404,18 +400,18 @@ __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *
  * NaN elsewhere.
  */
 __kernel void stats_write(__global const uint *acc, __global float *out, const int n,
-			  const int centroids)
+			  const int centroids, const float scale, const float ssd_scale)
 {
 	int l = get_global_id(0);
 
 	if (l >= n)
 		return;
 	uint cnt = acc[ACC_COUNT * n + l];
-	float nan = as_float(0x7fc00000u), fc = (float)cnt, sum = ACC_SUM_VALUE(acc, n, l);
+	float nan = as_float(0x7fc00000u), fc = (float)cnt, sum = stats_sum(acc, n, l, 1.0f / scale);
 
 	if (centroids) {
 		for (int a = 0; a < 3; a++)
-			out[a * n + l] = cnt ? acc_long(acc, n, ACC_SUM_X + 2 * a, l) / fc : nan;
+			out[a * n + l] = cnt ? (float)acc_long(acc, n, ACC_SUM_X + 2 * a, l) / fc : nan;
 		return;
 	}
 	__global float *row = out + (IDX)l * 16;
@@ -430,9 +426,9 @@ __kernel void stats_write(__global const uint *acc, __global float *out, const i
 	row[3] = sum / fc;
 	row[4] = key_float((int)acc[ACC_MIN * n + l]);
 	row[5] = key_float((int)acc[ACC_MAX * n + l]);
-	row[6] = sqrt(as_float(acc[ACC_SSD * n + l]) / fc);
+	row[6] = sqrt((float)acc_long(acc, n, ACC_SSD, l) / ssd_scale / fc);
 	for (int a = 0; a < 3; a++) {
-		row[7 + a] = acc_long(acc, n, ACC_SUM_X + 2 * a, l) / fc;
+		row[7 + a] = (float)acc_long(acc, n, ACC_SUM_X + 2 * a, l) / fc;
 		row[10 + a] = (float)(int)acc[(ACC_BMIN_X + a) * n + l];
 		row[13 + a] = (float)(int)acc[(ACC_BMAX_X + a) * n + l];
 	}

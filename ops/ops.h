@@ -67,6 +67,16 @@ enum input_role { ROLE_IMAGE, ROLE_BINARY, ROLE_LABELS };
  * (background 0 must stay 0). The label counts of both sides are reported.
  */
 enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS };
+
+/*
+ * Ops that decide something from a float (a threshold, a local maximum, a Voronoi boundary fed by
+ * a blur): the reference marks the voxels whose decision lies within the float error of that
+ * decision (ambiguous), and a GPU that decides them otherwise is not wrong. AMBIG_VOXEL: only a
+ * marked voxel itself is excused. AMBIG_REGION: a decision spreads (a seed grows a Voronoi cell),
+ * so a connected run of differing voxels (26-neighbours) that holds a marked voxel is excused.
+ * Every other difference still fails.
+ */
+enum ambiguity { AMBIG_NONE, AMBIG_VOXEL, AMBIG_REGION };
 struct compare_rule {
 	enum compare_kind kind;
 	double tol;
@@ -82,6 +92,9 @@ struct op_call {
 	double p[OP_MAX_PARAMS];               /* parameter values, in the row's spec order */
 	int threads;                           /* CPU threads a reference may use */
 	double *side_value;                    /* ops with a side value: the reference stores it */
+	uint8_t *ambiguous;                    /* ops with an ambiguity rule: the reference sets 1
+						* at each ambiguous voxel of the output (zeroed by
+						* the caller), or NULL: not asked */
 };
 
 /* Look a parameter up by name (the spec must have it: a missing name is a table bug, aborts). */
@@ -121,6 +134,7 @@ struct op_desc {
 	 * name (as many names as the output is wide; height = rows). The report carries its first
 	 * rows; --save-outputs writes it whole as CSV. */
 	const char *const *table_columns;
+	enum ambiguity ambiguity;
 };
 
 extern const struct op_desc op_table[];
@@ -148,12 +162,17 @@ uint64_t op_bytes_moved(const struct op_call *c);
 struct delta {
 	double max_abs, mean_abs, rmse;
 	double tolerance; /* absolute tolerance applied */
-	uint64_t mismatches;
+	uint64_t mismatches;            /* voxels that fail the rule */
+	uint64_t ambiguous;             /* voxels that differ but are excused by the ambiguity rule */
 	int64_t labels_gpu, labels_ref; /* CMP_LABELS: distinct non-zero labels; else -1 */
 };
 /* in_voxels: the voxel count of the op's input (CMP_REDUCE scales its tolerance with it). */
 int op_compare(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
 	       uint64_t in_voxels, struct delta *d, struct vb_err *err);
+/* The same with the reference's ambiguity map (NULL: none), applied by op->ambiguity. */
+int op_compare_ambiguous(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
+			 uint64_t in_voxels, const uint8_t *ambiguous, struct delta *d,
+			 struct vb_err *err);
 
 /*
  * The stacks of one block of a run (image[1] is a second stack of the same kind, or image[0]
@@ -288,17 +307,29 @@ struct run_settings {
 };
 
 /*
- * One op's CPU reference over one input, computed by the first op_run that needs it and reused
- * by the others (every device of a run compares against the same output). Start zeroed; free
- * with reference_cache_free.
+ * One op's CPU reference over one input, computed once (by reference_compute, or by the first
+ * op_run that needs it) and reused by the others (every device of a run compares against the same
+ * output). Start zeroed; free with reference_cache_free.
  */
 struct reference_cache {
+	int computed;      /* reference_compute ran: status says how it ended */
+	int status;        /* VB_OK, or why there is no reference (reason) */
+	char reason[1024];
 	struct stack out;  /* data is NULL until computed */
 	double cpu_ms;     /* median of its timed runs */
 	int cpu_threads;
 	double side_value; /* the op's side value (NaN when it has none) */
+	uint8_t *ambiguous;/* ops with an ambiguity rule: the reference's map, else NULL */
+	double wall_ms;    /* all its runs, warm-up included */
 };
 void reference_cache_free(struct reference_cache *ref);
+/*
+ * The CPU reference of op over in[] into ref, timed. It touches nothing but its arguments, so a
+ * run computes the next ops' references on a thread of its own while the GPU works.
+ */
+void reference_compute(const struct op_desc *op, const double params[OP_MAX_PARAMS],
+		       const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
+		       struct reference_cache *ref);
 
 /*
  * Run one op on one device over in[] (in[1] for two-image ops): upload, warm-up (compile time

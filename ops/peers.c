@@ -38,7 +38,7 @@ static const struct peer_lib_desc {
 #define PA_ISOLATE 2u    /* run alone in a fresh child: the call damages the peer's memory */
 
 /* Voxels whose disagreement a float decision explains (DESIGN.md, "Honest verdicts"). */
-enum ambiguity { AMB_NONE, AMB_OTSU_BIN };
+enum peer_ambiguity { AMB_NONE, AMB_OTSU_BIN };
 
 /* One row of the adapter table (ops/peer_adapters.def documents the fields). */
 struct peer_adapter {
@@ -48,7 +48,7 @@ struct peer_adapter {
 	unsigned flags;
 	const char *note, *bug;
 	double tol;
-	enum ambiguity ambiguous;
+	enum peer_ambiguity ambiguous;
 };
 
 static const struct peer_adapter adapters[] = {
@@ -478,36 +478,20 @@ static void peer_row_start(struct result_row *row, const struct peer *pe,
 	row->bandwidth_fraction = NAN;
 }
 
-/* The CPU reference of the op when no device computed it (timed once). */
+/* The CPU reference of the op when no device computed it. */
 static int ensure_reference(const struct op_desc *op, const double params[OP_MAX_PARAMS],
 			    const struct stack *const in[OP_MAX_INPUTS],
 			    const struct run_settings *s, struct reference_cache *ref,
 			    struct vb_err *err)
 {
-	struct op_call c = { .op = op, .threads = s->cpu_threads };
-	size_t dims[3];
-	double t0;
-	int status;
-
 	if (ref->out.data)
 		return VB_OK;
-	memcpy(c.p, params, sizeof(c.p));
-	for (int i = 0; i < op->n_inputs; i++)
-		c.in[i] = in[i];
-	if ((status = op_output_dims(&c, dims, err)) ||
-	    (status = stack_alloc(&ref->out, dims[0], dims[1], dims[2],
-				  op_output_dtype(op, in[0]->dtype), err)))
-		return status;
-	ref->side_value = NAN;
-	c.side_value = &ref->side_value;
-	c.out = &ref->out;
-	t0 = vb_now_ms();
-	status = op->ref(&c, err);
-	ref->cpu_ms = vb_now_ms() - t0;
-	ref->cpu_threads = s->cpu_threads;
-	if (status)
-		stack_free(&ref->out);
-	return status;
+	if (!ref->computed)
+		reference_compute(op, params, in, s, ref);
+	if (ref->status || !ref->out.data)
+		return vb_errf(err, ref->status ? ref->status : VB_E_ARGS, "no CPU reference to "
+			       "compare with: %s", ref->reason[0] ? ref->reason : "not computed");
+	return VB_OK;
 }
 
 /* The block's file of an input stack, written on first use. */
@@ -672,6 +656,7 @@ static void uncount_ambiguous(const struct op_desc *op, const struct stack *peer
 			real++;
 	}
 	d->mismatches = real;
+	d->ambiguous += ambiguous;
 	if (ambiguous)
 		snprintf(row->reason, sizeof(row->reason), "%llu voxels within one bin (%g) of the "
 			 "threshold %g differ: ambiguous, not counted (%s)",
@@ -691,7 +676,8 @@ static void compare_output(const struct peer_adapter *ad, const struct op_desc *
 		rule.cmp = (struct compare_rule){ CMP_LABELS, 0 };
 	if (ad->tol > 0)
 		rule.cmp = (struct compare_rule){ CMP_FLOAT, ad->tol };
-	if (op_compare(&rule, peer_out, &ref->out, in_voxels, &d, &err) != VB_OK) {
+	if (op_compare_ambiguous(&rule, peer_out, &ref->out, in_voxels, ref->ambiguous, &d,
+				 &err) != VB_OK) {
 		row->status = ROW_ERROR;
 		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
 		return;
@@ -702,6 +688,7 @@ static void compare_output(const struct peer_adapter *ad, const struct op_desc *
 	row->delta.rmse = d.rmse;
 	row->delta.tolerance = d.tolerance;
 	row->delta.mismatches = d.mismatches;
+	row->delta.ambiguous = d.ambiguous;
 	row->delta.labels_gpu = d.labels_gpu;
 	row->delta.labels_ref = d.labels_ref;
 	if (d.mismatches && ad->ambiguous == AMB_OTSU_BIN)

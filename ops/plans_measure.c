@@ -2,6 +2,7 @@
  * ops/plans_measure.c: distance transform, label dilation and erosion, label statistics
  * (kernels/measure.cl).
  */
+#include <math.h>
 #include <stdio.h>
 
 #include "../reference_cpu/reference.h"
@@ -109,19 +110,77 @@ int plan_erode_labels(struct gpu_run *r, const struct op_call *c, struct vb_err 
 }
 
 #define STATS_SEG 32
-#define STATS_ACC_COLUMNS 18 /* kernels/measure.cl ACC_COLUMNS */
+#define STATS_ACC_COLUMNS 19 /* kernels/measure.cl ACC_COLUMNS */
+/* Sums stay below 2^STATS_SUM_BITS: a 64-bit accumulator with room for rounding. */
+#define STATS_SUM_BITS 61
 
-/* Accumulate img over labels into n labels' accumulators and write the table (centroids: 3 x n). */
-static int label_stats(struct gpu_run *r, struct gpu_buf *img, enum dtype img_type,
+/* 2^k, the largest power of two with voxels * magnitude * 2^k below 2^STATS_SUM_BITS. */
+static float fixed_point_scale(double magnitude, size_t voxels)
+{
+	int e_mag, e_n;
+
+	if (!(magnitude > 0) || !isfinite(magnitude))
+		return 1.0f; /* a constant image, or one with non-finite voxels (their sums are too) */
+	frexp(magnitude, &e_mag);
+	frexp((double)voxels, &e_n);
+	return (float)ldexp(1.0, STATS_SUM_BITS - e_mag - e_n < 100 ? STATS_SUM_BITS - e_mag - e_n
+								      : 100);
+}
+
+/* The image's minimum and maximum, through the reduction ops' plans (scratch slots 1 .. 2+). */
+static int image_range(struct gpu_run *r, struct gpu_buf *img, const struct stack *desc,
+		       double range[2], struct vb_err *err)
+{
+	static const char *const names[2] = { "minimum_of_all_pixels", "maximum_of_all_pixels" };
+	struct stack scalar = { .width = 1, .height = 1, .depth = 1, .dtype = desc->dtype };
+	struct gpu_operand in[OP_MAX_INPUTS] = { { img, desc } };
+	double params[OP_MAX_PARAMS] = { 0 };
+	unsigned char bytes[8];
+	struct stack value = scalar;
+	int status;
+
+	for (int i = 0; i < 2; i++) {
+		const struct op_desc *op = op_find(names[i]);
+		struct gpu_buf *out;
+
+		if (!op)
+			return vb_errf(err, VB_E_UNSUPPORTED, "statistics need %s", names[i]);
+		if ((status = gpu_scratch(r, 1 + i, dtype_size(desc->dtype), &out, err)) ||
+		    (status = gpu_sub_plan(r, op, params, in, &(struct gpu_operand){ out, &scalar },
+					   3 + 8 * i, err)) ||
+		    (status = gpu_read(r, out, bytes, dtype_size(desc->dtype), err)))
+			return status;
+		value.data = bytes;
+		range[i] = stack_get(&value, 0);
+	}
+	return VB_OK;
+}
+
+/*
+ * Accumulate img over labels into n labels' accumulators and write the table (centroids: 3 x n).
+ * The fixed-point scales of the sums (kernels/measure.cl) come from the image's range.
+ */
+static int label_stats(struct gpu_run *r, struct gpu_buf *img, const struct stack *img_desc,
 		       struct gpu_buf *labels, const struct stack *lab, size_t n, int centroids,
 		       struct vb_err *err)
 {
+	enum dtype img_type = img_desc->dtype;
+	size_t voxels = stack_voxels(lab);
+	double range[2] = { 0, 0 };
+	float scale = 1.0f, ssd_scale = 1.0f;
 	struct gpu_buf *acc;
 	struct launch l;
 	int status = gpu_scratch(r, 0, n * STATS_ACC_COLUMNS * sizeof(uint32_t), &acc, err);
 
 	if (status)
 		return status;
+	if (!centroids) {
+		if ((status = image_range(r, img, img_desc, range, err)))
+			return status;
+		if (dtype_is_float(img_type))
+			scale = fixed_point_scale(fmax(fabs(range[0]), fabs(range[1])), voxels);
+		ssd_scale = fixed_point_scale((range[1] - range[0]) * (range[1] - range[0]), voxels);
+	}
 	l = launch_1d("measure", "stats_init", img_type, DT_F32, n);
 	ARGS(&l, KBUF(acc), KI32(n));
 	if ((status = gpu_launch(r, &l, err)))
@@ -133,12 +192,15 @@ static int label_stats(struct gpu_run *r, struct gpu_buf *img, enum dtype img_ty
 		snprintf(l.options, sizeof(l.options), "-DSEG=%d -DT_LABEL=%s", STATS_SEG,
 			 dtype_cl_name(lab->dtype));
 		ARGS(&l, KBUF(img), KBUF(labels), KBUF(acc), KI32(n),
-		     KI32(lab->width), KI32(lab->height), KI32(lab->depth));
+		     KI32(lab->width), KI32(lab->height), KI32(lab->depth), KF32(scale));
+		if (pass == 2)
+			ARGS(&l, KF32(ssd_scale));
 		if ((status = gpu_launch(r, &l, err)))
 			return status;
 	}
 	l = launch_1d("measure", "stats_write", img_type, DT_F32, n);
-	ARGS(&l, KBUF(acc), KBUF(gpu_output(r)), KI32(n), KI32(centroids));
+	ARGS(&l, KBUF(acc), KBUF(gpu_output(r)), KI32(n), KI32(centroids), KF32(scale),
+	     KF32(ssd_scale));
 	return gpu_launch(r, &l, err);
 }
 
@@ -149,13 +211,13 @@ int plan_statistics_of_labelled_pixels(struct gpu_run *r, const struct op_call *
 	    c->in[1]->height != c->in[0]->height || c->in[1]->depth != c->in[0]->depth)
 		return vb_errf(err, VB_E_ARGS, "%s: the intensity and label images differ in size",
 			       c->op->name);
-	return label_stats(r, gpu_input(r, 0), c->in[0]->dtype, gpu_input(r, 1), c->in[1],
+	return label_stats(r, gpu_input(r, 0), c->in[0], gpu_input(r, 1), c->in[1],
 			   c->out->height, 0, err);
 }
 
 int plan_centroids_of_labels(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
-	return label_stats(r, gpu_input(r, 0), c->in[0]->dtype, gpu_input(r, 0), c->in[0],
+	return label_stats(r, gpu_input(r, 0), c->in[0], gpu_input(r, 0), c->in[0],
 			   c->out->width, 1, err);
 }
 

@@ -231,16 +231,49 @@ static double float_tolerance(const struct op_desc *op, const struct stack *ref,
 	return op->cmp.kind == CMP_FLOAT ? op->cmp.tol * fmax(1.0, max_ref) : 0;
 }
 
-static int compare_values(const struct op_desc *op, const struct stack *gpu,
-			  const struct stack *ref, uint64_t in_voxels, struct delta *d)
+/*
+ * Table ops: each column's tolerance is relative to that column's own largest magnitude, so a
+ * column of means is not judged by the scale of a column of sums. tol[c] per column; returns the
+ * largest.
+ */
+static double table_tolerances(const struct op_desc *op, const struct stack *ref, double *tol)
 {
-	size_t n = stack_voxels(ref);
-	double sum_abs = 0, sum_sq = 0, max_abs = 0;
-	uint64_t mismatches = 0;
+	size_t cols = ref->width, rows = stack_voxels(ref) / (cols ? cols : 1);
+	double largest = 0;
 
-	d->tolerance = float_tolerance(op, ref, in_voxels);
+	for (size_t c = 0; c < cols; c++) {
+		double max_ref = 0;
+
+		for (size_t r = 0; r < rows; r++) {
+			double v = fabs(stack_get(ref, r * cols + c));
+
+			if (isfinite(v))
+				max_ref = fmax(max_ref, v);
+		}
+		tol[c] = op->cmp.tol * fmax(1.0, max_ref);
+		largest = fmax(largest, tol[c]);
+	}
+	return largest;
+}
+
+static int compare_values(const struct op_desc *op, const struct stack *gpu,
+			  const struct stack *ref, uint64_t in_voxels, const uint8_t *ambiguous,
+			  struct delta *d)
+{
+	size_t n = stack_voxels(ref), cols = op->table_columns ? ref->width : 1;
+	double sum_abs = 0, sum_sq = 0, max_abs = 0, *tol = calloc(cols, sizeof(*tol));
+	uint64_t mismatches = 0, excused = 0;
+
+	if (!tol)
+		return VB_E_NOMEM;
+	if (op->table_columns && op->cmp.kind == CMP_FLOAT)
+		d->tolerance = table_tolerances(op, ref, tol);
+	else
+		for (size_t c = 0; c < cols; c++)
+			tol[c] = d->tolerance = float_tolerance(op, ref, in_voxels);
 	/* large outputs are compared by every core: a 512M-voxel check is otherwise seconds */
-#pragma omp parallel for reduction(max : max_abs) reduction(+ : sum_abs, sum_sq, mismatches) \
+#pragma omp parallel for reduction(max : max_abs) \
+	reduction(+ : sum_abs, sum_sq, mismatches, excused) \
 	schedule(static) if (n > 65536)
 	for (size_t i = 0; i < n; i++) {
 		double a = stack_get(gpu, i), b = stack_get(ref, i);
@@ -253,8 +286,15 @@ static int compare_values(const struct op_desc *op, const struct stack *gpu,
 		max_abs = fmax(max_abs, diff);
 		sum_abs += diff;
 		sum_sq += diff * diff;
-		mismatches += diff > d->tolerance;
+		if (diff > tol[i % cols]) {
+			if (ambiguous && ambiguous[i])
+				excused++;
+			else
+				mismatches++;
+		}
 	}
+	free(tol);
+	d->ambiguous = excused;
 	d->max_abs = max_abs;
 	d->mean_abs = n ? sum_abs / n : 0;
 	d->rmse = n ? sqrt(sum_sq / n) : 0;
@@ -385,6 +425,97 @@ static void best_partners(const struct pair_counts *p, int gpu_side, int64_t *be
 }
 
 /*
+ * The differing voxels the ambiguity rule excuses, counted (and cleared in wrong[]): each marked
+ * one (AMBIG_VOXEL), or each connected run (26-neighbours) of differing voxels holding a marked
+ * one (AMBIG_REGION). wrong[i]: voxel i differs.
+ */
+static uint64_t excuse_ambiguous(enum ambiguity rule, const struct stack *s, uint8_t *wrong,
+				 const uint8_t *ambiguous, struct vb_err *err)
+{
+	size_t n = stack_voxels(s), w = s->width, h = s->height, d = s->depth, top = 0;
+	size_t *todo = NULL, cap = 0;
+	uint64_t excused = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!wrong[i] || !ambiguous[i])
+			continue;
+		wrong[i] = 0;
+		excused++;
+		if (rule != AMBIG_REGION)
+			continue;
+		top = 0;
+		if (top == cap) {
+			size_t *grown = realloc(todo, (cap = cap ? cap * 2 : 4096) * sizeof(*todo));
+
+			if (!grown) {
+				free(todo);
+				vb_errf(err, VB_E_NOMEM, "out of memory excusing ambiguous voxels");
+				return UINT64_MAX;
+			}
+			todo = grown;
+		}
+		todo[top++] = i;
+		while (top) { /* flood the differing voxels connected to this one */
+			size_t v = todo[--top], x = v % w, y = v / w % h, z = v / w / h;
+
+			for (size_t dz = z ? z - 1 : 0; dz <= z + 1 && dz < d; dz++)
+				for (size_t dy = y ? y - 1 : 0; dy <= y + 1 && dy < h; dy++)
+					for (size_t dx = x ? x - 1 : 0; dx <= x + 1 && dx < w; dx++) {
+						size_t q = dx + w * (dy + h * dz);
+
+						if (!wrong[q])
+							continue;
+						wrong[q] = 0;
+						excused++;
+						if (top == cap) {
+							size_t *grown = realloc(todo, (cap *= 2) *
+										sizeof(*todo));
+
+							if (!grown) {
+								free(todo);
+								vb_errf(err, VB_E_NOMEM, "out of memory "
+									"excusing ambiguous voxels");
+								return UINT64_MAX;
+							}
+							todo = grown;
+						}
+						todo[top++] = q;
+					}
+		}
+	}
+	free(todo);
+	return excused;
+}
+
+/* Move the differing voxels the ambiguity rule excuses from d->mismatches to d->ambiguous. */
+static int excused_labels(const struct op_desc *op, const struct stack *gpu,
+			  const struct stack *ref, const struct pair_counts *pairs,
+			  const int64_t *gbest, const int64_t *rbest, const uint8_t *ambiguous,
+			  struct delta *d, struct vb_err *err)
+{
+	size_t n = stack_voxels(ref);
+	uint8_t *wrong = malloc(n ? n : 1);
+	uint64_t excused;
+
+	(void)pairs;
+	if (!wrong)
+		return vb_errf(err, VB_E_NOMEM, "out of memory comparing %s labels", op->name);
+#pragma omp parallel for schedule(static) if (n > 65536)
+	for (size_t i = 0; i < n; i++) {
+		int64_t g = (int64_t)stack_get(gpu, i), r = (int64_t)stack_get(ref, i);
+
+		wrong[i] = !(gbest[g] == r && rbest[r] == g && (g == 0) == (r == 0));
+	}
+	excused = excuse_ambiguous(op->ambiguity, ref, wrong, ambiguous, err);
+	free(wrong);
+	if (excused == UINT64_MAX)
+		return VB_E_NOMEM;
+	d->ambiguous = excused;
+	d->mismatches -= excused;
+	return VB_OK;
+}
+
+/*
  * Partition comparison. Each GPU label is matched with the reference label it overlaps most and
  * the other way round; a voxel is right when its pair of labels chose each other and background
  * (0) stays background. The result does not
@@ -392,7 +523,8 @@ static void best_partners(const struct pair_counts *p, int gpu_side, int64_t *be
  * fraction of voxels that differ.
  */
 static int compare_labels(const struct op_desc *op, const struct stack *gpu,
-			  const struct stack *ref, struct delta *d, struct vb_err *err)
+			  const struct stack *ref, const uint8_t *ambiguous, struct delta *d,
+			  struct vb_err *err)
 {
 	int64_t gmax = max_label(gpu), rmax = max_label(ref);
 	size_t n = stack_voxels(ref);
@@ -434,29 +566,45 @@ static int compare_labels(const struct op_desc *op, const struct stack *gpu,
 				right += pairs.count[i];
 		}
 		d->mismatches = n - right;
-		d->max_abs = d->mean_abs = n ? (double)d->mismatches / n : 0;
+		if (ambiguous && op->ambiguity != AMBIG_NONE && d->mismatches &&
+		    (status = excused_labels(op, gpu, ref, &pairs, gbest, rbest, ambiguous, d, err)))
+			goto done;
+		d->max_abs = d->mean_abs = n ? (double)(d->mismatches + d->ambiguous) / n : 0;
 		d->rmse = sqrt(d->mean_abs);
 		d->tolerance = 0;
 	}
+done:
 	free(pairs.key);
 	free(pairs.count);
 	free(gbest);
 	free(rbest);
 	free(gvotes);
 	free(rvotes);
-	if (status)
+	if (status == VB_E_NOMEM && !err->msg[0])
 		return vb_errf(err, status, "out of memory comparing %s labels", op->name);
-	return VB_OK;
+	return status;
 }
 
 int op_compare(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
 	       uint64_t in_voxels, struct delta *d, struct vb_err *err)
 {
+	return op_compare_ambiguous(op, gpu, ref, in_voxels, NULL, d, err);
+}
+
+int op_compare_ambiguous(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
+			 uint64_t in_voxels, const uint8_t *ambiguous, struct delta *d,
+			 struct vb_err *err)
+{
 	if (gpu->width != ref->width || gpu->height != ref->height || gpu->depth != ref->depth ||
 	    gpu->dtype != ref->dtype)
 		return vb_errf(err, VB_E_ARGS, "bug: %s output and reference differ in shape", op->name);
 	d->labels_gpu = d->labels_ref = -1;
+	d->ambiguous = 0;
+	if (op->ambiguity == AMBIG_NONE)
+		ambiguous = NULL;
 	if (op->cmp.kind == CMP_LABELS)
-		return compare_labels(op, gpu, ref, d, err);
-	return compare_values(op, gpu, ref, in_voxels, d);
+		return compare_labels(op, gpu, ref, ambiguous, d, err);
+	if (compare_values(op, gpu, ref, in_voxels, ambiguous, d))
+		return vb_errf(err, VB_E_NOMEM, "out of memory comparing %s", op->name);
+	return VB_OK;
 }

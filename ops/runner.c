@@ -286,6 +286,8 @@ static int time_gpu(struct gpu_run *run, const struct op_call *c, int repeat,
 	double times[MAX_REPEAT], span;
 	int status;
 
+	double t0 = vb_now_ms();
+
 	dev->compile_ms = 0;
 	dev->programs_built = dev->programs_cached = 0;
 	run->timed = 0;
@@ -294,6 +296,8 @@ static int time_gpu(struct gpu_run *run, const struct op_call *c, int repeat,
 		return status;
 	row->compile_ms = dev->compile_ms;
 	row->cache_hit = dev->programs_built == 0;
+	row->phase_ms[PHASE_WARMUP] = vb_now_ms() - t0;
+	t0 = vb_now_ms();
 	run->timed = 1;
 	for (int i = 0; i < repeat; i++) {
 		status = c->op->gpu(run, c, err);
@@ -302,6 +306,7 @@ static int time_gpu(struct gpu_run *run, const struct op_call *c, int repeat,
 		times[i] = span;
 	}
 	row->gpu = summarize(times, repeat);
+	row->phase_ms[PHASE_TIMED] = vb_now_ms() - t0;
 	return VB_OK;
 }
 
@@ -324,11 +329,24 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 	rc.out = &ref->out;
 	ref->side_value = NAN;
 	rc.side_value = &ref->side_value;
+	if (c->op->ambiguity != AMBIG_NONE) {
+		ref->ambiguous = malloc(stack_voxels(&ref->out) ? stack_voxels(&ref->out) : 1);
+		if (!ref->ambiguous) {
+			status = vb_errf(err, VB_E_NOMEM, "out of host memory for %s's ambiguity map",
+					 c->op->name);
+			goto out;
+		}
+		rc.ambiguous = ref->ambiguous;
+	}
+	if (rc.ambiguous)
+		memset(rc.ambiguous, 0, stack_voxels(&ref->out));
 	if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(&rc, err)))
 		goto out;
 	for (int i = 0; i < runs; i++) {
 		double t0 = vb_now_ms();
 
+		if (rc.ambiguous) /* each run marks afresh */
+			memset(rc.ambiguous, 0, stack_voxels(&ref->out));
 		status = c->op->ref(&rc, err);
 		if (status)
 			goto out;
@@ -338,13 +356,69 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 	ref->cpu_threads = c->threads;
 out:
 	if (status)
-		stack_free(&ref->out);
+		reference_cache_free(ref);
 	return status;
 }
 
 void reference_cache_free(struct reference_cache *ref)
 {
 	stack_free(&ref->out);
+	free(ref->ambiguous);
+	ref->ambiguous = NULL;
+}
+
+/* Label roles need integer voxels; a label op given floats refuses (a skip row says so). */
+static int check_inputs(const struct op_desc *op, const struct stack *const in[OP_MAX_INPUTS],
+			struct vb_err *err)
+{
+	for (int i = 0; i < op->n_inputs; i++)
+		if (op->role[i] == ROLE_LABELS && dtype_is_float(in[i]->dtype))
+			return vb_errf(err, VB_E_UNSUPPORTED, "%s needs an integer label image as "
+				       "input %d, not %s", op->name, i + 1, dtype_name(in[i]->dtype));
+	return VB_OK;
+}
+
+/* The call of op over in[] with its output's shape (no data): what op_run and the reference share. */
+static int op_call_make(const struct op_desc *op, const double params[OP_MAX_PARAMS],
+			const struct stack *const in[OP_MAX_INPUTS], int threads,
+			struct op_call *c, struct stack *out, struct vb_err *err)
+{
+	size_t dims[3];
+	int status;
+
+	memset(c, 0, sizeof(*c));
+	c->op = op;
+	c->threads = threads;
+	if (!(op->dtypes & DT_BIT(in[0]->dtype)))
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s does not accept %s input", op->name,
+			       dtype_name(in[0]->dtype));
+	memcpy(c->p, params, sizeof(c->p));
+	for (int i = 0; i < op->n_inputs; i++)
+		c->in[i] = in[i];
+	if ((status = check_inputs(op, in, err)) || (status = op_output_dims(c, dims, err)))
+		return status;
+	*out = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2],
+			       .dtype = op_output_dtype(op, in[0]->dtype) };
+	c->out = out;
+	return VB_OK;
+}
+
+void reference_compute(const struct op_desc *op, const double params[OP_MAX_PARAMS],
+		       const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
+		       struct reference_cache *ref)
+{
+	int repeat = s->repeat < 1 ? 1 : s->repeat > MAX_REPEAT ? MAX_REPEAT : s->repeat;
+	struct vb_err err = { "" };
+	struct op_call c;
+	struct stack shape;
+	double t0 = vb_now_ms();
+
+	ref->computed = 1;
+	ref->status = op_call_make(op, params, in, s->cpu_threads, &c, &shape, &err);
+	if (!ref->status)
+		ref->status = run_reference(&c, repeat, s->cpu_runs, ref, &err);
+	snprintf(ref->reason, sizeof(ref->reason), "%s", err.msg);
+	ref->wall_ms = vb_now_ms() - t0;
 }
 
 static void finish_row(struct result_row *row, const struct delta *d, uint64_t bytes)
@@ -355,15 +429,17 @@ static void finish_row(struct result_row *row, const struct delta *d, uint64_t b
 	row->delta.rmse = d->rmse;
 	row->delta.tolerance = d->tolerance;
 	row->delta.mismatches = d->mismatches;
+	row->delta.ambiguous = d->ambiguous;
 	row->delta.labels_gpu = d->labels_gpu;
 	row->delta.labels_ref = d->labels_ref;
 	row->status = d->mismatches ? ROW_FAIL : ROW_PASS;
 	if (d->mismatches && d->labels_gpu >= 0)
 		snprintf(row->reason, sizeof(row->reason),
 			 "%llu voxels are labelled differently from the CPU reference "
-			 "(%lld labels on the GPU, %lld in the reference)",
+			 "(%lld labels on the GPU, %lld in the reference; %llu more differ where "
+			 "the decision was ambiguous)",
 			 (unsigned long long)d->mismatches, (long long)d->labels_gpu,
-			 (long long)d->labels_ref);
+			 (long long)d->labels_ref, (unsigned long long)d->ambiguous);
 	else if (d->mismatches)
 		snprintf(row->reason, sizeof(row->reason),
 			 "%llu voxels differ from the CPU reference by more than %g (max %g)",
@@ -431,16 +507,6 @@ static int keep_table(const struct op_desc *op, const struct stack *t, struct re
 	return VB_OK;
 }
 
-/* Label roles need integer voxels; a label op given floats refuses (a skip row says so). */
-static int check_inputs(const struct op_desc *op, const struct stack *const in[OP_MAX_INPUTS],
-			struct vb_err *err)
-{
-	for (int i = 0; i < op->n_inputs; i++)
-		if (op->role[i] == ROLE_LABELS && dtype_is_float(in[i]->dtype))
-			return vb_errf(err, VB_E_UNSUPPORTED, "%s needs an integer label image as "
-				       "input %d, not %s", op->name, i + 1, dtype_name(in[i]->dtype));
-	return VB_OK;
-}
 
 /* The side value the plan pointed at (gpu_side_value), into the row. */
 static int read_side_value(struct gpu_run *run, const struct op_desc *op, struct result_row *row,
@@ -464,29 +530,19 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
 	    struct reference_cache *ref, struct result_row *row)
 {
-	struct op_call c = { .op = op, .threads = s->cpu_threads };
+	struct op_call c;
 	struct gpu_run run = { .dev = dev };
-	struct stack gpu_out = { 0 };
+	struct stack gpu_out = { 0 }, shape;
 	struct vb_err err = { "" };
 	struct delta d;
-	size_t dims[3];
 	int repeat = s->repeat < 1 ? 1 : s->repeat > MAX_REPEAT ? MAX_REPEAT : s->repeat;
 	int status;
-	double t0;
+	double t0, started = vb_now_ms();
 
 	op_row_start(row, dev, op, params, in[0]);
-	if (!(op->dtypes & DT_BIT(in[0]->dtype))) {
-		status = vb_errf(&err, VB_E_UNSUPPORTED, "%s does not accept %s input", op->name,
-				 dtype_name(in[0]->dtype));
+	if ((status = op_call_make(op, params, in, s->cpu_threads, &c, &shape, &err)))
 		goto out;
-	}
-	memcpy(c.p, params, sizeof(c.p));
-	for (int i = 0; i < op->n_inputs; i++)
-		c.in[i] = in[i];
-	if ((status = check_inputs(op, in, &err)) || (status = op_output_dims(&c, dims, &err)))
-		goto out;
-	status = stack_alloc(&gpu_out, dims[0], dims[1], dims[2], op_output_dtype(op, in[0]->dtype),
-			     &err);
+	status = stack_alloc(&gpu_out, shape.width, shape.height, shape.depth, shape.dtype, &err);
 	if (status)
 		goto out;
 	run.in_type = in[0]->dtype;
@@ -496,25 +552,39 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 			 stack_voxels(&gpu_out) >= WIDE_INDEX_VOXELS;
 	run.out_type = gpu_out.dtype;
 	c.out = &gpu_out;
+	t0 = vb_now_ms();
 	pin_host(&run, &c, row, 1);
-	if ((status = upload(&run, &c, row, &err)) || (status = time_gpu(&run, &c, repeat, row, &err)))
-		goto out;
-	if (op->side_value && (status = read_side_value(&run, op, row, &err)))
+	status = upload(&run, &c, row, &err);
+	row->phase_ms[PHASE_UPLOAD] = vb_now_ms() - t0;
+	if (status || (status = time_gpu(&run, &c, repeat, row, &err)))
 		goto out;
 	t0 = vb_now_ms();
+	if (op->side_value && (status = read_side_value(&run, op, row, &err)))
+		goto out;
 	status = dev->backend->read(dev, run.out, gpu_out.data, stack_bytes(&gpu_out), &err);
 	row->d2h_ms = vb_now_ms() - t0;
 	pin_host(&run, &c, row, 0);
 	release_run(&run);
+	row->phase_ms[PHASE_DOWNLOAD] = vb_now_ms() - t0;
 	if (status)
 		goto out;
-	if ((status = run_reference(&c, repeat, s->cpu_runs, ref, &err)) ||
-	    (status = op_compare(op, &gpu_out, &ref->out, stack_voxels(in[0]), &d, &err)))
+	if (!ref->computed) { /* the first device's row computes it; the others share it */
+		reference_compute(op, params, in, s, ref);
+		row->phase_ms[PHASE_REFERENCE] = ref->wall_ms;
+	}
+	if ((status = ref->status)) {
+		snprintf(err.msg, sizeof(err.msg), "%s", ref->reason);
+		goto out;
+	}
+	t0 = vb_now_ms();
+	if ((status = op_compare_ambiguous(op, &gpu_out, &ref->out, stack_voxels(in[0]),
+					   ref->ambiguous, &d, &err)))
 		goto out;
 	row->cpu_ms = ref->cpu_ms;
 	row->cpu_threads = ref->cpu_threads;
 	row->side_cpu = ref->side_value;
 	finish_row(row, &d, op_bytes_moved(&c));
+	row->phase_ms[PHASE_COMPARE] = vb_now_ms() - t0;
 	if (op->table_columns && (status = keep_table(op, &gpu_out, row, &err)))
 		goto out;
 	if (s->save_dir && ((status = save_output(s, op, in[0], &gpu_out, "", &err)) ||
@@ -534,4 +604,5 @@ out:
 	}
 	release_run(&run);
 	stack_free(&gpu_out);
+	row->wall_ms = vb_now_ms() - started;
 }

@@ -38,6 +38,10 @@ struct vendor {
 	int usable;         /* loads and resolves clIcdGetPlatformIDsKHR */
 	int ndevices;       /* listed by its child, -1 when it was not enumerated */
 	char devices[512];  /* their names, for the registered check's summary */
+	int ncpu;           /* of those, CPU devices (benchmarked only when they will be used) */
+	size_t dev_base;    /* the index of its first device in probe.devices */
+	double child_ms;    /* wall time of its children */
+	int same_as;        /* an earlier vendor that loads the same file, or -1 */
 };
 
 #define PROBE_MAX_RESULTS 256
@@ -72,6 +76,8 @@ struct probe {
 
 	/* Python interpreters and what their libraries said (python.c) */
 	json_t *python;
+
+	json_t *timings;        /* check id -> wall milliseconds, in run order */
 };
 
 /* ---- results (probe.c) ---- */
@@ -146,6 +152,8 @@ struct vendor_job {
 	const char *vendors_dir;   /* OCL_ICD_VENDORS for the child: a folder with one .icd */
 	int quick;
 	int enumerate_only;        /* list devices, run nothing (unregistered drivers) */
+	int bench_cpu;             /* benchmark CPU devices too (else only their smoke test) */
+	int cpu_bench_only;        /* a second pass: benchmark the CPU devices, send nothing else */
 	const char *device_spec;   /* --device, or NULL */
 	int first_index;           /* the probe-wide index of this vendor's first device */
 };

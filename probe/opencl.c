@@ -541,22 +541,32 @@ out:
 	return rc;
 }
 
-/* Allocate and fill `bytes`; drivers allocate lazily, so only a finished fill proves it. */
+/*
+ * Allocate `bytes` and write its last page: drivers allocate lazily, so only a finished write
+ * proves the allocation. A fill of the whole buffer proved no more and cost the H200 seconds per
+ * try (tens of GiB), and one failed try could leave the queue failing every later one.
+ */
 static int try_alloc(struct session *s, size_t bytes)
 {
+	static const unsigned char page[4096];
+	size_t n = bytes < sizeof(page) ? bytes : sizeof(page);
 	cl_int e = CL_SUCCESS;
 	cl_mem b = cl.clCreateBuffer(s->ctx, CL_MEM_READ_WRITE, bytes, NULL, &e);
 	int ok;
 
 	if (!b)
 		return 0;
-	ok = cl.clEnqueueFillBuffer(s->q, b, FILL_ARGS, 0, bytes, 0, NULL, NULL) == CL_SUCCESS &&
+	ok = cl.clEnqueueWriteBuffer(s->q, b, CL_TRUE, bytes - n, n, page, 0, NULL, NULL) ==
+		     CL_SUCCESS &&
 	     cl.clFinish(s->q) == CL_SUCCESS;
 	cl.clReleaseMemObject(b);
 	return ok;
 }
 
-/* From the driver's CL_DEVICE_MAX_MEM_ALLOC_SIZE down by quarters until one works. */
+/* Tries of the allocation probe: the advertised size, then halves of it. */
+#define ALLOC_TRIES 4
+
+/* From the driver's CL_DEVICE_MAX_MEM_ALLOC_SIZE down by halves until one works. */
 static void alloc_probe(struct session *s, json_t *o)
 {
 	cl_device_type t = 0;
@@ -568,7 +578,8 @@ static void alloc_probe(struct session *s, json_t *o)
 	if ((t & CL_DEVICE_TYPE_CPU) && size > 1024 * MIB)
 		size = 1024 * MIB;
 	json_object_set_new(o, "alloc_tried_bytes", json_integer((json_int_t)size));
-	for (size &= ~(size_t)15; size >= MIB; size = size / 4 * 3 & ~(size_t)15) {
+	size &= ~(size_t)15;
+	for (int i = 0; i < ALLOC_TRIES && size >= MIB; i++, size = size / 2 & ~(size_t)15) {
 		if (try_alloc(s, size)) {
 			ok = size;
 			break;
@@ -609,31 +620,44 @@ static void bench_copy(struct session *s, FILE *out, int k, json_t *errors)
 				    "bytes", (json_int_t)bw.bytes, "runs", bw.runs));
 }
 
+/* The wall time of one benchmark part, into parts[name]; returns now, the next part's start. */
+static double part_done(json_t *parts, const char *name, double t0)
+{
+	double now = vb_now_ms();
+
+	json_object_set_new(parts, name, json_num(now - t0));
+	return now;
+}
+
 static void bench_device(struct session *s, FILE *out, int index, int k)
 {
-	json_t *errors = json_array(), *o;
+	json_t *errors = json_array(), *parts = json_object(), *o;
 	struct vb_err err = { "" };
-	double t0 = vb_now_ms(), us = NAN;
-	cl_device_type t = 0;
+	double t0 = vb_now_ms(), t = t0, us = NAN;
+	cl_device_type type = 0;
 
-	cl.clGetDeviceInfo(s->dev, CL_DEVICE_TYPE, sizeof(t), &t, NULL);
+	cl.clGetDeviceInfo(s->dev, CL_DEVICE_TYPE, sizeof(type), &type, NULL);
 	child_phase(out, "bench", index, "measuring the copy bandwidth of device #%d", index);
 	bench_copy(s, out, k, errors);
+	t = part_done(parts, "copy", t);
 	child_phase(out, "bench", index, "measuring host-device transfers of device #%d", index);
 	o = json_object();
-	if (transfers(s, (t & CL_DEVICE_TYPE_CPU) ? 32 * MIB : 64 * MIB, o, &err) != VB_OK)
+	if (transfers(s, (type & CL_DEVICE_TYPE_CPU) ? 32 * MIB : 64 * MIB, o, &err) != VB_OK)
 		note_error(errors, "transfers", &err);
 	send_part(out, k, o);
+	t = part_done(parts, "transfers", t);
 	child_phase(out, "bench", index, "measuring the launch latency of device #%d", index);
 	if (launch_latency(s, &us, &err) != VB_OK)
 		note_error(errors, "launch latency", &err);
 	send_part(out, k, json_pack("{s:o}", "launch_latency_us", json_num(us)));
+	t = part_done(parts, "launch_latency", t);
 	child_phase(out, "bench", index, "probing the largest allocation of device #%d", index);
 	o = json_object();
 	alloc_probe(s, o);
 	send_part(out, k, o);
-	send_part(out, k, json_pack("{s:o, s:o}", "elapsed_ms", json_num(vb_now_ms() - t0),
-				    "errors", errors));
+	part_done(parts, "allocation", t);
+	send_part(out, k, json_pack("{s:o, s:o, s:o}", "elapsed_ms", json_num(vb_now_ms() - t0),
+				    "parts_ms", parts, "errors", errors));
 }
 
 /* ---- the vendor's child ---- */
@@ -685,7 +709,9 @@ struct listed {
 	int n;
 };
 
-static void list_devices(FILE *out, cl_platform_id plat, int local_plat, struct listed *l)
+/* List plat's devices into l; quiet: send nothing (a second pass over known devices). */
+static void list_devices(FILE *out, cl_platform_id plat, int local_plat, struct listed *l,
+			 int quiet)
 {
 	cl_device_id devs[64];
 	cl_uint n = 0;
@@ -708,19 +734,35 @@ static void list_devices(FILE *out, cl_platform_id plat, int local_plat, struct 
 			 json_string_value(json_object_get(d, "platform")));
 		json_object_set_new(d, "local", json_integer(l->n));
 		json_object_set_new(d, "platform_local", json_integer(local_plat));
-		child_send(out, json_pack("{s:o}", "device", d));
+		if (quiet)
+			json_decref(d);
+		else
+			child_send(out, json_pack("{s:o}", "device", d));
 	}
 }
 
-/* Smoke test, then (unless --quick or the smoke failed) the benchmarks, of listed device k. */
+/*
+ * Smoke test, then (unless --quick or the smoke failed) the benchmarks, of listed device k.
+ * CPU devices are benchmarked only with bench_cpu: while a GPU works nothing uses them, and
+ * their benchmarks take seconds (cpu_bench_only is the pass that measures them after all).
+ */
 static void test_device(FILE *out, const struct vendor_job *job, struct listed *l, int k)
 {
-	int index = job->first_index + k;
+	int index = job->first_index + k, cpu = strcmp(l->type[k], "cpu") == 0;
 	struct vb_err err = { "" };
 	struct session s;
 	double t0;
 	int rc;
 
+	if (job->cpu_bench_only) {
+		if (!cpu || !probe_device_matches(job->device_spec, index, l->name[k],
+						  l->platform[k], l->type[k]))
+			return;
+		if (session_open(&s, l->plat[k], l->dev[k], &err) == VB_OK)
+			bench_device(&s, out, index, k);
+		session_close(&s);
+		return;
+	}
 	if (!probe_device_matches(job->device_spec, index, l->name[k], l->platform[k],
 				  l->type[k])) {
 		child_send(out, json_pack("{s:{s:i, s:s, s:s}}", "smoke", "local", k,
@@ -737,7 +779,7 @@ static void test_device(FILE *out, const struct vendor_job *job, struct listed *
 				  "status", rc == VB_OK ? "pass" : "fail", "error",
 				  rc == VB_OK ? "" : err.msg, "build_ms", json_num(s.build_ms),
 				  "run_ms", json_num(vb_now_ms() - t0), "values", SMOKE_N));
-	if (rc == VB_OK && !job->quick)
+	if (rc == VB_OK && !job->quick && (!cpu || job->bench_cpu))
 		bench_device(&s, out, index, k);
 	session_close(&s);
 }
@@ -760,9 +802,11 @@ void vendor_child(FILE *out, void *arg)
 	}
 	memset(&l, 0, sizeof(l));
 	for (cl_uint i = 0; i < np && i < 16; i++) {
-		child_send(out, json_pack("{s:o}", "platform", platform_json(plats[i], (int)i)));
+		if (!job->cpu_bench_only)
+			child_send(out, json_pack("{s:o}", "platform",
+						  platform_json(plats[i], (int)i)));
 		child_phase(out, "platforms", -1, "listing the devices of platform %u", i);
-		list_devices(out, plats[i], (int)i, &l);
+		list_devices(out, plats[i], (int)i, &l, job->cpu_bench_only);
 	}
 	for (int k = 0; k < l.n && !job->enumerate_only; k++)
 		test_device(out, job, &l, k);

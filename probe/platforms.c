@@ -75,6 +75,7 @@ static void take_msg(struct probe *p, struct vendor *v, json_t *m, size_t plat_b
 		json_object_del(x, "local");
 		json_array_append(devs, x);
 		v->ndevices++;
+		v->ncpu += strcmp(json_string_value(json_object_get(x, "type")) ?: "", "cpu") == 0;
 		snprintf(v->devices + n, sizeof(v->devices) - n, "%s%s", n ? ", " : "",
 			 json_string_value(json_object_get(x, "name")));
 	} else if ((x = json_object_get(m, "smoke")) || (x = json_object_get(m, "bench"))) {
@@ -194,30 +195,48 @@ static void amend_registered(struct probe *p, const struct vendor *v)
 	}
 }
 
+/* Run vendor i's child for job; its wall time adds to the vendor's. VB_OK or a skip result. */
+static int vendor_child_run(struct probe *p, size_t i, struct vendor_job *job,
+			    struct child_out *co)
+{
+	struct vendor *v = &p->vendors[i];
+	struct vb_err err = { "" };
+	double t0 = vb_now_ms();
+	char dir[4200];
+	int rc;
+
+	job->vendor = v;
+	job->vendors_dir = dir;
+	job->quick = p->opt.quick;
+	job->device_spec = p->opt.device;
+	if (vendor_folder(p, i, dir, sizeof(dir)) != 0) {
+		probe_add(p, "platforms", V_SKIP, v->label, "cannot test %s: cannot write in %s: %s",
+			  v->label, p->tmpdir, strerror(errno));
+		return VB_E_IO;
+	}
+	rc = child_run(vendor_child, job, VENDOR_TIMEOUT_S, co, &err);
+	v->child_ms += vb_now_ms() - t0;
+	if (rc != VB_OK)
+		probe_add(p, "platforms", V_SKIP, v->label, "cannot test %s: %s", v->label, err.msg);
+	return rc;
+}
+
 static void run_vendor(struct probe *p, size_t i)
 {
 	struct vendor *v = &p->vendors[i];
-	struct vendor_job job = { .vendor = v, .quick = p->opt.quick,
-				  .enumerate_only = !v->registered, .device_spec = p->opt.device };
-	struct vb_err err = { "" };
+	/* CPU devices are benchmarked here only when --device picked them (else see cpu_benches) */
+	struct vendor_job job = { .enumerate_only = !v->registered,
+				  .bench_cpu = p->opt.device != NULL };
 	struct child_out co;
-	char dir[4200];
 	json_t *scratch = json_array();
 	json_t *devs = v->registered ? p->devices : scratch;
 	size_t plat_base = json_array_size(p->platforms), dev_base = json_array_size(devs);
 
-	v->ndevices = 0;
-	job.vendors_dir = dir;
+	v->ndevices = v->ncpu = 0;
+	v->dev_base = dev_base;
 	job.first_index = (int)dev_base;
-	if (vendor_folder(p, i, dir, sizeof(dir)) != 0) {
-		probe_add(p, "platforms", V_SKIP, v->label, "cannot test %s: cannot write in %s: %s",
-			  v->label, p->tmpdir, strerror(errno));
+	if (vendor_child_run(p, i, &job, &co) != VB_OK)
 		goto out;
-	}
-	if (child_run(vendor_child, &job, VENDOR_TIMEOUT_S, &co, &err) != VB_OK) {
-		probe_add(p, "platforms", V_SKIP, v->label, "cannot test %s: %s", v->label, err.msg);
-		goto out;
-	}
 	for (size_t m = 0; m < json_array_size(co.msgs); m++)
 		take_msg(p, v, json_array_get(co.msgs, m), plat_base, dev_base, devs);
 	if ((co.signal || co.timed_out) && co.phase &&
@@ -232,6 +251,41 @@ out:
 	json_decref(scratch);
 }
 
+/* The benchmarks of the CPU devices, once it is known that no GPU passed its smoke test. */
+static void cpu_benches(struct probe *p)
+{
+	json_t *used;
+
+	if (p->opt.quick || p->opt.device || probe_outcome(p, &used) == PROBE_EXIT_GPU)
+		return;
+	for (size_t i = 0; i < p->nregistered; i++) {
+		struct vendor *v = &p->vendors[i];
+		struct vendor_job job = { .cpu_bench_only = 1, .first_index = (int)v->dev_base };
+		struct child_out co;
+
+		if (v->ndevices <= 0 || !v->ncpu || v->same_as >= 0 ||
+		    vendor_child_run(p, i, &job, &co) != VB_OK)
+			continue;
+		for (size_t m = 0; m < json_array_size(co.msgs); m++)
+			take_msg(p, v, json_array_get(co.msgs, m), 0, v->dev_base, p->devices);
+		if ((co.signal || co.timed_out) && co.phase &&
+		    json_integer_value(json_object_get(co.phase, "device")) >= 0)
+			crash_on_device(p->devices, v->dev_base, &co);
+		child_out_free(&co);
+	}
+}
+
+/* The first registered vendor before i that loads the same file, or -1. */
+static int same_driver(const struct probe *p, size_t i)
+{
+	const char *file = p->vendors[i].resolved;
+
+	for (size_t j = 0; j < i && j < p->nregistered; j++)
+		if (file[0] && strcmp(p->vendors[j].resolved, file) == 0)
+			return (int)j;
+	return -1;
+}
+
 void check_platforms(struct probe *p)
 {
 	if (!p->have_loader) {
@@ -241,13 +295,18 @@ void check_platforms(struct probe *p)
 	for (size_t i = 0; i < p->nvendors; i++) {
 		struct vendor *v = &p->vendors[i];
 
+		v->same_as = v->registered ? same_driver(p, i) : -1;
 		if (v->registered && !v->usable)
 			probe_add(p, "platforms", V_SKIP, v->label,
 				  "%s: not listed, its library is not a working ICD (see icd)",
 				  v->label);
+		else if (v->same_as >= 0) /* the registered check names the duplicate */
+			probe_add(p, "platforms", V_SKIP, v->label, "%s: the same driver as %s, "
+				  "tested once", v->label, p->vendors[v->same_as].label);
 		else
 			run_vendor(p, i);
 	}
+	cpu_benches(p);
 }
 
 /* ---- per-device results ---- */
@@ -375,6 +434,12 @@ void check_bench(struct probe *p)
 		struct check_result *r;
 
 		device_subject(d, subject, sizeof(subject));
+		if (!b && !strcmp(dstr(d, "type"), "cpu") &&
+		    !strcmp(dstr(json_object_get(d, "smoke"), "status"), "pass")) {
+			probe_add(p, "bench", V_SKIP, subject, "%s: not measured while a GPU works "
+				  "(voxbench probe --device cpu measures it)", subject);
+			continue;
+		}
 		if (!b) {
 			probe_add(p, "bench", V_SKIP, subject, "%s: not measured (no passing smoke "
 				  "test)", subject);

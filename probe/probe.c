@@ -224,9 +224,11 @@ static struct probe *probe_new(const struct probe_options *opt, struct vb_err *e
 	p->started_ms = vb_now_ms();
 	p->platforms = json_array();
 	p->devices = json_array();
+	p->timings = json_object();
 	if (make_tmpdir(p, err) != VB_OK) {
 		json_decref(p->platforms);
 		json_decref(p->devices);
+		json_decref(p->timings);
 		free(p);
 		return NULL;
 	}
@@ -245,6 +247,7 @@ static void probe_free(struct probe *p)
 	json_decref(p->cuda);
 	json_decref(p->nvrtc);
 	json_decref(p->python);
+	json_decref(p->timings);
 	free(p);
 }
 
@@ -331,6 +334,24 @@ static void platform_version(const struct probe *p, json_t *dev, char *buf, size
 		snprintf(buf, len, ", %s %s", name, version);
 }
 
+/* "Took 3.2 s (platforms 2.9 s)": the total, and the checks that took a tenth of it or more. */
+static void print_timing(FILE *out, const struct probe *p)
+{
+	double total = vb_now_ms() - p->started_ms;
+	const char *id;
+	json_t *ms;
+	int n = 0;
+
+	fprintf(out, "Took %.1f s", total / 1e3);
+	json_object_foreach(p->timings, id, ms) {
+		double v = json_number_value(ms);
+
+		if (v >= 0.1 * total && v >= 100)
+			fprintf(out, "%s%s %.1f s", n++ ? ", " : " (", id, v / 1e3);
+	}
+	fprintf(out, "%s\n", n ? ")" : "");
+}
+
 static void print_summary(FILE *out, const struct probe *p)
 {
 	json_t *used;
@@ -391,9 +412,10 @@ static json_t *vendors_json(const struct probe *p)
 	for (size_t i = 0; i < p->nvendors; i++) {
 		const struct vendor *v = &p->vendors[i];
 
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:o}",
 			"label", v->label, "icd", v->icd, "library", v->library,
-			"resolved", v->resolved, "registered", v->registered, "usable", v->usable));
+			"resolved", v->resolved, "registered", v->registered, "usable", v->usable,
+			"ms", json_num(v->child_ms)));
 	}
 	return json_pack("{s:s, s:s, s:o}", "source", p->vendor_source, "folder", p->vendor_dir,
 			 "drivers", arr);
@@ -428,14 +450,14 @@ static json_t *probe_json(const struct probe *p, int code)
 
 	iso_now(created, sizeof(created));
 	return json_pack("{s:s, s:s, s:s, s:o, s:{s:b, s:s?}, s:o, s:O?, s:o, s:O, s:O, s:O?, "
-			 "s:O?, s:o}",
+			 "s:O?, s:O, s:o}",
 			 "schema", PROBE_SCHEMA, "voxbench_version", VOXBENCH_VERSION,
 			 "created", created, "host", host_json(),
 			 "options", "quick", p->opt.quick, "device", p->opt.device,
 			 "checks", checks_json(p), "loader", p->loader,
 			 "vendors", vendors_json(p), "platforms", p->platforms,
 			 "devices", p->devices, "cuda", p->cuda, "nvrtc", p->nvrtc,
-			 "summary", summary_json(p, code));
+			 "timings_ms", p->timings, "summary", summary_json(p, code));
 }
 
 /* The probe's JSON with its Python section ("python": one entry per interpreter). */
@@ -527,7 +549,8 @@ static int parse_args(int argc, char **argv, struct probe_options *opt, int *jso
 	return -1;
 }
 
-/* Run every check (or those for the device section), printing as they finish. */
+/* Run every check (or those for the device section), printing as they finish; each one's
+ * wall time goes into p->timings. */
 static void run_checks(struct probe *p, FILE *human, int devices_only)
 {
 	const char *section = NULL;
@@ -535,10 +558,12 @@ static void run_checks(struct probe *p, FILE *human, int devices_only)
 
 	for (size_t i = 0; i < NCHECKS; i++) {
 		size_t from = p->nres;
+		double t0 = vb_now_ms();
 
 		if (devices_only && !checks[i].for_devices)
 			continue;
 		checks[i].run(p);
+		json_object_set_new(p->timings, checks[i].id, json_num(vb_now_ms() - t0));
 		if (!human)
 			continue;
 		if (!section || strcmp(section, checks[i].section)) {
@@ -572,6 +597,7 @@ static int probe_main(const struct probe_options *opt, int json)
 		json_decref(doc);
 	} else {
 		print_summary(stdout, p);
+		print_timing(stdout, p);
 	}
 	fflush(stdout);
 	probe_free(p);

@@ -31,6 +31,13 @@ static inline const char *ref_op_name(const struct op_call *c)
 	return c->op && c->op->name ? c->op->name : "reference";
 }
 
+/* How far a voxel may lie from a threshold the GPU computed in another order and still fall on
+ * either side of it (reference_cpu/threshold.c). */
+double ref_threshold_tolerance(double threshold);
+/* ambiguous[i] = 1 where |s[i] - value| <= tol (nothing when ambiguous is NULL). */
+void ref_mark_near(const struct stack *s, double value, double tol, uint8_t *ambiguous,
+		   int threads);
+
 static inline int ref_same_dims(const struct stack *a, const struct stack *b)
 {
 	return a->width == b->width && a->height == b->height && a->depth == b->depth;

@@ -5,6 +5,7 @@
  * in double; dilation and erosion are the brute-force definitions over the Euclidean ball, and
  * statistics accumulate in double, so each is obviously right rather than fast.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,15 +452,16 @@ int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 	return VB_OK;
 }
 
-/* Run another op's reference (the steps of voronoi_otsu_labeling) into out. */
+/* Run another op's reference (the steps of voronoi_otsu_labeling) into out; its side value into
+ * *side when not NULL. */
 static int run_ref_op(const struct op_call *c, const char *name, const double *params,
 		      const struct stack *a, const struct stack *b, struct stack *out,
-		      struct vb_err *err)
+		      double *side, struct vb_err *err)
 {
 	const struct op_desc *op = op_find(name);
-	double side = 0;
+	double ignored = 0;
 	struct op_call s = { .op = op, .in = { a, b }, .out = out, .threads = c->threads,
-			     .side_value = &side };
+			     .side_value = side ? side : &ignored };
 
 	if (!op)
 		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs %s", ref_op_name(c), name);
@@ -469,12 +471,52 @@ static int run_ref_op(const struct op_call *c, const char *name, const double *p
 	return op->ref(&s, err);
 }
 
+/*
+ * How far the GPU's float Gaussian may lie from the reference's: each of the three passes adds
+ * 2 ceil(4 sigma) + 1 products in float, whose rounding is bounded by taps * FLT_EPSILON of the
+ * largest magnitude. Decisions taken within this of their threshold are ambiguous.
+ */
+static double blur_tolerance(const struct stack *blur, double sigma)
+{
+	size_t n = stack_voxels(blur);
+	double largest = 0, taps = 2.0 * ceil(4.0 * sigma) + 1.0;
+
+	for (size_t i = 0; i < n; i++)
+		largest = fmax(largest, fabs(stack_get(blur, i)));
+	return 3.0 * taps * FLT_EPSILON * fmax(largest, FLT_MIN);
+}
+
+/* Mark the voxels whose local-maximum decision (detect_maxima_box radius 1) is within tol: their
+ * value and the largest of their 26 neighbours lie within tol of each other. */
+static void mark_near_maxima(const struct stack *blur, double tol, uint8_t *ambiguous, int threads)
+{
+	long w = (long)blur->width, h = (long)blur->height, d = (long)blur->depth;
+	const float *v = blur->data;
+
+#pragma omp parallel for num_threads(threads) schedule(static)
+	for (long z = 0; z < d; z++)
+		for (long y = 0; y < h; y++)
+			for (long x = 0; x < w; x++) {
+				size_t i = (size_t)(x + w * (y + h * z));
+				float m = -INFINITY;
+
+				for (long dz = z > 0 ? -1 : 0; dz <= (z + 1 < d); dz++)
+					for (long dy = y > 0 ? -1 : 0; dy <= (y + 1 < h); dy++)
+						for (long dx = x > 0 ? -1 : 0; dx <= (x + 1 < w); dx++)
+							if (dx || dy || dz)
+								m = fmaxf(m, v[i + dx + w * (dy + h * dz)]);
+				if (fabs((double)v[i] - (double)m) <= tol)
+					ambiguous[i] = 1;
+			}
+}
+
 int ref_voronoi_otsu_labeling(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
 	double spot = op_param(c, "spot_sigma"), outline = op_param(c, "outline_sigma");
 	double spot3[3] = { spot, spot, spot }, outline3[3] = { outline, outline, outline };
 	struct stack blur = { 0 }, spots = { 0 }, mask = { 0 }, seeds = { 0 };
+	double threshold = 0;
 	int status;
 
 	if ((status = stack_alloc(&blur, in->width, in->height, in->depth, DT_F32, err)) ||
@@ -482,13 +524,21 @@ int ref_voronoi_otsu_labeling(const struct op_call *c, struct vb_err *err)
 	    (status = stack_alloc(&mask, in->width, in->height, in->depth, DT_U8, err)) ||
 	    (status = stack_alloc(&seeds, in->width, in->height, in->depth, DT_U8, err)))
 		goto out;
-	if ((status = run_ref_op(c, "gaussian_blur", spot3, in, NULL, &blur, err)) ||
-	    (status = run_ref_op(c, "detect_maxima_box", NULL, &blur, NULL, &spots, err)) ||
-	    (status = run_ref_op(c, "gaussian_blur", outline3, in, NULL, &blur, err)) ||
-	    (status = run_ref_op(c, "threshold_otsu", NULL, &blur, NULL, &mask, err)) ||
-	    (status = run_ref_op(c, "binary_and", NULL, &spots, &mask, &seeds, err)))
+	/* the ambiguous voxels: seeds and mask voxels decided within the blurs' float error */
+	if ((status = run_ref_op(c, "gaussian_blur", spot3, in, NULL, &blur, NULL, err)) ||
+	    (status = run_ref_op(c, "detect_maxima_box", NULL, &blur, NULL, &spots, NULL, err)))
 		goto out;
-	status = run_ref_op(c, "masked_voronoi_labeling", NULL, &seeds, &mask, c->out, err);
+	if (c->ambiguous)
+		mark_near_maxima(&blur, blur_tolerance(&blur, spot), c->ambiguous, ref_nthreads(c));
+	if ((status = run_ref_op(c, "gaussian_blur", outline3, in, NULL, &blur, NULL, err)) ||
+	    (status = run_ref_op(c, "threshold_otsu", NULL, &blur, NULL, &mask, &threshold, err)))
+		goto out;
+	if (c->ambiguous)
+		ref_mark_near(&blur, threshold, blur_tolerance(&blur, outline) +
+			      ref_threshold_tolerance(threshold), c->ambiguous, ref_nthreads(c));
+	if ((status = run_ref_op(c, "binary_and", NULL, &spots, &mask, &seeds, NULL, err)))
+		goto out;
+	status = run_ref_op(c, "masked_voronoi_labeling", NULL, &seeds, &mask, c->out, NULL, err);
 out:
 	stack_free(&blur);
 	stack_free(&spots);

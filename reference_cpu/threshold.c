@@ -5,6 +5,7 @@
  * scale rounded from a double division), and Otsu's choice in double with the same operations,
  * so GPU and CPU fill the same bins and pick the same one.
  */
+#include <float.h>
 #include <math.h>
 
 #include "internal.h"
@@ -39,6 +40,27 @@ int ref_otsu_bin(const uint64_t hist[256])
 	return best_k;
 }
 
+/*
+ * The GPU computes the same threshold in another order (or rounds the last bit of a double
+ * otherwise): a voxel within a few float steps of it may fall on either side.
+ */
+double ref_threshold_tolerance(double threshold)
+{
+	return 4.0 * FLT_EPSILON * fmax(fabs(threshold), FLT_MIN);
+}
+
+void ref_mark_near(const struct stack *s, double value, double tol, uint8_t *ambiguous, int threads)
+{
+	size_t n = stack_voxels(s);
+
+	if (!ambiguous)
+		return;
+#pragma omp parallel for num_threads(threads) schedule(static)
+	for (size_t i = 0; i < n; i++)
+		if (fabs(stack_get(s, i) - value) <= tol)
+			ambiguous[i] = 1;
+}
+
 static void mask_above(const struct op_call *c, float threshold)
 {
 	size_t n = stack_voxels(c->in[0]);
@@ -47,6 +69,8 @@ static void mask_above(const struct op_call *c, float threshold)
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		out[i] = (float)stack_get(c->in[0], i) > threshold;
+	ref_mark_near(c->in[0], threshold, ref_threshold_tolerance(threshold), c->ambiguous,
+		      ref_nthreads(c));
 }
 
 int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)

@@ -350,6 +350,86 @@ static void print_table(const struct comparison *c, FILE *out)
 	}
 }
 
+/* Append ", " and text to buf (at *used, of len). */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, const char *a,
+		   const char *b, const char *what)
+{
+	int w;
+
+	if (*used >= len)
+		return;
+	w = snprintf(buf + *used, len - *used, fmt, a, b, what);
+	*used += w > 0 ? (size_t)w : 0;
+}
+
+/* What a report's rows have in `part` ("512x512x256, 1024x1024x512"), at most a few. */
+static void distinct(const struct report *r, int part, char *buf, size_t len)
+{
+	size_t used = 0, shown = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->nrows && used < len; i++) {
+		const struct result_row *row = &r->rows[i];
+		char v[96];
+		int seen = 0;
+
+		if (part == 0)
+			snprintf(v, sizeof(v), "%llux%llux%llu", (unsigned long long)row->width,
+				 (unsigned long long)row->height, (unsigned long long)row->depth);
+		else
+			snprintf(v, sizeof(v), "%s", part == 1 ? row->dtype : part == 2 ? row->backend
+										  : row->op);
+		for (size_t j = 0; j < i && !seen; j++) {
+			char w[96];
+			const struct result_row *o = &r->rows[j];
+
+			if (part == 0)
+				snprintf(w, sizeof(w), "%llux%llux%llu", (unsigned long long)o->width,
+					 (unsigned long long)o->height, (unsigned long long)o->depth);
+			else
+				snprintf(w, sizeof(w), "%s", part == 1 ? o->dtype : part == 2 ? o->backend
+											: o->op);
+			seen = strcmp(v, w) == 0;
+		}
+		if (seen)
+			continue;
+		if (++shown > 4) {
+			append(buf, len, &used, "%s%s%s", ", ...", "", "");
+			break;
+		}
+		append(buf, len, &used, "%s%s%s", used ? ", " : "", v, "");
+	}
+}
+
+/*
+ * Why report i shares no row with A: which of sizes, dtypes, backends and ops differ, and the
+ * command that measures A's rows on this machine.
+ */
+static void no_match_text(const struct comparison *c, size_t i, char *buf, size_t len)
+{
+	static const char *const parts[] = { "sizes", "dtypes", "backends", "ops" };
+	const struct report *a = &c->reports[0].rep, *b = &c->reports[i].rep;
+	char letter[8], va[256], vb[256];
+	size_t used = 0;
+	int any = 0;
+
+	compare_letter(i, letter);
+	append(buf, len, &used, "%s vs A: %s%s", letter, "no row has a usable time in every report",
+	       "");
+	for (int p = 0; p < 4; p++) {
+		distinct(a, p, va, sizeof(va));
+		distinct(b, p, vb, sizeof(vb));
+		if (!strcmp(va, vb))
+			continue;
+		append(buf, len, &used, "%s%s differ", any++ ? "; " : ": ", parts[p], "");
+		used += (size_t)snprintf(buf + (used < len ? used : len), used < len ? len - used : 0,
+					 " (A: %s; %s: %s)", va, letter, vb);
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, "; to measure A's rows here, run: voxbench run "
+			 "--like %s", c->reports[0].path);
+}
+
 void compare_summary_text(const struct comparison *c, size_t i, char *buf, size_t len)
 {
 	struct compare_summary s;
@@ -358,7 +438,7 @@ void compare_summary_text(const struct comparison *c, size_t i, char *buf, size_
 	compare_summarize(c, i, &s);
 	compare_letter(i, letter);
 	if (!s.nshared) {
-		snprintf(buf, len, "%s vs A: no row has a usable time in every report", letter);
+		no_match_text(c, i, buf, len);
 		return;
 	}
 	line_label(c, s.most_line, KEY_MATCH, label, sizeof(label));

@@ -70,7 +70,8 @@ static const struct field row_fields[] = {
 	{ "speedup_with_transfers", K_RATIO, 0, 0 }, { "bytes_moved", K_COUNT, 0, 0 },
 	{ "effective_gbps", K_RATIO, 0, 0 }, { "bandwidth_fraction", K_RATIO, 0, 0 },
 	{ "delta", K_OPT_OBJECT, 0, 0 },  { "side_value", K_OPT_OBJECT, 0, 0 },
-	{ "table", K_OPT_OBJECT, 0, 0 },
+	{ "table", K_OPT_OBJECT, 0, 0 },  { "phases_ms", K_OPT_OBJECT, 0, 0 },
+	{ "wall_ms", K_MS, 0, 0 },
 };
 
 static const struct field stack_fields[] = {
@@ -88,6 +89,14 @@ static const struct field delta_fields[] = {
 	{ "max_abs", K_REAL, 0, 0 }, { "mean_abs", K_REAL, 0, 0 }, { "rmse", K_REAL, 0, 0 },
 	{ "tolerance", K_REAL, 0, 0 }, { "mismatches", K_COUNT, 0, 0 },
 	{ "labels_gpu", K_COUNT, 0, 0 }, { "labels_ref", K_COUNT, 0, 0 },
+	{ "ambiguous", K_COUNT, 0, 0 },
+};
+
+/* The keys of phases_ms (row_phase_name), each a time or null. */
+static const struct field phase_fields[] = {
+	{ "stack", K_MS, 0, 0 },    { "inputs", K_MS, 0, 0 },    { "upload", K_MS, 0, 0 },
+	{ "warmup", K_MS, 0, 0 },   { "timed", K_MS, 0, 0 },     { "download", K_MS, 0, 0 },
+	{ "reference", K_MS, 0, 0 }, { "compare", K_MS, 0, 0 },
 };
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -247,6 +256,10 @@ static int check_row(const json_t *row, size_t i, const char *where, struct vb_e
 	if (!status && json_is_object(json_object_get(row, "delta")))
 		status = check_fields(json_object_get(row, "delta"), delta_fields,
 				      NFIELDS(delta_fields), where, sub, err);
+	snprintf(sub, sizeof(sub), "%sphases_ms.", prefix);
+	if (!status && json_is_object(json_object_get(row, "phases_ms")))
+		status = check_fields(json_object_get(row, "phases_ms"), phase_fields,
+				      NFIELDS(phase_fields), where, sub, err);
 	if (!status && json_object_get(row, "params"))
 		status = check_params(json_object_get(row, "params"), where, prefix, err);
 	return status;

@@ -31,6 +31,18 @@ void result_row_init(struct result_row *row)
 	row->pin_ms = NAN;
 	row->delta.labels_gpu = row->delta.labels_ref = -1;
 	row->side_gpu = row->side_cpu = NAN;
+	for (int i = 0; i < PHASE_COUNT; i++)
+		row->phase_ms[i] = NAN;
+	row->wall_ms = NAN;
+}
+
+const char *row_phase_name(enum row_phase p)
+{
+	static const char *const names[PHASE_COUNT] = { "stack", "inputs", "upload", "warmup",
+							 "timed", "download", "reference",
+							 "compare" };
+
+	return p < PHASE_COUNT ? names[p] : "?";
 }
 
 void row_notes(const struct result_row *row, char *buf, size_t len)
@@ -41,6 +53,9 @@ void row_notes(const struct result_row *row, char *buf, size_t len)
 	if (row->side_name[0])
 		n = snprintf(buf, len, "%s %.6g (CPU %.6g)", row->side_name, row->side_gpu,
 			     row->side_cpu);
+	if (row->has_delta && row->delta.ambiguous && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "%sambiguous %llu", n ? "; " : "",
+			      (unsigned long long)row->delta.ambiguous);
 	if (row->has_delta && row->delta.labels_gpu >= 0 && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "%slabels %lld (CPU %lld)", n ? "; " : "",
 			 (long long)row->delta.labels_gpu, (long long)row->delta.labels_ref);

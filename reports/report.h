@@ -35,9 +35,21 @@ struct param_value {
 
 struct row_delta {
 	double max_abs, mean_abs, rmse, tolerance;
-	uint64_t mismatches;
+	uint64_t mismatches;       /* voxels that fail the rule */
+	uint64_t ambiguous;        /* voxels that differ where the decision lay within tolerance */
 	int64_t labels_gpu, labels_ref; /* label images: distinct labels per side; else -1 */
 };
+
+/* Where a row's wall time went, phase by phase (ms; NaN for a phase the row did not have). The
+ * stack and its derived inputs are made once per block: the row that needed them first has it;
+ * so has the first device's row the reference, which every device's row shares. */
+enum row_phase {
+	PHASE_STACK, PHASE_INPUTS, PHASE_UPLOAD, PHASE_WARMUP, PHASE_TIMED, PHASE_DOWNLOAD,
+	PHASE_REFERENCE, PHASE_COMPARE, PHASE_COUNT
+};
+/* "stack", "inputs", "upload", "warmup" (compiles), "timed", "download", "reference",
+ * "compare": the keys of a row's phases_ms */
+const char *row_phase_name(enum row_phase p);
 
 struct result_row {
 	char op[64];
@@ -76,6 +88,8 @@ struct result_row {
 	uint32_t table_cols, table_rows, table_rows_total;
 	char side_name[32];        /* a value the op computes besides its output ("threshold"), or "" */
 	double side_gpu, side_cpu; /* that value from the GPU and from the CPU reference */
+	double phase_ms[PHASE_COUNT];
+	double wall_ms;            /* the whole row, its phases and what lies between them */
 };
 
 struct device_info {

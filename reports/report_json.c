@@ -70,6 +70,15 @@ static json_t *table_json(const struct result_row *row)
 			 (json_int_t)row->table_rows_total);
 }
 
+static json_t *phases_json(const struct result_row *row)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < PHASE_COUNT; i++)
+		json_object_set_new(o, row_phase_name((enum row_phase)i), number(row->phase_ms[i]));
+	return o;
+}
+
 static json_t *row_json(const struct result_row *row)
 {
 	json_t *o = json_object();
@@ -122,12 +131,17 @@ static json_t *row_json(const struct result_row *row)
 		json_object_set_new(delta, "labels_gpu", json_integer(row->delta.labels_gpu));
 		json_object_set_new(delta, "labels_ref", json_integer(row->delta.labels_ref));
 	}
+	if (row->has_delta && row->delta.ambiguous)
+		json_object_set_new(json_object_get(o, "delta"), "ambiguous",
+				    json_integer((json_int_t)row->delta.ambiguous));
 	if (row->table)
 		json_object_set_new(o, "table", table_json(row));
 	if (row->side_name[0])
 		json_object_set_new(o, "side_value",
 				    json_pack("{s:s, s:o, s:o}", "name", row->side_name, "gpu",
 					      number(row->side_gpu), "cpu", number(row->side_cpu)));
+	json_object_set_new(o, "phases_ms", phases_json(row));
+	json_object_set_new(o, "wall_ms", number(row->wall_ms));
 	return o;
 }
 
@@ -279,11 +293,16 @@ static void read_row(const json_t *o, struct result_row *row)
 		row->delta.rmse = get_number(delta, "rmse");
 		row->delta.tolerance = get_number(delta, "tolerance");
 		row->delta.mismatches = (uint64_t)json_integer_value(json_object_get(delta, "mismatches"));
+		row->delta.ambiguous = (uint64_t)json_integer_value(json_object_get(delta, "ambiguous"));
 		if (json_is_integer(json_object_get(delta, "labels_gpu"))) {
 			row->delta.labels_gpu = json_integer_value(json_object_get(delta, "labels_gpu"));
 			row->delta.labels_ref = json_integer_value(json_object_get(delta, "labels_ref"));
 		}
 	}
+	for (int i = 0; i < PHASE_COUNT; i++)
+		row->phase_ms[i] = get_number(json_object_get(o, "phases_ms"),
+					      row_phase_name((enum row_phase)i));
+	row->wall_ms = get_number(o, "wall_ms");
 	if (json_is_object(json_object_get(o, "side_value"))) {
 		const json_t *side = json_object_get(o, "side_value");
 

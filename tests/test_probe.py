@@ -220,6 +220,19 @@ def healthy_pocl():
         check(devs and key in devs[0], f"healthy PoCL: device has {key}")
     elapsed = (doc or {}).get("summary", {}).get("elapsed_ms", 1e9)
     check(elapsed < 15000, "healthy PoCL: full probe under 15 s", elapsed)
+    timings = (doc or {}).get("timings_ms", {})
+    ids = [c["id"] for c in (doc or {}).get("checks", [])]
+    check(ids and all(isinstance(timings.get(i), (int, float)) and timings[i] >= 0 for i in ids),
+          "healthy PoCL: timings_ms has every check's wall time", timings)
+    check(timings and sum(timings.values()) <= elapsed * 1.01,
+          "healthy PoCL: the checks' times add up to no more than the whole", (timings, elapsed))
+    parts = bench.get("parts_ms", {})
+    check(sorted(parts) == ["allocation", "copy", "launch_latency", "transfers"]
+          and all(v >= 0 for v in parts.values()),
+          "healthy PoCL: the benchmarks' parts are timed", parts)
+    vms = [v.get("ms") for v in (doc or {}).get("vendors", {}).get("drivers", [])]
+    check(vms and all(isinstance(v, (int, float)) and v > 0 for v in vms),
+          "healthy PoCL: each driver's child time is recorded", vms)
 
     times = []
     for _ in range(2):  # the better of two: a loaded CI machine must not fail it by chance
@@ -239,6 +252,8 @@ def healthy_pocl():
     code, _, out, _ = probe(env, "--quick", json_out=False)
     check("Used CPU: " in out and "No GPU is usable" in out and "[WARN] gpu" in out,
           "healthy PoCL: human summary names the CPU used", out[-500:])
+    check(out.rstrip().splitlines()[-1].startswith("Took "),
+          "healthy PoCL: the human output ends with the time it took", out[-200:])
 
 
 def registered_twice():
@@ -251,6 +266,11 @@ def registered_twice():
     check(code == 1, "PoCL registered twice: exit 1", code)
     expect(doc, "registered twice", "registered", "warn", subject="pocl.icd",
            summary="load the same driver", fix=f"rm {d}/pocl.icd")
+    # the second registration is not enumerated, smoke-tested and benchmarked again
+    expect(doc, "registered twice", "platforms", "skip", subject="pocl.icd",
+           summary="the same driver as pocl-again.icd, tested once")
+    devs = (doc or {}).get("devices", [])
+    check(len(devs) == 1, "registered twice: its device is listed once", len(devs))
     loader = (doc or {}).get("loader") or {}
     if "OCL Icd" not in (loader.get("vendor") or ""):
         return
