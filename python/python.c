@@ -209,7 +209,6 @@ int py_send(struct py_proc *p, const json_t *msg, struct vb_err *err)
 	if (!text)
 		return vb_errf(err, VB_E_NOMEM, "out of memory");
 	len = strlen(text);
-	text[len] = '\0';
 	while (p->fd >= 0 && done <= len) {
 		/* the line, then its newline; MSG_NOSIGNAL: a dead child is an error, not SIGPIPE */
 		const char *from = done < len ? text + done : "\n";
