@@ -34,13 +34,15 @@ TEST_DEB_PACKAGES = chromium python3-venv
 VENV = $(BUILD)/venv
 PY_TEST_PACKAGES = pyclesperanto==0.25.1 pyclesperanto-opencl==0.25.1
 
-LIB_DIRS = common stacks ops reference_cpu reports probe
+LIB_DIRS = common stacks ops reference_cpu reports probe python
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CLI_SRCS = $(wildcard cli/*.c)
 KERNELS  = $(sort $(wildcard kernels/*.cl))
+PY_SCRIPTS = $(sort $(wildcard python/*.py))
 HEADERS  = $(wildcard */*.h) $(wildcard ops/*.def)
 
-LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/kernels_embedded.o
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/kernels_embedded.o \
+	$(BUILD)/obj/python_embedded.o
 ifdef HAVE_CUDA
 LIB_OBJS += $(BUILD)/obj/cuda_preamble.o
 endif
@@ -89,6 +91,15 @@ $(BUILD)/gen/kernels_embedded.c: $(KERNELS) kernels/embed.sh
 $(BUILD)/obj/kernels_embedded.o: $(BUILD)/gen/kernels_embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iops -c $< -o $@
+
+# The Python scripts run in the user's interpreters (probe, peers) become C strings too.
+$(BUILD)/gen/python_embedded.c: $(PY_SCRIPTS) python/embed.sh
+	@mkdir -p $(dir $@)
+	sh python/embed.sh $(PY_SCRIPTS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/python_embedded.o: $(BUILD)/gen/python_embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 # The CUDA preamble (prepended to every kernel before NVRTC) becomes the string cuda_preamble.
 $(BUILD)/gen/cuda_preamble.c: kernels/cuda_preamble.h

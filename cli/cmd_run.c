@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../ops/ops.h"
+#include "../ops/peers.h"
 #include "../probe/probe.h"
 #include "../reports/render.h"
 #include "../reports/report.h"
@@ -59,6 +60,7 @@ struct run_args {
 	int save_reference;
 	struct out_target out_target;          /* where --out writes, checked before any work */
 	int synthetic_options;                 /* --size, --dtype or --stack was given */
+	struct peer_request peer;              /* --peer NAME, --python PATH */
 	uint64_t seed;
 };
 
@@ -101,6 +103,11 @@ static const char run_usage[] =
 	"  --overlap MODE     auto (default): when every device is a GPU, the CPU references\n"
 	"                     run on a thread of their own, ahead of the GPU side (one core\n"
 	"                     fewer for them unless --cpu-threads is given); on; off\n"
+	"  --peer NAME        also run the user's library on every op it has an equivalent\n"
+	"                     for, compared with the same CPU reference: pyclesperanto (rows\n"
+	"                     pyclesperanto-opencl, pyclesperanto-cuda) or cupy (repeatable)\n"
+	"  --python PATH      the interpreter to find the peers in first (repeatable; then\n"
+	"                     $CONDA_PREFIX/bin/python, python3 on PATH)\n"
 	"exit status: 0 all rows passed or were skipped, 1 a row failed or errored,\n"
 	"2 bad arguments, 3 no usable device\n";
 
@@ -430,6 +437,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "overlap", required_argument, NULL, 'V' },
 		{ "suite", required_argument, NULL, 'Q' },
 		{ "like", required_argument, NULL, 'L' },
+		{ "peer", required_argument, NULL, 'e' },   { "python", required_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ops = "all", *param_args[MAX_PARAM_ARGS];
@@ -526,6 +534,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return usage_error("run", "bad --probe '%s': expected full, quick or none",
 						   optarg);
 			a->probe = optarg[0] == 'f' ? PROBE_FULL : optarg[0] == 'q' ? PROBE_QUICK : PROBE_NONE;
+			break;
+		case 'e':
+			if (peer_request_add(&a->peer, optarg, &err))
+				return usage_error("run", "%s", err.msg);
+			break;
+		case 'y':
+			if (peer_python_add(&a->peer, optarg, &err))
+				return usage_error("run", "%s", err.msg);
 			break;
 		case 'V':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "on") && strcmp(optarg, "off"))
@@ -685,6 +701,7 @@ struct run_ctx {
 	double stack_ms;    /* making the block's stacks: the block's first row carries it */
 	int overlap;        /* references on a thread of their own (every device is a GPU) */
 	int ref_threads;    /* threads of the CPU reference */
+	struct peer_set *peers; /* --peer: their rows follow each op's device rows */
 };
 
 /* Where the stacks of a block came from, stamped on its rows. */
@@ -763,6 +780,8 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 			rc = out_of_memory("keeping the results", x->rep->nrows);
 		progress_row(++x->done, x->total, &row);
 	}
+	if (!t->status && rc == EXIT_OK)
+		peers_run_op(x->peers, op, a->params[t->op], t->in, &settings, &t->ref, x->rep);
 	return rc;
 }
 
@@ -883,6 +902,7 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 		pthread_join(thread, NULL);
 	pthread_mutex_destroy(&pipe.lock);
 	pthread_cond_destroy(&pipe.moved);
+	peers_end_block(x->peers);
 	op_inputs_free(&set);
 	free(tasks);
 	return rc;
@@ -1069,6 +1089,8 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 			blocks += a->input_frames[i];
 	}
 	x.total = count_selected(a) * blocks * devs->n;
+	if (rc == EXIT_OK)
+		x.peers = peers_open(&a->peer, devs, stderr);
 	for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
 		rc = run_file(&x, i);
 	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == EXIT_OK; s++) {
@@ -1082,6 +1104,8 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 			rc = run_synthetic(&x, dims, a->dtypes[t], t > 0);
 	}
 	progress_start(x.total, x.total, "", NULL, DT_F32);
+	rep->peers_json = peers_json(x.peers);
+	peers_close(x.peers);
 	free(x.copy_gbps);
 	return rc;
 }

@@ -76,6 +76,9 @@ struct probe {
 	json_t *cuda;
 	json_t *nvrtc;
 
+	/* Python interpreters and what their libraries said (python.c) */
+	json_t *python;
+
 	json_t *timings;        /* check id -> wall milliseconds, in run order */
 };
 
@@ -149,6 +152,7 @@ void check_gpu(struct probe *p);
 int probe_outcome(const struct probe *p, json_t **used);
 void check_cuda(struct probe *p);        /* cuda.c */
 void check_nvrtc(struct probe *p);
+void check_python(struct probe *p);      /* python.c */
 
 /* ---- OpenCL work done inside a vendor's child (opencl.c) ---- */
 

@@ -43,6 +43,7 @@ static const struct check checks[] = {
 	{ "cuda", "CUDA", check_cuda, 0 },
 	{ "nvrtc", "CUDA", check_nvrtc, 0 },
 	{ "gpu", "Verdict", check_gpu, 0 },
+	{ "python", "Python libraries", check_python, 0 },
 };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
 
@@ -247,6 +248,7 @@ void probe_free(struct probe *p)
 	json_decref(p->devices);
 	json_decref(p->cuda);
 	json_decref(p->nvrtc);
+	json_decref(p->python);
 	json_decref(p->timings);
 	free(p);
 }
@@ -460,11 +462,20 @@ static json_t *probe_json(const struct probe *p, int code)
 			 "timings_ms", p->timings, "summary", summary_json(p, code));
 }
 
+/* The probe's JSON with its Python section ("python": one entry per interpreter). */
+static json_t *probe_json_all(const struct probe *p, int code)
+{
+	json_t *doc = probe_json(p, code);
+
+	json_object_set_new(doc, "python", p->python ? json_incref(p->python) : json_array());
+	return doc;
+}
+
 /* ---- the command ---- */
 
 static void usage(FILE *out)
 {
-	fputs("usage: voxbench probe [--json] [--quick] [--device SPEC]\n"
+	fputs("usage: voxbench probe [--json] [--quick] [--device SPEC] [--python PATH]...\n"
 	      "\n"
 	      "Diagnose this machine's OpenCL and CUDA set-up: the loader, the registered drivers,\n"
 	      "device nodes, every platform and device (each driver in its own process), a smoke\n"
@@ -474,12 +485,16 @@ static void usage(FILE *out)
 	      "  --quick        skip the micro-benchmarks\n"
 	      "  --device SPEC  test only devices matching SPEC: an index, gpu, cpu, or part of\n"
 	      "                 a device or platform name\n"
+	      "  --python PATH  also check this Python interpreter's libraries (repeatable; they\n"
+	      "                 are checked first, then $CONDA_PREFIX/bin/python and python3 on\n"
+	      "                 PATH); --python none skips the Python section\n"
 	      "  --help         show this help\n"
 	      "\n"
 	      "exit status: 0 a GPU passed the smoke test, 1 only CPU devices work,\n"
 	      "             3 no working OpenCL device, 2 bad arguments\n"
 	      "environment: VOXBENCH_OPENCL_LIBRARY (the loader to open instead of libOpenCL.so.1),\n"
-	      "             OCL_ICD_VENDORS, OCL_ICD_FILENAMES, OPENCL_VENDOR_PATH, TMPDIR\n",
+	      "             OCL_ICD_VENDORS, OCL_ICD_FILENAMES, OPENCL_VENDOR_PATH, TMPDIR,\n"
+	      "             VOXBENCH_PYTHON_TIMEOUT (seconds per interpreter, default 120)\n",
 	      out);
 }
 
@@ -490,6 +505,7 @@ static int parse_args(int argc, char **argv, struct probe_options *opt, int *jso
 		{ "json", no_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "python", required_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -502,11 +518,25 @@ static int parse_args(int argc, char **argv, struct probe_options *opt, int *jso
 		case 'j': *json = 1; break;
 		case 'q': opt->quick = 1; break;
 		case 'd': opt->device = optarg; break;
+		case 'y':
+			if (strcmp(optarg, "none") == 0) {
+				opt->no_python = 1;
+			} else if (opt->npython == PROBE_MAX_PYTHON) {
+				fprintf(stderr, "voxbench probe: too many --python: at most %d\n",
+					PROBE_MAX_PYTHON);
+				return PROBE_EXIT_ARGS;
+			} else {
+				opt->python[opt->npython++] = optarg;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default:
 			if (optopt == 'd')
 				fprintf(stderr, "voxbench probe: --device needs a value (an index, "
 					"gpu, cpu, or part of a name)\n");
+			else if (optopt == 'y')
+				fprintf(stderr, "voxbench probe: --python needs the path of a Python "
+					"interpreter, or none\n");
 			else
 				fprintf(stderr, "voxbench probe: unknown option '%s'; see "
 					"'voxbench probe --help'\n", argv[optind - 1]);
@@ -563,7 +593,7 @@ static int probe_main(const struct probe_options *opt, int json)
 	run_checks(p, json ? NULL : stdout, 0);
 	code = probe_outcome(p, &used);
 	if (json) {
-		doc = probe_json(p, code);
+		doc = probe_json_all(p, code);
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 		json_decref(doc);

@@ -19,6 +19,11 @@
  *   cuda         libcuda.so.1, cuInit, driver version, devices (absent CUDA is SKIP)
  *   nvrtc        NVRTC found, its version against the driver's, the devices' architectures
  *   gpu          the verdict: a GPU passed the smoke test, only CPUs did, or nothing works
+ *   python       per Python interpreter (--python, $CONDA_PREFIX/bin/python, python3 on PATH),
+ *                in a child process: its version, numpy, pyopencl (platforms, the ICD loader it
+ *                loaded), pyclesperanto and pyclesperanto_prototype (the device get_device()
+ *                picks against the GPU found above), CuPy (one wheel only, its CUDA runtime
+ *                against the driver, NVRTC, a smoke op), napari plugins (probe/python.c)
  *
  * Every driver is enumerated in its own child process: a driver that crashes or hangs is reported
  * ("the ICD stub.icd crashed with SIGSEGV while listing platforms") and the others still run.
@@ -33,7 +38,7 @@
 #include "../ops/opencl_api.h"
 #include "../reports/report.h"
 
-#define PROBE_SCHEMA "voxbench-probe/1"
+#define PROBE_SCHEMA "voxbench-probe/2"
 
 /* Exit codes of cmd_probe. */
 enum probe_exit {
@@ -44,14 +49,19 @@ enum probe_exit {
 };
 
 /*
- * `voxbench probe [--json] [--quick] [--device SPEC]`: argv[0] is the sub-command's name.
+ * `voxbench probe [--json] [--quick] [--device SPEC] [--python PATH|none]...`: argv[0] is the sub-command's name.
  * Returns the exit code above; never exits.
  */
 int cmd_probe(int argc, char **argv);
 
+#define PROBE_MAX_PYTHON 8
+
 struct probe_options {
 	int quick;          /* skip the micro-benchmarks */
 	const char *device; /* smoke-test and benchmark only the devices matching this, or NULL */
+	const char *python[PROBE_MAX_PYTHON]; /* --python PATH: interpreters to check first */
+	size_t npython;
+	int no_python;      /* --python none: no Python section */
 };
 
 /*

@@ -370,6 +370,7 @@ static int write_page(const struct loaded_report *lr, const struct scaling *s, c
 	html_begin(o.f, title);
 	summary(o.f, lr);
 	results_table(o.f, lr);
+	html_peers_table(o.f, &lr->rep);
 	fputs("<h2>Plots</h2>\n", o.f);
 	html_plots(o.f, dir, outcome);
 	scaling_table(o.f, &lr->rep, s);

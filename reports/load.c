@@ -51,7 +51,7 @@ static const struct field host_fields[] = {
 };
 
 static const struct field device_fields[] = {
-	{ "backend", K_STRING, 0, 15 },        { "platform", K_STRING, 0, 255 },
+	{ "backend", K_STRING, 0, 31 },        { "platform", K_STRING, 0, 255 },
 	{ "name", K_STRING, 0, 255 },          { "vendor", K_STRING, 0, 255 },
 	{ "driver_version", K_STRING, 0, 127 }, { "type", K_STRING, 0, 15 },
 	{ "global_mem_bytes", K_COUNT, 0, 0 }, { "max_alloc_bytes", K_COUNT, 0, 0 },
@@ -61,7 +61,7 @@ static const struct field device_fields[] = {
 
 static const struct field row_fields[] = {
 	{ "op", K_NAME, 1, 63 },          { "category", K_STRING, 0, 31 },
-	{ "params", K_OBJECT, 0, 0 },     { "backend", K_NAME, 1, 15 },
+	{ "params", K_OBJECT, 0, 0 },     { "backend", K_NAME, 1, 31 },
 	{ "device", K_STRING, 0, 255 },   { "stack", K_OBJECT, 1, 0 },
 	{ "status", K_STATUS, 1, 0 },     { "reason", K_STRING, 0, 100000 },
 	{ "gpu_ms", K_OBJECT, 1, 0 },     { "h2d_ms", K_MS, 0, 0 },

@@ -147,6 +147,15 @@ int row_groups_make(const struct report *r, unsigned parts,
 		    struct vb_err *err);
 void row_groups_free(struct row_groups *g);
 
+/* ---- voxbench beside its peers (run --peer; reports/peers_table.c) ---- */
+
+/* Whether a row's backend is a peer's ("pyclesperanto-opencl", "cupy"), not voxbench's. */
+int backend_is_peer(const char *backend);
+/* Per op, size and dtype: voxbench's and each peer's ms and verdict, the peer / voxbench time
+ * ratio, a summary line per peer. Nothing when the report has no peer rows. */
+void report_print_peers(const struct report *r, FILE *out);
+void html_peers_table(FILE *out, const struct report *r);
+
 /* ---- CSV ---- */
 
 /* One CSV text field (RFC 4180): quoted when it holds a comma, a quote or a line break. */

@@ -122,6 +122,7 @@ void report_free(struct report *r)
 	free(r->devices);
 	free(r->rows);
 	free(r->probe_json);
+	free(r->peers_json);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -56,7 +56,7 @@ struct result_row {
 	char category[32];
 	int nparams;
 	struct param_value params[REPORT_MAX_PARAMS];
-	char backend[16];
+	char backend[32];          /* "opencl", "cuda", or a peer: "pyclesperanto-opencl", "cupy" */
 	char device[256];
 	char stack_name[32];
 	char stack_source[512];
@@ -93,7 +93,7 @@ struct result_row {
 };
 
 struct device_info {
-	char backend[16];
+	char backend[32];
 	char platform[256];
 	char name[256];
 	char vendor[256];
@@ -123,6 +123,7 @@ struct report {
 	size_t nrows, cap_rows;
 	struct result_row *rows;
 	char *probe_json;          /* the probe's device section as JSON text (malloc'd), or NULL */
+	char *peers_json;          /* the peers of `run --peer` as a JSON array (malloc'd), or NULL */
 };
 
 /* Empty report stamped with schema, version, the current UTC time and this host. */

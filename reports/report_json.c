@@ -159,6 +159,8 @@ static json_t *report_json(const struct report *r)
 			 r->voxbench_version, "created", r->created, "host", host_json(&r->host),
 			 "devices", devices, "results", rows);
 	json_object_set_new(root, "probe", probe ? probe : json_null());
+	if (r->peers_json) /* run --peer: each peer's library, version, device, interpreter */
+		json_object_set_new(root, "peers", json_loads(r->peers_json, 0, NULL));
 	/* ops timed at two or more sizes: their log-log fits (reports/scaling.c) */
 	if ((scaling = scaling_section_json(r)))
 		json_object_set_new(root, "scaling", scaling);
@@ -387,6 +389,8 @@ int report_from_json(const json_t *root, const char *path, struct report *r, str
 	read_host(json_object_get(root, "host"), &r->host);
 	if (json_is_object(json_object_get(root, "probe")))
 		r->probe_json = json_dumps(json_object_get(root, "probe"), JSON_COMPACT);
+	if (json_is_array(json_object_get(root, "peers")))
+		r->peers_json = json_dumps(json_object_get(root, "peers"), JSON_COMPACT);
 	devices = json_object_get(root, "devices");
 	rows = json_object_get(root, "results");
 	if (!json_is_array(rows)) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "render.h"
 #include "report.h"
 
 /* A name from a driver or a report, escaped for the terminal (common/text.c). */
@@ -76,17 +77,22 @@ static void print_backend_ratios(const struct report *r, FILE *out)
 void report_print_table(const struct report *r, FILE *out)
 {
 	size_t problems = 0;
+	int bw = 7; /* the backend column: as wide as its longest name (peers' are long) */
 
-	fprintf(out, "%-37s %-15s %-5s %-7s %10s %10s %8s %8s %10s  %s\n", "op", "size", "dtype",
-		"backend", "GPU ms", "CPU ms", "speedup", "GB/s", "max|delta|", "verdict");
+	for (size_t i = 0; i < r->nrows; i++)
+		if ((int)strlen(r->rows[i].backend) > bw)
+			bw = (int)strlen(r->rows[i].backend);
+	fprintf(out, "%-37s %-15s %-5s %-*s %10s %10s %8s %8s %10s  %s\n", "op", "size", "dtype",
+		bw, "backend", "GPU ms", "CPU ms", "speedup", "GB/s", "max|delta|", "verdict");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct result_row *row = &r->rows[i];
 		char size[48], notes[160], op[256], dtype[32], backend[64], safe_notes[640];
 
 		snprintf(size, sizeof(size), "%llux%llux%llu", (unsigned long long)row->width,
 			 (unsigned long long)row->height, (unsigned long long)row->depth);
-		fprintf(out, "%-37s %-15s %-5s %-7s", esc(row->op, op, sizeof(op)), size,
-			esc(row->dtype, dtype, sizeof(dtype)), esc(row->backend, backend, sizeof(backend)));
+		fprintf(out, "%-37s %-15s %-5s %-*s", esc(row->op, op, sizeof(op)), size,
+			esc(row->dtype, dtype, sizeof(dtype)), bw,
+			esc(row->backend, backend, sizeof(backend)));
 		cell(out, 10, 3, row->gpu.median);
 		cell(out, 10, 2, row->cpu_ms);
 		cell(out, 8, 1, row->speedup);
@@ -98,6 +104,7 @@ void report_print_table(const struct report *r, FILE *out)
 		problems += row->status != ROW_PASS;
 	}
 	print_backend_ratios(r, out);
+	report_print_peers(r, out);
 	if (!problems)
 		return;
 	fprintf(out, "\n");

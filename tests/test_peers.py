@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""tests/test_peers.py: `voxbench run --peer`: the user's own libraries beside voxbench.
+
+- The real pyclesperanto of $VENV_PYTHON (make setup-venv; PoCL here) runs every op that has a
+  pyclesperanto row in the adapter table (ops/peer_adapters.def), f32 and u16: each row passes,
+  or is a skip whose reason is its table note, or a fail/error naming the known peer bug the
+  table documents; the run goes on after the crashes; the report, its JSON "peers" section, the
+  text table and the HTML page show voxbench and the peer side by side.
+- CuPy cannot run here: a fake CuPy (tests/pyfakes.py, numpy and scipy underneath, so its rows
+  are scipy's answers) runs every op with a CuPy row: each passes or is a documented skip. Then
+  a crash, a hang and an exception inside one CuPy call: error rows, the next op still runs.
+- A peer that is not installed is one note and no rows; --peer with an unknown name is exit 2.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pyfakes  # noqa: E402
+from vbcheck import check, exit_status  # noqa: E402
+
+VOXBENCH = os.environ.get("VOXBENCH", "build/voxbench")
+TMP = os.path.join(os.environ.get("TEST_TMP") or "/tmp", "peers")
+VENV_PYTHON = os.environ.get("VENV_PYTHON", "")
+HERE = os.path.dirname(os.path.abspath(__file__))
+TABLE = os.path.join(HERE, "..", "ops", "peer_adapters.def")
+
+
+def adapter_rows():
+    """{peer: {op: row text}} from the adapter table's source, the table the rows must follow."""
+    text = open(TABLE).read()
+    rows = {"CLE": {}, "CUPY": {}}
+    for m in re.finditer(r'^\t(CLE|CUPY)\("(\w+)"(.*?)\),\s*$', text, re.M | re.S):
+        rows[m.group(1)][m.group(2)] = m.group(3)
+    return rows
+
+
+def c_strings(row, field):
+    """The C string of .field in a table row, its literals joined (macros left as names)."""
+    m = re.search(r"\." + field + r"\s*=\s*((?:\"(?:[^\"\\]|\\.)*\"\s*|[A-Z0-9_]+\s*)+)", row)
+    if not m:
+        return None
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))).replace('\\"', '"')
+
+
+def run(args, env=None, timeout=1200):
+    out = os.path.join(TMP, "report.json")
+    if os.path.exists(out):
+        os.remove(out)
+    e = dict(os.environ)
+    e.pop("CONDA_PREFIX", None)
+    e["PATH"] = "/usr/bin:/bin"  # python3 on PATH: Debian's, without pyclesperanto or CuPy
+    e.update(env or {})
+    p = subprocess.run([VOXBENCH, "run", "--probe", "none", "--repeat", "2", "--out", out] + args,
+                       capture_output=True, text=True, env=e, timeout=timeout)
+    doc = json.load(open(out)) if os.path.exists(out) else None
+    return p, doc
+
+
+def peer_rows(doc, backend):
+    return [r for r in (doc or {}).get("results", []) if r["backend"] == backend]
+
+
+def check_documented(rows, table, label):
+    """Every row passes, or is a skip/fail/error whose reason the table row documents."""
+    undocumented = []
+    for r in rows:
+        row = table.get(r["op"], "")
+        note, bug = c_strings(row, "note"), c_strings(row, "bug")
+        if r["status"] == "pass":
+            ok = r["delta"] is not None and r["gpu_ms"]["median"] is not None and \
+                r["gpu_ms"]["median"] > 0
+        elif r["status"] == "skip":
+            ok = bool(r["reason"]) and (note is None or r["reason"] == note or
+                                        "does not accept" in r["reason"])
+        else:
+            ok = bool(bug) and "known peer bug: " in r["reason"] and bug.split(" (")[0][:40] in \
+                r["reason"]
+        if not ok:
+            undocumented.append((r["op"], r["stack"]["dtype"], r["status"], r["reason"][:160]))
+    check(not undocumented, f"{label}: every row passes or is a skip/fail/error the adapter "
+          "table documents", undocumented)
+
+
+def real_pyclesperanto(table):
+    if not (VENV_PYTHON and os.path.exists(VENV_PYTHON)):
+        check(True, "pyclesperanto peer rows # SKIP no VENV_PYTHON (make setup-venv)")
+        return
+    p, doc = run(["--size", "40x32x16", "--dtype", "f32,u16", "--peer", "pyclesperanto",
+                  "--python", VENV_PYTHON])
+    rows = peer_rows(doc, "pyclesperanto-opencl")
+    check(doc is not None and p.returncode in (0, 1),
+          "pyclesperanto: the run writes its report (exit 0 or 1)", p.stderr[-600:])
+    ops = {r["op"] for r in rows}
+    check(ops == set(table), "pyclesperanto: a row for every op with a pyclesperanto adapter, "
+          "and none for the others", (sorted(set(table) - ops), sorted(ops - set(table))))
+    check_documented(rows, table, "pyclesperanto")
+    by = {(r["op"], r["stack"]["dtype"]): r for r in rows}
+    vb = {(r["op"], r["stack"]["dtype"]): r for r in doc["results"] if r["backend"] == "opencl"}
+    passed = [r for r in rows if r["status"] == "pass"]
+    check(len(passed) >= 150, "pyclesperanto: most rows pass on PoCL", len(passed))
+    g = by.get(("gaussian_blur", "f32"))
+    check(g and g["status"] == "pass" and 0 < g["delta"]["max_abs"] <= g["delta"]["tolerance"]
+          and g["cpu_ms"] == vb[("gaussian_blur", "f32")]["cpu_ms"],
+          "pyclesperanto: gaussian_blur is compared with the same CPU reference, within the "
+          "op's tolerance", g)
+    cc = by.get(("connected_components_labeling_diamond", "u16"))
+    check(cc and cc["status"] == "pass" and cc["delta"]["labels_gpu"] ==
+          cc["delta"]["labels_ref"] > 100, "pyclesperanto: connected components, same labels "
+          "as the reference", cc and cc["delta"])
+    h = by.get(("histogram", "f32"))
+    check(h and h["status"] in ("fail", "error") and "writes past its bin array" in h["reason"],
+          "pyclesperanto: histogram hits the documented bug (its max voxel lies past the range)",
+          h and h["reason"][:300])
+    c = by.get(("centroids_of_labels", "u32"))
+    check(c and c["status"] in ("fail", "error") and "corrupts the heap" in c["reason"],
+          "pyclesperanto: centroids_of_labels without an output buffer is a documented finding",
+          c and c["reason"][:300])
+    after = [r for r in rows if r["op"] in ("masked_voronoi_labeling",) and r["status"] == "pass"]
+    check(after, "pyclesperanto: the run goes on after centroids_of_labels' crash", after)
+    o = by.get(("threshold_otsu", "f32"))
+    check(o and o["status"] == "pass", "pyclesperanto: threshold_otsu passes, ambiguous "
+          "voxels apart", o and o["reason"])
+    peers = doc.get("peers") or []
+    check(len(peers) == 1 and peers[0]["backend"] == "pyclesperanto-opencl" and
+          peers[0]["version"] == "0.25.1" and peers[0]["python"] == VENV_PYTHON and
+          peers[0]["device"] == g["device"], "pyclesperanto: the report's peers section",
+          peers)
+    check("voxbench beside its peers" in p.stdout and
+          re.search(r"^gaussian_blur +40x32x16 +f32 +[0-9.]+ pass +[0-9.]+ pass +[0-9.]+$",
+                    p.stdout, re.M), "pyclesperanto: the text table shows both, with the ratio",
+          p.stdout[-1500:])
+    report = os.path.join(TMP, "report.json")
+    html = os.path.join(TMP, "html")
+    r = subprocess.run([VOXBENCH, "report", report, "--html", html], capture_output=True,
+                       text=True, timeout=300)
+    page = open(os.path.join(html, "index.html")).read() if r.returncode == 0 else ""
+    check('id="peers"' in page and "pyclesperanto-opencl ms" in page and
+          "known peer bug" in page, "pyclesperanto: the HTML page has the side-by-side table",
+          r.stderr[-300:])
+    r = subprocess.run([VOXBENCH, "compare", report, report], capture_output=True, text=True,
+                       timeout=300)
+    check(r.returncode == 0 and "pyclesperanto-opencl" in r.stdout,
+          "pyclesperanto: compare matches the peer rows across reports", r.stderr[-300:])
+
+    # a range that leaves voxels above maximum_intensity: the bug, and the run goes on
+    p, doc = run(["--size", "24x20x12", "--ops", "histogram,transpose_xy", "--param",
+                  "minimum_intensity=0", "--param", "maximum_intensity=50", "--peer",
+                  "pyclesperanto", "--python", VENV_PYTHON])
+    rows = {r["op"]: r for r in peer_rows(doc, "pyclesperanto-opencl")}
+    h, t = rows.get("histogram"), rows.get("transpose_xy")
+    check(p.returncode == 1 and h and h["status"] in ("fail", "error") and
+          "known peer bug" in h["reason"] and t and t["status"] == "pass",
+          "pyclesperanto: histogram below the image's maximum fails with the bug's name, the "
+          "next op passes", (p.returncode, h and h["reason"][:200], t and t["status"]))
+
+
+def fake_cupy(table):
+    cupy = pyfakes.cupy_modules()
+    py = pyfakes.interpreter(os.path.join(TMP, "fakes"), "cupy", cupy,
+                             dists=[("cupy-cuda12x", "13.3.0")])
+    p, doc = run(["--size", "24x20x12", "--dtype", "f32,u8", "--peer", "cupy", "--python", py])
+    rows = peer_rows(doc, "cupy")
+    ops = {r["op"] for r in rows}
+    check(ops == set(table), "cupy (fake): a row for every op with a CuPy adapter",
+          (sorted(set(table) - ops), sorted(ops - set(table))))
+    check_documented(rows, table, "cupy (fake, scipy underneath)")
+    check(all(r["status"] in ("pass", "skip") for r in rows) and
+          sum(r["status"] == "pass" for r in rows) >= 180,
+          "cupy (fake): scipy's answers pass through every adapter",
+          [(r["op"], r["stack"]["dtype"], r["reason"][:120]) for r in rows if r["status"] != "pass"][:8])
+    check(p.returncode == 0, "cupy (fake): exit 0", p.stderr[-400:])
+    check((doc.get("peers") or [{}])[0].get("device") == "Fake CUDA GPU",
+          "cupy (fake): the device it reports", doc.get("peers"))
+
+    # a crash, a hang and an exception inside CuPy: error rows, the next ops still run
+    for kind, fn, op, want, env in (
+            ("crash", "gaussian_filter", "gaussian_blur", "crashed with SIGSEGV while running "
+             "gaussian_blur", {}),
+            ("hang", "uniform_filter", "mean_box", "hung (killed after VOXBENCH_PEER_TIMEOUT) "
+             "while running mean_box", {"VOXBENCH_PEER_TIMEOUT": "3"}),
+            ("raise", "minimum_filter", "minimum_box", "cupy raised RuntimeError: fake CuPy "
+             "failure in minimum_filter", {})):
+        trap = pyfakes.interpreter(os.path.join(TMP, "fakes"), "cupy-" + kind, cupy,
+                                   dists=[("cupy-cuda12x", "13.3.0")],
+                                   env={"FAKE_CUPY_TRAP": fn, "FAKE_CUPY_TRAP_KIND": kind})
+        p, doc = run(["--size", "16x12x8", "--ops", f"{op},maximum_box,median_box", "--peer",
+                      "cupy", "--python", trap], env)
+        rows = {r["op"]: r for r in peer_rows(doc, "cupy")}
+        check(p.returncode == 1 and rows.get(op, {}).get("status") == "error" and
+              want in rows[op]["reason"], f"cupy (fake) {kind}: {op} is an error row saying so",
+              (p.returncode, rows.get(op, {}).get("reason")))
+        check(rows.get("maximum_box", {}).get("status") == "pass" and
+              rows.get("median_box", {}).get("status") == "pass",
+              f"cupy (fake) {kind}: the ops after it still run and pass",
+              {k: v["status"] for k, v in rows.items()})
+
+    # the interpreter's path is never given to a shell
+    odd = pyfakes.interpreter(os.path.join(TMP, "it's a $(dir)"), "env", cupy)
+    p, doc = run(["--size", "16x12x8", "--ops", "copy", "--peer", "cupy", "--python", odd])
+    check([r["status"] for r in peer_rows(doc, "cupy")] == ["pass"],
+          "cupy (fake): an interpreter path with quotes and $() works", p.stderr[-300:])
+
+
+def missing_and_unknown():
+    bare = pyfakes.interpreter(os.path.join(TMP, "fakes"), "bare")
+    p, doc = run(["--size", "16x12x8", "--ops", "copy", "--peer", "cupy", "--peer",
+                  "pyclesperanto", "--python", bare])
+    notes = [l for l in p.stderr.splitlines() if l.startswith("voxbench run: --peer")]
+    check(p.returncode == 0 and len(notes) == 2 and all("not installed for" in n for n in notes)
+          and bare in notes[0], "a peer not installed: one note each, exit 0", p.stderr)
+    check(doc is not None and {r["backend"] for r in doc["results"]} == {"opencl"} and
+          "peers" not in doc, "a peer not installed: no peer rows, no peers section",
+          doc and {r["backend"] for r in doc["results"]})
+    broken = pyfakes.interpreter(os.path.join(TMP, "fakes"), "broken-cupy", {
+        "cupy/__init__.py": "raise ImportError('libcudart.so.12: cannot open shared object')\n"})
+    p, doc = run(["--size", "16x12x8", "--ops", "copy", "--peer", "cupy", "--python", broken])
+    check(p.returncode == 0 and "importing it fails (ImportError: libcudart.so.12" in p.stderr,
+          "a broken peer: a note with the import error", p.stderr)
+    p, doc = run(["--peer", "scikit-image"])
+    check(p.returncode == 2 and "unknown peer 'scikit-image': expected pyclesperanto, cupy" in
+          p.stderr and doc is None, "--peer with an unknown name: exit 2", (p.returncode, p.stderr))
+    help_text = subprocess.run([VOXBENCH, "run", "--help"], capture_output=True, text=True).stdout
+    check("--peer NAME" in help_text and "--python PATH" in help_text,
+          "run --help lists --peer and --python")
+
+
+def main():
+    os.makedirs(TMP, exist_ok=True)
+    rows = adapter_rows()
+    check(len(rows["CLE"]) > 100 and len(rows["CUPY"]) > 90,
+          "the adapter table parses", {k: len(v) for k, v in rows.items()})
+    missing_and_unknown()
+    fake_cupy(rows["CUPY"])
+    real_pyclesperanto(rows["CLE"])
+    return exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
