@@ -429,61 +429,61 @@ static void best_partners(const struct pair_counts *p, int gpu_side, int64_t *be
  * one (AMBIG_VOXEL), or each connected run (26-neighbours) of differing voxels holding a marked
  * one (AMBIG_REGION). wrong[i]: voxel i differs.
  */
+/* A growable stack of voxel indices (the flood of excuse_ambiguous). */
+struct voxel_stack {
+	size_t *v, n, cap;
+};
+
+static int voxel_push(struct voxel_stack *s, size_t i)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096, *grown = realloc(s->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return VB_E_NOMEM;
+		s->v = grown;
+		s->cap = cap;
+	}
+	s->v[s->n++] = i;
+	return VB_OK;
+}
+
 static uint64_t excuse_ambiguous(enum ambiguity rule, const struct stack *s, uint8_t *wrong,
 				 const uint8_t *ambiguous, struct vb_err *err)
 {
-	size_t n = stack_voxels(s), w = s->width, h = s->height, d = s->depth, top = 0;
-	size_t *todo = NULL, cap = 0;
+	size_t n = stack_voxels(s), w = s->width, h = s->height, d = s->depth;
+	struct voxel_stack todo = { 0 };
 	uint64_t excused = 0;
+	int status = VB_OK;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !status; i++) {
 		if (!wrong[i] || !ambiguous[i])
 			continue;
 		wrong[i] = 0;
 		excused++;
-		if (rule != AMBIG_REGION)
+		if (rule != AMBIG_REGION || (status = voxel_push(&todo, i)))
 			continue;
-		top = 0;
-		if (top == cap) {
-			size_t *grown = realloc(todo, (cap = cap ? cap * 2 : 4096) * sizeof(*todo));
-
-			if (!grown) {
-				free(todo);
-				vb_errf(err, VB_E_NOMEM, "out of memory excusing ambiguous voxels");
-				return UINT64_MAX;
-			}
-			todo = grown;
-		}
-		todo[top++] = i;
-		while (top) { /* flood the differing voxels connected to this one */
-			size_t v = todo[--top], x = v % w, y = v / w % h, z = v / w / h;
+		while (todo.n && !status) { /* flood the differing voxels connected to this one */
+			size_t v = todo.v[--todo.n], x = v % w, y = v / w % h, z = v / w / h;
 
 			for (size_t dz = z ? z - 1 : 0; dz <= z + 1 && dz < d; dz++)
 				for (size_t dy = y ? y - 1 : 0; dy <= y + 1 && dy < h; dy++)
 					for (size_t dx = x ? x - 1 : 0; dx <= x + 1 && dx < w; dx++) {
 						size_t q = dx + w * (dy + h * dz);
 
-						if (!wrong[q])
+						if (!wrong[q] || status)
 							continue;
 						wrong[q] = 0;
 						excused++;
-						if (top == cap) {
-							size_t *grown = realloc(todo, (cap *= 2) *
-										sizeof(*todo));
-
-							if (!grown) {
-								free(todo);
-								vb_errf(err, VB_E_NOMEM, "out of memory "
-									"excusing ambiguous voxels");
-								return UINT64_MAX;
-							}
-							todo = grown;
-						}
-						todo[top++] = q;
+						status = voxel_push(&todo, q);
 					}
 		}
 	}
-	free(todo);
+	free(todo.v);
+	if (status) {
+		vb_errf(err, VB_E_NOMEM, "out of memory excusing ambiguous voxels");
+		return UINT64_MAX;
+	}
 	return excused;
 }
 
