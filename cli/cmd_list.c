@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../ops/ops.h"
+#include "../ops/op.h"
 #include "cli.h"
 
 static const char conventions[] =

@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../ops/ops.h"
+#include "../ops/op.h"
+#include "../ops/runner.h"
 #include "../ops/peers.h"
 #include "../probe/probe.h"
 #include "../reports/render.h"

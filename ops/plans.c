@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 /* Direct box kernels read every voxel of the box; above this many taps, separable passes win. */
@@ -57,7 +56,7 @@ void launch_add_args(struct launch *l, int n, const struct karg *args)
 int plan_copy(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	enum dtype t = c->in[0]->dtype;
-	struct launch l = launch_1d("elementwise", c->op->kernel, t, t,
+	struct launch l = launch_1d("elementwise", c->op->entry, t, t,
 				    (stack_voxels(c->in[0]) + ELEMENTWISE_ITEMS - 1) / ELEMENTWISE_ITEMS);
 
 	snprintf(l.options, sizeof(l.options), "-DITEMS=%d", ELEMENTWISE_ITEMS);
@@ -75,7 +74,7 @@ int plan_elementwise(struct gpu_run *r, const struct op_call *c, struct vb_err *
 	float s0 = c->op->params[0].name ? (float)c->p[0] : 0.0f;
 	float s1 = c->op->params[0].name && c->op->params[1].name ? (float)c->p[1] : 0.0f;
 
-	snprintf(l.options, sizeof(l.options), "-DOP_FN=%s -DITEMS=%d", c->op->kernel,
+	snprintf(l.options, sizeof(l.options), "-DOP_FN=%s -DITEMS=%d", c->op->fn,
 		 ELEMENTWISE_ITEMS);
 	ARGS(&l, KBUF(gpu_input(r, 0)));
 	if (binary)
@@ -172,7 +171,7 @@ static int separable_passes(struct gpu_run *r, const struct op_call *c, const in
 
 #define MAX_TAPS 257 /* sigma <= 32: radius <= 128 */
 
-int plan_gaussian(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+int plan_gaussian_blur(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const char *names[3] = { "sigma_x", "sigma_y", "sigma_z" };
 	struct gpu_buf *weights[3] = { NULL, NULL, NULL };
@@ -185,8 +184,8 @@ int plan_gaussian(struct gpu_run *r, const struct op_call *c, struct vb_err *err
 		double sigma = op_param(c, names[a]);
 
 		/* the reference's own weights, so kernel and reference share one definition */
-		radius[a] = ref_gaussian_radius(sigma);
-		ref_gaussian_weights(sigma, radius[a], wd);
+		radius[a] = geom_gaussian_radius(sigma);
+		geom_gaussian_weights(sigma, radius[a], wd);
 		for (int k = 0; k <= 2 * radius[a]; k++)
 			w[k] = (float)wd[k];
 		/* slots 2..4: the scratch volumes take 0 and 1 */
@@ -278,7 +277,7 @@ int plan_mean_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err
 int plan_minmax_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	struct gpu_buf *none[3] = { NULL, NULL, NULL };
-	const char *option = strcmp(c->op->kernel, "max") == 0 ? "-DFILTER_MAX=1" : "-DFILTER_MAX=0";
+	const char *option = strcmp(c->op->reduce, "max") == 0 ? "-DFILTER_MAX=1" : "-DFILTER_MAX=0";
 	int radius[3];
 
 	box_radius(c, radius);
@@ -292,7 +291,7 @@ int plan_minmax_box(struct gpu_run *r, const struct op_call *c, struct vb_err *e
 int plan_z_projection(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
-	struct launch l = { .program = "projection", .kernel = c->op->kernel, .in_type = in->dtype,
+	struct launch l = { .program = "projection", .kernel = c->op->entry, .in_type = in->dtype,
 			    .out_type = c->out->dtype, .dims = 2,
 			    .global = { in->width, in->height, 1 } };
 
@@ -301,7 +300,7 @@ int plan_z_projection(struct gpu_run *r, const struct op_call *c, struct vb_err 
 	return gpu_launch(r, &l, err);
 }
 
-int plan_sum(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+int plan_sum_of_all_pixels(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	size_t n = stack_voxels(c->in[0]);
 	size_t groups = reduction_groups(n, REDUCTION_GROUP, REDUCTION_GROUPS);

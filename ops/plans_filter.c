@@ -1,14 +1,13 @@
 /*
  * ops/plans_filter.c: window filters over box and sphere footprints (kernels/rank.cl).
  *
- * The footprint goes to the device as one x run per (dy, dz) row (ref_footprint_runs, the
+ * The footprint goes to the device as one x run per (dy, dz) row (geom_footprint_runs, the
  * reference's own), so kernel and reference cannot disagree on which voxels a sphere holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 /* Medians of windows up to this many voxels select in a private array; larger ones bisect. */
@@ -24,7 +23,7 @@ static int footprint(struct gpu_run *r, const struct op_call *c, int sphere, int
 		     struct gpu_buf **runs, long *count, struct vb_err *err)
 {
 	size_t rows;
-	int *host, status = ref_window_radii(c, radius, err);
+	int *host, status = geom_window_radii(c, radius, err);
 
 	if (status)
 		return status;
@@ -32,7 +31,7 @@ static int footprint(struct gpu_run *r, const struct op_call *c, int sphere, int
 	host = malloc(rows * sizeof(*host));
 	if (!host)
 		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate the footprint", c->op->name);
-	*count = ref_footprint_runs(sphere, radius, host);
+	*count = geom_footprint_runs(sphere, radius, host);
 	status = gpu_constant(r, 0, host, rows * sizeof(*host), runs, err);
 	free(host);
 	return status;
@@ -58,21 +57,21 @@ static int median_box3(struct gpu_run *r, const struct op_call *c, struct vb_err
 int plan_window(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
-	const char *colon = strchr(c->op->kernel, ':');
-	int sphere = colon && strcmp(colon + 1, "sphere") == 0, median, mode = -1, radius[3];
-	size_t len = colon ? (size_t)(colon - c->op->kernel) : 0;
+	const char *what = c->op->reduce ? c->op->reduce : "";
+	int sphere = c->op->footprint == FOOT_SPHERE, median, mode = -1, radius[3];
 	struct gpu_buf *runs;
 	struct launch l;
+	size_t len;
 	long count = 0;
 	int status;
 
 	for (int i = 0; i < (int)(sizeof(reductions) / sizeof(reductions[0])); i++)
-		if (strlen(reductions[i]) == len && strncmp(c->op->kernel, reductions[i], len) == 0)
+		if (strcmp(what, reductions[i]) == 0)
 			mode = i;
-	median = len == 6 && strncmp(c->op->kernel, "median", 6) == 0;
-	if (!colon || (mode < 0 && !median))
-		return vb_errf(err, VB_E_ARGS, "%s: bad window kernel '%s' in the op table (bug)",
-			       c->op->name, c->op->kernel);
+	median = strcmp(what, "median") == 0;
+	if (c->op->footprint == FOOT_NONE || (mode < 0 && !median))
+		return vb_errf(err, VB_E_ARGS, "%s: bad window '%s' (or no footprint) in the op table "
+			       "(bug)", c->op->name, what);
 	status = footprint(r, c, sphere, radius, &runs, &count, err);
 	if (status)
 		return status;

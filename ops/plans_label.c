@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 #define GROUP 256
@@ -133,7 +132,7 @@ static int check_voxels(const struct op_call *c, struct vb_err *err)
 {
 	size_t n = stack_voxels(c->in[0]);
 
-	if (n >= REF_LABEL_MAX_VOXELS)
+	if (n >= LABEL_MAX_VOXELS)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu voxels; labels and parents are u32, so "
 			       "stacks must hold fewer than 2^32-1 voxels: crop the stack",
 			       c->op->name, n);
@@ -169,7 +168,7 @@ int plan_connected_components(struct gpu_run *r, const struct op_call *c, struct
 	l.local[0] = 32;
 	l.local[1] = 4;
 	l.local[2] = 2;
-	snprintf(l.options, sizeof(l.options), "-DCONN=%s", c->op->kernel);
+	snprintf(l.options, sizeof(l.options), "-DCONN=%d", c->op->connectivity);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(L), KI32(in->width), KI32(in->height),
 	     KI32(in->depth));
 	if ((status = gpu_launch(r, &l, err)))
@@ -226,10 +225,10 @@ static int max_label(struct gpu_run *r, const struct op_call *c, uint32_t *max,
 	if (c->in[0]->dtype == DT_I32 && *max > INT32_MAX)
 		return vb_errf(err, VB_E_ARGS, "%s: the label image holds negative labels",
 			       c->op->name);
-	if (*max > REF_LABEL_MAX_VALUE)
+	if (*max > LABEL_MAX_VALUE)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u exceeds %u, the largest this op's "
 			       "per-label table takes; relabel the image first", c->op->name, *max,
-			       REF_LABEL_MAX_VALUE);
+			       LABEL_MAX_VALUE);
 	return VB_OK;
 }
 
@@ -242,7 +241,7 @@ static uint32_t size_bound(double v, int upper)
 
 static void size_range(const struct op_call *c, uint32_t *lo, uint32_t *hi)
 {
-	const char *k = c->op->kernel;
+	const char *k = c->op->keep;
 
 	*lo = 0;
 	*hi = UINT32_MAX;
@@ -266,7 +265,7 @@ int plan_relabel(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
 	size_t n = stack_voxels(in);
-	const char *k = c->op->kernel;
+	const char *k = c->op->keep;
 	int stat = strcmp(k, "present") == 0 ? 0 : strcmp(k, "edges") == 0 ? 2 : 1;
 	uint32_t max, lo, hi;
 	struct gpu_buf *keep, *aux;

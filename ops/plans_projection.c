@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 #define REDUCE_GROUP 256
@@ -21,44 +20,9 @@
 /* Histograms above this many bins do not fit a work-group's __local counts. */
 #define HISTOGRAM_MAX_BINS 4096
 
-int dims_x_projection(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = c->in[0]->depth;
-	out[1] = c->in[0]->height;
-	out[2] = 1;
-	return VB_OK;
-}
-
-int dims_y_projection(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = c->in[0]->width;
-	out[1] = c->in[0]->depth;
-	out[2] = 1;
-	return VB_OK;
-}
-
-int dims_center_of_mass(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)c;
-	(void)err;
-	out[0] = 3;
-	out[1] = out[2] = 1;
-	return VB_OK;
-}
-
-int dims_histogram(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = (size_t)op_param(c, "num_bins");
-	out[1] = out[2] = 1;
-	return VB_OK;
-}
-
 static int is(const struct op_call *c, const char *kernel)
 {
-	return strcmp(c->op->kernel, kernel) == 0;
+	return strcmp(c->op->reduce, kernel) == 0;
 }
 
 static size_t reduce_groups(size_t n)
@@ -258,9 +222,9 @@ static int fixed_edges(struct gpu_run *r, const struct op_call *c, int nbins, si
 	if (!host)
 		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate %d bin edges", c->op->name,
 			       nbins + 1);
-	ref_histogram_range(op_param(c, "minimum_intensity"), op_param(c, "maximum_intensity"),
+	geom_histogram_range(op_param(c, "minimum_intensity"), op_param(c, "maximum_intensity"),
 			    0, 0, &lo, &hi);
-	ref_histogram_edges(c->in[0]->dtype, nbins, lo, hi, host);
+	geom_histogram_edges(c->in[0]->dtype, nbins, lo, hi, host);
 	status = gpu_constant(r, 1, host, (size_t)(nbins + 1) * edge_size, edges, err);
 	free(host);
 	return status;
@@ -279,7 +243,7 @@ int plan_histogram(struct gpu_run *r, const struct op_call *c, struct vb_err *er
 	if (nbins > HISTOGRAM_MAX_BINS) /* the row's range stops there */
 		return vb_errf(err, VB_E_ARGS, "%s: %d bins exceed the %d a work-group counts",
 			       c->op->name, nbins, HISTOGRAM_MAX_BINS);
-	if (ref_histogram_image_range(op_param(c, "minimum_intensity"),
+	if (geom_histogram_image_range(op_param(c, "minimum_intensity"),
 				      op_param(c, "maximum_intensity"))) {
 		status = gpu_scratch(r, 1, (size_t)(nbins + 1) * edge_size, &edges, err);
 		if (!status)

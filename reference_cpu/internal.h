@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 #include "../common/vb.h"
-#include "../ops/ops.h"
+#include "../ops/geometry.h"
+#include "../ops/op.h"
 #include "../stacks/stack.h"
 
 #ifdef _OPENMP

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ops/ops.h"
+#include "../ops/op.h"
 #include "check.h"
 
 static const double values[] = { 0, 10, 0, 20, 5, 15, 10, 20 };

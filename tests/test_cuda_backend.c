@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "../ops/backend.h"
-#include "../ops/ops.h"
+#include "../ops/op.h"
+#include "../ops/runner.h"
 #include "check.h"
 
 extern const struct gpu_backend cuda_backend; /* ops/backend.h declares it too */
