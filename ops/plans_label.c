@@ -1,6 +1,6 @@
 /*
  * ops/plans_label.c: thresholds, connected components and label tables on the GPU
- * (kernels/threshold.cl, kernels/label.cl).
+ * (kernels/label_threshold.cl, kernels/label.cl).
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,14 +33,15 @@ static int threshold_params(struct gpu_run *r, struct gpu_buf **p, struct vb_err
 	return gpu_scratch(r, 0, 4 * sizeof(float), p, err);
 }
 
-static int mask_above(struct gpu_run *r, const struct op_call *c, struct gpu_buf *p,
+/* out = in > p[at]; p[at] is the op's side value. */
+static int mask_above(struct gpu_run *r, const struct op_call *c, struct gpu_buf *p, int at,
 		      struct vb_err *err)
 {
 	size_t n = stack_voxels(c->in[0]);
-	struct launch l = launch_1d("threshold", "mask_above", c->in[0]->dtype, DT_U8, n);
+	struct launch l = launch_1d("label_threshold", "mask_above", c->in[0]->dtype, DT_U8, n);
 
-	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(p), KBUF(gpu_output(r)), KU64(n));
-	gpu_side_value(r, p, 3);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(p), KBUF(gpu_output(r)), KI32(at), KU64(n));
+	gpu_side_value(r, p, (size_t)at);
 	return gpu_launch(r, &l, err);
 }
 
@@ -59,47 +60,45 @@ int plan_threshold_otsu(struct gpu_run *r, const struct op_call *c, struct vb_er
 	    (status = gpu_scratch(r, 1, 2 * groups * sizeof(float), &partials, err)) ||
 	    (status = gpu_scratch(r, 2, 256 * sizeof(uint32_t), &hist, err)))
 		return status;
-	l = group_launch("threshold", "minmax_partials", t, DT_F32, groups * GROUP);
+	l = group_launch("label_threshold", "minmax_partials", t, DT_F32, groups * GROUP);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = group_launch("threshold", "otsu_range", DT_F32, DT_F32, GROUP);
+	l = group_launch("label_threshold", "otsu_range", DT_F32, DT_F32, GROUP);
 	ARGS(&l, KBUF(partials), KBUF(p), KBUF(hist), KI32(groups));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = group_launch("threshold", "histogram", t, DT_F32, groups * GROUP);
+	l = group_launch("label_threshold", "histogram", t, DT_F32, groups * GROUP);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(p), KBUF(hist), KU64(n));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = launch_1d("threshold", "otsu_select", DT_F32, DT_F32, 1);
+	l = launch_1d("label_threshold", "otsu_select", DT_F32, DT_F32, 1);
 	l.local[0] = 1;
 	ARGS(&l, KBUF(hist), KBUF(p));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	return mask_above(r, c, p, err);
+	return mask_above(r, c, p, 3, err);
 }
 
+/* A composition: mean_of_all_pixels (its own plan, as a sub-plan) into p[0], then the mask. */
 int plan_threshold_mean(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
-	enum dtype t = c->in[0]->dtype;
-	size_t n = stack_voxels(c->in[0]), groups = reduce_groups(n);
-	struct gpu_buf *p, *partials;
-	struct launch l;
+	const struct op_desc *mean = op_find("mean_of_all_pixels");
+	struct stack one = { .width = 1, .height = 1, .depth = 1, .dtype = DT_F32 };
+	struct gpu_operand in[OP_MAX_INPUTS] = { { gpu_input(r, 0), c->in[0] } }, out;
+	double none[OP_MAX_PARAMS] = { 0 };
+	struct gpu_buf *p;
 	int status;
 
-	/* doubles where the device has them (kernels/threshold.cl `real`): 8 bytes each */
-	if ((status = threshold_params(r, &p, err)) ||
-	    (status = gpu_scratch(r, 1, groups * sizeof(double), &partials, err)))
+	if (!mean)
+		return vb_errf(err, VB_E_ARGS, "%s: needs the op mean_of_all_pixels, which this "
+			       "build lacks", c->op->name);
+	if ((status = threshold_params(r, &p, err)))
 		return status;
-	l = group_launch("threshold", "sum_partials_real", t, DT_F32, groups * GROUP);
-	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
-	if ((status = gpu_launch(r, &l, err)))
+	out = (struct gpu_operand){ p, &one };
+	if ((status = gpu_sub_plan(r, mean, none, in, &out, 1, err)))
 		return status;
-	l = group_launch("threshold", "mean_final", DT_F32, DT_F32, GROUP);
-	ARGS(&l, KBUF(partials), KBUF(p), KI32(groups), KU64(n));
-	if ((status = gpu_launch(r, &l, err)))
-		return status;
-	return mask_above(r, c, p, err);
+	return mask_above(r, c, p, 0, err);
 }
 
 /* ---- prefix sums and flagged-voxel numbering ---- */

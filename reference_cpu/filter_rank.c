@@ -1,5 +1,5 @@
 /*
- * reference_cpu/rank.c: window filters over box and sphere (ellipsoid) footprints: mean, minimum,
+ * reference_cpu/filter_rank.c: window filters over box and sphere (ellipsoid) footprints: mean, minimum,
  * maximum, median, variance, standard deviation, binary erosion and dilation, local maxima.
  *
  * Obviously right first: every output voxel gathers its whole window (clamped to the edge) into a
