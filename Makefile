@@ -9,12 +9,12 @@ endif
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wno-missing-field-initializers -fopenmp -I/usr/include
-LDLIBS  += -ljansson -lxxhash -ltiff -lcrypto -ldl -lm
+LDLIBS  += -ljansson -lexpat -lxxhash -ltiff -lcrypto -ldl -lm
 LDFLAGS += -fopenmp
 
 # Debian packages voxbench needs to build, run and test; `setup` installs the missing ones.
 DEB_PACKAGES = ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libxxhash-dev \
-	libjansson-dev libtiff-dev libssl-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
+	libjansson-dev libexpat1-dev libtiff-dev libssl-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
 	python3-pil clang libclang-rt-14-dev
 
 # The CUDA backend builds where the toolkit's headers are (CUDA_HOME), unless CUDA=0. Only the
