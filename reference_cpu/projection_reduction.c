@@ -1,5 +1,5 @@
 /*
- * reference_cpu/projection_reduction.c: reductions of a whole stack (declared in ref_projection.h).
+ * reference_cpu/projection_reduction.c: reductions of a whole stack.
  *
  * Every sum is taken in double over fixed blocks of REDUCE_BLOCK voxels whose results are then
  * combined in block order, so nothing depends on the thread count.

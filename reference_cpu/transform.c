@@ -1,6 +1,6 @@
 /*
  * reference_cpu/transform.c: transposes, flip, crop, pad, and the resampling ops (translate,
- * scale, rotate, affine_transform). Conventions: reference_cpu/ref_transform.h.
+ * scale, rotate, affine_transform). Conventions: ops/geometry.h.
  *
  * The resampling reference does the kernel's float operations one for one (fmaf where the kernel
  * calls fma; C11 mode compiles with -ffp-contract=off, so nothing else fuses), which makes both
