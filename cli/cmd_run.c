@@ -87,7 +87,7 @@ static const char run_usage[] =
 	"  --repeat N         timed runs per op after one warm-up (default 5, 1..256)\n"
 	"  --cpu-threads N    threads of the CPU reference (default: all cores)\n"
 	"  --cpu-runs N       timed runs of the CPU reference, at most --repeat (default 3;\n"
-	"                     1 keeps runs on large stacks short)\n"
+	"                     1 keeps runs short: no untimed warm-up run on small stacks either)\n"
 	"  --seed N           seed of the synthetic stacks (default 42)\n"
 	"  --input FILE       a TIFF stack instead of synthetic ones (repeatable); its dtype is used\n"
 	"  --channel C        the channel of a multi-channel file (default 0)\n"

@@ -15,8 +15,10 @@
 #ifdef _OPENMP
 #include <omp.h>
 #define REF_THREAD_NUM() omp_get_thread_num()
+#define REF_NUM_THREADS() omp_get_num_threads()
 #else
 #define REF_THREAD_NUM() 0
+#define REF_NUM_THREADS() 1
 #endif
 
 /* The thread count a reference runs with: c->threads, at least 1. */
