@@ -1076,6 +1076,10 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	/* overlapping, the main thread keeps a core of its own for the GPU side's compiles */
 	x.ref_threads = x.overlap && !a->cpu_threads_given && a->cpu_threads > 2
 				? a->cpu_threads - 1 : a->cpu_threads;
+	/* and its own work (comparing outputs) keeps to that core: it must not time-share the
+	 * cores the references are being timed on (the references name their thread counts) */
+	if (x.overlap)
+		omp_set_num_threads(1);
 	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
 		struct device_info info = *device_info_of(devs->dev[d]);
 
