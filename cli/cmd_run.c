@@ -1057,6 +1057,65 @@ static void auto_size_all(const struct device_list *devs, size_t dims[3])
 	}
 }
 
+/* The blocks the run will make, as far as their programs depend on them (dtype, index width). */
+static size_t planned_blocks(const struct run_args *a, const struct device_list *devs,
+			     struct prebuild_block *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < a->ninputs && n < cap; i++) {
+		struct tiff_file *tf = NULL;
+		struct tiff_meta meta;
+		struct vb_err ignored; /* the run says it again when it reads the file */
+
+		if (tiff_open(&tf, a->inputs[i], &meta, &ignored) == VB_OK)
+			out[n++] = (struct prebuild_block){ meta.dtype,
+				(uint64_t)meta.width * meta.height * meta.depth >= WIDE_INDEX_VOXELS,
+				0 };
+		tiff_close(tf);
+	}
+	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1); s++) {
+		size_t dims[3];
+
+		if (a->nsizes)
+			memcpy(dims, a->sizes[s], sizeof(dims));
+		else
+			auto_size_all(devs, dims);
+		for (int t = 0; t < a->ndtypes && n < cap; t++)
+			out[n++] = (struct prebuild_block){ a->dtypes[t],
+				(uint64_t)dims[0] * dims[1] * dims[2] >= WIDE_INDEX_VOXELS, t > 0 };
+	}
+	return n;
+}
+
+/*
+ * Every program the rows will launch, compiled first on every core: before any reference runs
+ * (so none is timed beside a compiler), and in parallel (one by one at first launch they took
+ * 80 s on the H200).
+ */
+static void prebuild(const struct run_args *a, const struct device_list *devs, struct report *rep)
+{
+	struct prebuild_block blocks[MAX_INPUTS > MAX_SIZES * DT_COUNT ? MAX_INPUTS
+								      : MAX_SIZES * DT_COUNT];
+	struct prebuild_request q = { .selected = a->selected,
+				      .params = (const double (*)[OP_MAX_PARAMS])a->params,
+				      .stack_kind = a->stack ? a->stack : "blobs",
+				      .blocks = blocks, .threads = vb_cpu_threads() };
+	struct prebuild_stats st;
+
+	q.nblocks = planned_blocks(a, devs, blocks, sizeof(blocks) / sizeof(blocks[0]));
+	programs_prebuild(devs->dev, devs->n, &q, &st);
+	rep->prebuild_programs = st.programs;
+	rep->prebuild_devices = st.devices;
+	rep->prebuild_failed = st.failed;
+	rep->prebuild_threads = st.threads;
+	rep->prebuild_ms = st.ms;
+	if (st.programs)
+		fprintf(stderr, "voxbench run: %zu programs compiled ahead for %zu device%s in %.1f s "
+			"(%d threads)\n", st.programs, st.devices, st.devices == 1 ? "" : "s",
+			st.ms / 1e3, st.threads);
+}
+
 /* Every block (size x dtype, or file x frame), made once; in it, every op on every device. */
 static int run_devices(const struct run_args *a, const struct device_list *devs,
 		       struct report *rep)
@@ -1093,6 +1152,8 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 			blocks += a->input_frames[i];
 	}
 	x.total = count_selected(a) * blocks * devs->n;
+	if (rc == EXIT_OK)
+		prebuild(a, devs, rep);
 	if (rc == EXIT_OK)
 		x.peers = peers_open(&a->peer, devs, stderr);
 	for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
@@ -1146,6 +1207,12 @@ static void print_summary(const struct report *rep, double wall_ms, double probe
 	if (nspeed)
 		fprintf(f, "\n  geometric-mean speedup over the CPU reference: %.1fx (kernel time, %zu "
 			"rows)", exp(log_sum / (double)nspeed), nspeed);
+	if (rep->prebuild_programs)
+		fprintf(f, "\n  compiled ahead: %zu programs for %zu device%s in %.1f s on %d threads"
+			"%s", rep->prebuild_programs, rep->prebuild_devices,
+			rep->prebuild_devices == 1 ? "" : "s", rep->prebuild_ms / 1e3,
+			rep->prebuild_threads, rep->prebuild_failed ? " (some failed: their rows say why)"
+								     : "");
 	fprintf(f, "\n  wall time: %.1f s", wall_ms / 1e3);
 	if (isfinite(probe_ms))
 		fprintf(f, " (probe %.1f s)", probe_ms / 1e3);

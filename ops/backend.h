@@ -34,6 +34,13 @@ struct gpu_backend {
 	void (*host_unregister)(struct gpu_device *d, void *ptr);
 	/* Wait for the queue; *span_ms = first start to last end of the timed launches (or NAN). */
 	int (*finish)(struct gpu_device *d, double *span_ms, struct vb_err *err);
+	/*
+	 * Compile kernels/<name>.cl with these options into the disk cache, unless it is there
+	 * already, so a later launch only loads it. Safe to call from several threads at once for
+	 * different programs (it touches no per-device table); NULL where the backend cannot.
+	 */
+	int (*precompile)(struct gpu_device *d, const char *name, const char *options,
+			  struct vb_err *err);
 };
 
 struct gpu_device {
@@ -83,6 +90,14 @@ int built_table_add(struct built_table *t, const char *name, const char *options
 /* Free the table; release(handle) for each entry unless release is NULL. */
 void built_table_free(struct built_table *t, void (*release)(void *handle));
 
+/*
+ * Run op's plan once on dev with buffers the device makes and no transfers, timing nothing: how
+ * ops/prebuild.c learns which programs a plan launches (dev is then a recording device).
+ */
+int op_dry_run(struct gpu_device *dev, const struct op_desc *op,
+	       const double params[OP_MAX_PARAMS], const struct stack *const in[OP_MAX_INPUTS],
+	       int wide_index, struct vb_err *err);
+
 extern const struct gpu_backend opencl_backend;
 /* Built without the CUDA headers (no VB_HAVE_CUDA), its enumerate says so: VB_E_NOLOADER. */
 extern const struct gpu_backend cuda_backend;
@@ -117,5 +132,10 @@ void program_cache_key(const char *const parts[], size_t nparts, char key[33]);
 int program_cache_load(const char *key, unsigned char **data, size_t *len);
 /* Store atomically; failures are ignored on purpose (a cache must never break a run). */
 void program_cache_store(const char *key, const unsigned char *data, size_t len);
+/* Whether entries can be stored (the folder exists or was made, caching is not turned off). */
+int program_cache_enabled(void);
+/* Whether something is there under key's name (not checked: program_cache_load checks it, and
+ * a damaged entry is reported and replaced when a launch first loads it). */
+int program_cache_has(const char *key);
 
 #endif

@@ -432,6 +432,28 @@ out:
 	return status;
 }
 
+/* Compile into the disk cache only (backend.h): NVRTC needs no context, so threads may share. */
+static int cu_precompile(struct gpu_device *d, const char *name, const char *options,
+			 struct vb_err *err)
+{
+	const char *source = kernel_source(name, err);
+	unsigned char *image = NULL;
+	size_t len = 0;
+	char key[33];
+	int status;
+
+	if (!source)
+		return VB_E_ARGS;
+	module_key(d, source, options, key);
+	if (program_cache_has(key))
+		return VB_OK;
+	status = cuda_compile(name, source, options, impl_of(d)->arch, &image, &len, err);
+	if (status == VB_OK)
+		program_cache_store(key, image, len);
+	free(image);
+	return status;
+}
+
 /* The module for (name, options), built once per process and device. */
 static int get_module(struct gpu_device *d, const char *name, const char *options,
 		      CUmodule *out, struct vb_err *err)
@@ -652,6 +674,7 @@ const struct gpu_backend cuda_backend = {
 	.host_unregister = cu_host_unregister,
 	.launch = cu_launch,
 	.finish = cu_finish,
+	.precompile = cu_precompile,
 };
 
 #else

@@ -260,12 +260,46 @@ static cl_program load_cached(struct gpu_device *d, const char *key, const char 
 	return program;
 }
 
+/* The disk cache's key of a program: everything that changes its binary. */
+static void program_key(struct gpu_device *d, const char *source, const char *options,
+			char key[33])
+{
+	const char *parts[] = { "opencl", source, options, d->info.name, d->info.driver_version,
+				impl_of(d)->platform_version, VOXBENCH_VERSION };
+
+	program_cache_key(parts, sizeof(parts) / sizeof(parts[0]), key);
+}
+
+/* Build into the disk cache only (backend.h): the context is shared, the program is not. */
+static int cl_precompile(struct gpu_device *d, const char *name, const char *options,
+			 struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	const char *source = kernel_source(name, err);
+	cl_program program;
+	char key[33];
+	cl_int rc;
+
+	if (!source)
+		return VB_E_ARGS;
+	program_key(d, source, options, key);
+	if (program_cache_has(key))
+		return VB_OK;
+	program = cl.clCreateProgramWithSource(impl->context, 1, &source, NULL, &rc);
+	if (rc != CL_SUCCESS)
+		return CL_FAIL(err, rc, "creating a program");
+	rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
+	if (rc == CL_SUCCESS)
+		store_binary(d, program, key);
+	cl.clReleaseProgram(program);
+	return rc == CL_SUCCESS ? VB_OK : CL_FAIL(err, rc, "building a program ahead");
+}
+
 static int build_program(struct gpu_device *d, const char *name, const char *options,
 			 cl_program *out, struct vb_err *err)
 {
 	struct cl_device_impl *impl = impl_of(d);
 	const char *source = kernel_source(name, err);
-	const char *parts[7];
 	char key[33];
 	double t0 = vb_now_ms();
 	cl_program program = NULL;
@@ -273,14 +307,7 @@ static int build_program(struct gpu_device *d, const char *name, const char *opt
 
 	if (!source)
 		return VB_E_ARGS;
-	parts[0] = "opencl";
-	parts[1] = source;
-	parts[2] = options;
-	parts[3] = d->info.name;
-	parts[4] = d->info.driver_version;
-	parts[5] = impl->platform_version;
-	parts[6] = VOXBENCH_VERSION;
-	program_cache_key(parts, 7, key);
+	program_key(d, source, options, key);
 	program = load_cached(d, key, options);
 	if (program) {
 		d->programs_cached++;
@@ -468,4 +495,5 @@ const struct gpu_backend opencl_backend = {
 	.read = cl_read,
 	.launch = cl_launch,
 	.finish = cl_finish,
+	.precompile = cl_precompile,
 };

@@ -293,6 +293,34 @@ int devices_select(const struct device_list *all, const char *spec, struct devic
 const struct device_info *device_info_of(const struct gpu_device *d);
 int device_is_gpu(const struct gpu_device *d);
 
+/*
+ * Compiling ahead (ops/prebuild.c): the blocks a run will make, as far as its programs depend on
+ * them, and what was done. Programs go into the disk cache, so nothing is done when it is off.
+ */
+/* From this many voxels kernels index with ulong (IDX): 2^32 less a margin of 2^24. */
+#define WIDE_INDEX_VOXELS ((1ull << 32) - (1ull << 24))
+
+struct prebuild_block {
+	enum dtype dtype;
+	int wide_index;  /* some stack has 2^32 voxels or more */
+	int later_dtype; /* not its size's first dtype: label ops do not run (as in the run) */
+};
+struct prebuild_request {
+	const int *selected;                   /* per op_table row */
+	const double (*params)[OP_MAX_PARAMS]; /* per op_table row */
+	const char *stack_kind;                /* synthetic kind of the small recording stacks */
+	const struct prebuild_block *blocks;
+	size_t nblocks;
+	int threads;                           /* compiler threads */
+};
+struct prebuild_stats {
+	size_t programs, devices, failed; /* programs foreseen; devices that can; builds that failed */
+	int threads;
+	double ms;
+};
+void programs_prebuild(struct gpu_device *const *devs, size_t ndevs,
+		       const struct prebuild_request *q, struct prebuild_stats *st);
+
 /* A fresh row (status error, nothing measured) naming the op, its parameters, device and stack. */
 void op_row_start(struct result_row *row, const struct gpu_device *dev, const struct op_desc *op,
 		  const double params[OP_MAX_PARAMS], const struct stack *in);

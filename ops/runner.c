@@ -16,8 +16,6 @@
  * all that was asked for). */
 #define CPU_WARMUP_VOXELS (16u << 20)
 #define CPU_MAX_RUNS 3
-/* From this many voxels kernels index with ulong (IDX): 2^32 less a margin of 2^24. */
-#define WIDE_INDEX_VOXELS ((1ull << 32) - (1ull << 24))
 
 static const struct gpu_backend *const backends[] = { &opencl_backend, &cuda_backend };
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -406,6 +404,29 @@ static int op_call_make(const struct op_desc *op, const double params[OP_MAX_PAR
 			       .dtype = op_output_dtype(op, in[0]->dtype) };
 	c->out = out;
 	return VB_OK;
+}
+
+int op_dry_run(struct gpu_device *dev, const struct op_desc *op,
+	       const double params[OP_MAX_PARAMS], const struct stack *const in[OP_MAX_INPUTS],
+	       int wide_index, struct vb_err *err)
+{
+	struct gpu_run run = { .dev = dev, .wide_index = wide_index };
+	struct op_call c;
+	struct stack shape;
+	int status = op_call_make(op, params, in, 1, &c, &shape, err);
+
+	if (status)
+		return status;
+	run.in_type = in[0]->dtype;
+	run.out_type = shape.dtype;
+	for (int i = 0; i < op->n_inputs && !status; i++)
+		status = dev->backend->buf_create(dev, stack_bytes(in[i]), &run.in[i], err);
+	if (!status)
+		status = dev->backend->buf_create(dev, stack_bytes(&shape), &run.out, err);
+	if (!status)
+		status = op->gpu(&run, &c, err);
+	release_run(&run);
+	return status;
 }
 
 void reference_compute(const struct op_desc *op, const double params[OP_MAX_PARAMS],
