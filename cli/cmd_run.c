@@ -903,6 +903,7 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	pthread_mutex_destroy(&pipe.lock);
 	pthread_cond_destroy(&pipe.moved);
 	peers_end_block(x->peers);
+	devices_drop_inputs(x->devs); /* their host stacks go now */
 	op_inputs_free(&set);
 	free(tasks);
 	return rc;
@@ -1093,7 +1094,8 @@ static size_t planned_blocks(const struct run_args *a, const struct device_list 
  * (so none is timed beside a compiler), and in parallel (one by one at first launch they took
  * 80 s on the H200).
  */
-static void prebuild(const struct run_args *a, const struct device_list *devs, struct report *rep)
+static void prebuild(const struct run_args *a, const struct device_list *devs, size_t total,
+		     struct report *rep)
 {
 	struct prebuild_block blocks[MAX_INPUTS > MAX_SIZES * DT_COUNT ? MAX_INPUTS
 								      : MAX_SIZES * DT_COUNT];
@@ -1110,9 +1112,10 @@ static void prebuild(const struct run_args *a, const struct device_list *devs, s
 	rep->prebuild_failed = st.failed;
 	rep->prebuild_threads = st.threads;
 	rep->prebuild_ms = st.ms;
-	if (st.programs)
-		fprintf(stderr, "voxbench run: %zu programs compiled ahead for %zu device%s in %.1f s "
-			"(%d threads)\n", st.programs, st.devices, st.devices == 1 ? "" : "s",
+	/* a progress line: where the first seconds went (the summary says it again) */
+	if (st.programs && !isatty(STDERR_FILENO))
+		fprintf(stderr, "[0/%zu] %zu programs compiled ahead for %zu device%s in %.1f s "
+			"(%d threads)\n", total, st.programs, st.devices, st.devices == 1 ? "" : "s",
 			st.ms / 1e3, st.threads);
 }
 
@@ -1153,7 +1156,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	}
 	x.total = count_selected(a) * blocks * devs->n;
 	if (rc == EXIT_OK)
-		prebuild(a, devs, rep);
+		prebuild(a, devs, x.total, rep);
 	if (rc == EXIT_OK)
 		x.peers = peers_open(&a->peer, devs, stderr);
 	for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)

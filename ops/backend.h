@@ -10,6 +10,9 @@
 
 struct gpu_device;
 
+/* Input stacks a device keeps between the ops of a block: the image(s), the binary, the labels. */
+#define RESIDENT_MAX 8
+
 struct gpu_backend {
 	const char *name; /* "opencl", "cuda" */
 	/* Append every device of this backend to *devs (realloc'd); a missing stack is VB_E_NOLOADER. */
@@ -32,6 +35,12 @@ struct gpu_backend {
 	 */
 	int (*host_register)(struct gpu_device *d, void *ptr, size_t bytes, struct vb_err *err);
 	void (*host_unregister)(struct gpu_device *d, void *ptr);
+	/*
+	 * Page-locked host memory the device downloads into at DMA speed (NULL where the backend
+	 * has none; a failure leaves downloads pageable). One block per device at a time.
+	 */
+	void *(*staging_alloc)(struct gpu_device *d, size_t bytes, struct vb_err *err);
+	void (*staging_free)(struct gpu_device *d, void *ptr);
 	/* Wait for the queue; *span_ms = first start to last end of the timed launches (or NAN). */
 	int (*finish)(struct gpu_device *d, double *span_ms, struct vb_err *err);
 	/*
@@ -52,6 +61,17 @@ struct gpu_device {
 	int programs_built, programs_cached;
 	/* Device memory voxbench holds now, checked against info.global_mem_bytes. */
 	uint64_t bytes_allocated;
+	/* Page-locked host memory outputs are downloaded into (ops/runner.c), or NULL. */
+	void *staging;
+	size_t staging_bytes;
+	/* A block's input stacks, uploaded once and lent to each op of the block (ops/runner.c). */
+	struct resident_input {
+		const void *host;
+		size_t bytes;
+		struct gpu_buf *buf;
+		double upload_ms;
+	} resident[RESIDENT_MAX];
+	int nresident;
 	void *impl;
 };
 
@@ -62,6 +82,7 @@ struct gpu_run {
 	struct gpu_device *dev;
 	enum dtype in_type, out_type;
 	struct gpu_buf *in[OP_MAX_INPUTS], *out;
+	int in_lent[OP_MAX_INPUTS]; /* in[i] is the device's resident copy: not released by the run */
 	struct gpu_buf *scratch[RUN_MAX_SCRATCH];
 	size_t scratch_bytes[RUN_MAX_SCRATCH];
 	int timed;

@@ -348,6 +348,29 @@ static void cu_host_unregister(struct gpu_device *d, void *ptr)
 		cu.cuMemHostUnregister(ptr);
 }
 
+static void *cu_staging_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err)
+{
+	void *ptr = NULL;
+	CUresult rc;
+
+	if (make_current(d, err))
+		return NULL;
+	rc = cu.cuMemAllocHost(&ptr, bytes ? bytes : 1);
+	if (rc != CUDA_SUCCESS) {
+		CU_FAIL(err, rc, "allocating page-locked host memory");
+		return NULL;
+	}
+	return ptr;
+}
+
+static void cu_staging_free(struct gpu_device *d, void *ptr)
+{
+	struct vb_err ignored;
+
+	if (ptr && make_current(d, &ignored) == VB_OK)
+		cu.cuMemFreeHost(ptr);
+}
+
 /* Load a cubin or PTX image; the driver's own log (PTX compile errors) lands in log. */
 static CUresult load_image(const unsigned char *image, CUmodule *module, char *log, size_t len)
 {
@@ -672,6 +695,8 @@ const struct gpu_backend cuda_backend = {
 	.read = cu_read,
 	.host_register = cu_host_register,
 	.host_unregister = cu_host_unregister,
+	.staging_alloc = cu_staging_alloc,
+	.staging_free = cu_staging_free,
 	.launch = cu_launch,
 	.finish = cu_finish,
 	.precompile = cu_precompile,

@@ -38,6 +38,8 @@ struct cl_device_impl {
 	size_t nkernels;
 	cl_event *events;
 	size_t nevents, cap_events;
+	cl_mem staging;      /* CL_MEM_ALLOC_HOST_PTR buffer behind the staging pointer */
+	void *staging_ptr;   /* its mapping: page-locked host memory on most GPU drivers */
 };
 
 static struct cl_device_impl *impl_of(struct gpu_device *d)
@@ -151,6 +153,49 @@ static void cl_close(struct gpu_device *d)
 	cl.clReleaseContext(impl->context);
 	free(impl);
 	free(d);
+}
+
+/*
+ * OpenCL has no call to page-lock memory: a buffer the driver allocates in host memory
+ * (CL_MEM_ALLOC_HOST_PTR), mapped, is the usual way to get it; reads into it run at DMA speed.
+ */
+static void *cl_staging_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	cl_int rc;
+
+	if (impl->staging)
+		return NULL; /* one at a time */
+	impl->staging = cl.clCreateBuffer(impl->context, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_WRITE,
+					  bytes ? bytes : 1, NULL, &rc);
+	if (rc != CL_SUCCESS) {
+		impl->staging = NULL;
+		CL_FAIL(err, rc, "allocating host memory for downloads");
+		return NULL;
+	}
+	impl->staging_ptr = cl.clEnqueueMapBuffer(impl->queue, impl->staging, CL_TRUE,
+						  CL_MAP_READ | CL_MAP_WRITE, 0, bytes ? bytes : 1,
+						  0, NULL, NULL, &rc);
+	if (rc != CL_SUCCESS) {
+		cl.clReleaseMemObject(impl->staging);
+		impl->staging = NULL;
+		impl->staging_ptr = NULL;
+		CL_FAIL(err, rc, "mapping host memory for downloads");
+	}
+	return impl->staging_ptr;
+}
+
+static void cl_staging_free(struct gpu_device *d, void *ptr)
+{
+	struct cl_device_impl *impl = impl_of(d);
+
+	if (!impl->staging || ptr != impl->staging_ptr)
+		return;
+	cl.clEnqueueUnmapMemObject(impl->queue, impl->staging, ptr, 0, NULL, NULL);
+	cl.clFinish(impl->queue);
+	cl.clReleaseMemObject(impl->staging);
+	impl->staging = NULL;
+	impl->staging_ptr = NULL;
 }
 
 static int cl_buf_create(struct gpu_device *d, size_t bytes, struct gpu_buf **out,
@@ -493,6 +538,8 @@ const struct gpu_backend opencl_backend = {
 	.buf_release = cl_buf_release,
 	.write = cl_write,
 	.read = cl_read,
+	.staging_alloc = cl_staging_alloc,
+	.staging_free = cl_staging_free,
 	.launch = cl_launch,
 	.finish = cl_finish,
 	.precompile = cl_precompile,

@@ -285,6 +285,8 @@ int devices_open_backend(struct device_list *all, const char *backend, struct vb
 /* VB_OK when `backend` names a backend devices_open_backend takes, else VB_E_ARGS saying which do. */
 int backend_name_check(const char *backend, struct vb_err *err);
 void devices_close(struct device_list *all);
+/* Release the input stacks each device kept for the block just run (before its stacks go). */
+void devices_drop_inputs(const struct device_list *devs);
 /* Borrow the devices matching spec: NULL/"" = the first GPU of each backend, else the first
  * device; "all"; an index into the list; or a case-insensitive substring of the name (which
  * selects every backend's view of a card: "h100"). VB_E_ARGS when none. */
