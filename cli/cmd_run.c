@@ -872,7 +872,7 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	struct op_task *tasks = calloc(op_count, sizeof(*tasks));
 	struct ref_pipe pipe = { .x = x, .b = b, .set = &set, .tasks = tasks };
 	pthread_t thread;
-	int threaded = 0, rc = EXIT_OK;
+	int threaded = 0, rc = EXIT_OK, main_threads = 1;
 
 	if (!tasks)
 		return out_of_memory("planning the block", 0);
@@ -881,6 +881,12 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	pthread_cond_init(&pipe.moved, NULL);
 	if (x->overlap && !status && pipe.n > 1)
 		threaded = pthread_create(&thread, NULL, reference_thread, &pipe) == 0;
+	/* while references run, the main thread's own work (comparing outputs) keeps to its one
+	 * core: it must not time-share the cores they are timed on (they name their own counts) */
+	if (threaded) {
+		main_threads = omp_get_max_threads();
+		omp_set_num_threads(1);
+	}
 	for (size_t i = 0; i < pipe.n; i++) {
 		if (threaded) {
 			pthread_mutex_lock(&pipe.lock);
@@ -898,8 +904,10 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 		pthread_cond_broadcast(&pipe.moved);
 		pthread_mutex_unlock(&pipe.lock);
 	}
-	if (threaded)
+	if (threaded) {
 		pthread_join(thread, NULL);
+		omp_set_num_threads(main_threads);
+	}
 	pthread_mutex_destroy(&pipe.lock);
 	pthread_cond_destroy(&pipe.moved);
 	peers_end_block(x->peers);
@@ -1138,10 +1146,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	/* overlapping, the main thread keeps a core of its own for the GPU side's compiles */
 	x.ref_threads = x.overlap && !a->cpu_threads_given && a->cpu_threads > 2
 				? a->cpu_threads - 1 : a->cpu_threads;
-	/* and its own work (comparing outputs) keeps to that core: it must not time-share the
-	 * cores the references are being timed on (the references name their thread counts) */
-	if (x.overlap)
-		omp_set_num_threads(1);
+
 	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
 		struct device_info info = *device_info_of(devs->dev[d]);
 
