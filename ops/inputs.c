@@ -30,7 +30,8 @@ static int derive_labels(const struct stack *binary, struct stack *out, struct v
 {
 	/* the table's own 6-connected labelling, so ops/ calls no reference by name */
 	struct op_call c = { .op = op_find("connected_components_labeling_diamond"),
-			     .in = { binary }, .out = out, .threads = 1 };
+			     .in = { binary }, .out = out,
+			     .threads = vb_cpu_threads() };
 	int status = stack_alloc(out, binary->width, binary->height, binary->depth, DT_U32, err);
 
 	if (!status)

@@ -54,9 +54,9 @@
 /*
  * Connected components of the non-zero voxels of in (connectivity 6 or 26) into out (u32, same
  * dims, allocated by the caller): labels 1..N numbered in raster order of each component's first
- * voxel (scipy.ndimage.label's numbering), background 0.
+ * voxel (scipy.ndimage.label's numbering), background 0. `threads` share the planes out.
  */
-int ref_label_binary(const struct stack *in, int connectivity, struct stack *out,
+int ref_label_binary(const struct stack *in, int connectivity, int threads, struct stack *out,
 		     struct vb_err *err);
 /* The Otsu bin (0..254) of a 256-bin histogram: the argmax of the between-class variance
  * (first one on ties), computed in double; shared with the tests' checks of GPU histograms. */
