@@ -119,9 +119,13 @@ $(BUILD)/libvoxbench.a: $(LIB_OBJS)
 $(BUILD)/voxbench: $(CLI_OBJS) $(BUILD)/libvoxbench.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench.a $(HEADERS)
+# The sub-commands without main(), for the tests that call one in-process (cmd_info).
+$(BUILD)/libvoxbench_cli.a: $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJS))
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench_cli.a $(BUILD)/libvoxbench.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench_cli.a $(BUILD)/libvoxbench.a $(LDLIBS)
 
 # The run's report, then its page: report/index.html, whose path is printed last.
 run: setup all
