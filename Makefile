@@ -34,7 +34,7 @@ TEST_DEB_PACKAGES = chromium python3-venv
 VENV = $(BUILD)/venv
 PY_TEST_PACKAGES = pyclesperanto==0.25.1 pyclesperanto-opencl==0.25.1
 
-LIB_DIRS = common stacks ops reference_cpu reports probe python
+LIB_DIRS = common stacks ops reference_cpu reports probe python bench
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CLI_SRCS = $(wildcard cli/*.c)
 KERNELS  = $(sort $(wildcard kernels/*.cl))

@@ -79,7 +79,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 	memset(a, 0, sizeof(*a));
 	a->plots = PLOTS_FILES;
 	optind = 1;
-	while (!status && (c = cli_getopt(argc, argv, &compare_spec)) != -1) {
+	while (!status && (c = cli_getopt(argc, argv, &compare_spec, NULL)) != -1) {
 		switch (c) {
 		case 'm': status = parse_metric(optarg, &a->metric); break;
 		case 'H': a->html = optarg; break;

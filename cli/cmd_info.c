@@ -49,7 +49,7 @@ static int parse_opts(int argc, char **argv, struct tiff_info_opts *o)
 
 	*o = (struct tiff_info_opts){ -1, -1, 1 };
 	optind = 1;
-	while ((c = cli_getopt(argc, argv, &info_spec)) != -1) {
+	while ((c = cli_getopt(argc, argv, &info_spec, NULL)) != -1) {
 		long *dst = c == 'c' ? &o->channel : c == 'f' ? &o->frame : NULL;
 
 		if (c == 'h') {

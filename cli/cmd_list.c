@@ -148,7 +148,7 @@ int cmd_list(int argc, char **argv)
 	int json = 0, c;
 
 	optind = 1;
-	while ((c = cli_getopt(argc, argv, &list_spec)) != -1) {
+	while ((c = cli_getopt(argc, argv, &list_spec, NULL)) != -1) {
 		if (c == 'j') {
 			json = 1;
 		} else if (c == 'h') {

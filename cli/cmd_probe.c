@@ -42,7 +42,7 @@ static int parse_args(int argc, char **argv, struct probe_options *opt, int *jso
 	int c;
 
 	optind = 0; /* glibc: start over, whatever parsed argv before */
-	while ((c = cli_getopt(argc, argv, &probe_spec)) != -1) {
+	while ((c = cli_getopt(argc, argv, &probe_spec, NULL)) != -1) {
 		switch (c) {
 		case 'j': *json = 1; break;
 		case 'q': opt->quick = 1; break;

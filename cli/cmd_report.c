@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	memset(a, 0, sizeof(*a));
 	a->plots = PLOTS_FILES;
 	optind = 1;
-	while (!status && (c = cli_getopt(argc, argv, &report_spec)) != -1) {
+	while (!status && (c = cli_getopt(argc, argv, &report_spec, NULL)) != -1) {
 		switch (c) {
 		case 'H': a->html = optarg; break;
 		case 't': a->text = 1; break;

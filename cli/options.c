@@ -7,7 +7,7 @@
 
 #define MAX_OPTIONS 64
 
-int cli_getopt(int argc, char **argv, const struct cli_spec *spec)
+int cli_getopt(int argc, char **argv, const struct cli_spec *spec, int *index)
 {
 	struct option longopts[MAX_OPTIONS + 1];
 	char shorts[64];
@@ -19,7 +19,7 @@ int cli_getopt(int argc, char **argv, const struct cli_spec *spec)
 	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
 	snprintf(shorts, sizeof(shorts), "%s%s", spec->permute ? "" : "+", spec->shorts);
 	opterr = 0;
-	return getopt_long(argc, argv, shorts, longopts, NULL);
+	return getopt_long(argc, argv, shorts, longopts, index);
 }
 
 /* text with "%s" replaced by subst (once per occurrence), continuation lines indented. */

@@ -27,8 +27,9 @@ struct cli_spec {
 };
 
 /* getopt_long over spec's table (call with optind set as getopt wants); -1 at the end, '?' for
- * an unknown option or a missing argument (opterr is off: the command says what is wrong). */
-int cli_getopt(int argc, char **argv, const struct cli_spec *spec);
+ * an unknown option or a missing argument (opterr is off: the command says what is wrong).
+ * *index (when not NULL) is set to the option's row for a long option. */
+int cli_getopt(int argc, char **argv, const struct cli_spec *spec, int *index);
 /* --help: usage, each listed option ("%s" in a help text becomes subst), footer. */
 void cli_print_help(FILE *out, const struct cli_spec *spec, const char *subst);
 /* A man page section (roff) and a bash completion of every command's options. */
