@@ -61,7 +61,10 @@ void cli_print_help(FILE *out, const struct cli_spec *spec, const char *subst)
 static void roff(FILE *out, const char *s)
 {
 	for (int bol = 1; *s; s++) {
-		if (*s == '\\')
+		if (s[0] == '%' && s[1] == 's') { /* a list --help fills in: where it comes from */
+			fputs("those of 'voxbench list'", out);
+			s++;
+		} else if (*s == '\\')
 			fputs("\\e", out);
 		else if (*s == '-')
 			fputs("\\-", out);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../stacks/stack.h"
 #include "render.h"
 #include "row_fields.h"
 
@@ -40,5 +41,26 @@ int report_write_csv_file(const struct loaded_report *lr, const char *path, stru
 	if (status)
 		return status;
 	report_write_csv(lr, o.f);
+	return out_commit(&o, err);
+}
+
+int csv_write_table(const char *path, const char *const *columns, const struct stack *t,
+		    struct vb_err *err)
+{
+	struct out_file o = { 0 };
+	char num[40];
+	int status = out_open(&o, path, err);
+
+	if (status)
+		return status;
+	for (size_t c = 0; c < t->width; c++)
+		fprintf(o.f, "%s%s", c ? "," : "", columns[c]);
+	fputc('\n', o.f);
+	for (size_t r = 0; r < t->height; r++) {
+		for (size_t c = 0; c < t->width; c++)
+			fprintf(o.f, "%s%s", c ? "," : "",
+				fmt_num(num, stack_get(t, r * t->width + c), 9));
+		fputc('\n', o.f);
+	}
 	return out_commit(&o, err);
 }
