@@ -1,6 +1,7 @@
 /*
- * cli/cmd_run.c: `voxbench run`: every selected op x size x dtype x device, measured beside its
- * CPU reference; a text table on stdout, the JSON report with --out.
+ * cli/cmd_run.c: `voxbench run`: its option table, the plan made from the options (bench/plan.c),
+ * the probe, the devices, then bench_run (bench/loop.c); a text table on stdout, the JSON report
+ * with --out, the summary.
  */
 #define _GNU_SOURCE
 #include <errno.h>
