@@ -1,6 +1,6 @@
 /*
  * ops/plans_transform.c: launches of kernels/transform.cl. The geometry (voxel maps, matrices)
- * comes from reference_cpu/transform.c, so the kernels and the reference share one definition.
+ * comes from ops/geometry.c, so the kernels and the reference share one definition.
  */
 #include <stdio.h>
 
