@@ -163,10 +163,10 @@ static void *compile_worker(void *arg)
 	size_t total = p->ndevs * p->list->n, k;
 
 	while ((k = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < total) {
-		/* devices interleaved: one driver that compiles one program at a time does not hold
-		 * the other's programs back */
-		struct gpu_device *d = p->devs[k % p->ndevs];
-		const struct program_need *need = &p->list->need[k / p->ndevs];
+		/* device by device: on the H200, interleaving OpenCL and CUDA builds took 41.6 s
+		 * against 30.4 s this way (NVIDIA's OpenCL compiler scales poorly across threads) */
+		struct gpu_device *d = p->devs[k / p->list->n];
+		const struct program_need *need = &p->list->need[k % p->list->n];
 		struct vb_err ignored; /* the launch that needs it builds it again and says why */
 
 		if (d->backend->precompile(d, need->name, need->options, &ignored))
