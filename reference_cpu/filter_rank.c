@@ -255,6 +255,16 @@ out:
 	return status;
 }
 
+/*
+ * Window filters over the box or sphere footprint of radius_x/y/z, borders clamped to the edge
+ * (scipy mode='nearest', footprint= the same mask):
+ *  - mean (f32, double sum / count), minimum, maximum (input dtype, exact);
+ *  - median (input dtype, exact: the element of rank count/2 in the order of the values; f32
+ *    orders -0 before +0 and NaN above +inf, by its order-preserving 32-bit key);
+ *  - variance and standard deviation (f32): population variance, two passes in double;
+ *  - erode / dilate (u8 0/1): every / any voxel of the window non-zero;
+ *  - detect_maxima_box (u8 0/1): the voxel equals the maximum of its box.
+ */
 int ref_mean_sphere(const struct op_call *c, struct vb_err *err)
 {
 	return window_filter(c, 1, W_MEAN, err);

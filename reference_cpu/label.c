@@ -168,6 +168,7 @@ int ref_label_binary(const struct stack *in, int connectivity, int threads, stru
 	return status;
 }
 
+/* ref_label_binary with 26 (box) or 6 (diamond) connectivity. */
 int ref_connected_components_labeling_box(const struct op_call *c, struct vb_err *err)
 {
 	return ref_label_binary(c->in[0], 26, ref_nthreads(c), c->out, err);
@@ -324,6 +325,15 @@ static int relabel(const struct op_call *c, enum label_rule rule, double lo, dou
 	return VB_OK;
 }
 
+/*
+ * Label images in, sequential labels out: the kept labels renumbered 1..K in order of their old
+ * value. relabel_sequential keeps every present label; exclude_labels_on_edges drops labels
+ * touching the x / y / z faces (params exclude_x/y/z; z only when depth > 1); the size ops keep a
+ * label of s voxels when lo <= s <= hi: exclude_small_labels lo = maximum_size, hi = inf;
+ * exclude_large_labels lo = 0, hi = minimum_size; exclude_labels_outside_size_range lo =
+ * minimum_size, hi = maximum_size (pyclesperanto's definitions). Labels must be integers in
+ * 0 .. LABEL_MAX_VALUE (ops/geometry.h).
+ */
 int ref_relabel_sequential(const struct op_call *c, struct vb_err *err)
 {
 	return relabel(c, KEEP_PRESENT, 0, 0, err);

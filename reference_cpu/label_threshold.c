@@ -73,6 +73,13 @@ static void mask_above(const struct op_call *c, float threshold, double tol)
 	ref_mark_near(c->in[0], threshold, tol, c->ambiguous, ref_nthreads(c));
 }
 
+/*
+ * Otsu's threshold over a 256-bin histogram of the float voxels spanning [min, max] (bin =
+ * (int)((v - min) * s), s = (float)(256.0 / (max - min)), clamped to 255: the bins of
+ * skimage.filters.threshold_otsu(nbins=256) up to rounding at bin edges); threshold = the best
+ * bin's centre, (float)(min + (k + 0.5) * (max - min) / 256) in double; out = v > threshold. The threshold is the side
+ * value. A constant stack's threshold is its value.
+ */
 int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];

@@ -90,6 +90,13 @@ static int edt_axis(double *t, const size_t dims[3], int a, double sp, int threa
 	return failed;
 }
 
+/*
+ * Exact Euclidean distance of every non-zero voxel to the nearest zero voxel (zeros get 0), in
+ * units of params "voxel_size_x/y/z"; f32 out. Felzenszwalb-Huttenlocher lower envelopes per line
+ * over squared distances in double, sqrt at the end (scipy distance_transform_edt with
+ * sampling=(sz, sy, sx)). A stack without any zero voxel gives +inf everywhere (scipy then
+ * measures to a phantom zero just before the first voxel).
+ */
 int ref_distance_transform_edt(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
@@ -228,11 +235,19 @@ static uint32_t erode_voxel(const struct ball *b, const struct stack *in, const 
 	return own;
 }
 
+/*
+ * Labels (> 0) grow into background voxels within Euclidean distance "radius" (isotropic voxels):
+ * each such voxel takes the label of its nearest labelled voxel, the smallest label on ties; u32.
+ */
 int ref_dilate_labels(const struct op_call *c, struct vb_err *err)
 {
 	return ball_op(c, dilate_voxel, err);
 }
 
+/*
+ * A labelled voxel keeps its label iff every voxel of the image within Euclidean distance
+ * "radius" has the same label (background and other labels erode it); else 0. u32.
+ */
 int ref_erode_labels(const struct op_call *c, struct vb_err *err)
 {
 	return ball_op(c, erode_voxel, err);
@@ -321,6 +336,8 @@ int ref_statistics_of_labelled_pixels(const struct op_call *c, struct vb_err *er
 	return VB_OK;
 }
 
+/* Centroids of labels 1..N of in[0] (values <= 0 are background): f32, N wide, 3 rows (x, y, z),
+ * depth 1; a label without voxels gets NaN. */
 int ref_centroids_of_labels(const struct op_call *c, struct vb_err *err)
 {
 	size_t rows = c->out->width;
@@ -371,6 +388,13 @@ static int voronoi_step(const int32_t *s, int32_t *t, const size_t dims[3], int 
 	return changed;
 }
 
+/*
+ * clEsperanto's masked_voronoi_labeling: the 26-connected components of in[0] (raster order)
+ * grow into the non-zero voxels of the mask in[1], alternating 3x3x3-box and 6-neighbour steps
+ * in which a 0 voxel takes its neighbourhood's maximum (the larger label wins ties), until
+ * nothing changes; voxels outside the mask are walls (a seed outside it drops by one, as there),
+ * and end 0. u32.
+ */
 int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0], *mask = c->in[1];
@@ -471,6 +495,11 @@ static void mark_near_maxima(const struct stack *blur, double tol, uint8_t *ambi
 			}
 }
 
+/*
+ * clEsperanto's voronoi_otsu_labeling: seeds = detect_maxima_box (radius 1) of
+ * gaussian_blur(spot_sigma), mask = threshold_otsu of gaussian_blur(outline_sigma), then
+ * masked_voronoi_labeling(seeds and mask, mask); each step is that op's reference. u32.
+ */
 int ref_voronoi_otsu_labeling(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];

@@ -220,6 +220,16 @@ static int project(const struct op_call *c, int axis, enum line_op op, struct vb
 	return VB_OK;
 }
 
+/*
+ * Projections along one axis (reference_cpu/projection.c), computed in double per output voxel,
+ * along its line in order. Output shapes (clEsperanto's): z -> width x height, y -> width x depth
+ * (out(x, z)), x -> depth x height (out(z, y)).
+ * minimum / maximum: the input's dtype, exact; NaN voxels are ignored (fmin/fmax), an all-NaN line
+ * gives NaN. sum / mean: f32, the double sum (/ the line length) rounded once.
+ * std_z_projection: f32, sqrt(sum (v - mean)^2 / (depth - ddof)) (two passes, double), 0 where
+ * depth <= ddof. arg_maximum_z_projection: u32, the first z of the line's greatest value (NaN is
+ * never greater; an all-NaN line gives 0).
+ */
 int ref_minimum_z_projection(const struct op_call *c, struct vb_err *err)
 {
 	return project(c, 2, LINE_MIN, err);

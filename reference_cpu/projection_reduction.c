@@ -116,6 +116,16 @@ static int extreme(const struct op_call *c, int maximum, struct vb_err *err)
 	return status;
 }
 
+/*
+ * Whole-stack reductions (reference_cpu/reduction.c). Sums are double over fixed blocks added in
+ * block order (the same result for every thread count), rounded to f32 once.
+ * minimum / maximum_of_all_pixels: the input's dtype, exact, NaN ignored.
+ * mean_of_all_pixels: f32. standard_deviation_of_all_pixels: f32, two passes, ddof param, 0 where
+ * n <= ddof. mean_squared_error: f32, mean of (a - b)^2. center_of_mass: 3x1x1 f32 = x, y, z of
+ * sum(coord * v) / sum(v) (NaN or inf when sum(v) is 0).
+ * histogram: num_bins x 1 x 1 u32 counts, numpy.histogram(a, num_bins, range=(lo, hi)); see
+ * ref_histogram_edges. Voxels outside [lo, hi] (and NaN) are not counted.
+ */
 int ref_maximum_of_all_pixels(const struct op_call *c, struct vb_err *err)
 {
 	return extreme(c, 1, err);

@@ -112,6 +112,15 @@ static int stencil_ref(const struct op_call *c, enum stencil s, struct vb_err *e
 	return VB_OK;
 }
 
+/*
+ * 3x3x3 stencils, borders clamped (scipy mode='nearest'), f32 output; voxels read as float,
+ * combined in double, rounded to f32 once (reference_cpu/stencil.c):
+ *   gradient_x/y/z   in(p+1) - in(p-1) along the axis (one float subtraction: exact)
+ *   laplace_diamond  6 in(p) - the 6 face neighbours
+ *   laplace_box      26 in(p) - the 26 neighbours
+ *   sobel            sqrt(Sx^2 + Sy^2 + Sz^2), S_a = scipy.ndimage.sobel along axis a (derivative
+ *                    [-1 0 1] along a, [1 2 1] along both other axes; no normalisation)
+ */
 int ref_gradient_x(const struct op_call *c, struct vb_err *err)
 {
 	return stencil_ref(c, ST_GRADIENT_X, err);
@@ -206,6 +215,14 @@ static int blur(const struct op_call *c, const char *prefix, struct stack *out, 
 	return status;
 }
 
+/*
+ * Composed of other ops' references; subtraction in float, saturating store:
+ *   difference_of_gaussian         gaussian_blur(sigma1_*) - gaussian_blur(sigma2_*), f32
+ *   subtract_gaussian_background   in - gaussian_blur(sigma_*), f32
+ *   opening = maximum(minimum(in)), closing = minimum(maximum(in)), top hat = in - opening,
+ *   bottom hat = closing - in; same dtype as the input (the hats stay in range: 0 .. in or
+ *   0 .. closing). *_box use minimum_box / maximum_box, *_sphere minimum_sphere / maximum_sphere.
+ */
 int ref_difference_of_gaussian(const struct op_call *c, struct vb_err *err)
 {
 	struct stack b1 = { 0 }, b2 = { 0 };

@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "reference.h"
 
+/* transpose_*, flip, crop and pad: out(o) = in(map(o)), bit for bit, or the pad value. */
 int ref_voxel_gather(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
@@ -107,6 +108,7 @@ static float sample_linear(const struct stack *in, const float p[3], const int n
 		    lerp(t[1], lerp(t[0], v[4], v[5]), lerp(t[0], v[6], v[7])));
 }
 
+/* translate, scale, rotate and affine_transform: resampling through ref_transform_matrix(). */
 int ref_resample(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
