@@ -87,7 +87,7 @@ static const char run_usage[] =
 	"  --repeat N         timed runs per op after one warm-up (default 5, 1..256)\n"
 	"  --cpu-threads N    threads of the CPU reference (default: all cores)\n"
 	"  --cpu-runs N       timed runs of the CPU reference, at most --repeat (default 3;\n"
-	"                     1 keeps runs on large stacks short)\n"
+	"                     1 keeps runs short: no untimed warm-up run on small stacks either)\n"
 	"  --seed N           seed of the synthetic stacks (default 42)\n"
 	"  --input FILE       a TIFF stack instead of synthetic ones (repeatable); its dtype is used\n"
 	"  --channel C        the channel of a multi-channel file (default 0)\n"
@@ -877,7 +877,7 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	struct op_task *tasks = calloc(op_count, sizeof(*tasks));
 	struct ref_pipe pipe = { .x = x, .b = b, .set = &set, .tasks = tasks };
 	pthread_t thread;
-	int threaded = 0, rc = EXIT_OK;
+	int threaded = 0, rc = EXIT_OK, main_threads = 1;
 
 	if (!tasks)
 		return out_of_memory("planning the block", 0);
@@ -886,6 +886,12 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	pthread_cond_init(&pipe.moved, NULL);
 	if (x->overlap && !status && pipe.n > 1)
 		threaded = pthread_create(&thread, NULL, reference_thread, &pipe) == 0;
+	/* while references run, the main thread's own work (comparing outputs) keeps to its one
+	 * core: it must not time-share the cores they are timed on (they name their own counts) */
+	if (threaded) {
+		main_threads = omp_get_max_threads();
+		omp_set_num_threads(1);
+	}
 	for (size_t i = 0; i < pipe.n; i++) {
 		if (threaded) {
 			pthread_mutex_lock(&pipe.lock);
@@ -903,11 +909,14 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 		pthread_cond_broadcast(&pipe.moved);
 		pthread_mutex_unlock(&pipe.lock);
 	}
-	if (threaded)
+	if (threaded) {
 		pthread_join(thread, NULL);
+		omp_set_num_threads(main_threads);
+	}
 	pthread_mutex_destroy(&pipe.lock);
 	pthread_cond_destroy(&pipe.moved);
 	peers_end_block(x->peers);
+	devices_drop_inputs(x->devs); /* their host stacks go now */
 	op_inputs_free(&set);
 	free(tasks);
 	return rc;
@@ -1062,6 +1071,67 @@ static void auto_size_all(const struct device_list *devs, size_t dims[3])
 	}
 }
 
+/* The blocks the run will make, as far as their programs depend on them (dtype, index width). */
+static size_t planned_blocks(const struct run_args *a, const struct device_list *devs,
+			     struct prebuild_block *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < a->ninputs && n < cap; i++) {
+		struct tiff_file *tf = NULL;
+		struct tiff_meta meta;
+		struct vb_err ignored; /* the run says it again when it reads the file */
+
+		if (tiff_open(&tf, a->inputs[i], &meta, &ignored) == VB_OK)
+			out[n++] = (struct prebuild_block){ meta.dtype,
+				(uint64_t)meta.width * meta.height * meta.depth >= WIDE_INDEX_VOXELS,
+				0 };
+		tiff_close(tf);
+	}
+	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1); s++) {
+		size_t dims[3];
+
+		if (a->nsizes)
+			memcpy(dims, a->sizes[s], sizeof(dims));
+		else
+			auto_size_all(devs, dims);
+		for (int t = 0; t < a->ndtypes && n < cap; t++)
+			out[n++] = (struct prebuild_block){ a->dtypes[t],
+				(uint64_t)dims[0] * dims[1] * dims[2] >= WIDE_INDEX_VOXELS, t > 0 };
+	}
+	return n;
+}
+
+/*
+ * Every program the rows will launch, compiled first on every core: before any reference runs
+ * (so none is timed beside a compiler), and in parallel (one by one at first launch they took
+ * 80 s on the H200).
+ */
+static void prebuild(const struct run_args *a, const struct device_list *devs, size_t total,
+		     struct report *rep)
+{
+	struct prebuild_block blocks[MAX_INPUTS > MAX_SIZES * DT_COUNT ? MAX_INPUTS
+								      : MAX_SIZES * DT_COUNT];
+	struct prebuild_request q = { .selected = a->selected,
+				      .params = (const double (*)[OP_MAX_PARAMS])a->params,
+				      .stack_kind = a->stack ? a->stack : "blobs",
+				      .blocks = blocks, .threads = vb_cpu_threads() };
+	struct prebuild_stats st;
+
+	q.nblocks = planned_blocks(a, devs, blocks, sizeof(blocks) / sizeof(blocks[0]));
+	programs_prebuild(devs->dev, devs->n, &q, &st);
+	rep->prebuild_programs = st.programs;
+	rep->prebuild_devices = st.devices;
+	rep->prebuild_failed = st.failed;
+	rep->prebuild_threads = st.threads;
+	rep->prebuild_ms = st.ms;
+	/* a progress line: where the first seconds went (the summary says it again) */
+	if (st.programs && !isatty(STDERR_FILENO))
+		fprintf(stderr, "[0/%zu] %zu programs compiled ahead for %zu device%s in %.1f s "
+			"(%d threads)\n", total, st.programs, st.devices, st.devices == 1 ? "" : "s",
+			st.ms / 1e3, st.threads);
+}
+
 /* Every block (size x dtype, or file x frame), made once; in it, every op on every device. */
 static int run_devices(const struct run_args *a, const struct device_list *devs,
 		       struct report *rep)
@@ -1081,6 +1151,7 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 	/* overlapping, the main thread keeps a core of its own for the GPU side's compiles */
 	x.ref_threads = x.overlap && !a->cpu_threads_given && a->cpu_threads > 2
 				? a->cpu_threads - 1 : a->cpu_threads;
+
 	for (size_t d = 0; d < devs->n && rc == EXIT_OK; d++) {
 		struct device_info info = *device_info_of(devs->dev[d]);
 
@@ -1094,6 +1165,8 @@ static int run_devices(const struct run_args *a, const struct device_list *devs,
 			blocks += a->input_frames[i];
 	}
 	x.total = count_selected(a) * blocks * devs->n;
+	if (rc == EXIT_OK)
+		prebuild(a, devs, x.total, rep);
 	if (rc == EXIT_OK)
 		x.peers = peers_open(&a->peer, devs, stderr);
 	for (int i = 0; i < a->ninputs && rc == EXIT_OK; i++)
@@ -1147,6 +1220,12 @@ static void print_summary(const struct report *rep, double wall_ms, double probe
 	if (nspeed)
 		fprintf(f, "\n  geometric-mean speedup over the CPU reference: %.1fx (kernel time, %zu "
 			"rows)", exp(log_sum / (double)nspeed), nspeed);
+	if (rep->prebuild_programs)
+		fprintf(f, "\n  compiled ahead: %zu programs for %zu device%s in %.1f s on %d threads"
+			"%s", rep->prebuild_programs, rep->prebuild_devices,
+			rep->prebuild_devices == 1 ? "" : "s", rep->prebuild_ms / 1e3,
+			rep->prebuild_threads, rep->prebuild_failed ? " (some failed: their rows say why)"
+								     : "");
 	fprintf(f, "\n  wall time: %.1f s", wall_ms / 1e3);
 	if (isfinite(probe_ms))
 		fprintf(f, " (probe %.1f s)", probe_ms / 1e3);

@@ -23,7 +23,7 @@
 
 #define MAX_ENTRIES 32
 
-enum entry_kind { FREE, A_FILE, A_FOLDER, A_CHILD };
+enum entry_kind { FREE, A_FILE, A_FOLDER, A_CHILD, CLAIMED /* being filled */ };
 
 static struct entry {
 	volatile sig_atomic_t kind; /* set last: the handler reads only filled entries */
@@ -78,7 +78,7 @@ static void undo_all(void)
  * thread sees the maker inside and waits for the entry, or the maker sees the stop and makes
  * nothing.
  */
-static int making, stopping;
+static int making, stopping; /* making: how many threads are inside (several compile at once) */
 
 static void stop_now(int sig)
 {
@@ -107,17 +107,17 @@ static int begin_making(sigset_t *old)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, old);
-	__atomic_store_n(&making, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&making, 1, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&stopping, __ATOMIC_SEQ_CST))
 		return 0;
-	__atomic_store_n(&making, 0, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&making, 1, __ATOMIC_SEQ_CST);
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 	return -1;
 }
 
 static void end_making(const sigset_t *old)
 {
-	__atomic_store_n(&making, 0, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&making, 1, __ATOMIC_SEQ_CST);
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
@@ -147,11 +147,17 @@ static int add(enum entry_kind kind, const char *path, pid_t pid)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < MAX_ENTRIES && slot < 0; i++) {
-		if (entries[i].kind != FREE || (path && strlen(path) >= sizeof(entries[i].path)))
+		int free_kind = FREE;
+
+		if (path && strlen(path) >= sizeof(entries[i].path))
+			break;
+		/* claimed by compare-and-swap: other threads may be adding too */
+		if (!__atomic_compare_exchange_n(&entries[i].kind, &free_kind, (int)CLAIMED, 0,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			continue;
 		snprintf(entries[i].path, sizeof(entries[i].path), "%s", path ? path : "");
 		entries[i].pid = pid;
-		entries[i].kind = kind;
+		__atomic_store_n(&entries[i].kind, (int)kind, __ATOMIC_SEQ_CST);
 		slot = i;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -204,5 +210,5 @@ void vb_cleanup_forget(void)
 void vb_cleanup_done(int slot)
 {
 	if (slot >= 0 && slot < MAX_ENTRIES)
-		entries[slot].kind = FREE;
+		__atomic_store_n(&entries[slot].kind, (int)FREE, __ATOMIC_SEQ_CST);
 }

@@ -10,6 +10,9 @@
 
 struct gpu_device;
 
+/* Input stacks a device keeps between the ops of a block: the image(s), the binary, the labels. */
+#define RESIDENT_MAX 8
+
 struct gpu_backend {
 	const char *name; /* "opencl", "cuda" */
 	/* Append every device of this backend to *devs (realloc'd); a missing stack is VB_E_NOLOADER. */
@@ -32,8 +35,21 @@ struct gpu_backend {
 	 */
 	int (*host_register)(struct gpu_device *d, void *ptr, size_t bytes, struct vb_err *err);
 	void (*host_unregister)(struct gpu_device *d, void *ptr);
+	/*
+	 * Page-locked host memory the device downloads into at DMA speed (NULL where the backend
+	 * has none; a failure leaves downloads pageable). One block per device at a time.
+	 */
+	void *(*staging_alloc)(struct gpu_device *d, size_t bytes, struct vb_err *err);
+	void (*staging_free)(struct gpu_device *d, void *ptr);
 	/* Wait for the queue; *span_ms = first start to last end of the timed launches (or NAN). */
 	int (*finish)(struct gpu_device *d, double *span_ms, struct vb_err *err);
+	/*
+	 * Compile kernels/<name>.cl with these options into the disk cache, unless it is there
+	 * already, so a later launch only loads it. Safe to call from several threads at once for
+	 * different programs (it touches no per-device table); NULL where the backend cannot.
+	 */
+	int (*precompile)(struct gpu_device *d, const char *name, const char *options,
+			  struct vb_err *err);
 };
 
 struct gpu_device {
@@ -45,6 +61,17 @@ struct gpu_device {
 	int programs_built, programs_cached;
 	/* Device memory voxbench holds now, checked against info.global_mem_bytes. */
 	uint64_t bytes_allocated;
+	/* Page-locked host memory outputs are downloaded into (ops/runner.c), or NULL. */
+	void *staging;
+	size_t staging_bytes;
+	/* A block's input stacks, uploaded once and lent to each op of the block (ops/runner.c). */
+	struct resident_input {
+		const void *host;
+		size_t bytes;
+		struct gpu_buf *buf;
+		double upload_ms;
+	} resident[RESIDENT_MAX];
+	int nresident;
 	void *impl;
 };
 
@@ -55,6 +82,7 @@ struct gpu_run {
 	struct gpu_device *dev;
 	enum dtype in_type, out_type;
 	struct gpu_buf *in[OP_MAX_INPUTS], *out;
+	int in_lent[OP_MAX_INPUTS]; /* in[i] is the device's resident copy: not released by the run */
 	struct gpu_buf *scratch[RUN_MAX_SCRATCH];
 	size_t scratch_bytes[RUN_MAX_SCRATCH];
 	int timed;
@@ -82,6 +110,14 @@ int built_table_add(struct built_table *t, const char *name, const char *options
 		    struct vb_err *err);
 /* Free the table; release(handle) for each entry unless release is NULL. */
 void built_table_free(struct built_table *t, void (*release)(void *handle));
+
+/*
+ * Run op's plan once on dev with buffers the device makes and no transfers, timing nothing: how
+ * ops/prebuild.c learns which programs a plan launches (dev is then a recording device).
+ */
+int op_dry_run(struct gpu_device *dev, const struct op_desc *op,
+	       const double params[OP_MAX_PARAMS], const struct stack *const in[OP_MAX_INPUTS],
+	       int wide_index, struct vb_err *err);
 
 extern const struct gpu_backend opencl_backend;
 /* Built without the CUDA headers (no VB_HAVE_CUDA), its enumerate says so: VB_E_NOLOADER. */
@@ -117,5 +153,10 @@ void program_cache_key(const char *const parts[], size_t nparts, char key[33]);
 int program_cache_load(const char *key, unsigned char **data, size_t *len);
 /* Store atomically; failures are ignored on purpose (a cache must never break a run). */
 void program_cache_store(const char *key, const unsigned char *data, size_t len);
+/* Whether entries can be stored (the folder exists or was made, caching is not turned off). */
+int program_cache_enabled(void);
+/* Whether something is there under key's name (not checked: program_cache_load checks it, and
+ * a damaged entry is reported and replaced when a launch first loads it). */
+int program_cache_has(const char *key);
 
 #endif

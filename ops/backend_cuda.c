@@ -348,6 +348,29 @@ static void cu_host_unregister(struct gpu_device *d, void *ptr)
 		cu.cuMemHostUnregister(ptr);
 }
 
+static void *cu_staging_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err)
+{
+	void *ptr = NULL;
+	CUresult rc;
+
+	if (make_current(d, err))
+		return NULL;
+	rc = cu.cuMemAllocHost(&ptr, bytes ? bytes : 1);
+	if (rc != CUDA_SUCCESS) {
+		CU_FAIL(err, rc, "allocating page-locked host memory");
+		return NULL;
+	}
+	return ptr;
+}
+
+static void cu_staging_free(struct gpu_device *d, void *ptr)
+{
+	struct vb_err ignored;
+
+	if (ptr && make_current(d, &ignored) == VB_OK)
+		cu.cuMemFreeHost(ptr);
+}
+
 /* Load a cubin or PTX image; the driver's own log (PTX compile errors) lands in log. */
 static CUresult load_image(const unsigned char *image, CUmodule *module, char *log, size_t len)
 {
@@ -428,6 +451,28 @@ static int build_module(struct gpu_device *d, const char *name, const char *opti
 out:
 	if (status == VB_OK)
 		d->compile_ms += vb_now_ms() - t0;
+	free(image);
+	return status;
+}
+
+/* Compile into the disk cache only (backend.h): NVRTC needs no context, so threads may share. */
+static int cu_precompile(struct gpu_device *d, const char *name, const char *options,
+			 struct vb_err *err)
+{
+	const char *source = kernel_source(name, err);
+	unsigned char *image = NULL;
+	size_t len = 0;
+	char key[33];
+	int status;
+
+	if (!source)
+		return VB_E_ARGS;
+	module_key(d, source, options, key);
+	if (program_cache_has(key))
+		return VB_OK;
+	status = cuda_compile(name, source, options, impl_of(d)->arch, &image, &len, err);
+	if (status == VB_OK)
+		program_cache_store(key, image, len);
 	free(image);
 	return status;
 }
@@ -650,8 +695,11 @@ const struct gpu_backend cuda_backend = {
 	.read = cu_read,
 	.host_register = cu_host_register,
 	.host_unregister = cu_host_unregister,
+	.staging_alloc = cu_staging_alloc,
+	.staging_free = cu_staging_free,
 	.launch = cu_launch,
 	.finish = cu_finish,
+	.precompile = cu_precompile,
 };
 
 #else

@@ -38,6 +38,8 @@ struct cl_device_impl {
 	size_t nkernels;
 	cl_event *events;
 	size_t nevents, cap_events;
+	cl_mem staging;      /* CL_MEM_ALLOC_HOST_PTR buffer behind the staging pointer */
+	void *staging_ptr;   /* its mapping: page-locked host memory on most GPU drivers */
 };
 
 static struct cl_device_impl *impl_of(struct gpu_device *d)
@@ -153,6 +155,49 @@ static void cl_close(struct gpu_device *d)
 	free(d);
 }
 
+/*
+ * OpenCL has no call to page-lock memory: a buffer the driver allocates in host memory
+ * (CL_MEM_ALLOC_HOST_PTR), mapped, is the usual way to get it; reads into it run at DMA speed.
+ */
+static void *cl_staging_alloc(struct gpu_device *d, size_t bytes, struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	cl_int rc;
+
+	if (impl->staging)
+		return NULL; /* one at a time */
+	impl->staging = cl.clCreateBuffer(impl->context, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_WRITE,
+					  bytes ? bytes : 1, NULL, &rc);
+	if (rc != CL_SUCCESS) {
+		impl->staging = NULL;
+		CL_FAIL(err, rc, "allocating host memory for downloads");
+		return NULL;
+	}
+	impl->staging_ptr = cl.clEnqueueMapBuffer(impl->queue, impl->staging, CL_TRUE,
+						  CL_MAP_READ | CL_MAP_WRITE, 0, bytes ? bytes : 1,
+						  0, NULL, NULL, &rc);
+	if (rc != CL_SUCCESS) {
+		cl.clReleaseMemObject(impl->staging);
+		impl->staging = NULL;
+		impl->staging_ptr = NULL;
+		CL_FAIL(err, rc, "mapping host memory for downloads");
+	}
+	return impl->staging_ptr;
+}
+
+static void cl_staging_free(struct gpu_device *d, void *ptr)
+{
+	struct cl_device_impl *impl = impl_of(d);
+
+	if (!impl->staging || ptr != impl->staging_ptr)
+		return;
+	cl.clEnqueueUnmapMemObject(impl->queue, impl->staging, ptr, 0, NULL, NULL);
+	cl.clFinish(impl->queue);
+	cl.clReleaseMemObject(impl->staging);
+	impl->staging = NULL;
+	impl->staging_ptr = NULL;
+}
+
 static int cl_buf_create(struct gpu_device *d, size_t bytes, struct gpu_buf **out,
 			 struct vb_err *err)
 {
@@ -260,12 +305,46 @@ static cl_program load_cached(struct gpu_device *d, const char *key, const char 
 	return program;
 }
 
+/* The disk cache's key of a program: everything that changes its binary. */
+static void program_key(struct gpu_device *d, const char *source, const char *options,
+			char key[33])
+{
+	const char *parts[] = { "opencl", source, options, d->info.name, d->info.driver_version,
+				impl_of(d)->platform_version, VOXBENCH_VERSION };
+
+	program_cache_key(parts, sizeof(parts) / sizeof(parts[0]), key);
+}
+
+/* Build into the disk cache only (backend.h): the context is shared, the program is not. */
+static int cl_precompile(struct gpu_device *d, const char *name, const char *options,
+			 struct vb_err *err)
+{
+	struct cl_device_impl *impl = impl_of(d);
+	const char *source = kernel_source(name, err);
+	cl_program program;
+	char key[33];
+	cl_int rc;
+
+	if (!source)
+		return VB_E_ARGS;
+	program_key(d, source, options, key);
+	if (program_cache_has(key))
+		return VB_OK;
+	program = cl.clCreateProgramWithSource(impl->context, 1, &source, NULL, &rc);
+	if (rc != CL_SUCCESS)
+		return CL_FAIL(err, rc, "creating a program");
+	rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
+	if (rc == CL_SUCCESS)
+		store_binary(d, program, key);
+	cl.clReleaseProgram(program);
+	return rc == CL_SUCCESS ? VB_OK : CL_FAIL(err, rc, "building a program ahead");
+}
+
 static int build_program(struct gpu_device *d, const char *name, const char *options,
 			 cl_program *out, struct vb_err *err)
 {
 	struct cl_device_impl *impl = impl_of(d);
 	const char *source = kernel_source(name, err);
-	const char *parts[7];
 	char key[33];
 	double t0 = vb_now_ms();
 	cl_program program = NULL;
@@ -273,14 +352,7 @@ static int build_program(struct gpu_device *d, const char *name, const char *opt
 
 	if (!source)
 		return VB_E_ARGS;
-	parts[0] = "opencl";
-	parts[1] = source;
-	parts[2] = options;
-	parts[3] = d->info.name;
-	parts[4] = d->info.driver_version;
-	parts[5] = impl->platform_version;
-	parts[6] = VOXBENCH_VERSION;
-	program_cache_key(parts, 7, key);
+	program_key(d, source, options, key);
 	program = load_cached(d, key, options);
 	if (program) {
 		d->programs_cached++;
@@ -466,6 +538,9 @@ const struct gpu_backend opencl_backend = {
 	.buf_release = cl_buf_release,
 	.write = cl_write,
 	.read = cl_read,
+	.staging_alloc = cl_staging_alloc,
+	.staging_free = cl_staging_free,
 	.launch = cl_launch,
 	.finish = cl_finish,
+	.precompile = cl_precompile,
 };

@@ -26,7 +26,8 @@
 	X(cuCtxSetCurrent) X(cuCtxSynchronize) X(cuMemAlloc) X(cuMemFree) X(cuMemcpyHtoD)        \
 	X(cuMemcpyDtoH) X(cuModuleLoadDataEx) X(cuModuleUnload) X(cuModuleGetFunction)           \
 	X(cuFuncGetAttribute) X(cuLaunchKernel) X(cuEventCreate) X(cuEventDestroy)               \
-	X(cuEventRecord) X(cuMemHostRegister) X(cuMemHostUnregister)
+	X(cuEventRecord) X(cuMemHostRegister) X(cuMemHostUnregister)                                  \
+	X(cuMemAllocHost) X(cuMemFreeHost)
 
 /*
  * Functions whose header name maps to a newer versioned symbol with the same prototype, which

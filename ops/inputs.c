@@ -32,7 +32,7 @@ static int derive_labels(const struct stack *binary, struct stack *out, struct v
 	int status = stack_alloc(out, binary->width, binary->height, binary->depth, DT_U32, err);
 
 	if (!status)
-		status = ref_label_binary(binary, 6, out, err);
+		status = ref_label_binary(binary, 6, vb_cpu_threads(), out, err);
 	if (status) {
 		stack_free(out);
 		return status;

@@ -1,4 +1,5 @@
 /* ops/kernel_source.c: embedded kernel sources, or kernels/<name>.cl from VOXBENCH_KERNEL_DIR. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,16 @@ const char *kernel_source(const char *name, struct vb_err *err)
 {
 	const char *dir = getenv("VOXBENCH_KERNEL_DIR");
 
-	if (dir && *dir)
-		return load_from_disk(dir, name, err);
+	if (dir && *dir) {
+		static pthread_mutex_t loading = PTHREAD_MUTEX_INITIALIZER; /* programs build ahead
+									    * on several threads */
+		const char *text;
+
+		pthread_mutex_lock(&loading);
+		text = load_from_disk(dir, name, err);
+		pthread_mutex_unlock(&loading);
+		return text;
+	}
 	for (unsigned i = 0; i < kernel_source_count; i++)
 		if (strcmp(kernel_sources[i].name, name) == 0)
 			return kernel_sources[i].source;

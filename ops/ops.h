@@ -307,6 +307,8 @@ int devices_open_backend(struct device_list *all, const char *backend, struct vb
 /* VB_OK when `backend` names a backend devices_open_backend takes, else VB_E_ARGS saying which do. */
 int backend_name_check(const char *backend, struct vb_err *err);
 void devices_close(struct device_list *all);
+/* Release the input stacks each device kept for the block just run (before its stacks go). */
+void devices_drop_inputs(const struct device_list *devs);
 /* Borrow the devices matching spec: NULL/"" = the first GPU of each backend, else the first
  * device; "all"; an index into the list; or a case-insensitive substring of the name (which
  * selects every backend's view of a card: "h100"). VB_E_ARGS when none. */
@@ -314,6 +316,34 @@ int devices_select(const struct device_list *all, const char *spec, struct devic
 		   struct vb_err *err);
 const struct device_info *device_info_of(const struct gpu_device *d);
 int device_is_gpu(const struct gpu_device *d);
+
+/*
+ * Compiling ahead (ops/prebuild.c): the blocks a run will make, as far as its programs depend on
+ * them, and what was done. Programs go into the disk cache, so nothing is done when it is off.
+ */
+/* From this many voxels kernels index with ulong (IDX): 2^32 less a margin of 2^24. */
+#define WIDE_INDEX_VOXELS ((1ull << 32) - (1ull << 24))
+
+struct prebuild_block {
+	enum dtype dtype;
+	int wide_index;  /* some stack has 2^32 voxels or more */
+	int later_dtype; /* not its size's first dtype: label ops do not run (as in the run) */
+};
+struct prebuild_request {
+	const int *selected;                   /* per op_table row */
+	const double (*params)[OP_MAX_PARAMS]; /* per op_table row */
+	const char *stack_kind;                /* synthetic kind of the small recording stacks */
+	const struct prebuild_block *blocks;
+	size_t nblocks;
+	int threads;                           /* compiler threads */
+};
+struct prebuild_stats {
+	size_t programs, devices, failed; /* programs foreseen; devices that can; builds that failed */
+	int threads;
+	double ms;
+};
+void programs_prebuild(struct gpu_device *const *devs, size_t ndevs,
+		       const struct prebuild_request *q, struct prebuild_stats *st);
 
 /* A fresh row (status error, nothing measured) naming the op, its parameters, device and stack. */
 void op_row_start(struct result_row *row, const struct gpu_device *dev, const struct op_desc *op,

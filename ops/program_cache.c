@@ -29,7 +29,7 @@ void program_cache_key(const char *const parts[], size_t nparts, char key[33])
 /* The cache folder (created), or NULL when caching is off or impossible. */
 static const char *cache_dir(void)
 {
-	static char dir[4096];
+	static _Thread_local char dir[4096]; /* threads compile ahead side by side */
 	const char *env = getenv("VOXBENCH_CACHE_DIR"), *base;
 
 	if (getenv("VOXBENCH_NO_CACHE") && strcmp(getenv("VOXBENCH_NO_CACHE"), "0") != 0)
@@ -170,4 +170,21 @@ void program_cache_store(const char *key, const unsigned char *data, size_t len)
 	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
 		unlink(tmp);
 	vb_cleanup_done(slot);
+}
+
+int program_cache_enabled(void)
+{
+	return cache_dir() != NULL;
+}
+
+int program_cache_has(const char *key)
+{
+	const char *dir = cache_dir();
+	char path[4200];
+	struct stat st;
+
+	if (!dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s" ENTRY_SUFFIX, dir, key);
+	return lstat(path, &st) == 0; /* whatever it is, loading it checks it and says so */
 }

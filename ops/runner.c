@@ -12,11 +12,10 @@
 #include "backend.h"
 
 #define MAX_REPEAT 256
-/* Below this many voxels the CPU reference gets an untimed warm-up run too. */
+/* Below this many voxels the CPU reference gets an untimed warm-up run too (unless one run is
+ * all that was asked for). */
 #define CPU_WARMUP_VOXELS (16u << 20)
 #define CPU_MAX_RUNS 3
-/* From this many voxels kernels index with ulong (IDX): 2^32 less a margin of 2^24. */
-#define WIDE_INDEX_VOXELS ((1ull << 32) - (1ull << 24))
 
 static const struct gpu_backend *const backends[] = { &opencl_backend, &cuda_backend };
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -78,8 +77,14 @@ int devices_open(struct device_list *all, struct vb_err *err)
 
 void devices_close(struct device_list *all)
 {
-	for (size_t i = 0; i < all->n; i++)
-		all->dev[i]->backend->close(all->dev[i]);
+	devices_drop_inputs(all);
+	for (size_t i = 0; i < all->n; i++) {
+		struct gpu_device *d = all->dev[i];
+
+		if (d->staging)
+			d->backend->staging_free(d, d->staging);
+		d->backend->close(d);
+	}
 	free(all->dev);
 	all->dev = NULL;
 	all->n = 0;
@@ -185,12 +190,108 @@ static struct timing summarize(const double *t, int n)
 	return s;
 }
 
+void devices_drop_inputs(const struct device_list *devs)
+{
+	for (size_t i = 0; i < devs->n; i++) {
+		struct gpu_device *d = devs->dev[i];
+
+		for (int k = 0; k < d->nresident; k++)
+			d->backend->buf_release(d, d->resident[k].buf);
+		d->nresident = 0;
+	}
+}
+
+/*
+ * The device's copy of input stack s, uploaded at its first use in the block (the time it took
+ * into *upload_ms each time it is lent, so every row reports what its inputs cost to upload).
+ * VB_E_TOO_BIG when the device keeps no more: the caller uploads its own copy.
+ */
+static int lend_input(struct gpu_device *d, const struct stack *s, struct gpu_buf **buf,
+		      double *upload_ms, struct vb_err *err)
+{
+	struct resident_input *r;
+	size_t bytes = stack_bytes(s);
+	double t0;
+	int status;
+
+	for (int k = 0; k < d->nresident; k++) {
+		if (d->resident[k].host == s->data && d->resident[k].bytes == bytes) {
+			*buf = d->resident[k].buf;
+			*upload_ms = d->resident[k].upload_ms;
+			return VB_OK;
+		}
+	}
+	if (d->nresident == RESIDENT_MAX)
+		return VB_E_TOO_BIG;
+	r = &d->resident[d->nresident];
+	if ((status = d->backend->buf_create(d, bytes, &r->buf, err)))
+		return status;
+	t0 = vb_now_ms();
+	if ((status = d->backend->write(d, r->buf, s->data, bytes, err))) {
+		d->backend->buf_release(d, r->buf);
+		return status;
+	}
+	r->upload_ms = *upload_ms = vb_now_ms() - t0;
+	r->host = s->data;
+	r->bytes = bytes;
+	*buf = r->buf;
+	d->nresident++;
+	return VB_OK;
+}
+
+/* Lend the run the device's copies of its inputs; h2d_ms sums what their uploads took. */
+static int lend_inputs(struct gpu_run *run, const struct op_call *c, struct result_row *row,
+		       struct vb_err *err)
+{
+	row->h2d_ms = 0;
+	for (int i = 0; i < c->op->n_inputs; i++) {
+		double ms = 0;
+		int status = lend_input(run->dev, c->in[i], &run->in[i], &ms, err);
+
+		if (status == VB_E_TOO_BIG)
+			continue; /* upload() gives this run its own copy */
+		if (status)
+			return status;
+		run->in_lent[i] = 1;
+		/* one host stack passed twice is uploaded once */
+		if (!(i > 0 && c->in[i]->data == c->in[0]->data))
+			row->h2d_ms += ms;
+	}
+	return VB_OK;
+}
+
+/*
+ * The host stack the output is downloaded into: the device's page-locked staging memory (grown
+ * when too small), or, where there is none, a stack of its own. *staged says which.
+ */
+static int output_host(struct gpu_device *d, struct stack *out, int *staged, struct vb_err *err)
+{
+	size_t bytes = stack_bytes(out);
+	struct vb_err ignored;
+
+	*staged = 0;
+	if (d->backend->staging_alloc && d->staging_bytes < bytes) {
+		if (d->staging)
+			d->backend->staging_free(d, d->staging);
+		d->staging = d->backend->staging_alloc(d, bytes, &ignored);
+		d->staging_bytes = d->staging ? bytes : 0;
+	}
+	if (d->staging && d->staging_bytes >= bytes) {
+		out->data = d->staging;
+		*staged = 1;
+		return VB_OK;
+	}
+	return stack_alloc(out, out->width, out->height, out->depth, out->dtype, err);
+}
+
 static void release_run(struct gpu_run *run)
 {
 	const struct gpu_backend *b = run->dev->backend;
 
 	for (int i = 0; i < OP_MAX_INPUTS; i++)
-		b->buf_release(run->dev, run->in[i]);
+		if (!run->in_lent[i])
+			b->buf_release(run->dev, run->in[i]);
+	memset(run->in_lent, 0, sizeof(run->in_lent));
 	b->buf_release(run->dev, run->out);
 	for (int i = 0; i < RUN_MAX_SCRATCH; i++)
 		b->buf_release(run->dev, run->scratch[i]);
@@ -199,20 +300,25 @@ static void release_run(struct gpu_run *run)
 	memset(run->scratch, 0, sizeof(run->scratch));
 }
 
-/* The host stacks a run transfers: each input once (two-image ops may pass one twice), the output. */
-static size_t host_buffers(const struct op_call *c, void *ptr[OP_MAX_INPUTS + 1],
-			   size_t bytes[OP_MAX_INPUTS + 1])
+/*
+ * The host stacks a run transfers itself: each input the device does not lend, once (two-image
+ * ops may pass one twice), and the output unless it lands in the device's staging memory.
+ */
+static size_t host_buffers(const struct gpu_run *run, const struct op_call *c,
+			   void *ptr[OP_MAX_INPUTS + 1], size_t bytes[OP_MAX_INPUTS + 1])
 {
 	size_t n = 0;
 
 	for (int i = 0; i < c->op->n_inputs; i++) {
-		if (i > 0 && c->in[i]->data == c->in[0]->data)
+		if (run->in_lent[i] || (i > 0 && c->in[i]->data == c->in[0]->data))
 			continue;
 		ptr[n] = c->in[i]->data;
 		bytes[n++] = stack_bytes(c->in[i]);
 	}
-	ptr[n] = c->out->data;
-	bytes[n++] = stack_bytes(c->out);
+	if (c->out->data != run->dev->staging) {
+		ptr[n] = c->out->data;
+		bytes[n++] = stack_bytes(c->out);
+	}
 	return n;
 }
 
@@ -230,12 +336,13 @@ static void pin_host(struct gpu_run *run, const struct op_call *c, struct result
 	double t0 = vb_now_ms();
 
 	if (!dev->backend->host_register) {
-		row->pinned = 0;
+		if (pin)
+			row->pinned = 0;
 		return;
 	}
 	if (!pin && !run->host_pinned)
 		return; /* also when the run failed before its output existed */
-	n = host_buffers(c, ptr, bytes);
+	n = host_buffers(run, c, ptr, bytes);
 	if (!pin) {
 		for (size_t i = 0; i < n; i++)
 			dev->backend->host_unregister(dev, ptr[i]);
@@ -252,7 +359,8 @@ static void pin_host(struct gpu_run *run, const struct op_call *c, struct result
 	row->pin_ms = vb_now_ms() - t0;
 }
 
-/* Device buffers for inputs and output, inputs uploaded (wall clock into row->h2d_ms). */
+/* Device buffers for the inputs not lent and the output, those inputs uploaded (their wall clock
+ * added to row->h2d_ms). */
 static int upload(struct gpu_run *run, const struct op_call *c, struct result_row *row,
 		  struct vb_err *err)
 {
@@ -261,6 +369,8 @@ static int upload(struct gpu_run *run, const struct op_call *c, struct result_ro
 	int status;
 
 	for (int i = 0; i < c->op->n_inputs; i++) {
+		if (run->in_lent[i])
+			continue;
 		status = b->buf_create(run->dev, stack_bytes(c->in[i]), &run->in[i], err);
 		if (status)
 			return status;
@@ -270,11 +380,13 @@ static int upload(struct gpu_run *run, const struct op_call *c, struct result_ro
 		return status;
 	t0 = vb_now_ms();
 	for (int i = 0; i < c->op->n_inputs; i++) {
+		if (run->in_lent[i])
+			continue;
 		status = b->write(run->dev, run->in[i], c->in[i]->data, stack_bytes(c->in[i]), err);
 		if (status)
 			return status;
 	}
-	row->h2d_ms = vb_now_ms() - t0;
+	row->h2d_ms += vb_now_ms() - t0;
 	return VB_OK;
 }
 
@@ -340,7 +452,11 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 	}
 	if (rc.ambiguous)
 		memset(rc.ambiguous, 0, stack_voxels(&ref->out));
-	if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(&rc, err)))
+	/* one run asked for: no warm-up run, but its output's pages are touched first, so the run
+	 * does not time the kernel's page faults */
+	if (runs == 1)
+		memset(ref->out.data, 0, stack_bytes(&ref->out));
+	else if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(&rc, err)))
 		goto out;
 	for (int i = 0; i < runs; i++) {
 		double t0 = vb_now_ms();
@@ -401,6 +517,29 @@ static int op_call_make(const struct op_desc *op, const double params[OP_MAX_PAR
 			       .dtype = op_output_dtype(op, in[0]->dtype) };
 	c->out = out;
 	return VB_OK;
+}
+
+int op_dry_run(struct gpu_device *dev, const struct op_desc *op,
+	       const double params[OP_MAX_PARAMS], const struct stack *const in[OP_MAX_INPUTS],
+	       int wide_index, struct vb_err *err)
+{
+	struct gpu_run run = { .dev = dev, .wide_index = wide_index };
+	struct op_call c;
+	struct stack shape;
+	int status = op_call_make(op, params, in, 1, &c, &shape, err);
+
+	if (status)
+		return status;
+	run.in_type = in[0]->dtype;
+	run.out_type = shape.dtype;
+	for (int i = 0; i < op->n_inputs && !status; i++)
+		status = dev->backend->buf_create(dev, stack_bytes(in[i]), &run.in[i], err);
+	if (!status)
+		status = dev->backend->buf_create(dev, stack_bytes(&shape), &run.out, err);
+	if (!status)
+		status = op->gpu(&run, &c, err);
+	release_run(&run);
+	return status;
 }
 
 void reference_compute(const struct op_desc *op, const double params[OP_MAX_PARAMS],
@@ -539,14 +678,14 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	struct vb_err err = { "" };
 	struct delta d;
 	int repeat = s->repeat < 1 ? 1 : s->repeat > MAX_REPEAT ? MAX_REPEAT : s->repeat;
-	int status;
+	int status, staged = 0;
 	double t0, started = vb_now_ms();
 
 	op_row_start(row, dev, op, params, in[0]);
 	if ((status = op_call_make(op, params, in, s->cpu_threads, &c, &shape, &err)))
 		goto out;
-	status = stack_alloc(&gpu_out, shape.width, shape.height, shape.depth, shape.dtype, &err);
-	if (status)
+	gpu_out = shape;
+	if ((status = output_host(dev, &gpu_out, &staged, &err)))
 		goto out;
 	run.in_type = in[0]->dtype;
 	/* pad and scale can write more voxels than they read; the margin keeps grid-stride loops
@@ -556,8 +695,12 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 	run.out_type = gpu_out.dtype;
 	c.out = &gpu_out;
 	t0 = vb_now_ms();
-	pin_host(&run, &c, row, 1);
-	status = upload(&run, &c, row, &err);
+	status = lend_inputs(&run, &c, row, &err);
+	if (status == VB_OK) {
+		pin_host(&run, &c, row, 1);
+		row->pinned |= staged; /* downloaded into page-locked memory */
+		status = upload(&run, &c, row, &err);
+	}
 	row->phase_ms[PHASE_UPLOAD] = vb_now_ms() - t0;
 	if (status || (status = time_gpu(&run, &c, repeat, row, &err)))
 		goto out;
@@ -606,6 +749,7 @@ out:
 		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
 	}
 	release_run(&run);
-	stack_free(&gpu_out);
+	if (!staged)
+		stack_free(&gpu_out);
 	row->wall_ms = vb_now_ms() - started;
 }

@@ -15,8 +15,10 @@
 #ifdef _OPENMP
 #include <omp.h>
 #define REF_THREAD_NUM() omp_get_thread_num()
+#define REF_NUM_THREADS() omp_get_num_threads()
 #else
 #define REF_THREAD_NUM() 0
+#define REF_NUM_THREADS() 1
 #endif
 
 /* The thread count a reference runs with: c->threads, at least 1. */
@@ -43,19 +45,8 @@ static inline int ref_same_dims(const struct stack *a, const struct stack *b)
 	return a->width == b->width && a->height == b->height && a->depth == b->depth;
 }
 
-/*
- * switch (dtype) with one case per dtype, each running the statements after T with T the voxel's C
- * type (uint8_t .. float); an unknown dtype does nothing. The statements may declare variables.
- */
-#define REF_SWITCH_DTYPE(dtype, T, ...)                                                          \
-	switch (dtype) {                                                                         \
-	case DT_U8: { typedef uint8_t T; __VA_ARGS__ break; }                                    \
-	case DT_U16: { typedef uint16_t T; __VA_ARGS__ break; }                                  \
-	case DT_U32: { typedef uint32_t T; __VA_ARGS__ break; }                                  \
-	case DT_I32: { typedef int32_t T; __VA_ARGS__ break; }                                   \
-	case DT_F32: { typedef float T; __VA_ARGS__ break; }                                     \
-	default: break;                                                                          \
-	}
+/* One case per dtype with T its C type (stacks/stack.h). */
+#define REF_SWITCH_DTYPE STACK_SWITCH_DTYPE
 
 /* dst[0 .. n-1] = voxels off .. off+n-1 of s as double (exact for every dtype). */
 static inline void ref_row_load(const struct stack *s, size_t off, size_t n, double *dst)

@@ -2,9 +2,10 @@
  * reference_cpu/label.c: connected components of a binary image on the CPU, the definition the
  * GPU labelling is compared with and the source of the label inputs a run derives.
  *
- * Union-find over voxel indices with the smaller index as the root, then a raster pass that
- * numbers roots in order of first appearance: labels 1..N in scipy.ndimage.label's order. Work is
- * O(N alpha(N)) whatever the shape (spirals, snakes, checkerboards).
+ * Union-find over voxel indices with the smaller index as the root, then numbering roots in
+ * raster order: labels 1..N in scipy.ndimage.label's order. Work is O(N alpha(N)) whatever the
+ * shape (spirals, snakes, checkerboards). Threads unite slabs of planes on their own (a slab's
+ * indices are theirs alone), then the planes where slabs meet are united in one pass.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include "internal.h"
 #include "reference.h"
 
-static uint64_t find_root(uint64_t *parent, uint64_t i)
+static uint32_t find_root(uint32_t *parent, uint32_t i)
 {
 	while (parent[i] != i) {
 		parent[i] = parent[parent[i]]; /* path halving */
@@ -21,7 +22,7 @@ static uint64_t find_root(uint64_t *parent, uint64_t i)
 	return i;
 }
 
-static void unite(uint64_t *parent, uint64_t a, uint64_t b)
+static void unite(uint32_t *parent, uint32_t a, uint32_t b)
 {
 	a = find_root(parent, a);
 	b = find_root(parent, b);
@@ -31,96 +32,150 @@ static void unite(uint64_t *parent, uint64_t a, uint64_t b)
 		parent[a] = b;
 }
 
-/* Union every foreground voxel with its earlier neighbours (the half of the neighbourhood that
- * precedes it in raster order). */
-static void unite_neighbours(const struct stack *in, int connectivity, uint64_t *parent)
+/* Union the foreground voxels of plane z with their earlier neighbours (the half of the
+ * neighbourhood that precedes a voxel in raster order) in planes z + dz_lo .. z + dz_hi, where
+ * -1 <= dz_lo <= dz_hi <= 0. */
+static void unite_plane(const uint8_t *fg, const size_t dims[3], size_t z, int connectivity,
+			int dz_lo, int dz_hi, uint32_t *parent)
 {
-	size_t w = in->width, h = in->height, d = in->depth;
+	long w = (long)dims[0], h = (long)dims[1];
 
-	for (size_t z = 0; z < d; z++)
-		for (size_t y = 0; y < h; y++)
-			for (size_t x = 0; x < w; x++) {
-				uint64_t i = ((uint64_t)z * h + y) * w + x;
+	for (long y = 0; y < h; y++)
+		for (long x = 0; x < w; x++) {
+			int64_t i = ((int64_t)z * h + y) * w + x;
 
-				if (stack_get(in, i) == 0)
-					continue;
-				for (int dz = -1; dz <= 0; dz++)
-					for (int dy = -1; dy <= 1; dy++)
-						for (int dx = -1; dx <= 1; dx++) {
-							long nx = (long)x + dx, ny = (long)y + dy, nz = (long)z + dz;
-							int dist = abs(dx) + abs(dy) + abs(dz);
-							uint64_t j;
+			if (!fg[i])
+				continue;
+			for (int dz = dz_lo; dz <= dz_hi; dz++)
+				for (int dy = -1; dy <= 1; dy++)
+					for (int dx = -1; dx <= 1; dx++) {
+						long nx = x + dx, ny = y + dy;
+						int64_t j = i + ((int64_t)dz * h + dy) * w + dx;
 
-							/* earlier neighbours only */
-							if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
-								continue;
-							if (connectivity == 6 && dist != 1)
-								continue;
-							if (nx < 0 || ny < 0 || nz < 0 || nx >= (long)w ||
-							    ny >= (long)h)
-								continue;
-							j = ((uint64_t)nz * h + (uint64_t)ny) * w + (uint64_t)nx;
-							if (stack_get(in, j) != 0)
-								unite(parent, i, j);
-						}
-			}
+						if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
+							continue; /* later in raster order */
+						if (connectivity == 6 && abs(dx) + abs(dy) + abs(dz) != 1)
+							continue;
+						if (nx >= 0 && ny >= 0 && nx < w && ny < h && fg[j])
+							unite(parent, (uint32_t)i, (uint32_t)j);
+					}
+		}
 }
 
-int ref_label_binary(const struct stack *in, int connectivity, struct stack *out,
+/* First plane of slab s when depth planes are shared out among `slabs`. */
+static size_t slab_start(size_t depth, int slabs, int s)
+{
+	return depth * (size_t)s / (size_t)slabs;
+}
+
+static void unite_all(const uint8_t *fg, const size_t dims[3], int connectivity, int threads,
+		      uint32_t *parent)
+{
+	int slabs = (size_t)threads < dims[2] ? threads : (int)dims[2];
+
+	if (slabs < 1)
+		slabs = 1;
+	/* a slab's unions touch its own indices only: no two threads write one parent */
+#pragma omp parallel for num_threads(slabs) schedule(static, 1)
+	for (int s = 0; s < slabs; s++) {
+		size_t first = slab_start(dims[2], slabs, s);
+
+		for (size_t z = first; z < slab_start(dims[2], slabs, s + 1); z++)
+			unite_plane(fg, dims, z, connectivity, z > first ? -1 : 0, 0, parent);
+	}
+	/* then where slabs meet: each slab's first plane against the plane before it */
+	for (int s = 1; s < slabs; s++)
+		unite_plane(fg, dims, slab_start(dims[2], slabs, s), connectivity, -1, -1, parent);
+}
+
+/* Number the roots 1..N in index order and give every voxel its root's number. */
+static int number_roots(const uint8_t *fg, uint32_t *parent, uint64_t n, int threads,
+			uint32_t *labels, struct vb_err *err)
+{
+	uint64_t *count = calloc((size_t)threads + 1, sizeof(*count)), next = 0;
+
+	if (!count)
+		return vb_errf(err, VB_E_NOMEM, "out of memory numbering labels");
+	/* a member's parent precedes it and is already its root: one forward pass flattens */
+	for (uint64_t i = 0; i < n; i++)
+		if (fg[i])
+			parent[i] = parent[parent[i]];
+#pragma omp parallel num_threads(threads)
+	{
+		int t = REF_THREAD_NUM(), nt = REF_NUM_THREADS(); /* the team may be smaller */
+		uint64_t lo = n * (uint64_t)t / (uint64_t)nt, hi = n * (uint64_t)(t + 1) / (uint64_t)nt;
+		uint64_t mine = 0;
+
+		for (uint64_t i = lo; i < hi; i++)
+			mine += fg[i] && parent[i] == i;
+		count[t + 1] = mine;
+#pragma omp barrier
+#pragma omp single
+		for (int k = 1; k <= nt; k++) {
+			next += count[k];
+			count[k] += count[k - 1];
+		}
+		uint64_t label = count[t];
+
+		for (uint64_t i = lo; i < hi; i++)
+			labels[i] = fg[i] && parent[i] == i ? (uint32_t)++label : 0;
+#pragma omp barrier
+		for (uint64_t i = lo; i < hi; i++)
+			if (fg[i] && parent[i] != i)
+				labels[i] = labels[parent[i]];
+	}
+	free(count);
+	if (next >= UINT32_MAX)
+		return vb_errf(err, VB_E_ARGS, "more than %u components: a u32 label image cannot "
+			       "hold them", UINT32_MAX - 1);
+	return VB_OK;
+}
+
+int ref_label_binary(const struct stack *in, int connectivity, int threads, struct stack *out,
 		     struct vb_err *err)
 {
-	uint64_t n = stack_voxels(in), next = 0;
-	uint64_t *parent = malloc(n * sizeof(*parent));
-	uint32_t *labels = out->data;
+	uint64_t n = stack_voxels(in);
+	size_t dims[3] = { in->width, in->height, in->depth };
+	uint32_t *parent;
+	uint8_t *fg;
+	int status;
 
-	if (n >= REF_LABEL_MAX_VOXELS) {
-		free(parent);
+	if (n >= REF_LABEL_MAX_VOXELS)
 		return vb_errf(err, VB_E_TOO_BIG, "%llu voxels: labelling takes stacks of fewer than "
 			       "2^32-1 voxels (u32 labels and parents); crop the stack",
 			       (unsigned long long)n);
-	}
-	if (!parent)
+	if (out->dtype != DT_U32 || !ref_same_dims(in, out))
+		return vb_errf(err, VB_E_ARGS, "bug: labels need a u32 output of the input's shape");
+	if (threads < 1)
+		threads = 1;
+	parent = malloc((n ? n : 1) * sizeof(*parent));
+	fg = malloc(n ? n : 1);
+	if (!parent || !fg) {
+		free(parent);
+		free(fg);
 		return vb_errf(err, VB_E_NOMEM, "out of memory labelling %llu voxels",
 			       (unsigned long long)n);
-	if (out->dtype != DT_U32 || !ref_same_dims(in, out)) {
-		free(parent);
-		return vb_errf(err, VB_E_ARGS, "bug: labels need a u32 output of the input's shape");
 	}
-	for (uint64_t i = 0; i < n; i++)
-		parent[i] = i;
-	unite_neighbours(in, connectivity, parent);
-	/* a root precedes its members, so one raster pass numbers roots before they are needed */
+#pragma omp parallel for num_threads(threads) schedule(static)
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t r;
-
-		if (stack_get(in, i) == 0) {
-			labels[i] = 0;
-			continue;
-		}
-		r = find_root(parent, i);
-		if (r == i) {
-			if (next == UINT32_MAX) {
-				free(parent);
-				return vb_errf(err, VB_E_ARGS, "more than %u components: a u32 label "
-					       "image cannot hold them", UINT32_MAX - 1);
-			}
-			labels[i] = (uint32_t)++next;
-		} else {
-			labels[i] = labels[r];
-		}
+		fg[i] = stack_get(in, i) != 0;
+		parent[i] = (uint32_t)i;
 	}
+	unite_all(fg, dims, connectivity, threads, parent);
+	status = number_roots(fg, parent, n, threads, out->data, err);
 	free(parent);
-	return VB_OK;
+	free(fg);
+	return status;
 }
 
 int ref_connected_components_labeling_box(const struct op_call *c, struct vb_err *err)
 {
-	return ref_label_binary(c->in[0], 26, c->out, err);
+	return ref_label_binary(c->in[0], 26, ref_nthreads(c), c->out, err);
 }
 
 int ref_connected_components_labeling_diamond(const struct op_call *c, struct vb_err *err)
 {
-	return ref_label_binary(c->in[0], 6, c->out, err);
+	return ref_label_binary(c->in[0], 6, ref_nthreads(c), c->out, err);
 }
 
 /* Each non-zero voxel its own label, numbered in raster order (clEsperanto's label_spots). */
@@ -150,19 +205,27 @@ static int label_max(const struct op_call *c, uint64_t *max, struct vb_err *err)
 {
 	const struct stack *s = c->in[0];
 	size_t n = stack_voxels(s);
-	double m = 0;
+	double m = 0, bad = 0;
+	int invalid = 0;
 
 	if (n >= REF_LABEL_MAX_VOXELS) /* u32 sizes */
 		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu voxels; label ops take fewer than 2^32-1, "
 			       "crop the stack", ref_op_name(c), n);
+#pragma omp parallel for num_threads(ref_nthreads(c)) reduction(max : m) reduction(| : invalid)
 	for (size_t i = 0; i < n; i++) {
 		double v = stack_get(s, i);
 
-		if (v < 0 || v != floor(v))
-			return vb_errf(err, VB_E_ARGS, "%s: label %g is not a non-negative integer",
-				       ref_op_name(c), v);
+		invalid |= v < 0 || v != floor(v);
 		m = fmax(m, v);
 	}
+	for (size_t i = 0; invalid && i < n; i++) /* the first bad label, for the message */
+		if (stack_get(s, i) < 0 || stack_get(s, i) != floor(stack_get(s, i))) {
+			bad = stack_get(s, i);
+			break;
+		}
+	if (invalid)
+		return vb_errf(err, VB_E_ARGS, "%s: label %g is not a non-negative integer",
+			       ref_op_name(c), bad);
 	if (m > REF_LABEL_MAX_VALUE)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: label %.0f exceeds %u, the largest this op's "
 			       "per-label table takes", ref_op_name(c), m, REF_LABEL_MAX_VALUE);
@@ -170,16 +233,53 @@ static int label_max(const struct op_call *c, uint64_t *max, struct vb_err *err)
 	return VB_OK;
 }
 
-/* Whether voxel i of a w x h x d stack lies on an edge the exclude_* params name; z counts only
- * for stacks deeper than one plane (clEsperanto: "in Z if the image is 3D"). */
-static int on_edge(const struct op_call *c, size_t i)
+/* stat[l] |= 2 for every label l on an edge the exclude_* params name; z counts only for stacks
+ * deeper than one plane (clEsperanto: "in Z if the image is 3D"). Walks the faces alone. */
+static void mark_edges(const struct op_call *c, uint32_t *stat)
 {
 	const struct stack *s = c->in[0];
-	size_t x = i % s->width, y = i / s->width % s->height, z = i / s->width / s->height;
+	size_t w = s->width, h = s->height, d = s->depth;
+	int ex = op_param(c, "exclude_x") != 0, ey = op_param(c, "exclude_y") != 0;
+	int ez = op_param(c, "exclude_z") != 0 && d > 1;
 
-	return (op_param(c, "exclude_x") != 0 && (x == 0 || x == s->width - 1)) ||
-	       (op_param(c, "exclude_y") != 0 && (y == 0 || y == s->height - 1)) ||
-	       (op_param(c, "exclude_z") != 0 && s->depth > 1 && (z == 0 || z == s->depth - 1));
+	for (size_t z = 0; z < d; z++)
+		for (size_t y = 0; y < h; y++) {
+			int row_on_edge = (ey && (y == 0 || y == h - 1)) ||
+					  (ez && (z == 0 || z == d - 1));
+			size_t base = (z * h + y) * w;
+
+			for (size_t x = 0; x < w; x += row_on_edge || w == 1 ? 1 : w - 1)
+				if (row_on_edge || (ex && (x == 0 || x == w - 1)))
+					stat[(uint64_t)stack_get(s, base + x)] |= 2u;
+		}
+}
+
+/* stat[l] for every label: its voxel count (KEEP_SIZE), or 1 when present (the others). */
+static void gather_labels(const struct op_call *c, int count_size, uint32_t *stat)
+{
+	const struct stack *s = c->in[0];
+	size_t n = stack_voxels(s);
+
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		uint64_t l = (uint64_t)stack_get(s, i);
+
+		if (l == 0) /* the background: not a label, and the one every thread would hit */
+			continue;
+		if (count_size) {
+#pragma omp atomic
+			stat[l]++;
+		} else {
+			uint32_t seen;
+
+#pragma omp atomic read
+			seen = stat[l];
+			if (!seen) {
+#pragma omp atomic write
+				stat[l] = 1u;
+			}
+		}
+	}
 }
 
 /* Keep a label of `count` voxels when minimum_size <= count <= maximum_size. */
@@ -207,20 +307,16 @@ static int relabel(const struct op_call *c, enum label_rule rule, double lo, dou
 			       (unsigned long long)max);
 	}
 	/* stat: the size, or for edges 1 = present and 2 = touches an excluded edge */
-	for (size_t i = 0; i < n; i++) {
-		uint64_t l = (uint64_t)stack_get(c->in[0], i);
-
-		if (rule == KEEP_OFF_EDGES)
-			stat[l] |= 1u | (on_edge(c, i) ? 2u : 0u);
-		else
-			stat[l]++;
-	}
+	gather_labels(c, rule == KEEP_SIZE, stat);
+	if (rule == KEEP_OFF_EDGES)
+		mark_edges(c, stat);
 	for (uint64_t l = 1; l <= max; l++) {
 		int keep = rule == KEEP_PRESENT ? stat[l] > 0 :
 			   rule == KEEP_SIZE ? size_kept(stat[l], lo, hi) : stat[l] == 1;
 
 		map[l] = keep ? ++next : 0;
 	}
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		out[i] = map[(uint64_t)stack_get(c->in[0], i)];
 	free(stat);

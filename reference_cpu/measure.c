@@ -431,12 +431,13 @@ int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 		return vb_errf(err, VB_E_ARGS, "%s: the seeds and the mask differ in size",
 			       ref_op_name(c));
 	}
-	status = ref_label_binary(in, 26, c->out, err); /* the seeds, into the output */
+	status = ref_label_binary(in, 26, ref_nthreads(c), c->out, err); /* the seeds, into the output */
 	if (status) {
 		free(s);
 		free(t);
 		return status;
 	}
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		s[i] = (int32_t)out[i] - (stack_get(mask, i) != 0 ? 0 : 1);
 	while (voronoi_step(s, t, dims, box, ref_nthreads(c))) {
@@ -445,6 +446,7 @@ int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 		t = tmp;
 		box = !box;
 	}
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		out[i] = stack_get(mask, i) != 0 && s[i] > 0 ? (uint32_t)s[i] : 0;
 	free(s);

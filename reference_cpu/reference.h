@@ -111,9 +111,9 @@ int ref_sum_of_all_pixels(const struct op_call *c, struct vb_err *err);
 /*
  * Connected components of the non-zero voxels of in (connectivity 6 or 26) into out (u32, same
  * dims, allocated by the caller): labels 1..N numbered in raster order of each component's first
- * voxel (scipy.ndimage.label's numbering), background 0.
+ * voxel (scipy.ndimage.label's numbering), background 0. `threads` share the planes out.
  */
-int ref_label_binary(const struct stack *in, int connectivity, struct stack *out,
+int ref_label_binary(const struct stack *in, int connectivity, int threads, struct stack *out,
 		     struct vb_err *err);
 
 /* Each family's references (one header per family, kept beside its source). */

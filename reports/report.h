@@ -124,6 +124,10 @@ struct report {
 	struct result_row *rows;
 	char *probe_json;          /* the probe's device section as JSON text (malloc'd), or NULL */
 	char *peers_json;          /* the peers of `run --peer` as a JSON array (malloc'd), or NULL */
+	/* programs compiled before the rows ran (ops/prebuild.c): 0 programs when none were */
+	size_t prebuild_programs, prebuild_devices, prebuild_failed;
+	int prebuild_threads;
+	double prebuild_ms;
 };
 
 /* Empty report stamped with schema, version, the current UTC time and this host. */

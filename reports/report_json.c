@@ -159,6 +159,13 @@ static json_t *report_json(const struct report *r)
 			 r->voxbench_version, "created", r->created, "host", host_json(&r->host),
 			 "devices", devices, "results", rows);
 	json_object_set_new(root, "probe", probe ? probe : json_null());
+	if (r->prebuild_programs) /* compiled ahead, on threads, before any row */
+		json_object_set_new(root, "prebuild",
+				    json_pack("{sI sI sI si sf}", "programs",
+					      (json_int_t)r->prebuild_programs, "devices",
+					      (json_int_t)r->prebuild_devices, "failed",
+					      (json_int_t)r->prebuild_failed, "threads",
+					      r->prebuild_threads, "ms", r->prebuild_ms));
 	if (r->peers_json) /* run --peer: each peer's library, version, device, interpreter */
 		json_object_set_new(root, "peers", json_loads(r->peers_json, 0, NULL));
 	/* ops timed at two or more sizes: their log-log fits (reports/scaling.c) */

@@ -53,6 +53,20 @@ int stack_alloc(struct stack *s, size_t width, size_t height, size_t depth, enum
 		struct vb_err *err);
 void stack_free(struct stack *s);
 
+/*
+ * switch (dtype) with one case per dtype, each running the statements after T with T the voxel's C
+ * type (uint8_t .. float); an unknown dtype does nothing. The statements may declare variables.
+ */
+#define STACK_SWITCH_DTYPE(dtype, T, ...)                                                          \
+	switch (dtype) {                                                                         \
+	case DT_U8: { typedef uint8_t T; __VA_ARGS__ break; }                                    \
+	case DT_U16: { typedef uint16_t T; __VA_ARGS__ break; }                                  \
+	case DT_U32: { typedef uint32_t T; __VA_ARGS__ break; }                                  \
+	case DT_I32: { typedef int32_t T; __VA_ARGS__ break; }                                   \
+	case DT_F32: { typedef float T; __VA_ARGS__ break; }                                     \
+	default: break;                                                                          \
+	}
+
 /* Voxel i as double; store a double into voxel i (integers: NaN -> 0, toward zero, saturated). */
 double stack_get(const struct stack *s, size_t i);
 void stack_set(struct stack *s, size_t i, double v);
