@@ -31,7 +31,7 @@
 
 enum { PROBE_NONE, PROBE_QUICK, PROBE_FULL };
 enum { OVERLAP_AUTO, OVERLAP_ON, OVERLAP_OFF };
-#define MAX_PARAM_ARGS 32
+#define MAX_PARAM_ARGS 256 /* one per parameter name of every op, and room to spare */
 #define MAX_INPUTS 16
 #define ALL_FRAMES (-1)
 
@@ -183,8 +183,13 @@ static int each_token(const char *list, int (*fn)(struct run_args *, const char 
 
 static int select_op(struct run_args *a, const char *name)
 {
+	const struct op_desc *alias = op_lookup(name);
 	int found = 0;
 
+	if (alias) {
+		a->selected[alias - op_table] = 1;
+		return 0;
+	}
 	for (size_t i = 0; i < op_count; i++) {
 		if (strcmp(name, "all") == 0 || strcmp(name, op_table[i].name) == 0 ||
 		    strcmp(name, op_category_name(op_table[i].category)) == 0) {
@@ -502,7 +507,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'O': a->out = optarg; break;
 		case 'p':
 			if (nparam_args == MAX_PARAM_ARGS)
-				return usage_error("run", "too many --param options");
+				return usage_error("run", "too many --param options: at most %d", MAX_PARAM_ARGS);
 			param_args[nparam_args++] = optarg;
 			a->params_given = 1;
 			break;
