@@ -9,12 +9,12 @@ endif
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wno-missing-field-initializers -fopenmp -I/usr/include
-LDLIBS  += -ljansson -lxxhash -ltiff -lcrypto -ldl -lm
+LDLIBS  += -ljansson -lexpat -lxxhash -ltiff -lcrypto -ldl -lm
 LDFLAGS += -fopenmp
 
 # Debian packages voxbench needs to build, run and test; `setup` installs the missing ones.
 DEB_PACKAGES = ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libxxhash-dev \
-	libjansson-dev libtiff-dev libssl-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
+	libjansson-dev libexpat1-dev libtiff-dev libssl-dev gnuplot-nox python3-scipy python3-numpy python3-skimage \
 	python3-pil clang libclang-rt-14-dev
 
 # The CUDA backend builds where the toolkit's headers are (CUDA_HOME), unless CUDA=0. Only the
@@ -34,7 +34,7 @@ TEST_DEB_PACKAGES = chromium python3-venv
 VENV = $(BUILD)/venv
 PY_TEST_PACKAGES = pyclesperanto==0.25.1 pyclesperanto-opencl==0.25.1
 
-LIB_DIRS = common stacks ops reference_cpu reports probe python
+LIB_DIRS = common stacks ops reference_cpu reports probe python bench
 LIB_SRCS = $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CLI_SRCS = $(wildcard cli/*.c)
 KERNELS  = $(sort $(wildcard kernels/*.cl))
@@ -119,9 +119,13 @@ $(BUILD)/libvoxbench.a: $(LIB_OBJS)
 $(BUILD)/voxbench: $(CLI_OBJS) $(BUILD)/libvoxbench.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench.a $(HEADERS)
+# The sub-commands without main(), for the tests that call one in-process (cmd_info).
+$(BUILD)/libvoxbench_cli.a: $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJS))
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench_cli.a $(BUILD)/libvoxbench.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench_cli.a $(BUILD)/libvoxbench.a $(LDLIBS)
 
 # The run's report, then its page: report/index.html, whose path is printed last.
 run: setup all

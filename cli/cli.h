@@ -11,6 +11,13 @@ int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* Each command's option table (cli/options.h), for --help, the man page and completion. */
+struct cli_spec;
+extern const struct cli_spec run_spec, list_spec, report_spec, compare_spec, probe_spec,
+	info_spec;
 
 /* Print "voxbench <cmd>: <msg>" on stderr, msg escaped (it may quote a report or a file
  * name): one line, no control character reaches the terminal. */

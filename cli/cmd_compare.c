@@ -10,21 +10,31 @@
 
 #include "../reports/render.h"
 #include "cli.h"
+#include "options.h"
 
 #define MAX_REPORTS 64
 
-static const char compare_usage[] =
-	"usage: voxbench compare A.json B.json [C.json ...] [options]\n"
-	"  --metric WHAT    the time compared: gpu (default: median kernel time), transfers\n"
-	"                   (kernel + host-to-device + device-to-host), cpu (the CPU reference)\n"
-	"  --html DIR       also write DIR/index.html (tables, grouped bar plots inline as SVG),\n"
-	"                   DIR/compare.csv and the plots with their gnuplot script (DIR is\n"
-	"                   replaced whole, as with report --html)\n"
-	"  --csv            print the matched rows as CSV instead of the text table\n"
-	"  --plots KIND     svg (default) or none: the plots of --html\n"
-	"rows are matched by op, params, size, dtype and backend; rows that only some reports have\n"
-	"are listed. exit status: 0 done, 1 an output could not be written, 2 bad arguments or a\n"
-	"bad report (missing, not JSON, another schema version, a damaged field)\n";
+static const struct cli_option compare_options[] = {
+	{ "metric", 'm', "WHAT", "the time compared: gpu (default: median kernel time), transfers\n"
+	  "(kernel + host-to-device + device-to-host), cpu (the CPU reference)" },
+	{ "html", 'H', "DIR", "also write DIR/index.html (tables, grouped bar plots inline as SVG),\n"
+	  "DIR/compare.csv and the plots with their gnuplot script (DIR is\n"
+	  "replaced whole, as with report --html)" },
+	{ "csv", 'c', NULL, "print the matched rows as CSV instead of the text table" },
+	{ "plots", 'p', "KIND", "svg (default) or none: the plots of --html" },
+	{ "help", 'h', NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_spec compare_spec = {
+	.command = "compare",
+	.usage = "usage: voxbench compare A.json B.json [C.json ...] [options]\n",
+	.footer = "rows are matched by op, params, size, dtype and backend; rows that only some "
+		  "reports have\nare listed. exit status: 0 done, 1 an output could not be written, "
+		  "2 bad arguments or a\nbad report (missing, not JSON, another schema version, a "
+		  "damaged field)\n",
+	.options = compare_options, .column = 19, .permute = 1, .shorts = "h",
+};
 
 struct compare_args {
 	const char *html;
@@ -63,25 +73,19 @@ static int parse_plots(const char *text, enum plot_mode *mode)
 
 static int parse_args(int argc, char **argv, struct compare_args *a)
 {
-	static const struct option options[] = {
-		{ "metric", required_argument, NULL, 'm' }, { "html", required_argument, NULL, 'H' },
-		{ "csv", no_argument, NULL, 'c' },          { "plots", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
-	};
 	struct vb_err err;
 	int c, status = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->plots = PLOTS_FILES;
 	optind = 1;
-	opterr = 0;
-	while (!status && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while (!status && (c = cli_getopt(argc, argv, &compare_spec, NULL)) != -1) {
 		switch (c) {
 		case 'm': status = parse_metric(optarg, &a->metric); break;
 		case 'H': a->html = optarg; break;
 		case 'c': a->csv = 1; break;
 		case 'p': status = parse_plots(optarg, &a->plots); break;
-		case 'h': printf("%s", compare_usage); return -1;
+		case 'h': cli_print_help(stdout, &compare_spec, NULL); return -1;
 		default:
 			return usage_error("compare", "unknown or incomplete option '%s'; see "
 						      "'voxbench compare --help'", argv[optind - 1]);

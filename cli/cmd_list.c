@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../ops/ops.h"
+#include "../ops/op.h"
 #include "cli.h"
+#include "options.h"
 
 static const char conventions[] =
 	"Conventions (they make deltas meaningful):\n"
@@ -181,27 +182,33 @@ static int list_json(const struct op_desc *only)
 	return EXIT_OK;
 }
 
+static const struct cli_option list_options[] = {
+	{ "json", 'j', NULL, "the ops, their parameters and rules as JSON" },
+	{ "help", 'h', NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_spec list_spec = {
+	.command = "list",
+	.usage = "usage: voxbench list [OP] [--json]\n\nOP is voxbench's name or pyclesperanto "
+		 "0.25's (median, label(connectivity='sphere'), ...).\nWhere an op differs from "
+		 "pyclesperanto or scipy, 'voxbench list OP' says how and why (ops/conventions.def, "
+		 "checked by the tests).\n\n",
+	.footer = conventions,
+	.options = list_options, .permute = 1, .shorts = "jh", .in_usage = 1,
+};
+
 int cmd_list(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct op_desc *only = NULL;
 	int json = 0, c;
 
 	optind = 1;
-	opterr = 0; /* one line of ours, not getopt's as well */
-	while ((c = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, &list_spec, NULL)) != -1) {
 		if (c == 'j') {
 			json = 1;
 		} else if (c == 'h') {
-			printf("usage: voxbench list [OP] [--json]\n\nOP is voxbench's name or "
-			       "pyclesperanto 0.25's (median, label(connectivity='sphere'), ...).\n"
-			       "Where an op differs from pyclesperanto or scipy, 'voxbench list OP' "
-			       "says how and why (ops/conventions.def, checked by the tests).\n\n%s",
-			       conventions);
+			cli_print_help(stdout, &list_spec, NULL);
 			return EXIT_OK;
 		} else {
 			return usage_error("list", "unknown option '%s'; see 'voxbench list --help'",

@@ -11,21 +11,31 @@
 
 #include "../reports/render.h"
 #include "cli.h"
+#include "options.h"
 
-static const char report_usage[] =
-	"usage: voxbench report REPORT.json [options]\n"
-	"  --html DIR       write index.html (self-contained, plots inline), results.csv, the\n"
-	"                   plots (SVG, PNG) and their gnuplot script plots.gp into DIR\n"
-	"                   (default: REPORT.json's name without .json, beside it); prints the\n"
-	"                   page's path. DIR is replaced whole (new, empty or written by\n"
-	"                   voxbench before; a folder with other files is refused)\n"
-	"  --text           print the table on the terminal instead (no files)\n"
-	"  --csv            print every row as CSV on stdout instead (no files)\n"
-	"  --plots KIND     svg (default): SVG and PNG through gnuplot; none: no plots;\n"
-	"                   dumb: the speedup chart drawn on the terminal (no files)\n"
-	"environment: VOXBENCH_GNUPLOT names the gnuplot program (\"\" turns plots off); without\n"
-	"gnuplot the page keeps its tables and says why the plots are missing\n"
-	"exit status: 0 done, 1 an output could not be written, 2 bad arguments or a bad report\n";
+static const struct cli_option report_options[] = {
+	{ "html", 'H', "DIR", "write index.html (self-contained, plots inline), results.csv, the\n"
+	  "plots (SVG, PNG) and their gnuplot script plots.gp into DIR\n"
+	  "(default: REPORT.json's name without .json, beside it); prints the\n"
+	  "page's path. DIR is replaced whole (new, empty or written by\n"
+	  "voxbench before; a folder with other files is refused)" },
+	{ "text", 't', NULL, "print the table on the terminal instead (no files)" },
+	{ "csv", 'c', NULL, "print every row as CSV on stdout instead (no files)" },
+	{ "plots", 'p', "KIND", "svg (default): SVG and PNG through gnuplot; none: no plots;\n"
+	  "dumb: the speedup chart drawn on the terminal (no files)" },
+	{ "help", 'h', NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_spec report_spec = {
+	.command = "report",
+	.usage = "usage: voxbench report REPORT.json [options]\n",
+	.footer = "environment: VOXBENCH_GNUPLOT names the gnuplot program (\"\" turns plots off); "
+		  "without\ngnuplot the page keeps its tables and says why the plots are missing\n"
+		  "exit status: 0 done, 1 an output could not be written, 2 bad arguments or a bad "
+		  "report\n",
+	.options = report_options, .column = 19, .permute = 1, .shorts = "h",
+};
 
 struct report_args {
 	const char *input, *html;
@@ -61,25 +71,19 @@ static int check_combination(const struct report_args *a)
 
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
-	static const struct option options[] = {
-		{ "html", required_argument, NULL, 'H' }, { "text", no_argument, NULL, 't' },
-		{ "csv", no_argument, NULL, 'c' },        { "plots", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
-	};
 	struct vb_err err;
 	int c, status = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->plots = PLOTS_FILES;
 	optind = 1;
-	opterr = 0;
-	while (!status && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while (!status && (c = cli_getopt(argc, argv, &report_spec, NULL)) != -1) {
 		switch (c) {
 		case 'H': a->html = optarg; break;
 		case 't': a->text = 1; break;
 		case 'c': a->csv = 1; break;
 		case 'p': status = parse_plots(optarg, &a->plots); break;
-		case 'h': printf("%s", report_usage); return -1;
+		case 'h': cli_print_help(stdout, &report_spec, NULL); return -1;
 		default:
 			return usage_error("report", "unknown or incomplete option '%s'; see "
 						     "'voxbench report --help'", argv[optind - 1]);

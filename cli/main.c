@@ -7,11 +7,17 @@
 #include "../probe/probe.h"
 #include "../stacks/tiff.h"
 #include "cli.h"
+#include "options.h"
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *help;
+};
+
+/* Each command's option table: parsing, --help, and the man page and completion below. */
+static const struct cli_spec *const specs[] = {
+	&run_spec, &list_spec, &report_spec, &compare_spec, &probe_spec, &info_spec,
 };
 
 static const struct command commands[] = {
@@ -56,6 +62,13 @@ int main(int argc, char **argv)
 
 	vb_cleanup_init(); /* a signal removes the temporary files voxbench is writing */
 
+	/* voxbench help --man | --completion: from the option tables */
+	if (name && strcmp(name, "help") == 0 && argc == 3 &&
+	    (strcmp(argv[2], "--man") == 0 || strcmp(argv[2], "--completion") == 0)) {
+		(argv[2][2] == 'm' ? cli_print_man : cli_print_completion)(
+			stdout, specs, sizeof(specs) / sizeof(specs[0]));
+		return EXIT_OK;
+	}
 	if (!name || strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 ||
 	    strcmp(name, "-h") == 0) {
 		print_usage(stdout);

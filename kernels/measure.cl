@@ -422,7 +422,7 @@ __kernel void stats_deviation(__global const T_IN *img, __global const T_LABEL *
 
 /*
  * The table: centroids == 0: statistics_of_labelled_pixels' row per label (reference_cpu/
- * ref_measure.h's columns); 1: centroids_of_labels' 3 x n (x, y, z rows). Gaps: area and sum 0,
+ * ops/geometry.h statistics_column); 1: centroids_of_labels' 3 x n (x, y, z rows). Gaps: area and sum 0,
  * NaN elsewhere.
  */
 __kernel void stats_write(__global const uint *acc, __global float *out, const int n,

@@ -1,7 +1,7 @@
 /*
  * kernels/transform.cl: transposes, flip, crop, pad (integer voxel maps, exact copies) and the
  * resampling ops (translate, scale, rotate, affine_transform). Conventions and the reference:
- * reference_cpu/ref_transform.h, reference_cpu/transform.c.
+ * ops/geometry.h, reference_cpu/transform.c.
  *
  * TIDX indexes voxels: the plan passes uint only when both the input and the output fit (the
  * runner's IDX follows the input alone, and pad or scale may make a larger output).

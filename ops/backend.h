@@ -1,12 +1,13 @@
 /*
  * ops/backend.h: what a GPU backend (OpenCL, CUDA) implements, and the device/run types
- * the runner works with. Plans never see this: they use the gpu_* calls of ops/ops.h.
+ * the runner works with. Plans never see this: they use the gpu_* calls of ops/gpu.h.
  */
 #ifndef VB_BACKEND_H
 #define VB_BACKEND_H
 
 #include "../reports/report.h"
-#include "ops.h"
+#include "gpu.h"
+#include "runner.h"
 
 struct gpu_device;
 

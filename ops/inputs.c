@@ -1,11 +1,10 @@
 /*
- * ops/inputs.c: the input each op's role asks for (ops.h enum input_role), derived once per block
+ * ops/inputs.c: the input each op's role asks for (ops/op.h enum input_role), derived once per block
  * from the block's stacks: binary images for morphology and masks, label images for label ops.
  */
 #include <string.h>
 
-#include "../reference_cpu/reference.h"
-#include "ops.h"
+#include "runner.h"
 
 /* in > mean(in) as 0/1 in in's dtype: the blobs of a blob stack, half the voxels of noise. */
 static int derive_binary(const struct stack *in, struct stack *out, struct vb_err *err)
@@ -29,10 +28,14 @@ static int derive_binary(const struct stack *in, struct stack *out, struct vb_er
 
 static int derive_labels(const struct stack *binary, struct stack *out, struct vb_err *err)
 {
+	/* the table's own 6-connected labelling, so ops/ calls no reference by name */
+	struct op_call c = { .op = op_find("connected_components_labeling_diamond"),
+			     .in = { binary }, .out = out,
+			     .threads = vb_cpu_threads() };
 	int status = stack_alloc(out, binary->width, binary->height, binary->depth, DT_U32, err);
 
 	if (!status)
-		status = ref_label_binary(binary, 6, vb_cpu_threads(), out, err);
+		status = c.op->ref(&c, err);
 	if (status) {
 		stack_free(out);
 		return status;

@@ -6,7 +6,7 @@
 #define VB_KERNEL_SOURCES_H
 
 struct kernel_source {
-	const char *name;   /* file stem: "elementwise" for kernels/elementwise.cl */
+	const char *name;   /* file stem: "elementwise" for kernels/pixel.cl */
 	const char *source;
 };
 

@@ -6,7 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "ops.h"
+#include "op.h"
 
 const struct op_convention op_conventions[] = {
 #include "conventions.def"

@@ -24,7 +24,7 @@
 
 #include <stdio.h>
 
-#include "ops.h"
+#include "runner.h"
 
 #define PEER_MAX_PYTHON 8
 

@@ -1,21 +1,13 @@
 /*
- * ops/plans.h: the GPU plans of the kernel families: how each family's kernels are launched.
- * A row of the op table names one; the row's `kernel` field parameterises it.
+ * ops/plans.h: what a GPU plan is written with (ops/gpu.h and the launch helpers of ops/plans.c)
+ * and the prototype of every plan the op table names, generated from its rows (ops/rows.def):
+ * a family plan is parameterised by the row's named fields (.entry, .fn, .reduce, ...).
  */
 #ifndef VB_PLANS_H
 #define VB_PLANS_H
 
-#include "ops.h"
-
-int plan_copy(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
-/* One element-wise function of kernels/elementwise.cl (-DOP_FN=row.kernel); s0, s1 = p[0], p[1]. */
-int plan_elementwise(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
-int plan_gaussian(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
-int plan_mean_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
-/* row.kernel is "min" or "max". */
-int plan_minmax_box(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
-int plan_z_projection(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
-int plan_sum(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
+#include "geometry.h"
+#include "gpu.h"
 
 /* Launch helpers every plan file shares (ops/plans.c). */
 struct launch launch_1d(const char *program, const char *kernel, enum dtype tin, enum dtype tout,
@@ -34,13 +26,13 @@ struct launch launch_groups(const char *program, const char *kernel, enum dtype 
 	launch_add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),        \
 			(struct karg[]){ __VA_ARGS__ })
 
-/* Each family's plans. */
-#include "plans_pixel.h"
-#include "plans_filter.h"
-#include "plans_stencil.h"
-#include "plans_projection.h"
-#include "plans_transform.h"
-#include "plans_label.h"
-#include "plans_measure.h"
+/* One prototype per plan the op table names (a family plan repeats: C allows it). */
+#define VB_PLAN_PROTOTYPE(plan) int plan(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
+#define OP(token, plan, ...) VB_PLAN_PROTOTYPE(plan_##plan)
+#define OP_PLAN(token, ...) VB_PLAN_PROTOTYPE(plan_##token)
+#include "rows.def"
+#undef OP
+#undef OP_PLAN
+#undef VB_PLAN_PROTOTYPE
 
 #endif

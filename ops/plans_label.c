@@ -1,12 +1,11 @@
 /*
  * ops/plans_label.c: thresholds, connected components and label tables on the GPU
- * (kernels/threshold.cl, kernels/label.cl).
+ * (kernels/label_threshold.cl, kernels/label.cl).
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 #define GROUP 256
@@ -34,14 +33,15 @@ static int threshold_params(struct gpu_run *r, struct gpu_buf **p, struct vb_err
 	return gpu_scratch(r, 0, 4 * sizeof(float), p, err);
 }
 
-static int mask_above(struct gpu_run *r, const struct op_call *c, struct gpu_buf *p,
+/* out = in > p[at]; p[at] is the op's side value. */
+static int mask_above(struct gpu_run *r, const struct op_call *c, struct gpu_buf *p, int at,
 		      struct vb_err *err)
 {
 	size_t n = stack_voxels(c->in[0]);
-	struct launch l = launch_1d("threshold", "mask_above", c->in[0]->dtype, DT_U8, n);
+	struct launch l = launch_1d("label_threshold", "mask_above", c->in[0]->dtype, DT_U8, n);
 
-	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(p), KBUF(gpu_output(r)), KU64(n));
-	gpu_side_value(r, p, 3);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(p), KBUF(gpu_output(r)), KI32(at), KU64(n));
+	gpu_side_value(r, p, (size_t)at);
 	return gpu_launch(r, &l, err);
 }
 
@@ -60,47 +60,45 @@ int plan_threshold_otsu(struct gpu_run *r, const struct op_call *c, struct vb_er
 	    (status = gpu_scratch(r, 1, 2 * groups * sizeof(float), &partials, err)) ||
 	    (status = gpu_scratch(r, 2, 256 * sizeof(uint32_t), &hist, err)))
 		return status;
-	l = group_launch("threshold", "minmax_partials", t, DT_F32, groups * GROUP);
+	l = group_launch("label_threshold", "minmax_partials", t, DT_F32, groups * GROUP);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = group_launch("threshold", "otsu_range", DT_F32, DT_F32, GROUP);
+	l = group_launch("label_threshold", "otsu_range", DT_F32, DT_F32, GROUP);
 	ARGS(&l, KBUF(partials), KBUF(p), KBUF(hist), KI32(groups));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = group_launch("threshold", "histogram", t, DT_F32, groups * GROUP);
+	l = group_launch("label_threshold", "histogram", t, DT_F32, groups * GROUP);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(p), KBUF(hist), KU64(n));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = launch_1d("threshold", "otsu_select", DT_F32, DT_F32, 1);
+	l = launch_1d("label_threshold", "otsu_select", DT_F32, DT_F32, 1);
 	l.local[0] = 1;
 	ARGS(&l, KBUF(hist), KBUF(p));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	return mask_above(r, c, p, err);
+	return mask_above(r, c, p, 3, err);
 }
 
+/* A composition: mean_of_all_pixels (its own plan, as a sub-plan) into p[0], then the mask. */
 int plan_threshold_mean(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
-	enum dtype t = c->in[0]->dtype;
-	size_t n = stack_voxels(c->in[0]), groups = reduce_groups(n);
-	struct gpu_buf *p, *partials;
-	struct launch l;
+	const struct op_desc *mean = op_find("mean_of_all_pixels");
+	struct stack one = { .width = 1, .height = 1, .depth = 1, .dtype = DT_F32 };
+	struct gpu_operand in[OP_MAX_INPUTS] = { { gpu_input(r, 0), c->in[0] } }, out;
+	double none[OP_MAX_PARAMS] = { 0 };
+	struct gpu_buf *p;
 	int status;
 
-	/* doubles where the device has them (kernels/threshold.cl `real`): 8 bytes each */
-	if ((status = threshold_params(r, &p, err)) ||
-	    (status = gpu_scratch(r, 1, groups * sizeof(double), &partials, err)))
+	if (!mean)
+		return vb_errf(err, VB_E_ARGS, "%s: needs the op mean_of_all_pixels, which this "
+			       "build lacks", c->op->name);
+	if ((status = threshold_params(r, &p, err)))
 		return status;
-	l = group_launch("threshold", "sum_partials_real", t, DT_F32, groups * GROUP);
-	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
-	if ((status = gpu_launch(r, &l, err)))
+	out = (struct gpu_operand){ p, &one };
+	if ((status = gpu_sub_plan(r, mean, none, in, &out, 1, err)))
 		return status;
-	l = group_launch("threshold", "mean_final", DT_F32, DT_F32, GROUP);
-	ARGS(&l, KBUF(partials), KBUF(p), KI32(groups), KU64(n));
-	if ((status = gpu_launch(r, &l, err)))
-		return status;
-	return mask_above(r, c, p, err);
+	return mask_above(r, c, p, 0, err);
 }
 
 /* ---- prefix sums and flagged-voxel numbering ---- */
@@ -133,7 +131,7 @@ static int check_voxels(const struct op_call *c, struct vb_err *err)
 {
 	size_t n = stack_voxels(c->in[0]);
 
-	if (n >= REF_LABEL_MAX_VOXELS)
+	if (n >= LABEL_MAX_VOXELS)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu voxels; labels and parents are u32, so "
 			       "stacks must hold fewer than 2^32-1 voxels: crop the stack",
 			       c->op->name, n);
@@ -169,7 +167,7 @@ int plan_connected_components(struct gpu_run *r, const struct op_call *c, struct
 	l.local[0] = 32;
 	l.local[1] = 4;
 	l.local[2] = 2;
-	snprintf(l.options, sizeof(l.options), "-DCONN=%s", c->op->kernel);
+	snprintf(l.options, sizeof(l.options), "-DCONN=%d", c->op->connectivity);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(L), KI32(in->width), KI32(in->height),
 	     KI32(in->depth));
 	if ((status = gpu_launch(r, &l, err)))
@@ -226,10 +224,10 @@ static int max_label(struct gpu_run *r, const struct op_call *c, uint32_t *max,
 	if (c->in[0]->dtype == DT_I32 && *max > INT32_MAX)
 		return vb_errf(err, VB_E_ARGS, "%s: the label image holds negative labels",
 			       c->op->name);
-	if (*max > REF_LABEL_MAX_VALUE)
+	if (*max > LABEL_MAX_VALUE)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u exceeds %u, the largest this op's "
 			       "per-label table takes; relabel the image first", c->op->name, *max,
-			       REF_LABEL_MAX_VALUE);
+			       LABEL_MAX_VALUE);
 	return VB_OK;
 }
 
@@ -242,7 +240,7 @@ static uint32_t size_bound(double v, int upper)
 
 static void size_range(const struct op_call *c, uint32_t *lo, uint32_t *hi)
 {
-	const char *k = c->op->kernel;
+	const char *k = c->op->keep;
 
 	*lo = 0;
 	*hi = UINT32_MAX;
@@ -266,7 +264,7 @@ int plan_relabel(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
 	size_t n = stack_voxels(in);
-	const char *k = c->op->kernel;
+	const char *k = c->op->keep;
 	int stat = strcmp(k, "present") == 0 ? 0 : strcmp(k, "edges") == 0 ? 2 : 1;
 	uint32_t max, lo, hi;
 	struct gpu_buf *keep, *aux;

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 #define LINE_GROUP_X 64 /* work-items per line group: consecutive x, coalesced loads */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 #define REDUCE_GROUP 256
@@ -21,44 +20,9 @@
 /* Histograms above this many bins do not fit a work-group's __local counts. */
 #define HISTOGRAM_MAX_BINS 4096
 
-int dims_x_projection(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = c->in[0]->depth;
-	out[1] = c->in[0]->height;
-	out[2] = 1;
-	return VB_OK;
-}
-
-int dims_y_projection(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = c->in[0]->width;
-	out[1] = c->in[0]->depth;
-	out[2] = 1;
-	return VB_OK;
-}
-
-int dims_center_of_mass(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)c;
-	(void)err;
-	out[0] = 3;
-	out[1] = out[2] = 1;
-	return VB_OK;
-}
-
-int dims_histogram(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = (size_t)op_param(c, "num_bins");
-	out[1] = out[2] = 1;
-	return VB_OK;
-}
-
 static int is(const struct op_call *c, const char *kernel)
 {
-	return strcmp(c->op->kernel, kernel) == 0;
+	return strcmp(c->op->reduce, kernel) == 0;
 }
 
 static size_t reduce_groups(size_t n)
@@ -150,12 +114,12 @@ static int minmax_into(struct gpu_run *r, const struct op_call *c, int which,
 
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "minmax_partials", t, t, groups, "");
+	l = reduce_launch("projection_reduction", "minmax_partials", t, t, groups, "");
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
 	status = gpu_launch(r, &l, err);
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "minmax_final", t, t, 1, "");
+	l = reduce_launch("projection_reduction", "minmax_final", t, t, 1, "");
 	ARGS(&l, KBUF(partials), KBUF(dst), KU64(groups), KI32(which));
 	return gpu_launch(r, &l, err);
 }
@@ -176,12 +140,12 @@ int plan_moments(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "moments_partials", t, DT_F32, groups, "");
+	l = reduce_launch("projection_reduction", "moments_partials", t, DT_F32, groups, "");
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
 	status = gpu_launch(r, &l, err);
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "moments_final", DT_F32, DT_F32, 1, "");
+	l = reduce_launch("projection_reduction", "moments_final", DT_F32, DT_F32, 1, "");
 	ARGS(&l, KBUF(partials), KBUF(gpu_output(r)), KU64(groups), KI32(std),
 	     KI32(std ? op_param(c, "ddof") : 0));
 	return gpu_launch(r, &l, err);
@@ -197,12 +161,12 @@ int plan_mean_squared_error(struct gpu_run *r, const struct op_call *c, struct v
 
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "squared_difference_partials", t, DT_F32, groups, "");
+	l = reduce_launch("projection_reduction", "squared_difference_partials", t, DT_F32, groups, "");
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_input(r, 1)), KBUF(partials), KU64(n));
 	status = gpu_launch(r, &l, err);
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "mean_final", DT_F32, DT_F32, 1, "");
+	l = reduce_launch("projection_reduction", "mean_final", DT_F32, DT_F32, 1, "");
 	ARGS(&l, KBUF(partials), KBUF(gpu_output(r)), KU64(groups), KF32((double)n));
 	return gpu_launch(r, &l, err);
 }
@@ -218,13 +182,13 @@ int plan_center_of_mass(struct gpu_run *r, const struct op_call *c, struct vb_er
 
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "center_of_mass_partials", in->dtype, DT_F32, groups, "");
+	l = reduce_launch("projection_reduction", "center_of_mass_partials", in->dtype, DT_F32, groups, "");
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KI32(in->width), KI32(in->height),
 	     KI32(in->depth));
 	status = gpu_launch(r, &l, err);
 	if (status)
 		return status;
-	l = reduce_launch("reduction", "center_of_mass_final", DT_F32, DT_F32, 1, "");
+	l = reduce_launch("projection_reduction", "center_of_mass_final", DT_F32, DT_F32, 1, "");
 	ARGS(&l, KBUF(partials), KBUF(gpu_output(r)), KU64(groups));
 	return gpu_launch(r, &l, err);
 }
@@ -242,7 +206,7 @@ static int image_edges(struct gpu_run *r, const struct op_call *c, int nbins,
 		status = minmax_into(r, c, 2, range, err);
 	if (status)
 		return status;
-	l = launch_1d("histogram_edges", "histogram_edges", t, t, (size_t)nbins + 1);
+	l = launch_1d("projection_histogram_edges", "histogram_edges", t, t, (size_t)nbins + 1);
 	ARGS(&l, KBUF(range), KBUF(edges), KI32(nbins));
 	return gpu_launch(r, &l, err);
 }
@@ -258,9 +222,9 @@ static int fixed_edges(struct gpu_run *r, const struct op_call *c, int nbins, si
 	if (!host)
 		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate %d bin edges", c->op->name,
 			       nbins + 1);
-	ref_histogram_range(op_param(c, "minimum_intensity"), op_param(c, "maximum_intensity"),
+	geom_histogram_range(op_param(c, "minimum_intensity"), op_param(c, "maximum_intensity"),
 			    0, 0, &lo, &hi);
-	ref_histogram_edges(c->in[0]->dtype, nbins, lo, hi, host);
+	geom_histogram_edges(c->in[0]->dtype, nbins, lo, hi, host);
 	status = gpu_constant(r, 1, host, (size_t)(nbins + 1) * edge_size, edges, err);
 	free(host);
 	return status;
@@ -279,7 +243,7 @@ int plan_histogram(struct gpu_run *r, const struct op_call *c, struct vb_err *er
 	if (nbins > HISTOGRAM_MAX_BINS) /* the row's range stops there */
 		return vb_errf(err, VB_E_ARGS, "%s: %d bins exceed the %d a work-group counts",
 			       c->op->name, nbins, HISTOGRAM_MAX_BINS);
-	if (ref_histogram_image_range(op_param(c, "minimum_intensity"),
+	if (geom_histogram_image_range(op_param(c, "minimum_intensity"),
 				      op_param(c, "maximum_intensity"))) {
 		status = gpu_scratch(r, 1, (size_t)(nbins + 1) * edge_size, &edges, err);
 		if (!status)
@@ -290,13 +254,53 @@ int plan_histogram(struct gpu_run *r, const struct op_call *c, struct vb_err *er
 	if (status)
 		return status;
 	snprintf(option, sizeof(option), "-DMAX_BINS=%d", HISTOGRAM_MAX_BINS);
-	l = reduce_launch("histogram", "histogram_clear", t, DT_U32,
+	l = reduce_launch("projection_histogram", "histogram_clear", t, DT_U32,
 			  ((size_t)nbins + REDUCE_GROUP - 1) / REDUCE_GROUP, option);
 	ARGS(&l, KBUF(gpu_output(r)), KI32(nbins));
 	status = gpu_launch(r, &l, err);
 	if (status)
 		return status;
-	l = reduce_launch("histogram", "histogram_count", t, DT_U32, groups, option);
+	l = reduce_launch("projection_histogram", "histogram_count", t, DT_U32, groups, option);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(edges), KBUF(gpu_output(r)), KU64(n), KI32(nbins));
+	return gpu_launch(r, &l, err);
+}
+
+/* ---- maximum_z_projection and sum_of_all_pixels (the first projection and reduction) ---- */
+
+#define REDUCTION_GROUP 256
+#define REDUCTION_GROUPS 2048
+
+int plan_z_projection(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct launch l = { .program = "projection", .kernel = c->op->entry, .in_type = in->dtype,
+			    .out_type = c->out->dtype, .dims = 2,
+			    .global = { in->width, in->height, 1 } };
+
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(in->width), KI32(in->height),
+	     KI32(in->depth));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_sum_of_all_pixels(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	size_t groups = reduction_groups(n, REDUCTION_GROUP, REDUCTION_GROUPS);
+	struct gpu_buf *partials;
+	struct launch l;
+	int status;
+
+	status = gpu_scratch(r, 0, groups * sizeof(float), &partials, err);
+	if (status)
+		return status;
+	l = launch_groups("projection_reduction", "sum_partials", c->in[0]->dtype, DT_F32,
+			  groups * REDUCTION_GROUP, REDUCTION_GROUP, NULL);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(partials), KU64(n));
+	status = gpu_launch(r, &l, err);
+	if (status)
+		return status;
+	l = launch_groups("projection_reduction", "sum_final", DT_F32, DT_F32, REDUCTION_GROUP,
+			  REDUCTION_GROUP, NULL);
+	ARGS(&l, KBUF(partials), KBUF(gpu_output(r)), KU64(groups));
 	return gpu_launch(r, &l, err);
 }

@@ -18,7 +18,7 @@ int plan_stencil(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 	const struct stack *in = c->in[0];
 	struct launch l = launch_3d("stencil", "stencil3", in->dtype, c->out->dtype, in);
 
-	snprintf(l.options, sizeof(l.options), "-DOP_%s=1", c->op->kernel);
+	snprintf(l.options, sizeof(l.options), "-DOP_%s=1", c->op->fn);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(in->width), KI32(in->height),
 	     KI32(in->depth));
 	return gpu_launch(r, &l, err);
@@ -143,20 +143,21 @@ int plan_subtract_gaussian_background(struct gpu_run *r, const struct op_call *c
 
 int plan_morphology(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
-	const char *shape = strchr(c->op->kernel, ':');
-	int opening = strncmp(c->op->kernel, "opening", 7) == 0 ||
-		      strncmp(c->op->kernel, "top_hat", 7) == 0;
-	int hat = strstr(c->op->kernel, "hat") != NULL;
+	const char *what = c->op->morph ? c->op->morph : "";
+	const char *shape = c->op->footprint == FOOT_SPHERE ? "sphere" : "box";
+	int opening = strcmp(what, "opening") == 0 || strcmp(what, "top_hat") == 0;
+	int hat = strstr(what, "hat") != NULL;
 	char first[64], second[64];
 	struct stack d1, d2;
 	struct gpu_operand in, out, t1, t2;
 	int status;
 
-	if (!shape)
-		return vb_errf(err, VB_E_ARGS, "bug: %s: kernel '%s' is not <what>:<shape>",
-			       c->op->name, c->op->kernel);
-	snprintf(first, sizeof(first), "%s_%s", opening ? "minimum" : "maximum", shape + 1);
-	snprintf(second, sizeof(second), "%s_%s", opening ? "maximum" : "minimum", shape + 1);
+	if (c->op->footprint == FOOT_NONE || (!opening && strcmp(what, "closing") != 0 &&
+					      strcmp(what, "bottom_hat") != 0))
+		return vb_errf(err, VB_E_ARGS, "bug: %s: morphology '%s' (or no footprint) in the op "
+			       "table", c->op->name, what);
+	snprintf(first, sizeof(first), "%s_%s", opening ? "minimum" : "maximum", shape);
+	snprintf(second, sizeof(second), "%s_%s", opening ? "maximum" : "minimum", shape);
 	operands(r, c, &in, &out);
 	status = scratch_volume(r, c, 0, c->in[0]->dtype, &d1, &t1, err);
 	if (!status && hat)

@@ -1,10 +1,9 @@
 /*
  * ops/plans_transform.c: launches of kernels/transform.cl. The geometry (voxel maps, matrices)
- * comes from reference_cpu/transform.c, so the kernels and the reference share one definition.
+ * comes from ops/geometry.c, so the kernels and the reference share one definition.
  */
 #include <stdio.h>
 
-#include "../reference_cpu/reference.h"
 #include "plans.h"
 
 #define TRANSPOSE_TILE 32
@@ -30,7 +29,7 @@ int plan_transpose_tiled(struct gpu_run *r, const struct op_call *c, struct vb_e
 	struct launch l;
 	int s, t, len;
 
-	ref_voxel_map(c, &m);
+	geom_voxel_map(c, &m);
 	s = m.perm[0]; /* the axis x swaps with (1 or 2); t stays */
 	t = 3 - s;
 	l = launch_3d("transform", "transpose_tiled", in->dtype, out->dtype, in);
@@ -55,7 +54,7 @@ int plan_voxel_gather(struct gpu_run *r, const struct op_call *c, struct vb_err 
 	struct voxel_map m;
 	int len;
 
-	ref_voxel_map(c, &m);
+	geom_voxel_map(c, &m);
 	len = index_option(c, l.options, sizeof(l.options));
 	snprintf(l.options + len, sizeof(l.options) - len, " -DPX=%d -DPY=%d -DPZ=%d", m.perm[0],
 		 m.perm[1], m.perm[2]);
@@ -75,13 +74,13 @@ int plan_resample(struct gpu_run *r, const struct op_call *c, struct vb_err *err
 	float m[12];
 	int len, status;
 
-	ref_transform_matrix(c, dims, m);
+	geom_transform_matrix(c, dims, m);
 	status = gpu_constant(r, 0, m, sizeof(m), &matrix, err);
 	if (status)
 		return status;
 	len = index_option(c, l.options, sizeof(l.options));
 	snprintf(l.options + len, sizeof(l.options) - len, " -DLINEAR=%d",
-		 ref_transform_interp(c) == TRANSFORM_LINEAR);
+		 geom_transform_interp(c) == TRANSFORM_LINEAR);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KBUF(matrix), KI32(in->width),
 	     KI32(in->height), KI32(in->depth), KI32(out->width), KI32(out->height),
 	     KI32(out->depth));

@@ -3,7 +3,7 @@
  * output type and shape, traffic, comparison).
  *
  * To add an op: write its kernel (kernels/<family>.cl) and its CPU reference (reference_cpu/),
- * then add one row to op_table.
+ * then add one OP line to ops/rows_<family>.def (see ops/rows.def).
  */
 #include <float.h>
 #include <math.h>
@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "../reference_cpu/reference.h"
-#include "ops.h"
+#include "geometry.h"
+#include "op.h"
 #include "plans.h"
 
 #define PARAM_END { NULL, 0, 0, 0, 0, NULL, NULL }
@@ -43,23 +44,22 @@ static const struct param_spec sigma_params[] = {
 
 #define EXACT { CMP_EXACT, 0 }
 #define FLOAT_TOL(t) { CMP_FLOAT, t }
+#define REDUCE_TOL(t) { CMP_REDUCE, t }
+#define LABELS { CMP_LABELS, 0 }
 
-/*
- * The one table of ops. Its rows are kept in one file per family (ops/rows_*.def), each a run of
- * initialisers in this order:
- *   name, category, help, params, inputs, dtypes, out dtype, out shape, plan, kernel, ref, compare
- * then, where a row needs them, designated fields: .dims, .role, .side_value.
- */
+/* The one table of ops: a row per OP line of ops/rows.def (which says what a line holds). */
+#define OP_ROW(token, plan, cat, help_, params_, inputs, dtypes_, out_dtype_, out_shape_, ...)  \
+	{ .name = #token, .category = cat, .help = help_, .params = params_,                    \
+	  .n_inputs = inputs, .dtypes = dtypes_, .out_dtype = out_dtype_, .out_shape = out_shape_, \
+	  .gpu = plan, .ref = ref_##token, .cmp = __VA_ARGS__ },
+#define OP(token, plan, ...) OP_ROW(token, plan_##plan, __VA_ARGS__)
+#define OP_PLAN(token, ...) OP_ROW(token, plan_##token, __VA_ARGS__)
 const struct op_desc op_table[] = {
-#include "rows_foundation.def"
-#include "rows_pixel.def"
-#include "rows_filter.def"
-#include "rows_stencil.def"
-#include "rows_projection.def"
-#include "rows_transform.def"
-#include "rows_label.def"
-#include "rows_measure.def"
+#include "rows.def"
 };
+#undef OP
+#undef OP_PLAN
+#undef OP_ROW
 const size_t op_count = sizeof(op_table) / sizeof(op_table[0]);
 
 const char *op_category_name(enum op_category c)

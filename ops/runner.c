@@ -589,28 +589,6 @@ static void finish_row(struct result_row *row, const struct delta *d, uint64_t b
 	row->effective_gbps = (double)bytes / (row->gpu.median * 1e6);
 }
 
-/* A table op's output as CSV: a header of column names, then one line per row. */
-static int write_table_csv(const char *path, const struct op_desc *op, const struct stack *t,
-			   struct vb_err *err)
-{
-	struct out_file o = { 0 };
-	char num[40];
-	int status = out_open(&o, path, err);
-
-	if (status)
-		return status;
-	for (size_t c = 0; c < t->width; c++)
-		fprintf(o.f, "%s%s", c ? "," : "", op->table_columns[c]);
-	fputc('\n', o.f);
-	for (size_t r = 0; r < t->height; r++) {
-		for (size_t c = 0; c < t->width; c++)
-			fprintf(o.f, "%s%s", c ? "," : "",
-				fmt_num(num, stack_get(t, r * t->width + c), 9));
-		fputc('\n', o.f);
-	}
-	return out_commit(&o, err);
-}
-
 /* <dir>/<op>_<size>_<dtype><tag><suffix>.tif (.csv for tables), with the input's voxel size. */
 static int save_output(const struct run_settings *s, const struct op_desc *op,
 		       const struct stack *in, struct stack *out, const char *suffix,
@@ -627,7 +605,7 @@ static int save_output(const struct run_settings *s, const struct op_desc *op,
 		return vb_errf(err, VB_E_ARGS, "cannot save %s's output: the path in %s is too long; "
 			       "pick a shorter --save-outputs folder", op->name, s->save_dir);
 	if (op->table_columns)
-		return write_table_csv(path, op, out, err);
+		return csv_write_table(path, op->table_columns, out, err);
 	return tiff_write_stack(path, out, err);
 }
 

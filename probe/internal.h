@@ -88,7 +88,7 @@ struct probe {
 struct probe *probe_new(const struct probe_options *opt, struct vb_err *err);
 void probe_free(struct probe *p);
 
-/* ---- results (probe.c) ---- */
+/* ---- results (result.c) ---- */
 
 /* Append a result; the summary is formatted. Never NULL: past the cap it reuses the last slot. */
 struct check_result *probe_add(struct probe *p, const char *id, enum verdict v,
@@ -170,7 +170,7 @@ struct vendor_job {
 /* The child's body: enumerate platforms and devices, run the smoke test and benchmarks. */
 void vendor_child(FILE *out, void *arg);
 
-/* ---- small helpers (probe.c) ---- */
+/* ---- small helpers (util.c) ---- */
 
 /* json_real, or null for NaN and infinities (JSON has no NaN). */
 json_t *json_num(double x);

@@ -10,7 +10,6 @@
 #include "internal.h"
 
 #include <ftw.h>
-#include <getopt.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
@@ -46,142 +45,6 @@ static const struct check checks[] = {
 	{ "python", "Python libraries", check_python, 0 },
 };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
-
-/* ---- results ---- */
-
-const char *verdict_name(enum verdict v)
-{
-	static const char *const names[] = { "ok", "warn", "fail", "skip" };
-
-	return names[v];
-}
-
-struct check_result *probe_add(struct probe *p, const char *id, enum verdict v,
-			       const char *subject, const char *fmt, ...)
-{
-	struct check_result *r;
-	va_list ap;
-
-	if (p->nres == PROBE_MAX_RESULTS)
-		p->nres--; /* never fail: the last slot is reused */
-	r = &p->res[p->nres++];
-	memset(r, 0, sizeof(*r));
-	r->id = id;
-	r->status = v;
-	snprintf(r->subject, sizeof(r->subject), "%s", subject ? subject : "");
-	va_start(ap, fmt);
-	vsnprintf(r->summary, sizeof(r->summary), fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-void result_summary(struct check_result *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->summary, sizeof(r->summary), fmt, ap);
-	va_end(ap);
-}
-
-/* Append a line to the detail (a result can collect several). */
-void result_detail(struct check_result *r, const char *fmt, ...)
-{
-	size_t n = strlen(r->detail);
-	va_list ap;
-
-	if (n && n + 1 < sizeof(r->detail))
-		r->detail[n++] = '\n';
-	va_start(ap, fmt);
-	vsnprintf(r->detail + n, sizeof(r->detail) - n, fmt, ap);
-	va_end(ap);
-}
-
-void result_fix(struct check_result *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->fix, sizeof(r->fix), fmt, ap);
-	va_end(ap);
-}
-
-/* ---- small helpers ---- */
-
-json_t *json_num(double x)
-{
-	return isfinite(x) ? json_real(x) : json_null();
-}
-
-const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-const char *sudo_for(const char *path)
-{
-	char dir[4096];
-	struct stat st;
-	char *slash;
-
-	if (geteuid() == 0)
-		return "";
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir)
-			*slash = '\0';
-		else
-			snprintf(dir, sizeof(dir), slash ? "/" : ".");
-	}
-	return access(dir, W_OK) == 0 ? "" : "sudo ";
-}
-
-void os_ids(char *buf, size_t len)
-{
-	FILE *f = fopen("/etc/os-release", "r");
-	char line[512];
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f) && n < len) {
-		char *v = NULL;
-
-		if (!strncmp(line, "ID=", 3))
-			v = line + 3;
-		else if (!strncmp(line, "ID_LIKE=", 8))
-			v = line + 8;
-		if (!v)
-			continue;
-		v[strcspn(v, "\n")] = '\0';
-		n += (size_t)snprintf(buf + n, len - n, "%s%s ", "", v);
-	}
-	fclose(f);
-	for (char *s = buf; *s; s++)
-		if (*s == '"')
-			*s = ' ';
-}
-
-void install_hint(char *buf, size_t len, const char *deb, const char *rpm, const char *arch)
-{
-	const char *sudo = geteuid() == 0 ? "" : "sudo ";
-	char ids[256];
-
-	os_ids(ids, sizeof(ids));
-	if (strstr(ids, "debian") || strstr(ids, "ubuntu"))
-		snprintf(buf, len, "%sapt-get install %s", sudo, deb);
-	else if (strstr(ids, "fedora") || strstr(ids, "rhel") || strstr(ids, "centos"))
-		snprintf(buf, len, "%sdnf install %s", sudo, rpm);
-	else if (strstr(ids, "arch"))
-		snprintf(buf, len, "%spacman -S %s", sudo, arch);
-	else
-		snprintf(buf, len, "apt-get install %s (Debian, Ubuntu), dnf install %s (Fedora), "
-			 "pacman -S %s (Arch)", deb, rpm, arch);
-}
 
 /* ---- the run ---- */
 
@@ -473,84 +336,6 @@ static json_t *probe_json_all(const struct probe *p, int code)
 
 /* ---- the command ---- */
 
-static void usage(FILE *out)
-{
-	fputs("usage: voxbench probe [--json] [--quick] [--device SPEC] [--python PATH]...\n"
-	      "\n"
-	      "Diagnose this machine's OpenCL and CUDA set-up: the loader, the registered drivers,\n"
-	      "device nodes, every platform and device (each driver in its own process), a smoke\n"
-	      "kernel and micro-benchmarks per device, and the command that fixes each problem.\n"
-	      "\n"
-	      "  --json         print the report as JSON (schema " PROBE_SCHEMA ")\n"
-	      "  --quick        skip the micro-benchmarks\n"
-	      "  --device SPEC  test only devices matching SPEC: an index, gpu, cpu, or part of\n"
-	      "                 a device or platform name\n"
-	      "  --python PATH  also check this Python interpreter's libraries (repeatable; they\n"
-	      "                 are checked first, then $CONDA_PREFIX/bin/python and python3 on\n"
-	      "                 PATH); --python none skips the Python section\n"
-	      "  --help         show this help\n"
-	      "\n"
-	      "exit status: 0 a GPU passed the smoke test, 1 only CPU devices work,\n"
-	      "             3 no working OpenCL device, 2 bad arguments\n"
-	      "environment: VOXBENCH_OPENCL_LIBRARY (the loader to open instead of libOpenCL.so.1),\n"
-	      "             OCL_ICD_VENDORS, OCL_ICD_FILENAMES, OPENCL_VENDOR_PATH, TMPDIR,\n"
-	      "             VOXBENCH_PYTHON_TIMEOUT (seconds per interpreter, default 120)\n",
-	      out);
-}
-
-/* Parse argv; returns -1 to go on, or the exit code to return now. */
-static int parse_args(int argc, char **argv, struct probe_options *opt, int *json)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quick", no_argument, NULL, 'q' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "python", required_argument, NULL, 'y' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 0; /* glibc: start over, whatever parsed argv before */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': *json = 1; break;
-		case 'q': opt->quick = 1; break;
-		case 'd': opt->device = optarg; break;
-		case 'y':
-			if (strcmp(optarg, "none") == 0) {
-				opt->no_python = 1;
-			} else if (opt->npython == PROBE_MAX_PYTHON) {
-				fprintf(stderr, "voxbench probe: too many --python: at most %d\n",
-					PROBE_MAX_PYTHON);
-				return PROBE_EXIT_ARGS;
-			} else {
-				opt->python[opt->npython++] = optarg;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		default:
-			if (optopt == 'd')
-				fprintf(stderr, "voxbench probe: --device needs a value (an index, "
-					"gpu, cpu, or part of a name)\n");
-			else if (optopt == 'y')
-				fprintf(stderr, "voxbench probe: --python needs the path of a Python "
-					"interpreter, or none\n");
-			else
-				fprintf(stderr, "voxbench probe: unknown option '%s'; see "
-					"'voxbench probe --help'\n", argv[optind - 1]);
-			return PROBE_EXIT_ARGS;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "voxbench probe: unexpected argument '%s'; see 'voxbench probe "
-			"--help'\n", argv[optind]);
-		return PROBE_EXIT_ARGS;
-	}
-	return -1;
-}
-
 /* Run every check (or those for the device section), printing as they finish; each one's
  * wall time goes into p->timings. */
 static void run_checks(struct probe *p, FILE *human, int devices_only)
@@ -606,18 +391,15 @@ static int probe_main(const struct probe_options *opt, int json)
 	return code;
 }
 
-int cmd_probe(int argc, char **argv)
+int probe_run(const struct probe_options *opt, int json)
 {
-	struct probe_options opt = { 0 };
-	int json = 0, code = parse_args(argc, argv, &opt, &json);
 	locale_t c_numeric, old;
+	int code;
 
-	if (code >= 0)
-		return code;
 	/* Numbers printed the same in every locale: "12.5 GB/s", never "12,5". */
 	c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 	old = c_numeric ? uselocale(c_numeric) : (locale_t)0;
-	code = probe_main(&opt, json);
+	code = probe_main(opt, json);
 	if (c_numeric) {
 		uselocale(old);
 		freelocale(c_numeric);

@@ -40,7 +40,7 @@
 
 #define PROBE_SCHEMA "voxbench-probe/2"
 
-/* Exit codes of cmd_probe. */
+/* Exit codes of `voxbench probe` (probe_run; cli/cmd_probe.c parses its options). */
 enum probe_exit {
 	PROBE_EXIT_GPU = 0,    /* a GPU passed the smoke test */
 	PROBE_EXIT_CPU = 1,    /* only CPU devices work */
@@ -48,11 +48,6 @@ enum probe_exit {
 	PROBE_EXIT_NONE = 3,   /* no working OpenCL device */
 };
 
-/*
- * `voxbench probe [--json] [--quick] [--device SPEC] [--python PATH|none]...`: argv[0] is the sub-command's name.
- * Returns the exit code above; never exits.
- */
-int cmd_probe(int argc, char **argv);
 
 #define PROBE_MAX_PYTHON 8
 
@@ -97,6 +92,8 @@ int probe_copy_bandwidth(cl_context ctx, cl_device_id dev, size_t bytes,
  * Call it before the caller's own first OpenCL call: the per-driver children rely on the loader
  * not having read its vendor list yet. VB_E_NOLOADER when libOpenCL.so.1 cannot be loaded.
  */
+/* `voxbench probe` with these options: every check printed (or JSON); the exit code above. */
+int probe_run(const struct probe_options *opt, int json);
 int probe_device_section(json_t *section, const struct probe_options *opt, struct vb_err *err);
 
 /*

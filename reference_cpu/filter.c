@@ -22,7 +22,6 @@
 #include "reference.h"
 
 /* Largest radius accepted on one axis (a table range bug or a wild parameter otherwise). */
-#define MAX_RADIUS (1 << 20)
 
 enum sep_kind { SEP_WEIGHTED, SEP_MIN, SEP_MAX };
 
@@ -237,36 +236,6 @@ static int check_filter_shapes(const struct op_call *c, enum dtype out_dtype, st
 	return VB_OK;
 }
 
-int ref_gaussian_radius(double sigma)
-{
-	double r;
-
-	if (!(sigma > 0))
-		return 0;
-	r = ceil(4.0 * sigma);
-	return r > INT_MAX / 4 ? INT_MAX / 4 : (int)r;
-}
-
-void ref_gaussian_weights(double sigma, int radius, double *w)
-{
-	double sum = 0.0;
-	int k;
-
-	if (radius <= 0 || !(sigma > 0)) {
-		for (k = 0; k <= 2 * (radius > 0 ? radius : 0); k++)
-			w[k] = 0.0;
-		w[radius > 0 ? radius : 0] = 1.0;
-		return;
-	}
-	for (k = -radius; k <= radius; k++) {
-		/* k == 0 apart: with a denormal sigma, 0/0 would be NaN */
-		w[k + radius] = k == 0 ? 1.0 : exp(-(double)k * k / (2.0 * sigma * sigma));
-		sum += w[k + radius];
-	}
-	for (k = 0; k <= 2 * radius; k++)
-		w[k] /= sum;
-}
-
 int ref_gaussian_blur(const struct op_call *c, struct vb_err *err)
 {
 	static const char *const names[3] = { "sigma_x", "sigma_y", "sigma_z" };
@@ -280,19 +249,19 @@ int ref_gaussian_blur(const struct op_call *c, struct vb_err *err)
 	for (a = 0; a < 3; a++) {
 		double sigma = op_param(c, names[a]);
 
-		if (!(sigma >= 0) || ceil(4.0 * sigma) > MAX_RADIUS) {
+		if (!(sigma >= 0) || ceil(4.0 * sigma) > WINDOW_MAX_RADIUS) {
 			status = vb_errf(err, VB_E_ARGS, "%s: %s=%g is out of range 0..%d",
-					 ref_op_name(c), names[a], sigma, MAX_RADIUS / 4);
+					 ref_op_name(c), names[a], sigma, WINDOW_MAX_RADIUS / 4);
 			goto out;
 		}
-		f.r[a] = ref_gaussian_radius(sigma);
+		f.r[a] = geom_gaussian_radius(sigma);
 		w[a] = malloc((2 * (size_t)f.r[a] + 1) * sizeof(double));
 		if (!w[a]) {
 			status = vb_errf(err, VB_E_NOMEM, "%s: cannot allocate the weights of %s=%g",
 					 ref_op_name(c), names[a], sigma);
 			goto out;
 		}
-		ref_gaussian_weights(sigma, f.r[a], w[a]);
+		geom_gaussian_weights(sigma, f.r[a], w[a]);
 		f.w[a] = w[a];
 	}
 	status = separable(c, &f, err);
@@ -311,7 +280,7 @@ int ref_mean_box(const struct op_call *c, struct vb_err *err)
 	status = check_filter_shapes(c, DT_F32, err);
 	if (status != VB_OK)
 		goto out;
-	status = ref_window_radii(c, f.r, err);
+	status = geom_window_radii(c, f.r, err);
 	if (status != VB_OK)
 		goto out;
 	/* Sum the box with unit weights (exact for integer inputs), divide once by its size. */
@@ -345,7 +314,7 @@ static int extreme_box(const struct op_call *c, enum sep_kind kind, struct vb_er
 	status = check_filter_shapes(c, c->in[0]->dtype, err);
 	if (status != VB_OK)
 		return status;
-	status = ref_window_radii(c, f.r, err);
+	status = geom_window_radii(c, f.r, err);
 	if (status != VB_OK)
 		return status;
 	return separable(c, &f, err);

@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 #include "../common/vb.h"
-#include "../ops/ops.h"
+#include "../ops/geometry.h"
+#include "../ops/op.h"
 #include "../stacks/stack.h"
 
 #ifdef _OPENMP
@@ -34,7 +35,7 @@ static inline const char *ref_op_name(const struct op_call *c)
 }
 
 /* How far a voxel may lie from a threshold the GPU computed in another order and still fall on
- * either side of it (reference_cpu/threshold.c). */
+ * either side of it (reference_cpu/label_threshold.c). */
 double ref_threshold_tolerance(double threshold);
 /* ambiguous[i] = 1 where |s[i] - value| <= tol (nothing when ambiguous is NULL). */
 void ref_mark_near(const struct stack *s, double value, double tol, uint8_t *ambiguous,

@@ -140,7 +140,7 @@ int ref_label_binary(const struct stack *in, int connectivity, int threads, stru
 	uint8_t *fg;
 	int status;
 
-	if (n >= REF_LABEL_MAX_VOXELS)
+	if (n >= LABEL_MAX_VOXELS)
 		return vb_errf(err, VB_E_TOO_BIG, "%llu voxels: labelling takes stacks of fewer than "
 			       "2^32-1 voxels (u32 labels and parents); crop the stack",
 			       (unsigned long long)n);
@@ -184,7 +184,7 @@ int ref_label_spots(const struct op_call *c, struct vb_err *err)
 	uint64_t n = stack_voxels(c->in[0]);
 	uint32_t *out = c->out->data, next = 0;
 
-	if (n >= REF_LABEL_MAX_VOXELS)
+	if (n >= LABEL_MAX_VOXELS)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: %llu voxels, u32 labels take fewer than 2^32-1; "
 			       "crop the stack", ref_op_name(c), (unsigned long long)n);
 	for (uint64_t i = 0; i < n; i++)
@@ -208,7 +208,7 @@ static int label_max(const struct op_call *c, uint64_t *max, struct vb_err *err)
 	double m = 0, bad = 0;
 	int invalid = 0;
 
-	if (n >= REF_LABEL_MAX_VOXELS) /* u32 sizes */
+	if (n >= LABEL_MAX_VOXELS) /* u32 sizes */
 		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu voxels; label ops take fewer than 2^32-1, "
 			       "crop the stack", ref_op_name(c), n);
 #pragma omp parallel for num_threads(ref_nthreads(c)) reduction(max : m) reduction(| : invalid)
@@ -226,9 +226,9 @@ static int label_max(const struct op_call *c, uint64_t *max, struct vb_err *err)
 	if (invalid)
 		return vb_errf(err, VB_E_ARGS, "%s: label %g is not a non-negative integer",
 			       ref_op_name(c), bad);
-	if (m > REF_LABEL_MAX_VALUE)
+	if (m > LABEL_MAX_VALUE)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: label %.0f exceeds %u, the largest this op's "
-			       "per-label table takes", ref_op_name(c), m, REF_LABEL_MAX_VALUE);
+			       "per-label table takes", ref_op_name(c), m, LABEL_MAX_VALUE);
 	*max = (uint64_t)m;
 	return VB_OK;
 }

@@ -13,13 +13,6 @@
 #include "internal.h"
 #include "reference.h"
 
-const char *const statistics_columns[] = {
-	"label", "area", "sum_intensity", "mean_intensity", "min_intensity", "max_intensity",
-	"std_intensity", "centroid_x", "centroid_y", "centroid_z", "bbox_min_x", "bbox_min_y",
-	"bbox_min_z", "bbox_max_x", "bbox_max_y", "bbox_max_z",
-};
-const int statistics_column_count = STATISTICS_COLUMNS;
-
 /*
  * out[q] = min over p of (sp2 (q - p)^2 + f[p]) over the finite f[p]; +inf when none is finite.
  * v, z: n + 1 entries of scratch.
@@ -127,18 +120,6 @@ static inline uint32_t label_at(const struct stack *s, size_t i)
 	double v = stack_get(s, i);
 
 	return v > 0 ? (uint32_t)v : 0;
-}
-
-uint32_t ref_max_label(const struct stack *s)
-{
-	size_t n = s->data ? stack_voxels(s) : 0; /* a device-only stack (sub-plans): unknown */
-	uint32_t m = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint32_t l = label_at(s, i);
-		m = l > m ? l : m;
-	}
-	return m;
 }
 
 /* Every (dx, dy, dz) with dx^2 + dy^2 + dz^2 <= r^2 (clipped to a length-1 axis' 0). */
@@ -255,28 +236,6 @@ int ref_dilate_labels(const struct op_call *c, struct vb_err *err)
 int ref_erode_labels(const struct op_call *c, struct vb_err *err)
 {
 	return ball_op(c, erode_voxel, err);
-}
-
-int statistics_dims(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	uint32_t m = ref_max_label(c->in[1]);
-
-	(void)err;
-	out[0] = STATISTICS_COLUMNS;
-	out[1] = m ? m : 1;
-	out[2] = 1;
-	return VB_OK;
-}
-
-int centroids_dims(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	uint32_t m = ref_max_label(c->in[0]);
-
-	(void)err;
-	out[0] = m ? m : 1;
-	out[1] = 3;
-	out[2] = 1;
-	return VB_OK;
 }
 
 /* Per label (index label - 1) in double: STATISTICS_COLUMNS values each. */

@@ -119,7 +119,7 @@ enum pix_op {
 	break
 
 /*
- * One block of op: single precision, as kernels/elementwise.cl computes it (the functions there
+ * One block of op: single precision, as kernels/pixel.cl computes it (the functions there
  * have the same expressions). -std=c11 keeps GCC from contracting s0 * x + s1 * y into an fma.
  */
 static void pixel_block(enum pix_op op, size_t len, const float *a, const float *b, float s0,
@@ -253,7 +253,7 @@ PIXEL_REF(ref_binary_not, PIX_NOT)
 PIXEL_REF(ref_binary_subtract, PIX_BIN_SUB)
 
 /* scikit-image's invert in the voxel's own type: ~x for integers (unsigned max - x, signed
- * -1 - x), 1 - x for f32; exact, no float round trip (kernels/elementwise.cl invert_exact). */
+ * -1 - x), 1 - x for f32; exact, no float round trip (kernels/pixel.cl invert_exact). */
 int ref_invert(const struct op_call *c, struct vb_err *err)
 {
 	int status = check_shapes(c, 1, 1, err);

@@ -121,7 +121,7 @@ out:
 	return status;
 }
 
-/* ---- projections along any axis (declared in ref_projection.h) ---- */
+/* ---- projections along any axis ---- */
 
 enum line_op { LINE_MAX, LINE_MIN, LINE_SUM, LINE_MEAN, LINE_STD, LINE_ARGMAX };
 
@@ -170,7 +170,7 @@ static double reduce_line(const struct stack *s, size_t start, size_t step, size
 	return (double)n - ddof > 0 ? sqrt(q / ((double)n - ddof)) : 0.0;
 }
 
-/* axis 0 (x), 1 (y) or 2 (z); see ref_projection.h for the output shapes. */
+/* axis 0 (x), 1 (y) or 2 (z); see the rows in ops/rows_projection.def for the output shapes. */
 static int project(const struct op_call *c, int axis, enum line_op op, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];

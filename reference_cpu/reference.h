@@ -1,11 +1,12 @@
 /*
  * reference_cpu/reference.h: the CPU reference of every op, the definition of the right answer.
  *
- * Each op of the table (ops/registry.c) names one function here as its `ref`. A reference is
+ * Each op of the table (ops/rows.def) has one here: ref_<token>, its prototype generated from
+ * the op's row. A reference is
  * written to be obviously right first and fast second: C11 + OpenMP, double accumulators wherever
  * rounding could matter, and results that do not depend on the thread count.
  *
- * Calling convention (the `ref_fn` type of ops/ops.h)
+ * Calling convention (the `ref_fn` type of ops/op.h)
  * ---------------------------------------------------
  *
  *     int ref_gaussian_blur(const struct op_call *c, struct vb_err *err);
@@ -20,7 +21,7 @@
  *    cannot be allocated, VB_E_ARGS for an input the op cannot take). On failure the contents of
  *    `c->out` are unspecified.
  *
- * Conventions shared by every op (the same as the kernels', see ops/ops.h)
+ * Conventions shared by every op (the same as the kernels', see ops/op.h)
  * -------------------------------------------------------------------------
  *
  *  - Pixel math reads voxels as float, computes in single precision and writes the output type
@@ -38,75 +39,17 @@
 #define VB_REFERENCE_H
 
 #include "../common/vb.h"
-#include "../ops/ops.h"
+#include "../ops/geometry.h"
+#include "../ops/op.h"
 
-/* ---- element-wise (reference_cpu/pixel.c) ---- */
+/* One prototype per op of the table, generated from its rows. */
+#define OP(token, ...) int ref_##token(const struct op_call *c, struct vb_err *err);
+#define OP_PLAN(token, ...) OP(token)
+#include "../ops/rows.def"
+#undef OP
+#undef OP_PLAN
 
-/* out = in[0], voxel for voxel (same dtype). */
-int ref_copy(const struct op_call *c, struct vb_err *err);
-
-/* out = a + b, a - b, a * b with a = in[0], b = in[1]; float math, saturating store. */
-int ref_add_images(const struct op_call *c, struct vb_err *err);
-int ref_subtract_images(const struct op_call *c, struct vb_err *err);
-int ref_multiply_images(const struct op_call *c, struct vb_err *err);
-
-/* out = a + s, a * s, with s = param "scalar" as a float; saturating store. */
-int ref_add_image_and_scalar(const struct op_call *c, struct vb_err *err);
-int ref_multiply_image_and_scalar(const struct op_call *c, struct vb_err *err);
-
-/* out = fabsf(a); saturating store (i32 -2147483648 becomes 2147483647). */
-int ref_absolute(const struct op_call *c, struct vb_err *err);
-
-/* ---- comparisons (reference_cpu/pixel.c); the output is a u8 mask of 0 and 1 ---- */
-
-/* out = (float)a > (float)param "scalar". */
-int ref_greater_constant(const struct op_call *c, struct vb_err *err);
-
-/* out = a != 0 && b != 0 (raw values: an f32 -0.0 counts as zero, NaN as non-zero). */
-int ref_binary_and(const struct op_call *c, struct vb_err *err);
-
-/* ---- filters (reference_cpu/filter.c) ---- */
-
-/*
- * Separable Gaussian blur, params "sigma_x", "sigma_y", "sigma_z" (>= 0); f32 output, computed in
- * double. The same as scipy.ndimage.gaussian_filter(in, (sz, sy, sx), mode='nearest',
- * radius=(rz, ry, rx)) with r = ceil(4 sigma). Note that scipy's own default radius,
- * int(truncate*sigma + 0.5), differs from ceil(4 sigma) when the fraction of 4 sigma is below .5.
- */
-int ref_gaussian_blur(const struct op_call *c, struct vb_err *err);
-
-/*
- * The Gaussian of one axis: ref_gaussian_radius() gives r = ceil(4 sigma) (0 for sigma <= 0) and
- * ref_gaussian_weights() fills w[0 .. 2r] with the normalised weights of offsets -r .. r
- * (w[0] = 1 when r == 0). GPU plans use these so that kernel and reference share their weights.
- */
-int ref_gaussian_radius(double sigma);
-void ref_gaussian_weights(double sigma, int radius, double *w);
-
-/*
- * Mean over the clamped box of radii "radius_x", "radius_y", "radius_z" (>= 0); f32 output,
- * double accumulation (scipy uniform_filter with size 2r+1, mode='nearest').
- */
-int ref_mean_box(const struct op_call *c, struct vb_err *err);
-
-/* Minimum / maximum over the clamped box (same radius params); output in the input's dtype, exact
- * (scipy minimum_filter / maximum_filter with size 2r+1, mode='nearest'). */
-int ref_minimum_box(const struct op_call *c, struct vb_err *err);
-int ref_maximum_box(const struct op_call *c, struct vb_err *err);
-
-/* ---- projections and reductions (reference_cpu/projection.c) ---- */
-
-/* out (width x height x 1, same dtype) = maximum over z of in[0]. */
-int ref_maximum_z_projection(const struct op_call *c, struct vb_err *err);
-
-/*
- * out (1x1x1 f32) = the sum of every voxel, accumulated in double over fixed blocks whose
- * partial sums are added in block order, so the result is the same for every thread count; it is
- * rounded to float once, at the end.
- */
-int ref_sum_of_all_pixels(const struct op_call *c, struct vb_err *err);
-
-/* ---- labelling (reference_cpu/label.c) ---- */
+/* ---- what references share with each other and with the tests ---- */
 
 /*
  * Connected components of the non-zero voxels of in (connectivity 6 or 26) into out (u32, same
@@ -115,14 +58,12 @@ int ref_sum_of_all_pixels(const struct op_call *c, struct vb_err *err);
  */
 int ref_label_binary(const struct stack *in, int connectivity, int threads, struct stack *out,
 		     struct vb_err *err);
-
-/* Each family's references (one header per family, kept beside its source). */
-#include "ref_pixel.h"
-#include "ref_filter.h"
-#include "ref_stencil.h"
-#include "ref_projection.h"
-#include "ref_transform.h"
-#include "ref_label.h"
-#include "ref_measure.h"
+/* The Otsu bin (0..254) of a 256-bin histogram: the argmax of the between-class variance
+ * (first one on ties), computed in double; shared with the tests' checks of GPU histograms. */
+int ref_otsu_bin(const uint64_t hist[256]);
+/* transpose_*, flip, crop and pad: out(o) = in(map(o)), bit for bit, or the pad value. */
+int ref_voxel_gather(const struct op_call *c, struct vb_err *err);
+/* translate, scale, rotate and affine_transform: resampling through geom_transform_matrix(). */
+int ref_resample(const struct op_call *c, struct vb_err *err);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * reference_cpu/transform.c: transposes, flip, crop, pad, and the resampling ops (translate,
- * scale, rotate, affine_transform). Conventions: reference_cpu/ref_transform.h.
+ * scale, rotate, affine_transform). Conventions: ops/geometry.h.
  *
  * The resampling reference does the kernel's float operations one for one (fmaf where the kernel
  * calls fma; C11 mode compiles with -ffp-contract=off, so nothing else fuses), which makes both
@@ -11,148 +11,6 @@
 
 #include "internal.h"
 #include "reference.h"
-
-static int dims_checked(const struct op_call *c, const double want[3], size_t out[3],
-			struct vb_err *err)
-{
-	double voxels = want[0] * want[1] * want[2];
-
-	for (int a = 0; a < 3; a++)
-		if (want[a] > (double)TRANSFORM_MAX_AXIS)
-			return vb_errf(err, VB_E_TOO_BIG,
-				       "%s would make an output axis of %.0f voxels; at most %llu fit",
-				       ref_op_name(c), want[a], TRANSFORM_MAX_AXIS);
-	if (voxels > (double)TRANSFORM_MAX_VOXELS)
-		return vb_errf(err, VB_E_TOO_BIG,
-			       "%s would make a %.0fx%.0fx%.0f output (%.3g voxels); at most %llu "
-			       "are allowed: use smaller factors or sizes",
-			       ref_op_name(c), want[0], want[1], want[2], voxels,
-			       TRANSFORM_MAX_VOXELS);
-	for (int a = 0; a < 3; a++)
-		out[a] = (size_t)want[a];
-	return VB_OK;
-}
-
-static void in_dims(const struct op_call *c, size_t d[3])
-{
-	d[0] = c->in[0]->width;
-	d[1] = c->in[0]->height;
-	d[2] = c->in[0]->depth;
-}
-
-int ref_dims_transpose_xy(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = c->in[0]->height;
-	out[1] = c->in[0]->width;
-	out[2] = c->in[0]->depth;
-	return VB_OK;
-}
-
-int ref_dims_transpose_xz(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = c->in[0]->depth;
-	out[1] = c->in[0]->height;
-	out[2] = c->in[0]->width;
-	return VB_OK;
-}
-
-int ref_dims_transpose_yz(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	(void)err;
-	out[0] = c->in[0]->width;
-	out[1] = c->in[0]->depth;
-	out[2] = c->in[0]->height;
-	return VB_OK;
-}
-
-int ref_dims_crop(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	static const char *const start[3] = { "start_x", "start_y", "start_z" };
-	static const char *const size[3] = { "width", "height", "depth" };
-	size_t n[3];
-
-	in_dims(c, n);
-	for (int a = 0; a < 3; a++) {
-		double s = op_param(c, start[a]), w = op_param(c, size[a]);
-
-		if (s + w > (double)n[a])
-			return vb_errf(err, VB_E_ARGS,
-				       "crop %s=%.0f %s=%.0f ends at %.0f, outside the stack's %zu "
-				       "voxels along %c: lower them",
-				       start[a], s, size[a], w, s + w, n[a], "xyz"[a]);
-		out[a] = (size_t)w;
-	}
-	return VB_OK;
-}
-
-int ref_dims_pad(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	size_t n[3];
-	double want[3];
-
-	in_dims(c, n);
-	want[0] = (double)n[0] + op_param(c, "size_x");
-	want[1] = (double)n[1] + op_param(c, "size_y");
-	want[2] = (double)n[2] + op_param(c, "size_z");
-	return dims_checked(c, want, out, err);
-}
-
-/* auto_size: round(n * factor) per axis, at least 1; else the input's dims. */
-int ref_dims_scale(const struct op_call *c, size_t out[3], struct vb_err *err)
-{
-	static const char *const factor[3] = { "factor_x", "factor_y", "factor_z" };
-	int resize = op_param(c, "auto_size") != 0;
-	size_t n[3];
-	double want[3];
-
-	in_dims(c, n);
-	for (int a = 0; a < 3; a++) {
-		want[a] = resize ? floor((double)n[a] * op_param(c, factor[a]) + 0.5) : (double)n[a];
-		want[a] = want[a] < 1 ? 1 : want[a];
-	}
-	return dims_checked(c, want, out, err);
-}
-
-void ref_voxel_map(const struct op_call *c, struct voxel_map *m)
-{
-	const char *name = c->op->name;
-	size_t n[3];
-
-	in_dims(c, n);
-	*m = (struct voxel_map){ .perm = { 0, 1, 2 }, .sign = { 1, 1, 1 } };
-	if (strcmp(name, "transpose_xy") == 0) {
-		m->perm[0] = 1;
-		m->perm[1] = 0;
-	} else if (strcmp(name, "transpose_xz") == 0) {
-		m->perm[0] = 2;
-		m->perm[2] = 0;
-	} else if (strcmp(name, "transpose_yz") == 0) {
-		m->perm[1] = 2;
-		m->perm[2] = 1;
-	} else if (strcmp(name, "flip") == 0) {
-		static const char *const flip[3] = { "flip_x", "flip_y", "flip_z" };
-
-		for (int a = 0; a < 3; a++)
-			if (op_param(c, flip[a]) != 0) {
-				m->sign[a] = -1;
-				m->off[a] = (int64_t)n[a] - 1;
-			}
-	} else if (strcmp(name, "crop") == 0) {
-		m->off[0] = (int64_t)op_param(c, "start_x");
-		m->off[1] = (int64_t)op_param(c, "start_y");
-		m->off[2] = (int64_t)op_param(c, "start_z");
-	} else if (strcmp(name, "pad") == 0) {
-		static const char *const size[3] = { "size_x", "size_y", "size_z" };
-		int center = op_param(c, "center") != 0;
-
-		/* centred: floor(size / 2) before the data, the rest after; else all after */
-		for (int a = 0; a < 3; a++)
-			m->off[a] = center ? -((int64_t)op_param(c, size[a]) / 2) : 0;
-		m->pad = (float)op_param(c, "value");
-	}
-}
 
 int ref_voxel_gather(const struct op_call *c, struct vb_err *err)
 {
@@ -166,7 +24,7 @@ int ref_voxel_gather(const struct op_call *c, struct vb_err *err)
 	struct voxel_map m;
 
 	(void)err;
-	ref_voxel_map(c, &m);
+	geom_voxel_map(c, &m);
 	/* the pad voxel, as the kernel's CONVERT_OUT((float)value) makes it */
 	{
 		struct stack one = { .width = 1, .height = 1, .depth = 1, .dtype = in->dtype,
@@ -194,84 +52,6 @@ int ref_voxel_gather(const struct op_call *c, struct vb_err *err)
 			}
 		}
 	return VB_OK;
-}
-
-int ref_transform_interp(const struct op_call *c)
-{
-	return (int)op_param(c, "interpolation");
-}
-
-/* out = a b (3x3, row-major). */
-static void mat3_mul(const double a[9], const double b[9], double out[9])
-{
-	for (int i = 0; i < 3; i++)
-		for (int j = 0; j < 3; j++)
-			out[3 * i + j] = a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] +
-					 a[3 * i + 2] * b[6 + j];
-}
-
-/*
- * rotate: the forward rotation R = Rz Ry Rx (x first) about the stack centre, each right-handed
- * (Rz turns +x toward +y, Rx +y toward +z, Ry +z toward +x); sampling uses R^-1 = R^T.
- */
-static void rotation_inverse(const struct op_call *c, double inv[9])
-{
-	const double deg = 3.14159265358979323846 / 180.0;
-	double ax = op_param(c, "angle_x") * deg, ay = op_param(c, "angle_y") * deg;
-	double az = op_param(c, "angle_z") * deg;
-	double rx[9] = { 1, 0, 0, 0, cos(ax), -sin(ax), 0, sin(ax), cos(ax) };
-	double ry[9] = { cos(ay), 0, sin(ay), 0, 1, 0, -sin(ay), 0, cos(ay) };
-	double rz[9] = { cos(az), -sin(az), 0, sin(az), cos(az), 0, 0, 0, 1 };
-	double zy[9], r[9];
-
-	mat3_mul(rz, ry, zy);
-	mat3_mul(zy, rx, r);
-	for (int i = 0; i < 3; i++)
-		for (int j = 0; j < 3; j++)
-			inv[3 * i + j] = r[3 * j + i];
-}
-
-void ref_transform_matrix(const struct op_call *c, const size_t out_dims[3], float m[12])
-{
-	const char *name = c->op->name;
-	double a[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, t[3] = { 0, 0, 0 }, cin[3], cout[3];
-	size_t n[3];
-
-	in_dims(c, n);
-	for (int i = 0; i < 3; i++) {
-		cin[i] = ((double)n[i] - 1) / 2;
-		cout[i] = ((double)out_dims[i] - 1) / 2;
-	}
-	if (strcmp(name, "translate") == 0) {
-		t[0] = -op_param(c, "translate_x");
-		t[1] = -op_param(c, "translate_y");
-		t[2] = -op_param(c, "translate_z");
-	} else if (strcmp(name, "affine_transform") == 0) {
-		static const char *const names[12] = { "m00", "m01", "m02", "m03", "m10", "m11",
-						       "m12", "m13", "m20", "m21", "m22", "m23" };
-		for (int i = 0; i < 3; i++) {
-			for (int j = 0; j < 3; j++)
-				a[3 * i + j] = op_param(c, names[4 * i + j]);
-			t[i] = op_param(c, names[4 * i + 3]);
-		}
-	} else {
-		/* about the centres: in = cin + A (out - cout) */
-		if (strcmp(name, "scale") == 0) {
-			a[0] = 1 / op_param(c, "factor_x");
-			a[4] = 1 / op_param(c, "factor_y");
-			a[8] = 1 / op_param(c, "factor_z");
-		} else {
-			rotation_inverse(c, a);
-		}
-		for (int i = 0; i < 3; i++)
-			t[i] = cin[i] - (a[3 * i] * cout[0] + a[3 * i + 1] * cout[1] +
-					 a[3 * i + 2] * cout[2]);
-	}
-	for (int i = 0; i < 3; i++) {
-		for (int j = 0; j < 3; j++)
-			m[4 * i + j] = (float)a[3 * i + j];
-		m[4 * i + 3] = (float)t[i];
-	}
 }
 
 /* Voxel i of s as float (convert_float of the kernel). */
@@ -334,11 +114,11 @@ int ref_resample(const struct op_call *c, struct vb_err *err)
 	size_t es = dtype_size(in->dtype), ow = out->width, oh = out->height, od = out->depth;
 	size_t od3[3] = { ow, oh, od };
 	int n[3] = { (int)in->width, (int)in->height, (int)in->depth };
-	int linear = ref_transform_interp(c) == TRANSFORM_LINEAR;
+	int linear = geom_transform_interp(c) == TRANSFORM_LINEAR;
 	float m[12];
 
 	(void)err;
-	ref_transform_matrix(c, od3, m);
+	geom_transform_matrix(c, od3, m);
 #pragma omp parallel for collapse(2) num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t oz = 0; oz < od; oz++)
 		for (size_t oy = 0; oy < oh; oy++) {
@@ -365,3 +145,21 @@ int ref_resample(const struct op_call *c, struct vb_err *err)
 		}
 	return VB_OK;
 }
+
+/* Each transform row's own reference: an integer voxel map or a resampling matrix, by name. */
+#define VIA(token, shared)                                                                       \
+	int ref_##token(const struct op_call *c, struct vb_err *err)                             \
+	{                                                                                        \
+		return shared(c, err);                                                           \
+	}
+VIA(transpose_xy, ref_voxel_gather)
+VIA(transpose_xz, ref_voxel_gather)
+VIA(transpose_yz, ref_voxel_gather)
+VIA(flip, ref_voxel_gather)
+VIA(crop, ref_voxel_gather)
+VIA(pad, ref_voxel_gather)
+VIA(translate, ref_resample)
+VIA(scale, ref_resample)
+VIA(rotate, ref_resample)
+VIA(affine_transform, ref_resample)
+#undef VIA

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "render.h"
+#include "row_fields.h"
 
 #define MAX_SVG_BYTES (64u << 20)
 
@@ -273,7 +274,8 @@ static void summary(FILE *out, const struct loaded_report *lr)
 /* ---- the results table ---- */
 
 static void result_row_html(FILE *out, const struct loaded_report *lr,
-			    const struct result_row *row, int show_device)
+			    const struct result_row *row, int show_device,
+			    const struct row_field *const *cols, size_t ncols)
 {
 	char params[512], size[80], notes[160];
 
@@ -288,13 +290,9 @@ static void result_row_html(FILE *out, const struct loaded_report *lr,
 	cell(out, row->backend);
 	if (show_device)
 		cell(out, row->device);
-	html_num(out, row->gpu.median, 3);
-	html_num(out, row->cpu_ms, 2);
-	html_num(out, row->speedup, 1);
-	html_num(out, row->speedup_with_transfers, 2);
-	html_num(out, row->effective_gbps, 1);
-	html_num(out, 100 * row_bandwidth_fraction(lr, row), 1);
-	html_num(out, row->has_delta ? row->delta.max_abs : NAN, 3);
+	for (size_t i = 0; i < ncols; i++)
+		html_num(out, (cols[i]->scale ? cols[i]->scale : 1) * row_field_number(cols[i], lr, row),
+			 cols[i]->digits);
 	cell(out, row_status_name(row->status));
 	fputs("<td class=\"why\">", out);
 	html_escape(out, row->reason);
@@ -306,17 +304,19 @@ static void result_row_html(FILE *out, const struct loaded_report *lr,
 
 static void results_table(FILE *out, const struct loaded_report *lr)
 {
+	const struct row_field *cols[16];
+	size_t ncols = row_fields_in(1, cols, 16);
 	int show_device = (report_varying(&lr->rep) & KEY_DEVICE) != 0;
 
 	fputs("<h2>Results</h2>\n<table id=\"results\">\n<tr><th>op</th><th>params</th>"
 	      "<th>size</th><th>dtype</th><th>backend</th>", out);
 	if (show_device)
 		fputs("<th>device</th>", out);
-	fputs("<th>GPU ms</th><th>CPU ms</th><th>speedup</th><th>speedup with transfers</th>"
-	      "<th>GB/s</th><th>% of measured bandwidth</th><th>max |delta|</th><th>verdict</th>"
-	      "<th>reason, notes</th></tr>\n", out);
+	for (size_t i = 0; i < ncols; i++)
+		fprintf(out, "<th>%s</th>", cols[i]->label);
+	fputs("<th>verdict</th><th>reason, notes</th></tr>\n", out);
 	for (size_t i = 0; i < lr->rep.nrows; i++)
-		result_row_html(out, lr, &lr->rep.rows[i], show_device);
+		result_row_html(out, lr, &lr->rep.rows[i], show_device, cols, ncols);
 	fputs("</table>\n<p class=\"meta\">Every row, as CSV: <a href=\"results.csv\">results.csv"
 	      "</a>. GPU ms: median kernel time (device events); speedup: CPU reference ms / GPU ms."
 	      "</p>\n", out);

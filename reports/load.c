@@ -13,91 +13,36 @@
 #include <unistd.h>
 
 #include "render.h"
+#include "row_fields.h"
 
-enum kind {
-	K_STRING,     /* a string of at most max characters */
-	K_NAME,       /* a non-empty string of at most max characters */
-	K_OPT_STRING, /* a string or null */
-	K_MS,         /* a time in ms: null or 0 .. 1e12 */
-	K_RATIO,      /* null or 0 .. 1e15 (speedups, GB/s) */
-	K_REAL,       /* null or any number of magnitude below 1e300 */
-	K_COUNT,      /* a whole number 0 .. 2^62 */
-	K_DIM,        /* a whole number 1 .. 2^32 */
-	K_INDEX,      /* a whole number -1 .. 2^31 (-1: none) */
-	K_STATUS,     /* "pass", "fail", "skip" or "error" */
-	K_OBJECT,
-	K_OPT_OBJECT, /* an object or null */
-	K_ARRAY,
-};
-
+/* The checks (enum rf_check) are reports/row_fields.h's, for the row and the rest alike. */
 struct field {
 	const char *key;
-	enum kind kind;
+	enum rf_check kind;
 	int required;
-	size_t max; /* longest string accepted (K_STRING, K_NAME) */
+	size_t max; /* longest string accepted (CK_STRING, CK_NAME) */
 };
 
 static const struct field top_fields[] = {
-	{ "schema", K_NAME, 1, 31 },   { "voxbench_version", K_STRING, 0, 31 },
-	{ "created", K_STRING, 0, 31 }, { "host", K_OBJECT, 0, 0 },
-	{ "devices", K_ARRAY, 0, 0 },  { "results", K_ARRAY, 1, 0 },
-	{ "probe", K_OPT_OBJECT, 0, 0 },
+	{ "schema", CK_NAME, 1, 31 },   { "voxbench_version", CK_STRING, 0, 31 },
+	{ "created", CK_STRING, 0, 31 }, { "host", CK_OBJECT, 0, 0 },
+	{ "devices", CK_ARRAY, 0, 0 },  { "results", CK_ARRAY, 1, 0 },
+	{ "probe", CK_OPT_OBJECT, 0, 0 },
 };
 
 static const struct field host_fields[] = {
-	{ "hostname", K_STRING, 0, 255 }, { "os", K_STRING, 0, 255 },
-	{ "kernel", K_STRING, 0, 255 },   { "cpu_model", K_STRING, 0, 255 },
-	{ "cpu_threads", K_COUNT, 0, 0 }, { "memory_bytes", K_COUNT, 0, 0 },
+	{ "hostname", CK_STRING, 0, 255 }, { "os", CK_STRING, 0, 255 },
+	{ "kernel", CK_STRING, 0, 255 },   { "cpu_model", CK_STRING, 0, 255 },
+	{ "cpu_threads", CK_COUNT, 0, 0 }, { "memory_bytes", CK_COUNT, 0, 0 },
 };
 
 static const struct field device_fields[] = {
-	{ "backend", K_STRING, 0, 31 },        { "platform", K_STRING, 0, 255 },
-	{ "name", K_STRING, 0, 255 },          { "vendor", K_STRING, 0, 255 },
-	{ "driver_version", K_STRING, 0, 127 }, { "type", K_STRING, 0, 15 },
-	{ "global_mem_bytes", K_COUNT, 0, 0 }, { "max_alloc_bytes", K_COUNT, 0, 0 },
-	{ "local_mem_bytes", K_COUNT, 0, 0 },  { "compute_units", K_COUNT, 0, 0 },
-	{ "max_clock_mhz", K_COUNT, 0, 0 },    { "copy_gbps", K_RATIO, 0, 0 },
-};
-
-static const struct field row_fields[] = {
-	{ "op", K_NAME, 1, 63 },          { "category", K_STRING, 0, 31 },
-	{ "params", K_OBJECT, 0, 0 },     { "backend", K_NAME, 1, 31 },
-	{ "device", K_STRING, 0, 255 },   { "stack", K_OBJECT, 1, 0 },
-	{ "status", K_STATUS, 1, 0 },     { "reason", K_STRING, 0, 100000 },
-	{ "gpu_ms", K_OBJECT, 1, 0 },     { "h2d_ms", K_MS, 0, 0 },
-	{ "d2h_ms", K_MS, 0, 0 },         { "compile_ms", K_MS, 0, 0 },
-	{ "cache", K_OPT_STRING, 0, 0 },  { "cpu_ms", K_MS, 0, 0 },
-	{ "cpu_threads", K_COUNT, 0, 0 }, { "speedup", K_RATIO, 0, 0 },
-	{ "speedup_with_transfers", K_RATIO, 0, 0 }, { "bytes_moved", K_COUNT, 0, 0 },
-	{ "effective_gbps", K_RATIO, 0, 0 }, { "bandwidth_fraction", K_RATIO, 0, 0 },
-	{ "delta", K_OPT_OBJECT, 0, 0 },  { "side_value", K_OPT_OBJECT, 0, 0 },
-	{ "table", K_OPT_OBJECT, 0, 0 },  { "phases_ms", K_OPT_OBJECT, 0, 0 },
-	{ "wall_ms", K_MS, 0, 0 },
-};
-
-static const struct field stack_fields[] = {
-	{ "name", K_STRING, 0, 31 }, { "source", K_STRING, 0, 511 }, { "width", K_DIM, 1, 0 },
-	{ "height", K_DIM, 1, 0 },   { "depth", K_DIM, 1, 0 },       { "dtype", K_NAME, 1, 7 },
-	{ "sha256", K_STRING, 0, 64 }, { "frame", K_INDEX, 0, 0 },   { "channel", K_INDEX, 0, 0 },
-};
-
-static const struct field gpu_fields[] = {
-	{ "median", K_MS, 1, 0 }, { "min", K_MS, 0, 0 }, { "max", K_MS, 0, 0 },
-	{ "runs", K_COUNT, 0, 0 },
-};
-
-static const struct field delta_fields[] = {
-	{ "max_abs", K_REAL, 0, 0 }, { "mean_abs", K_REAL, 0, 0 }, { "rmse", K_REAL, 0, 0 },
-	{ "tolerance", K_REAL, 0, 0 }, { "mismatches", K_COUNT, 0, 0 },
-	{ "labels_gpu", K_COUNT, 0, 0 }, { "labels_ref", K_COUNT, 0, 0 },
-	{ "ambiguous", K_COUNT, 0, 0 },
-};
-
-/* The keys of phases_ms (row_phase_name), each a time or null. */
-static const struct field phase_fields[] = {
-	{ "stack", K_MS, 0, 0 },    { "inputs", K_MS, 0, 0 },    { "upload", K_MS, 0, 0 },
-	{ "warmup", K_MS, 0, 0 },   { "timed", K_MS, 0, 0 },     { "download", K_MS, 0, 0 },
-	{ "reference", K_MS, 0, 0 }, { "compare", K_MS, 0, 0 },
+	{ "backend", CK_STRING, 0, 31 },        { "platform", CK_STRING, 0, 255 },
+	{ "name", CK_STRING, 0, 255 },          { "vendor", CK_STRING, 0, 255 },
+	{ "driver_version", CK_STRING, 0, 127 }, { "type", CK_STRING, 0, 15 },
+	{ "global_mem_bytes", CK_COUNT, 0, 0 }, { "max_alloc_bytes", CK_COUNT, 0, 0 },
+	{ "local_mem_bytes", CK_COUNT, 0, 0 },  { "compute_units", CK_COUNT, 0, 0 },
+	{ "max_clock_mhz", CK_COUNT, 0, 0 },    { "copy_gbps", CK_RATIO, 0, 0 },
 };
 
 #define VB_STR_(x) #x
@@ -158,31 +103,32 @@ static int status_ok(const json_t *v)
 static int kind_ok(const json_t *v, const struct field *f, char *expected, size_t len)
 {
 	switch (f->kind) {
-	case K_STRING: snprintf(expected, len, "a string of at most %zu bytes", f->max);
+	case CK_NONE: return 1;
+	case CK_STRING: snprintf(expected, len, "a string of at most %zu bytes", f->max);
 		return string_ok(v, f->max, 0);
-	case K_NAME: snprintf(expected, len, "a non-empty string of at most %zu bytes", f->max);
+	case CK_NAME: snprintf(expected, len, "a non-empty string of at most %zu bytes", f->max);
 		return string_ok(v, f->max, 1);
-	case K_OPT_STRING: snprintf(expected, len, "a string or null");
+	case CK_OPT_STRING: snprintf(expected, len, "a string or null");
 		return json_is_string(v) || json_is_null(v);
-	case K_MS: snprintf(expected, len, "a time in ms from 0 to 1e12, or null");
+	case CK_MS: snprintf(expected, len, "a time in ms from 0 to 1e12, or null");
 		return number_in(v, 0, 1e12, 1);
-	case K_RATIO: snprintf(expected, len, "a number from 0 to 1e15, or null");
+	case CK_RATIO: snprintf(expected, len, "a number from 0 to 1e15, or null");
 		return number_in(v, 0, 1e15, 1);
-	case K_REAL: snprintf(expected, len, "a number of magnitude below 1e300, or null");
+	case CK_REAL: snprintf(expected, len, "a number of magnitude below 1e300, or null");
 		return number_in(v, -1e300, 1e300, 1);
-	case K_COUNT: snprintf(expected, len, "a whole number from 0 to 2^62");
+	case CK_COUNT: snprintf(expected, len, "a whole number from 0 to 2^62");
 		return json_is_integer(v) && number_in(v, 0, 4611686018427387904.0, 0);
-	case K_DIM: snprintf(expected, len, "a whole number from 1 to 2^32");
+	case CK_DIM: snprintf(expected, len, "a whole number from 1 to 2^32");
 		return json_is_integer(v) && number_in(v, 1, 4294967296.0, 0);
-	case K_INDEX: snprintf(expected, len, "a whole number from -1 to 2^31");
+	case CK_INDEX: snprintf(expected, len, "a whole number from -1 to 2^31");
 		return json_is_integer(v) && number_in(v, -1, 2147483648.0, 0);
-	case K_STATUS: snprintf(expected, len, "one of \"pass\", \"fail\", \"skip\", \"error\"");
+	case CK_STATUS: snprintf(expected, len, "one of \"pass\", \"fail\", \"skip\", \"error\"");
 		return status_ok(v);
-	case K_OBJECT: snprintf(expected, len, "an object");
+	case CK_OBJECT: snprintf(expected, len, "an object");
 		return json_is_object(v);
-	case K_OPT_OBJECT: snprintf(expected, len, "an object or null");
+	case CK_OPT_OBJECT: snprintf(expected, len, "an object or null");
 		return json_is_object(v) || json_is_null(v);
-	case K_ARRAY: snprintf(expected, len, "an array");
+	case CK_ARRAY: snprintf(expected, len, "an array");
 		return json_is_array(v);
 	}
 	return 0;
@@ -238,34 +184,45 @@ static int check_params(const json_t *params, const char *where, const char *pre
 	return VB_OK;
 }
 
+/*
+ * A row by the table of row fields: its top-level fields first, then each group's (stack,
+ * gpu_ms, delta, phases_ms) where the group is an object, then the parameters.
+ */
 static int check_row(const json_t *row, size_t i, const char *where, struct vb_err *err)
 {
-	char prefix[64], sub[96];
-	int status;
+	char prefix[64], name[160], expected[96];
+	int status = VB_OK;
 
 	snprintf(prefix, sizeof(prefix), "results[%zu]", i);
 	if (!json_is_object(row))
 		return bad_field(err, where, prefix, row, "an object");
-	snprintf(prefix, sizeof(prefix), "results[%zu].", i);
-	if ((status = check_fields(row, row_fields, NFIELDS(row_fields), where, prefix, err)))
-		return status;
-	snprintf(sub, sizeof(sub), "%sstack.", prefix);
-	status = check_fields(json_object_get(row, "stack"), stack_fields, NFIELDS(stack_fields),
-			      where, sub, err);
-	snprintf(sub, sizeof(sub), "%sgpu_ms.", prefix);
-	if (!status)
-		status = check_fields(json_object_get(row, "gpu_ms"), gpu_fields,
-				      NFIELDS(gpu_fields), where, sub, err);
-	snprintf(sub, sizeof(sub), "%sdelta.", prefix);
-	if (!status && json_is_object(json_object_get(row, "delta")))
-		status = check_fields(json_object_get(row, "delta"), delta_fields,
-				      NFIELDS(delta_fields), where, sub, err);
-	snprintf(sub, sizeof(sub), "%sphases_ms.", prefix);
-	if (!status && json_is_object(json_object_get(row, "phases_ms")))
-		status = check_fields(json_object_get(row, "phases_ms"), phase_fields,
-				      NFIELDS(phase_fields), where, sub, err);
-	if (!status && json_object_get(row, "params"))
+	for (int nested = 0; nested < 2; nested++)
+		for (size_t k = 0; k < row_field_count; k++) {
+			const struct row_field *f = &row_fields[k];
+			const char *dot = strchr(f->key, '.');
+			const json_t *parent = row, *v;
+			struct field spec = { dot ? dot + 1 : f->key, f->check, f->required, f->max };
+
+			if (f->check == CK_NONE || (dot != NULL) != nested)
+				continue;
+			if (dot) {
+				char group[32];
+
+				snprintf(group, sizeof(group), "%.*s", (int)(dot - f->key), f->key);
+				parent = json_object_get(row, group);
+				if (!json_is_object(parent))
+					continue; /* a missing required group failed above */
+			}
+			v = json_object_get(parent, spec.key);
+			if ((!v && !spec.required) || kind_ok(v, &spec, expected, sizeof(expected)))
+				continue;
+			snprintf(name, sizeof(name), "%s.%s", prefix, f->key);
+			return bad_field(err, where, name, v, expected);
+		}
+	if (json_object_get(row, "params")) {
+		snprintf(prefix, sizeof(prefix), "results[%zu].", i);
 		status = check_params(json_object_get(row, "params"), where, prefix, err);
+	}
 	return status;
 }
 

@@ -160,6 +160,11 @@ void html_peers_table(FILE *out, const struct report *r);
 
 /* One CSV text field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
 void csv_field(FILE *out, const char *s);
+/* A table op's output (a stack of width columns x height rows) as CSV at path: a header of the
+ * column names, then one line per row (--save-outputs). */
+struct stack;
+int csv_write_table(const char *path, const char *const *columns, const struct stack *t,
+		    struct vb_err *err);
 /* Every row, one line each, with a header line (RFC 4180 quoting; numbers as fmt_num). */
 int report_write_csv(const struct loaded_report *lr, FILE *out);
 int report_write_csv_file(const struct loaded_report *lr, const char *path,

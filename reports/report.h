@@ -156,6 +156,14 @@ int report_from_json(const struct json_t *root, const char *path, struct report 
 /* The run's text table: op, size, dtype, GPU ms, CPU ms, speedup, GB/s, max |delta|, verdict. */
 void report_print_table(const struct report *r, FILE *out);
 
+/*
+ * The run's last lines: the devices, the verdicts counted, the geometric-mean speedup of the
+ * rows that passed, compile-ahead figures, the wall time (and the probe's, unless NaN), and
+ * where the report went (out, or NULL: none).
+ */
+void report_print_run_summary(const struct report *rep, double wall_ms, double probe_ms,
+			  const char *out, FILE *f);
+
 void host_info_fill(struct host_info *h);
 
 #endif

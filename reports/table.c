@@ -5,6 +5,7 @@
 
 #include "render.h"
 #include "report.h"
+#include "row_fields.h"
 
 /* A name from a driver or a report, escaped for the terminal (common/text.c). */
 static const char *esc(const char *s, char *buf, size_t len)
@@ -76,14 +77,18 @@ static void print_backend_ratios(const struct report *r, FILE *out)
 
 void report_print_table(const struct report *r, FILE *out)
 {
-	size_t problems = 0;
+	const struct row_field *cols[16];
+	size_t ncols = row_fields_in(0, cols, 16), problems = 0;
 	int bw = 7; /* the backend column: as wide as its longest name (peers' are long) */
 
 	for (size_t i = 0; i < r->nrows; i++)
 		if ((int)strlen(r->rows[i].backend) > bw)
 			bw = (int)strlen(r->rows[i].backend);
-	fprintf(out, "%-37s %-15s %-5s %-*s %10s %10s %8s %8s %10s  %s\n", "op", "size", "dtype",
-		bw, "backend", "GPU ms", "CPU ms", "speedup", "GB/s", "max|delta|", "verdict");
+	fprintf(out, "%-37s %-15s %-5s %-*s", "op", "size", "dtype", bw, "backend");
+	for (size_t c = 0; c < ncols; c++)
+		fprintf(out, " %*s", cols[c]->width,
+			cols[c]->text_label ? cols[c]->text_label : cols[c]->label);
+	fprintf(out, "  %s\n", "verdict");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct result_row *row = &r->rows[i];
 		char size[48], notes[160], op[256], dtype[32], backend[64], safe_notes[640];
@@ -93,11 +98,14 @@ void report_print_table(const struct report *r, FILE *out)
 		fprintf(out, "%-37s %-15s %-5s %-*s", esc(row->op, op, sizeof(op)), size,
 			esc(row->dtype, dtype, sizeof(dtype)), bw,
 			esc(row->backend, backend, sizeof(backend)));
-		cell(out, 10, 3, row->gpu.median);
-		cell(out, 10, 2, row->cpu_ms);
-		cell(out, 8, 1, row->speedup);
-		cell(out, 8, 1, row->effective_gbps);
-		cell_g(out, 10, row->has_delta ? row->delta.max_abs : NAN);
+		for (size_t c = 0; c < ncols; c++) {
+			double v = row_field_number(cols[c], NULL, row);
+
+			if (cols[c]->text_digits < 0)
+				cell_g(out, cols[c]->width, v);
+			else
+				cell(out, cols[c]->width, cols[c]->text_digits, v);
+		}
 		row_notes(row, notes, sizeof(notes));
 		fprintf(out, "  %s%s%s\n", row_status_name(row->status), notes[0] ? "  " : "",
 			esc(notes, safe_notes, sizeof(safe_notes)));

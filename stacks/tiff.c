@@ -23,39 +23,12 @@
 #include <tiffio.h>
 
 #include "tiff_capture.h"
+#include "tiff_internal.h"
 
 #define MAX_IFDS (1u << 22)          /* directories in one file */
-#define MAX_PLANES ((size_t)1 << 24) /* planes an OME description may declare */
 #define MAX_DESCRIPTION (64u << 20)  /* longest ImageDescription parsed */
 #define SHARED_SLACK (64u << 20)    /* decoded bytes the file-wide expansion check lets pass */
 #define MAX_PLANE_VOXELS ((size_t)1 << 40) /* one page or tile: keeps byte counts far from overflow */
-
-struct tiff_file {
-	TIFF *tif;
-	char name[512];
-	struct tiff_meta meta;
-	struct capture cap;
-	const unsigned char *mem; /* tiff_open_memory's buffer */
-	uint64_t mem_pos;
-	uint64_t *ifd;            /* offset of every directory, in chain order */
-	size_t n_ifd;
-	size_t *page;             /* indices into ifd[] of full-resolution pages */
-	size_t n_page;
-	int64_t *plane_ifd;       /* OME TiffData: plane -> ifd index, -1 unmapped, -2 elsewhere */
-	size_t n_planes;
-	size_t stride_z, stride_c, stride_t;
-	size_t file_bytes;        /* bytes per sample in the file */
-	int widen_signed;         /* i8/i16 in the file, i32 in the stack */
-	uint64_t contiguous_offset; /* ImageJ > 4 GiB form: first image's data */
-	/* every strip or tile's bytes, for the file-wide expansion check (shared ones once) */
-	struct data_range { uint64_t off, end; } *ranges;
-	size_t n_ranges, cap_ranges;
-	uint64_t decoded_total, ratio_max; /* bytes every page decodes to; the largest codec ratio */
-	/* from the first page */
-	char *description;
-	float xres, yres;
-	uint16_t res_unit;
-};
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -104,7 +77,7 @@ static const char *why(struct tiff_file *tf, char *buf, size_t n)
 }
 
 /* strtod in the C locale: descriptions use '.', whatever the user's locale says. */
-static double c_strtod(const char *s, char **end)
+double c_strtod(const char *s, char **end)
 {
 	static locale_t c_locale;
 	locale_t old;
@@ -121,7 +94,7 @@ static double c_strtod(const char *s, char **end)
 }
 
 /* A non-negative decimal integer no larger than max; 0 on success. */
-static int parse_size(const char *s, size_t max, size_t *out)
+int parse_size(const char *s, size_t max, size_t *out)
 {
 	unsigned long long v = 0;
 	const char *p = s;
@@ -140,7 +113,7 @@ static int parse_size(const char *s, size_t max, size_t *out)
 }
 
 /* Copy printable text, truncated to fit n bytes. */
-static void copy_text(char *dst, size_t n, const char *src)
+void copy_text(char *dst, size_t n, const char *src)
 {
 	size_t i = 0;
 
@@ -149,7 +122,7 @@ static void copy_text(char *dst, size_t n, const char *src)
 	dst[i] = '\0';
 }
 
-static int positive_finite(double v)
+int positive_finite(double v)
 {
 	return isfinite(v) && v > 0;
 }
@@ -158,7 +131,7 @@ static int positive_finite(double v)
  * Normalise a length unit: micrometre spellings become "um". Returns the unit's size in
  * micrometres, or 0 when unknown (the text is then kept, printable ASCII only).
  */
-static double norm_unit(const char *in, char out[16])
+double norm_unit(const char *in, char out[16])
 {
 	static const struct { const char *name; const char *norm; double um; } units[] = {
 		{ "um", "um", 1 }, { "\\u00B5m", "um", 1 }, { "\xC2\xB5m", "um", 1 },
@@ -203,16 +176,6 @@ static const char *compression_name(unsigned c)
 		if (names[i].code == c)
 			return names[i].name;
 	return "unknown";
-}
-
-const char *tiff_layout_name(enum tiff_layout l)
-{
-	switch (l) {
-	case TIFF_LAYOUT_IMAGEJ: return "ImageJ";
-	case TIFF_LAYOUT_OME: return "OME-TIFF";
-	case TIFF_LAYOUT_SHAPED: return "tifffile shaped";
-	default: return "plain";
-	}
 }
 
 /* ------------------------------------------------------- opening, memory source */
@@ -754,586 +717,6 @@ static int scan_pages(struct tiff_file *tf, struct vb_err *err)
 	return VB_OK;
 }
 
-/* ------------------------------------------------------------------ layouts */
-
-/* Set z/c/t sizes and the plane order (fastest first), and the meta.order text. */
-static void set_order(struct tiff_file *tf, size_t z, size_t c, size_t t, const char *order)
-{
-	size_t *stride[3], size[3], s = 1;
-	const char *axes = "zct";
-
-	tf->meta.depth = z;
-	tf->meta.channels = c;
-	tf->meta.frames = t;
-	snprintf(tf->meta.order, sizeof(tf->meta.order), "%s", order);
-	for (int i = 0; i < 3; i++) {
-		int k = (int)(strchr(axes, order[i]) - axes);
-		stride[i] = k == 0 ? &tf->stride_z : k == 1 ? &tf->stride_c : &tf->stride_t;
-		size[i] = k == 0 ? z : k == 1 ? c : t;
-	}
-	for (int i = 0; i < 3; i++) {
-		*stride[i] = s;
-		s *= size[i];
-	}
-}
-
-/* Planes the layout declares, with an overflow check. */
-static int count_planes(struct tiff_file *tf, struct vb_err *err)
-{
-	struct tiff_meta *m = &tf->meta;
-	size_t n;
-
-	if (vb_mul_size(m->depth, m->channels, &n) < 0 || vb_mul_size(n, m->frames, &n) < 0 ||
-	    n > MAX_PLANES)
-		return vb_errf(err, VB_E_ARGS, "%s: the %s description declares %zu x %zu x %zu "
-			       "planes, more than any file holds; the metadata is corrupt", tf->name,
-			       tiff_layout_name(m->layout), m->depth, m->channels, m->frames);
-	tf->n_planes = n;
-	return VB_OK;
-}
-
-/* The planes against the pages (unless OME TiffData or ImageJ's contiguous form maps them). */
-static int check_planes(struct tiff_file *tf, struct vb_err *err)
-{
-	struct tiff_meta *m = &tf->meta;
-	size_t n;
-	int rc = count_planes(tf, err);
-
-	n = tf->n_planes;
-	if (rc != VB_OK || tf->plane_ifd || tf->contiguous_offset)
-		return rc;
-	if (n > tf->n_page)
-		return vb_errf(err, VB_E_ARGS, "%s: the %s description declares %zu planes but the "
-			       "file has %zu pages; the file is truncated or its metadata is wrong",
-			       tf->name, tiff_layout_name(m->layout), n, tf->n_page);
-	if (n < tf->n_page && !m->note[0])
-		snprintf(m->note, sizeof(m->note), "the description covers the first %zu of %zu pages",
-			 n, tf->n_page);
-	return VB_OK;
-}
-
-/* Plain and shaped files: x, y voxel size from the resolution tags when they name a length. */
-static void res_calibration(struct tiff_file *tf)
-{
-	struct tiff_meta *m = &tf->meta;
-	double um = tf->res_unit == RESUNIT_CENTIMETER ? 1e4 : tf->res_unit == RESUNIT_INCH ? 25400 : 0;
-
-	if (um > 0 && positive_finite(tf->xres) && positive_finite(tf->yres)) {
-		m->voxel_size[0] = um / tf->xres;
-		m->voxel_size[1] = um / tf->yres;
-		snprintf(m->unit, sizeof(m->unit), "um");
-	}
-}
-
-static void layout_plain(struct tiff_file *tf)
-{
-	tf->meta.layout = TIFF_LAYOUT_PLAIN;
-	set_order(tf, tf->n_page, 1, 1, "zct");
-	res_calibration(tf);
-}
-
-/* ImageJ: "key=value" lines. The value of `key` or NULL; copied into buf. */
-static const char *ij_value(const char *desc, const char *key, char *buf, size_t n)
-{
-	size_t k = strlen(key), i;
-	const char *p = desc;
-
-	while (p && *p) {
-		if (!strncmp(p, key, k) && p[k] == '=') {
-			p += k + 1;
-			for (i = 0; i + 1 < n && p[i] && p[i] != '\n' && p[i] != '\r'; i++)
-				buf[i] = p[i];
-			buf[i] = '\0';
-			return buf;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
-static int ij_size(const char *desc, const char *key, size_t *out)
-{
-	char buf[32];
-
-	*out = 1;
-	if (!ij_value(desc, key, buf, sizeof(buf)))
-		return 0;
-	return parse_size(buf, (size_t)1 << 31, out) < 0 || *out == 0 ? -1 : 0;
-}
-
-static double ij_double(const char *desc, const char *key)
-{
-	char buf[64], *end;
-	double v;
-
-	if (!ij_value(desc, key, buf, sizeof(buf)))
-		return 0;
-	v = c_strtod(buf, &end);
-	return end != buf && positive_finite(v) ? v : 0;
-}
-
-static void ij_calibration(struct tiff_file *tf)
-{
-	struct tiff_meta *m = &tf->meta;
-	const char *d = tf->description;
-	char unit[64];
-	double z = ij_double(d, "spacing"), f = ij_double(d, "finterval");
-
-	if (ij_value(d, "unit", unit, sizeof(unit)))
-		norm_unit(unit, m->unit);
-	if (positive_finite(tf->xres) && positive_finite(tf->yres) && m->unit[0]) {
-		m->voxel_size[0] = 1.0 / tf->xres;
-		m->voxel_size[1] = 1.0 / tf->yres;
-	}
-	if (z > 0)
-		m->voxel_size[2] = z;
-	if (f > 0) {
-		m->frame_interval = f;
-		if (!ij_value(d, "tunit", unit, sizeof(unit)))
-			snprintf(unit, sizeof(unit), "s");
-		copy_text(m->time_unit, sizeof(m->time_unit), strcmp(unit, "sec") ? unit : "s");
-	}
-}
-
-/* ImageJ's > 4 GiB form: one page, the other images stored contiguously after its data. */
-static int ij_contiguous(struct tiff_file *tf, size_t images, struct vb_err *err)
-{
-	TIFF *tif = tf->tif;
-	uint64_t plane = (uint64_t)tf->meta.width * tf->meta.height * tf->file_bytes;
-	uint64_t off;
-	uint16_t comp = COMPRESSION_NONE;
-
-	if (!TIFFSetSubDirectory(tif, tf->ifd[tf->page[0]]))
-		return vb_errf(err, VB_E_ARGS, "%s: page 1 cannot be read again", tf->name);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
-	off = TIFFGetStrileOffset(tif, 0);
-	if (comp != COMPRESSION_NONE || TIFFIsTiled(tif) || TIFFNumberOfStrips(tif) != 1 ||
-	    (double)images * (double)plane > (double)tf->meta.file_size ||
-	    off > tf->meta.file_size || images * plane > tf->meta.file_size - off)
-		return vb_errf(err, VB_E_ARGS, "%s: the ImageJ description declares %zu images but "
-			       "the file has 1 page and too few bytes for the rest; the file is "
-			       "truncated", tf->name, images);
-	tf->contiguous_offset = off;
-	tf->meta.contiguous = 1;
-	return VB_OK;
-}
-
-static int layout_imagej(struct tiff_file *tf, struct vb_err *err)
-{
-	const char *d = tf->description;
-	size_t images, c, z, t;
-	char buf[32];
-	int rc;
-
-	tf->meta.layout = TIFF_LAYOUT_IMAGEJ;
-	if (ij_size(d, "images", &images) || ij_size(d, "channels", &c) ||
-	    ij_size(d, "slices", &z) || ij_size(d, "frames", &t))
-		return vb_errf(err, VB_E_ARGS, "%s: the ImageJ description has a bad images=, "
-			       "channels=, slices= or frames= value; the metadata is corrupt",
-			       tf->name);
-	if (!ij_value(d, "images", buf, sizeof(buf)))
-		images = tf->n_page;
-	if (!ij_value(d, "slices", buf, sizeof(buf)) && images % (c * t) == 0)
-		z = images / (c * t);
-	if ((double)c * (double)z * (double)t != (double)images)
-		return vb_errf(err, VB_E_ARGS, "%s: the ImageJ description says images=%zu but "
-			       "channels=%zu x slices=%zu x frames=%zu; the metadata is corrupt",
-			       tf->name, images, c, z, t);
-	set_order(tf, z, c, t, "czt");
-	if (ij_value(d, "ImageJ", buf, sizeof(buf)) && !tf->meta.software[0])
-		snprintf(tf->meta.software, sizeof(tf->meta.software), "ImageJ %s", buf);
-	if (images > 1 && tf->n_page == 1 && (rc = ij_contiguous(tf, images, err)) != VB_OK)
-		return rc;
-	ij_calibration(tf);
-	return VB_OK;
-}
-
-/* --------------------------------------------------------- tifffile "shaped" */
-
-/* The JSON array after "shape": up to 32 sizes; returns the count, -1 when malformed. */
-static int shaped_dims(const char *d, size_t dims[32])
-{
-	const char *p = strstr(d, "\"shape\"");
-	char *end;
-	int n = 0;
-
-	if (!p)
-		return -1;
-	p += 7;
-	while (*p == ' ' || *p == ':')
-		p++;
-	if (*p++ != '[')
-		return -1;
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == ']')
-			return n;
-		if (n == 32 || parse_size(p, (size_t)1 << 31, &dims[n]) < 0)
-			return -1;
-		strtoull(p, &end, 10);
-		p = end;
-		n++;
-		while (*p == ' ')
-			p++;
-		if (*p == ',')
-			p++;
-		else if (*p != ']')
-			return -1;
-	}
-}
-
-/* The "axes" string, upper-cased, or "" when absent. */
-static void shaped_axes(const char *d, char *axes, size_t n)
-{
-	const char *p = strstr(d, "\"axes\"");
-	size_t i = 0;
-
-	axes[0] = '\0';
-	if (!p)
-		return;
-	p += 6;
-	while (*p == ' ' || *p == ':')
-		p++;
-	if (*p++ != '"')
-		return;
-	while (*p && *p != '"' && i + 1 < n) {
-		char ch = *p++;
-		axes[i++] = ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch;
-	}
-	axes[i] = '\0';
-}
-
-/*
- * Give each leading axis (all but y, x) a role 'z', 'c' or 't': by letter when "axes" is there,
- * otherwise right-aligned T, Z, C. Returns -1 when two axes of size > 1 want one role.
- */
-static int shaped_roles(const size_t *dims, int lead, const char *axes, char *roles)
-{
-	static const char *defaults[] = { "", "z", "tz", "tzc" };
-	size_t seen[3] = { 0, 0, 0 };
-	int i;
-
-	for (i = 0; i < lead; i++) {
-		char a = axes[0] ? axes[i] : defaults[lead][i];
-		roles[i] = a == 'T' || a == 't' ? 't' : a == 'C' || a == 'c' ? 'c' : 'z';
-	}
-	for (i = 0; i < lead; i++) {
-		int k = roles[i] == 'z' ? 0 : roles[i] == 'c' ? 1 : 2;
-		if (dims[i] > 1 && seen[k]++)
-			return -1;
-	}
-	return 0;
-}
-
-static int layout_shaped(struct tiff_file *tf, struct vb_err *err)
-{
-	size_t dims[32], size[3] = { 1, 1, 1 }, stride[3] = { 0, 0, 0 }, s = 1;
-	char axes[40], roles[32];
-	int n = shaped_dims(tf->description, dims), lead, i;
-
-	(void)err;
-	shaped_axes(tf->description, axes, sizeof(axes));
-	lead = n - 2;
-	for (i = 0; i < n; i++)
-		if (dims[i] == 0)
-			n = -1;
-	if (n < 2 || dims[n - 1] != tf->meta.width || dims[n - 2] != tf->meta.height ||
-	    (axes[0] && ((int)strlen(axes) != n || strcmp(axes + n - 2, "YX"))) ||
-	    (!axes[0] && lead > 3) ||
-	    shaped_roles(dims, lead, axes, roles) < 0) {
-		layout_plain(tf);
-		snprintf(tf->meta.note, sizeof(tf->meta.note), "tifffile shape description not "
-			 "understood; every page read as a z slice");
-		return VB_OK;
-	}
-	tf->meta.layout = TIFF_LAYOUT_SHAPED;
-	for (i = lead - 1; i >= 0; i--) {
-		int k = roles[i] == 'z' ? 0 : roles[i] == 'c' ? 1 : 2;
-		if (dims[i] > 1) {
-			size[k] = dims[i];
-			stride[k] = s;
-		}
-		s *= dims[i];
-	}
-	set_order(tf, size[0], size[1], size[2], "zct");
-	tf->stride_z = stride[0] ? stride[0] : 1;
-	tf->stride_c = stride[1] ? stride[1] : 1;
-	tf->stride_t = stride[2] ? stride[2] : 1;
-	for (i = 0; i < 3; i++) { /* order text: axes sorted by stride, fastest first */
-		size_t st[3] = { tf->stride_z, tf->stride_c, tf->stride_t };
-		int r = 0;
-		for (int j = 0; j < 3; j++)
-			r += st[j] < st[i] || (st[j] == st[i] && j < i);
-		tf->meta.order[r] = "zct"[i];
-	}
-	res_calibration(tf);
-	return VB_OK;
-}
-
-/* ---------------------------------------------------------------- OME-TIFF */
-
-/* Bounded search for needle in [p, end). */
-static const char *find_in(const char *p, const char *end, const char *needle)
-{
-	size_t k = strlen(needle);
-
-	for (; p + k <= end; p++)
-		if (*p == needle[0] && !memcmp(p, needle, k))
-			return p;
-	return NULL;
-}
-
-/*
- * The next element `name` (as <name or <prefix:name) in [p, end): a pointer just past the
- * name, or NULL. `base` is the start of the text (no look-behind past it).
- */
-static const char *xml_find(const char *base, const char *p, const char *end, const char *name)
-{
-	size_t k = strlen(name);
-
-	while ((p = find_in(p, end, name))) {
-		const char *q = p;
-		char after = p + k < end ? p[k] : '\0';
-
-		if (after == ' ' || after == '>' || after == '/' || after == '\t' || after == '\n' ||
-		    after == '\r') {
-			if (q > base && q[-1] == ':')
-				for (q--; q > base && q[-1] != '<' && q[-1] != ' ' && q[-1] != '/'; q--)
-					;
-			if (q > base && q[-1] == '<')
-				return p + k;
-		}
-		p += k;
-	}
-	return NULL;
-}
-
-/* Attribute `name` of the element whose name ends at elem; 1 when found. */
-static int xml_attr(const char *elem, const char *end, const char *name, char *out, size_t n)
-{
-	const char *gt = find_in(elem, end, ">"), *p = elem, *v;
-	size_t k = strlen(name), i = 0;
-	char quote;
-
-	if (!gt)
-		return 0;
-	while ((p = find_in(p, gt, name))) {
-		if (strchr(" \t\r\n", p[-1]) && p[k] == '=' && (p[k + 1] == '"' || p[k + 1] == '\'')) {
-			quote = p[k + 1];
-			for (v = p + k + 2; v < gt && *v != quote && i + 1 < n; v++)
-				out[i++] = *v;
-			out[i] = '\0';
-			return 1;
-		}
-		p += k;
-	}
-	return 0;
-}
-
-static int xml_size(const char *elem, const char *end, const char *name, size_t dflt, size_t *out)
-{
-	char buf[32];
-
-	*out = dflt;
-	if (!xml_attr(elem, end, name, buf, sizeof(buf)))
-		return 0;
-	return parse_size(buf, (size_t)1 << 31, out);
-}
-
-static double xml_double(const char *elem, const char *end, const char *name)
-{
-	char buf[64], *e;
-	double v;
-
-	if (!xml_attr(elem, end, name, buf, sizeof(buf)))
-		return 0;
-	v = c_strtod(buf, &e);
-	return e != buf && positive_finite(v) ? v : 0;
-}
-
-/* PhysicalSizeX/Y/Z with their units; converted to um when the units differ. */
-static void ome_calibration(struct tiff_file *tf, const char *px, const char *end)
-{
-	static const char *size_key[3] = { "PhysicalSizeX", "PhysicalSizeY", "PhysicalSizeZ" };
-	static const char *unit_key[3] = { "PhysicalSizeXUnit", "PhysicalSizeYUnit",
-					   "PhysicalSizeZUnit" };
-	struct tiff_meta *m = &tf->meta;
-	char raw[32], unit[3][16];
-	double v[3], um[3];
-	int i, same = 1, any = 0;
-
-	for (i = 0; i < 3; i++) {
-		v[i] = xml_double(px, end, size_key[i]);
-		if (!xml_attr(px, end, unit_key[i], raw, sizeof(raw)))
-			snprintf(raw, sizeof(raw), "um");
-		um[i] = norm_unit(raw, unit[i]);
-		any |= v[i] > 0;
-		if (v[i] > 0 && strcmp(unit[i], unit[0]))
-			same = 0;
-	}
-	if (!any)
-		return;
-	for (i = 0; i < 3; i++)
-		if (v[i] > 0)
-			m->voxel_size[i] = same || !um[i] ? v[i] : v[i] * um[i];
-	snprintf(m->unit, sizeof(m->unit), "%s", same || !um[0] ? unit[0] : "um");
-	v[0] = xml_double(px, end, "TimeIncrement");
-	if (v[0] > 0) {
-		m->frame_interval = v[0];
-		if (!xml_attr(px, end, "TimeIncrementUnit", raw, sizeof(raw)))
-			snprintf(raw, sizeof(raw), "s");
-		copy_text(m->time_unit, sizeof(m->time_unit), raw);
-	}
-}
-
-/* Is the TiffData element at td (ending before end) stored in this file? */
-static int ome_in_this_file(struct tiff_file *tf, const char *base, const char *td,
-			    const char *end, const char *root_uuid)
-{
-	const char *gt = find_in(td, end, ">"), *uuid, *text;
-	char file[256];
-	const char *slash = strrchr(tf->name, '/');
-	const char *me = slash ? slash + 1 : tf->name;
-	size_t n;
-
-	if (!gt || gt[-1] == '/')
-		return 1; /* <TiffData .../>: no UUID child */
-	uuid = xml_find(base, gt, find_in(gt, end, "TiffData") ? find_in(gt, end, "TiffData") : end,
-			"UUID");
-	if (!uuid || !xml_attr(uuid, end, "FileName", file, sizeof(file)) || !strcmp(file, me))
-		return 1;
-	text = find_in(uuid, end, ">");
-	if (!text || !root_uuid[0])
-		return 0;
-	n = strlen(root_uuid);
-	return text + 1 + n <= end && !memcmp(text + 1, root_uuid, n);
-}
-
-/* One TiffData element: map its planes to IFDs. */
-static int ome_tiffdata(struct tiff_file *tf, const char *td, const char *end, int here,
-			size_t *work, struct vb_err *err)
-{
-	size_t ifd, count, fz, fc, ft, start, k;
-	char buf[32];
-	int has_ifd = xml_attr(td, end, "IFD", buf, sizeof(buf));
-
-	if (xml_size(td, end, "IFD", 0, &ifd) || xml_size(td, end, "FirstZ", 0, &fz) ||
-	    xml_size(td, end, "FirstC", 0, &fc) || xml_size(td, end, "FirstT", 0, &ft) ||
-	    xml_size(td, end, "PlaneCount", has_ifd ? 1 : tf->n_ifd, &count) ||
-	    fz >= tf->meta.depth || fc >= tf->meta.channels || ft >= tf->meta.frames)
-		return vb_errf(err, VB_E_ARGS, "%s: an OME TiffData element has a bad IFD, FirstZ, "
-			       "FirstC, FirstT or PlaneCount; the metadata is corrupt", tf->name);
-	start = fz * tf->stride_z + fc * tf->stride_c + ft * tf->stride_t;
-	for (k = 0; k < count && start + k < tf->n_planes; k++) {
-		if (++*work > 4 * tf->n_planes + 4096)
-			return vb_errf(err, VB_E_ARGS, "%s: the OME TiffData elements overlap far too "
-				       "much; the metadata is corrupt", tf->name);
-		if (here && ifd + k >= tf->n_ifd)
-			return vb_errf(err, VB_E_ARGS, "%s: OME TiffData maps a plane to page %zu but "
-				       "the file has %zu pages; the file is truncated", tf->name,
-				       ifd + k + 1, tf->n_ifd);
-		tf->plane_ifd[start + k] = here ? (int64_t)(ifd + k) : -2;
-	}
-	return VB_OK;
-}
-
-static int ome_planes(struct tiff_file *tf, const char *base, const char *px, const char *end,
-		      struct vb_err *err)
-{
-	char root_uuid[128] = "";
-	const char *root = xml_find(base, base, end, "OME"), *td;
-	size_t work = 0, i;
-	int rc;
-
-	td = xml_find(base, px, end, "TiffData");
-	if (!td)
-		return VB_OK; /* no TiffData: planes are the pages in order */
-	if (root)
-		xml_attr(root, end, "UUID", root_uuid, sizeof(root_uuid));
-	tf->plane_ifd = malloc(tf->n_planes * sizeof(*tf->plane_ifd));
-	if (!tf->plane_ifd)
-		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", tf->name);
-	for (i = 0; i < tf->n_planes; i++)
-		tf->plane_ifd[i] = -1;
-	for (; td; td = xml_find(base, td, end, "TiffData")) {
-		rc = ome_tiffdata(tf, td, end, ome_in_this_file(tf, base, td, end, root_uuid), &work,
-				  err);
-		if (rc != VB_OK)
-			return rc;
-	}
-	return VB_OK;
-}
-
-static int layout_ome(struct tiff_file *tf, struct vb_err *err)
-{
-	const char *d = tf->description, *end = d + strlen(d), *px, *close;
-	size_t sx, sy, sz, sc, st;
-	char order[16] = "XYZCT", lower[4];
-	int rc;
-
-	px = xml_find(d, d, end, "Pixels");
-	if (!px) {
-		layout_plain(tf);
-		snprintf(tf->meta.note, sizeof(tf->meta.note), "OME-XML without a Pixels element; "
-			 "every page read as a z slice");
-		return VB_OK;
-	}
-	close = find_in(px, end, "Pixels>");
-	if (close)
-		end = close;
-	tf->meta.layout = TIFF_LAYOUT_OME;
-	xml_attr(px, end, "DimensionOrder", order, sizeof(order));
-	if (xml_size(px, end, "SizeX", 0, &sx) || xml_size(px, end, "SizeY", 0, &sy) ||
-	    xml_size(px, end, "SizeZ", 1, &sz) || xml_size(px, end, "SizeC", 1, &sc) ||
-	    xml_size(px, end, "SizeT", 1, &st) || !sz || !sc || !st)
-		return vb_errf(err, VB_E_ARGS, "%s: the OME Pixels element has a bad SizeX/Y/Z/C/T; "
-			       "the metadata is corrupt", tf->name);
-	if (sx != tf->meta.width || sy != tf->meta.height)
-		return vb_errf(err, VB_E_ARGS, "%s: OME says SizeX=%zu SizeY=%zu but the pages are "
-			       "%zux%zu; the metadata is corrupt", tf->name, sx, sy, tf->meta.width,
-			       tf->meta.height);
-	for (int i = 0; i < 3; i++)
-		lower[i] = (char)(order[2 + i] | 0x20);
-	lower[3] = '\0';
-	if (strncmp(order, "XY", 2) || strlen(order) != 5 || !strchr(lower, 'z') ||
-	    !strchr(lower, 'c') || !strchr(lower, 't'))
-		return vb_errf(err, VB_E_ARGS, "%s: OME DimensionOrder '%s' is not XY followed by Z, "
-			       "C and T; the metadata is corrupt", tf->name, order);
-	set_order(tf, sz, sc, st, lower);
-	ome_calibration(tf, px, end);
-	if ((rc = count_planes(tf, err)) != VB_OK)
-		return rc;
-	return ome_planes(tf, d, px, end, err);
-}
-
-static int is_ome(const char *d)
-{
-	const char *end = d + strlen(d);
-
-	return xml_find(d, d, end, "OME") != NULL;
-}
-
-static int read_layout(struct tiff_file *tf, struct vb_err *err)
-{
-	const char *d = tf->description;
-	int rc = VB_OK;
-
-	if (d && is_ome(d))
-		rc = layout_ome(tf, err);
-	else if (d && !strncmp(d, "ImageJ=", 7))
-		rc = layout_imagej(tf, err);
-	else if (d && d[0] == '{' && strstr(d, "\"shape\""))
-		rc = layout_shaped(tf, err);
-	else
-		layout_plain(tf);
-	if (rc == VB_OK)
-		rc = check_planes(tf, err);
-	return rc;
-}
-
 /* ------------------------------------------------------------------ opening */
 
 static struct tiff_file *new_file(const char *name)
@@ -1356,7 +739,7 @@ static int finish_open(struct tiff_file *tf, struct tiff_file **out, struct tiff
 	if (rc == VB_OK)
 		rc = scan_pages(tf, err);
 	if (rc == VB_OK)
-		rc = read_layout(tf, err);
+		rc = tiff_read_layout(tf, err);
 	if (rc != VB_OK) {
 		tiff_close(tf);
 		return rc;

@@ -156,13 +156,16 @@ const char *tiff_layout_name(enum tiff_layout l);
 int tiff_sha256_file(const char *path, char hex[65], struct vb_err *err);
 int tiff_sha256_buffer(const void *data, size_t size, char hex[65], struct vb_err *err);
 
+/* What `voxbench info` prints of a file (cli/cmd_info.c). */
+struct tiff_info_opts {
+	long channel, frame; /* -1: all */
+	int verify;          /* decode every volume selected, to prove the data readable */
+};
 /*
- * `voxbench info [--channel C] [--frame T] [--no-verify] FILE...`: prints what was understood of
- * each file (dims, dtype, pages, layout, compression, voxel size, SHA-256) and, unless
- * --no-verify, decodes every volume (or only the one selected) to prove the data readable.
- * argv[0] is the sub-command name. Returns 0, or 2 when any file is bad or the arguments are
- * wrong, after printing one line per bad file on stderr: "voxbench info: FILE: what is wrong".
+ * Print what was understood of the file (dims, dtype, pages, layout, compression, voxel size,
+ * SHA-256) and, with o->verify, decode the volumes selected. 0, or non-zero after one line on
+ * stderr: "voxbench info: FILE: what is wrong". *blocks counts the files printed (separators).
  */
-int cmd_info(int argc, char **argv);
+int tiff_info_print(const char *path, const struct tiff_info_opts *o, int *blocks);
 
 #endif

@@ -1,27 +1,14 @@
 /*
- * stacks/tiff_info.c: `voxbench info FILE...`, what the reader understood of each file.
+ * stacks/tiff_info.c: what the reader understood of a file, as `voxbench info` prints it
+ * (cli/cmd_info.c parses its options).
  */
 #define _GNU_SOURCE
 #include "tiff.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char info_usage[] =
-	"usage: voxbench info [--channel C] [--frame T] [--no-verify] FILE...\n"
-	"\n"
-	"Print what voxbench understands of each TIFF file: size, SHA-256, format, pages,\n"
-	"layout (ImageJ, OME-TIFF, tifffile shaped, plain), dims, dtype, voxel size.\n"
-	"Every volume (each channel of each frame) is then decoded to prove the data readable;\n"
-	"--channel/--frame (numbered from 0) decode only that one, --no-verify none.\n"
-	"Exit status: 0, or 2 when a file cannot be read (one line on stderr says why).\n";
-
-struct info_opts {
-	long channel, frame; /* -1: all */
-	int verify;
-};
 
 static const char *photometric_name(unsigned p)
 {
@@ -87,7 +74,7 @@ static void print_meta(const char *path, const struct tiff_meta *m, const char *
 }
 
 /* Decode the selected volumes; prints a line per volume. */
-static int verify(struct tiff_file *tf, const struct tiff_meta *m, const struct info_opts *o)
+static int verify(struct tiff_file *tf, const struct tiff_meta *m, const struct tiff_info_opts *o)
 {
 	struct tiff_select sel = TIFF_SELECT_INIT;
 	struct vb_err err;
@@ -114,7 +101,7 @@ static int verify(struct tiff_file *tf, const struct tiff_meta *m, const struct 
 	return 0;
 }
 
-static int info_one(const char *path, const struct info_opts *o, int *blocks)
+int tiff_info_print(const char *path, const struct tiff_info_opts *o, int *blocks)
 {
 	struct tiff_file *tf;
 	struct tiff_meta m;
@@ -147,72 +134,3 @@ static int info_one(const char *path, const struct info_opts *o, int *blocks)
 }
 
 /* A non-negative index option value; -2 when bad. */
-static long index_value(const char *text)
-{
-	char *end;
-	long v;
-
-	if (!text || *text < '0' || *text > '9')
-		return -2;
-	v = strtol(text, &end, 10);
-	return *end || v < 0 || v > (1L << 31) ? -2 : v;
-}
-
-/*
- * Parse options (getopt_long: they may come before or after the files); returns the index of
- * the first file, 0 after --help, or -1 after printing why.
- */
-static int parse_opts(int argc, char **argv, struct info_opts *o)
-{
-	static const struct option options[] = {
-		{ "channel", required_argument, NULL, 'c' }, { "frame", required_argument, NULL, 'f' },
-		{ "no-verify", no_argument, NULL, 'n' },     { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	*o = (struct info_opts){ -1, -1, 1 };
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		long *dst = c == 'c' ? &o->channel : c == 'f' ? &o->frame : NULL;
-
-		if (c == 'h') {
-			fputs(info_usage, stdout);
-			return 0;
-		} else if (c == 'n') {
-			o->verify = 0;
-		} else if (dst && (*dst = index_value(optarg)) != -2) {
-			continue;
-		} else if (dst || optopt == 'c' || optopt == 'f') {
-			fprintf(stderr, "voxbench info: --%s needs a number from 0; see voxbench info "
-				"--help\n", c == 'c' || optopt == 'c' ? "channel" : "frame");
-			return -1;
-		} else {
-			fprintf(stderr, "voxbench info: unknown option '%s'; see voxbench info "
-				"--help\n", argv[optind - 1]);
-			return -1;
-		}
-	}
-	return optind;
-}
-
-int cmd_info(int argc, char **argv)
-{
-	struct info_opts o;
-	int first, status = 0, blocks = 0;
-
-	first = parse_opts(argc, argv, &o);
-	if (first <= 0)
-		return first < 0 ? 2 : 0;
-	if (first >= argc) {
-		fputs(info_usage, stderr);
-		return 2;
-	}
-	for (int i = first; i < argc; i++) {
-		if (info_one(argv[i], &o, &blocks) != 0)
-			status = 2;
-		fflush(stdout);
-	}
-	return status;
-}

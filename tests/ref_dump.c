@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "../common/vb.h"
-#include "../ops/ops.h"
+#include "../ops/op.h"
 #include "../stacks/stack.h"
 
 #define USAGE "usage: ref_dump [-t THREADS] [-n RUNS] OP WxHxD DTYPE IN0.raw [IN1.raw] OUT.raw " \

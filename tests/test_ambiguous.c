@@ -1,5 +1,5 @@
 /*
- * tests/test_ambiguous.c: the ambiguity rule of ops that decide from floats (ops/ops.h, enum
+ * tests/test_ambiguous.c: the ambiguity rule of ops that decide from floats (ops/op.h, enum
  * ambiguity). A voxel exactly at a threshold is marked by the reference, and a GPU that decides it
  * the other way passes with it counted as ambiguous; a voxel decided otherwise away from the
  * threshold still fails. For label images, a connected run of differing voxels that holds a
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ops/ops.h"
+#include "../ops/op.h"
 #include "check.h"
 
 static const double values[] = { 0, 10, 0, 20, 5, 15, 10, 20 };

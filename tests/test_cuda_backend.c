@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "../ops/backend.h"
-#include "../ops/ops.h"
+#include "../ops/op.h"
+#include "../ops/runner.h"
 #include "check.h"
 
 extern const struct gpu_backend cuda_backend; /* ops/backend.h declares it too */
@@ -253,7 +254,7 @@ static void test_info(const struct gpu_device *dev)
 
 static void test_errors(struct gpu_device *dev)
 {
-	struct launch l = { .program = "elementwise", .kernel = "elementwise_unary",
+	struct launch l = { .program = "pixel", .kernel = "elementwise_unary",
 			    .in_type = DT_F32, .out_type = DT_F32, .dims = 1, .global = { 64 } };
 	uint64_t mem = dev->info.global_mem_bytes, max = dev->info.max_alloc_bytes;
 	struct vb_err err = { "" };

@@ -286,7 +286,7 @@ static void test_errors(void)
 	      strstr(err.msg, "kernels/broken.cl(1)") && strstr(err.msg, "\"q\""),
 	      "a compile error names NVRTC's error and carries its log with the .cl line: %s",
 	      one_line(err.msg, line, sizeof(line)));
-	status = cuda_compile("elementwise", kernel_source("elementwise", &err), "-DBAD=1",
+	status = cuda_compile("pixel", kernel_source("pixel", &err), "-DBAD=1",
 			      "compute_1", &image, &len, &err);
 	CHECK(status != VB_OK && strstr(err.msg, "NVRTC_ERROR_INVALID_OPTION"),
 	      "an unknown architecture is refused by name: %s", one_line(err.msg, line,

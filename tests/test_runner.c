@@ -4,7 +4,8 @@
  */
 #include <string.h>
 
-#include "../ops/ops.h"
+#include "../ops/op.h"
+#include "../ops/runner.h"
 #include "check.h"
 
 int main(void)

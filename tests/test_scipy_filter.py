@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Cross-check the references of the window filters (reference_cpu/rank.c) against scipy.ndimage.
+"""Cross-check the references of the window filters (reference_cpu/filter_rank.c) against scipy.ndimage.
 
 Runs $BUILD/tests/ref_dump on random stacks and compares with, all mode='nearest':
   footprint        box, or the ellipsoid (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 <= 1 (radius-0 axes

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Cross-check the references of thresholds and label ops (reference_cpu/threshold.c, label.c).
+"""Cross-check the references of thresholds and label ops (reference_cpu/label_threshold.c, label.c).
 
   threshold_otsu   skimage.filters.threshold_otsu on the same 256-bin histogram (and directly
                    on float stacks); out == in > threshold
@@ -73,7 +73,7 @@ def same(desc, got, want):
 # --- thresholds ----------------------------------------------------------------------------
 
 def otsu_bins(a):
-    """reference_cpu/threshold.c's bins: float32 (v - lo) * (float)(256.0 / (hi - lo))."""
+    """reference_cpu/label_threshold.c's bins: float32 (v - lo) * (float)(256.0 / (hi - lo))."""
     v = a.astype(np.float32).ravel()
     lo, hi = v.min(), v.max()
     scale = np.float32(256.0 / np.float64(np.float32(hi - lo)))

@@ -14,7 +14,7 @@ Runs $BUILD/tests/ref_dump on random stacks and compares with:
                  scipy.spatial.transform.Rotation.from_euler('xyz') (extrinsic: Rz Ry Rx)
   affine_transform  scipy.ndimage.affine_transform, our (x, y, z) matrix reversed to (z, y, x)
 
-scipy works in double, we in float (see reference_cpu/ref_transform.h): nearest must agree
+scipy works in double, we in float (see ops/geometry.h): nearest must agree
 exactly except at voxels whose double coordinate lies within 1e-4 of a .5 tie (such
 differences are counted, not failed); linear within 1e-5 of the range for f32 and, for integer outputs (truncated), within
 1 + 1e-5 of the range. numpy arrays are (z, y, x); sizes are written WIDTHxHEIGHTxDEPTH.

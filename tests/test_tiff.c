@@ -18,6 +18,7 @@
  * one). tests/test_tiff_expected.py recomputes them with Pillow and checks this table.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "../cli/cli.h" /* cmd_info */
 #include "../stacks/tiff.h"
 #include "check.h"
 

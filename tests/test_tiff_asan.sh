@@ -22,10 +22,12 @@ if ! clang $flags "$tmp/probe.c" -o "$tmp/probe" 2>"$tmp/probe.log" || ! "$tmp/p
 	exit 0
 fi
 
-srcs="$root/stacks/tiff.c $root/stacks/tiff_write.c $root/stacks/tiff_info.c
-      $root/stacks/stack.c $root/common/*.c $root/tests/test_tiff.c"
+srcs="$root/stacks/tiff.c $root/stacks/tiff_layouts.c $root/stacks/tiff_ome.c
+      $root/stacks/tiff_imagej.c $root/stacks/tiff_shaped.c $root/stacks/tiff_write.c $root/stacks/tiff_info.c
+      $root/stacks/stack.c $root/common/*.c $root/cli/cmd_info.c $root/cli/options.c
+      $root/tests/test_tiff.c"
 # shellcheck disable=SC2086
-if ! clang $flags $srcs -o "$tmp/test_tiff_asan" -ltiff -lcrypto -lm 2>"$tmp/build.log"; then
+if ! clang $flags $srcs -o "$tmp/test_tiff_asan" -ltiff -lexpat -ljansson -lcrypto -lm 2>"$tmp/build.log"; then
 	echo "not ok - asan: the sanitizer build of tests/test_tiff.c failed: $(head -c 600 "$tmp/build.log")"
 	exit 1
 fi

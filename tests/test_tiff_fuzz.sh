@@ -22,8 +22,9 @@ if ! clang $flags "$tmp/probe.c" -o "$tmp/probe" 2>"$tmp/probe.log"; then
 	exit 0
 fi
 # shellcheck disable=SC2086
-if ! clang $flags "$root/tests/fuzz_tiff.c" "$root/stacks/tiff.c" "$root/stacks/stack.c" \
-	"$root"/common/*.c -ltiff -lm -o "$tmp/fuzz_tiff" 2>"$tmp/build.log"; then
+if ! clang $flags "$root/tests/fuzz_tiff.c" "$root"/stacks/tiff.c "$root"/stacks/tiff_layouts.c "$root"/stacks/tiff_ome.c \
+	"$root"/stacks/tiff_imagej.c "$root"/stacks/tiff_shaped.c "$root/stacks/stack.c" \
+	"$root"/common/*.c -ltiff -lexpat -ljansson -lm -o "$tmp/fuzz_tiff" 2>"$tmp/build.log"; then
 	echo "not ok - fuzz: building tests/fuzz_tiff.c failed: $(head -c 600 "$tmp/build.log")"
 	exit 1
 fi

@@ -1,8 +1,8 @@
 /*
- * kernels/histogram.cl: histogram with numpy.histogram's bins (see ops/plans_projection.c).
+ * kernels/projection_histogram.cl: histogram with numpy.histogram's bins (see ops/plans_projection.c).
  *
- * edges[0 .. nbins] are the bin thresholds (reference_cpu/reduction.c ref_histogram_edges, or
- * kernels/histogram_edges.cl for the image's own range): float voxels go to bin i
+ * edges[0 .. nbins] are the bin thresholds (reference_cpu/projection_reduction.c ref_histogram_edges, or
+ * kernels/projection_histogram_edges.cl for the image's own range): float voxels go to bin i
  * when edges[i] <= v < edges[i+1] and are counted when edges[0] <= v <= edges[nbins] (the last
  * bin closed); integer voxels compare with the integer thresholds (long) the same way except that
  * the upper bound edges[nbins] is exclusive. The bin is estimated from (v - lo) * scale and then

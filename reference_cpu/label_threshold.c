@@ -1,7 +1,7 @@
 /*
- * reference_cpu/threshold.c: global thresholds (Otsu, mean) into u8 0/1 masks.
+ * reference_cpu/label_threshold.c: global thresholds (Otsu, mean) into u8 0/1 masks.
  *
- * The histogram is computed in float exactly as kernels/threshold.cl does (one multiply by a
+ * The histogram is computed in float exactly as kernels/label_threshold.cl does (one multiply by a
  * scale rounded from a double division), and Otsu's choice in double with the same operations,
  * so GPU and CPU fill the same bins and pick the same one.
  */
@@ -61,7 +61,8 @@ void ref_mark_near(const struct stack *s, double value, double tol, uint8_t *amb
 			ambiguous[i] = 1;
 }
 
-static void mask_above(const struct op_call *c, float threshold)
+/* out = v > threshold; voxels within tol of it are marked ambiguous. */
+static void mask_above(const struct op_call *c, float threshold, double tol)
 {
 	size_t n = stack_voxels(c->in[0]);
 	uint8_t *out = c->out->data;
@@ -69,8 +70,7 @@ static void mask_above(const struct op_call *c, float threshold)
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		out[i] = (float)stack_get(c->in[0], i) > threshold;
-	ref_mark_near(c->in[0], threshold, ref_threshold_tolerance(threshold), c->ambiguous,
-		      ref_nthreads(c));
+	ref_mark_near(c->in[0], threshold, tol, c->ambiguous, ref_nthreads(c));
 }
 
 int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
@@ -103,18 +103,28 @@ int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
 	}
 	if (c->side_value)
 		*c->side_value = threshold;
-	mask_above(c, threshold);
+	mask_above(c, threshold, ref_threshold_tolerance(threshold));
 	return VB_OK;
 }
 
+/*
+ * The GPU takes its mean from mean_of_all_pixels (a float reduction), so a voxel is ambiguous
+ * within that op's own rule of the mean: tol * log2(n) * max(1, |mean|) (CMP_REDUCE).
+ */
 int ref_threshold_mean(const struct op_call *c, struct vb_err *err)
 {
+	const struct op_desc *mean_op = op_find("mean_of_all_pixels");
 	size_t n = stack_voxels(c->in[0]);
-	double sum = 0;
+	double sum = 0, tol;
+	float mean;
 
 	(void)err;
 	for (size_t i = 0; i < n; i++)
 		sum += stack_get(c->in[0], i);
-	mask_above(c, n ? (float)(sum / (double)n) : 0.0f);
+	mean = n ? (float)(sum / (double)n) : 0.0f;
+	tol = ref_threshold_tolerance(mean);
+	if (mean_op && n > 1)
+		tol = fmax(tol, mean_op->cmp.tol * log2((double)n) * fmax(1.0, fabs(mean)));
+	mask_above(c, mean, tol);
 	return VB_OK;
 }

@@ -1,7 +1,7 @@
 /*
- * kernels/histogram_edges.cl: the thresholds of a histogram over the image's own range, on the
+ * kernels/projection_histogram_edges.cl: the thresholds of a histogram over the image's own range, on the
  * device, so that the histogram needs no host round trip: the same arithmetic as the host's
- * ref_histogram_edges (reference_cpu/reduction.c), in double, without fused multiply-adds
+ * ref_histogram_edges (reference_cpu/projection_reduction.c), in double, without fused multiply-adds
  * (numpy.linspace rounds the product and the sum apart). Its own program because it needs fp64
  * (cl_khr_fp64 on OpenCL).
  */

@@ -1,10 +1,11 @@
 /*
- * kernels/threshold.cl: global thresholds that stay on the device. Min/max (float) and sums
+ * kernels/label_threshold.cl: global thresholds that stay on the device. Min/max (float) and sums
  * (double where the device has it) are reduced per work-group, then by one work-group; the
  * 256-bin histogram is gathered in __local sub-histograms with atomics; one work-item picks Otsu's
- * bin; the mask reads the threshold from the parameter buffer p:
- *   p[0] min, p[1] max, p[2] histogram scale, p[3] threshold (the op's side value).
- * The arithmetic mirrors reference_cpu/threshold.c operation for operation.
+ * bin; the mask reads the threshold from the parameter buffer p at the index it is given:
+ *   Otsu: p[0] min, p[1] max, p[2] histogram scale, p[3] threshold (the op's side value);
+ *   threshold_mean: p[0] the mean, written by mean_of_all_pixels' plan (ops/plans_label.c).
+ * The arithmetic mirrors reference_cpu/label_threshold.c operation for operation.
  */
 #if defined(cl_khr_fp64)
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
@@ -116,7 +117,7 @@ __kernel void histogram(__global const T_IN *src, __global const float *p, __glo
 			atomic_add(&hist[k], h[k]);
 }
 
-/* One work-item: reference_cpu/threshold.c ref_otsu_bin, then the bin's centre into p[3]. */
+/* One work-item: reference_cpu/label_threshold.c ref_otsu_bin, then the bin's centre into p[3]. */
 __kernel void otsu_select(__global const uint *hist, __global float *p)
 {
 	real total = 0, sum = 0, w1 = 0, s1 = 0, best = -1;
@@ -152,40 +153,11 @@ __kernel void otsu_select(__global const uint *hist, __global float *p)
 	p[3] = (float)((real)lo + ((real)best_k + (real)0.5) * ((real)hi - (real)lo) / (real)256.0);
 }
 
-__kernel void sum_partials_real(__global const T_IN *src, __global real *partials, const ulong n)
-{
-	__local real s[GROUP_SIZE];
-	size_t stride = get_global_size(0), i = get_global_id(0);
-	real acc = 0;
-
-	for (; i < n; i += stride)
-		acc += (real)src[i];
-	s[get_local_id(0)] = acc;
-	GROUP_REDUCE(s, ADD);
-	if (get_local_id(0) == 0)
-		partials[get_group_id(0)] = s[0];
-}
-
-/* One work-group: p[3] = the mean. */
-__kernel void mean_final(__global const real *partials, __global float *p, const uint groups,
-			 const ulong n)
-{
-	__local real s[GROUP_SIZE];
-	real acc = 0;
-
-	for (size_t g = get_local_id(0); g < groups; g += GROUP_SIZE)
-		acc += partials[g];
-	s[get_local_id(0)] = acc;
-	GROUP_REDUCE(s, ADD);
-	if (get_local_id(0) == 0)
-		p[3] = (float)(s[0] / (real)n);
-}
-
 __kernel void mask_above(__global const T_IN *src, __global const float *p,
-			 __global uchar *out, const ulong n)
+			 __global uchar *out, const uint at, const ulong n)
 {
 	size_t i = get_global_id(0);
-	float t = p[3];
+	float t = p[at];
 
 	if (i < n)
 		out[i] = (float)src[i] > t ? 1 : 0;

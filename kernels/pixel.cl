@@ -1,5 +1,5 @@
 /*
- * kernels/elementwise.cl: one voxel in, one voxel out.
+ * kernels/pixel.cl: one voxel in, one voxel out.
  *
  * Pixel math reads voxels as float, computes in float and writes CONVERT_OUT(result)
  * (convert_<type>_sat for integer outputs). An op is one small function below, picked at build

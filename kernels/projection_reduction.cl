@@ -1,5 +1,5 @@
 /*
- * kernels/reduction.cl: reductions of a whole stack to one value, in two launches: every
+ * kernels/projection_reduction.cl: reductions of a whole stack to one value, in two launches: every
  * work-group sums a grid-strided share into one partial, then one work-group sums the partials.
  * Kept apart from other kernels because it uses __local memory.
  */

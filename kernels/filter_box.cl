@@ -1,5 +1,5 @@
 /*
- * kernels/box_tiled.cl: box filters of small radii (RX, RY, RZ <= 2, build options) in one pass
+ * kernels/filter_box.cl: box filters of small radii (RX, RY, RZ <= 2, build options) in one pass
  * that reads each voxel about once. A work-group of TX x TY work-items owns a column of
  * TX x TY voxels and ZCHUNK planes; it walks z, stages each plane with its x/y halo in __local
  * memory, reduces the (2RX+1)(2RY+1) window of every voxel, and keeps the last 2RZ+1 plane

@@ -1,5 +1,5 @@
 /*
- * reference_cpu/rank.c: window filters over box and sphere (ellipsoid) footprints: mean, minimum,
+ * reference_cpu/filter_rank.c: window filters over box and sphere (ellipsoid) footprints: mean, minimum,
  * maximum, median, variance, standard deviation, binary erosion and dilation, local maxima.
  *
  * Obviously right first: every output voxel gathers its whole window (clamped to the edge) into a
@@ -15,59 +15,8 @@
 #include "internal.h"
 #include "reference.h"
 
-#define MAX_RADIUS (1 << 20)
 
 enum win_kind { W_MEAN, W_MIN, W_MAX, W_MEDIAN, W_VAR, W_STD, W_ERODE, W_DILATE, W_MAXIMA };
-
-long ref_footprint_runs(int sphere, const int r[3], int *runs)
-{
-	/* (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 <= 1 times the product of the non-zero r^2 */
-	int64_t sq[3], prod = 1;
-	long count = 0;
-	int ny = 2 * r[1] + 1;
-
-	for (int a = 0; a < 3; a++) {
-		sq[a] = (int64_t)r[a] * r[a];
-		prod *= r[a] ? sq[a] : 1;
-	}
-	for (int dz = -r[2]; dz <= r[2]; dz++)
-		for (int dy = -r[1]; dy <= r[1]; dy++) {
-			int half = r[0];
-
-			if (sphere) {
-				int64_t rest = 0;
-
-				if (r[1])
-					rest += (int64_t)dy * dy * (prod / sq[1]);
-				if (r[2])
-					rest += (int64_t)dz * dz * (prod / sq[2]);
-				if (!r[0])
-					half = rest <= prod ? 0 : -1;
-				else
-					while (half >= 0 &&
-					       (int64_t)half * half * (prod / sq[0]) + rest > prod)
-						half--;
-			}
-			runs[(dz + r[2]) * ny + dy + r[1]] = half;
-			count += half >= 0 ? 2L * half + 1 : 0;
-		}
-	return count;
-}
-
-int ref_window_radii(const struct op_call *c, int r[3], struct vb_err *err)
-{
-	static const char *const names[3] = { "radius_x", "radius_y", "radius_z" };
-
-	for (int a = 0; a < 3; a++) {
-		double v = op_param(c, names[a]);
-
-		if (!(v >= 0) || v > MAX_RADIUS || v != floor(v))
-			return vb_errf(err, VB_E_ARGS, "%s: %s=%g must be an integer in 0..%d",
-				       ref_op_name(c), names[a], v, MAX_RADIUS);
-		r[a] = (int)v;
-	}
-	return VB_OK;
-}
 
 /* Order-preserving keys: unsigned compare of keys = compare of values (f32: -0 < +0, NaN top). */
 static inline uint32_t key_of(enum dtype t, const void *data, size_t i)
@@ -250,7 +199,7 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 			       "dims and %s", ref_op_name(c), c->out->width, c->out->height,
 			       c->out->depth, dtype_name(c->out->dtype),
 			       dtype_name(out_dtype_of(kind, in->dtype)));
-	status = ref_window_radii(c, w.r, err);
+	status = geom_window_radii(c, w.r, err);
 	if (status)
 		return status;
 	W = in->width, H = in->height, D = in->depth;
@@ -265,7 +214,7 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 				 "smaller size", ref_op_name(c), (n * 8) >> 20);
 		goto out;
 	}
-	w.count = ref_footprint_runs(sphere, w.r, runs);
+	w.count = geom_footprint_runs(sphere, w.r, runs);
 	w.runs = runs;
 	w.vals = vals;
 	w.keys = keys;

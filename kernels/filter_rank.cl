@@ -1,6 +1,6 @@
 /*
- * kernels/rank.cl: window filters over a footprint of x runs (box or sphere, see
- * reference_cpu/ref_filter.h): mean, minimum, maximum, variance, standard deviation, binary
+ * kernels/filter_rank.cl: window filters over a footprint of x runs (box or sphere, see
+ * ops/geometry.h): mean, minimum, maximum, variance, standard deviation, binary
  * erosion and dilation, local maxima (window_filter), and the median (median_window,
  * median_box3). Borders clamp to the edge. One work-item per output voxel unless said otherwise.
  *

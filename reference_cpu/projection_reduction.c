@@ -1,5 +1,5 @@
 /*
- * reference_cpu/reduction.c: reductions of a whole stack (declared in ref_projection.h).
+ * reference_cpu/projection_reduction.c: reductions of a whole stack.
  *
  * Every sum is taken in double over fixed blocks of REDUCE_BLOCK voxels whose results are then
  * combined in block order, so nothing depends on the thread count.
@@ -210,46 +210,6 @@ int ref_center_of_mass(const struct op_call *c, struct vb_err *err)
 	return VB_OK;
 }
 
-int ref_histogram_image_range(double pmin, double pmax)
-{
-	return pmin >= pmax;
-}
-
-void ref_histogram_range(double pmin, double pmax, double imin, double imax, double *lo,
-			 double *hi)
-{
-	int own = ref_histogram_image_range(pmin, pmax);
-
-	*lo = own ? imin : pmin;
-	*hi = own ? imax : pmax;
-	if (*lo == *hi) {
-		*lo -= 0.5;
-		*hi += 0.5;
-	}
-}
-
-/* ceil/floor of an edge as int64, clamped far outside every dtype's range. */
-static int64_t edge_int(double e)
-{
-	const double big = 4611686018427387904.0; /* 2^62 */
-
-	return e < -big ? -(int64_t)big : e > big ? (int64_t)big : (int64_t)e;
-}
-
-void ref_histogram_edges(enum dtype t, int nbins, double lo, double hi, void *edges)
-{
-	double step = (hi - lo) / nbins;
-
-	for (int i = 0; i <= nbins; i++) {
-		double e = i == nbins ? hi : (double)i * step + lo; /* numpy.linspace's arithmetic */
-
-		if (t == DT_F32)
-			((float *)edges)[i] = (float)e;
-		else
-			((int64_t *)edges)[i] = i == nbins ? edge_int(floor(e)) + 1 : edge_int(ceil(e));
-	}
-}
-
 /* The bin of v: the last i < nbins with edge i <= v, or -1 when v is not counted. */
 static int histogram_bin(enum dtype t, int nbins, const void *edges, double v)
 {
@@ -299,12 +259,12 @@ int ref_histogram(const struct op_call *c, struct vb_err *err)
 	status = check_out(c, 1, (size_t)nbins, DT_U32, err);
 	if (status)
 		return status;
-	if (ref_histogram_image_range(lo, hi)) {
+	if (geom_histogram_image_range(lo, hi)) {
 		status = reduce_all(c, R_MINMAX, 0, &t, err);
 		if (status)
 			return status;
 	}
-	ref_histogram_range(lo, hi, t.lo, t.hi, &lo, &hi);
+	geom_histogram_range(lo, hi, t.lo, t.hi, &lo, &hi);
 	n = stack_voxels(in);
 	esize = in->dtype == DT_F32 ? sizeof(float) : sizeof(int64_t);
 	edges = malloc((size_t)(nbins + 1) * esize);
@@ -314,7 +274,7 @@ int ref_histogram(const struct op_call *c, struct vb_err *err)
 				 ref_op_name(c), nbins);
 		goto out;
 	}
-	ref_histogram_edges(in->dtype, nbins, lo, hi, edges);
+	geom_histogram_edges(in->dtype, nbins, lo, hi, edges);
 #pragma omp parallel num_threads(nt)
 	{
 		uint64_t *mine = counts + (size_t)REF_THREAD_NUM() * nbins;
