@@ -52,8 +52,13 @@ static int each_token(const char *list,
 
 static int select_op(struct bench_plan *a, const char *name, struct vb_err *err)
 {
+	const struct op_desc *alias = op_lookup(name); /* also pyclesperanto's names */
 	int found = 0;
 
+	if (alias) {
+		a->selected[alias - op_table] = 1;
+		return 0;
+	}
 	for (size_t i = 0; i < op_count; i++) {
 		if (strcmp(name, "all") == 0 || strcmp(name, op_table[i].name) == 0 ||
 		    strcmp(name, op_category_name(op_table[i].category)) == 0) {

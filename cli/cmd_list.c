@@ -13,7 +13,8 @@ static const char conventions[] =
 	"  - pixel math reads voxels as float, computes in float and writes the output type with\n"
 	"    saturation, rounding toward zero (OpenCL convert_<type>_sat); NaN becomes 0.\n"
 	"  - borders clamp to the edge (scipy.ndimage mode='nearest').\n"
-	"  - gaussian_blur: radius ceil(4*sigma) per axis, normalised weights (scipy truncate=4.0);\n"
+	"  - gaussian_blur: radius ceil(4*sigma) per axis, normalised weights (the kernel always\n"
+	"    reaches 4 sigma; pyclesperanto and scipy cut it shorter: voxbench list gaussian_blur);\n"
 	"    sigma 0 leaves an axis unfiltered.\n"
 	"  - box filters take a radius per axis (size 2r+1); sphere filters take the voxels with\n"
 	"    (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 <= 1.\n"
@@ -63,6 +64,56 @@ static void roles_text(const struct op_desc *op, char *out, size_t len)
 		 op->n_inputs > 1 ? role_name(op->role[1]) : "");
 }
 
+/* CuPy's name for a scipy-side one: cupyx.scipy.ndimage mirrors scipy.ndimage, cupy numpy. */
+static void cupy_name(const char *name, char *out, size_t len)
+{
+	if (strncmp(name, "scipy.ndimage.", 14) == 0)
+		snprintf(out, len, "cupyx.%s", name);
+	else if (strncmp(name, "numpy.", 6) == 0)
+		snprintf(out, len, "cupy.%s", name + 6);
+	else
+		out[0] = '\0';
+}
+
+/* The op's names elsewhere (ops/aliases.def), one line per library. */
+static void print_op_names(const struct op_desc *op)
+{
+	const char *libs[] = { "pyclesperanto", "scipy" };
+
+	for (size_t l = 0; l < 2; l++) {
+		int n = 0;
+
+		for (size_t i = 0; i < op_alias_count; i++) {
+			const struct op_alias *a = &op_aliases[i];
+			char cupy[128];
+
+			if (strcmp(a->op, op->name) != 0 || strcmp(a->library, libs[l]) != 0)
+				continue;
+			printf("%s%s%s%s%s", n++ ? ", " : l ? "  scipy/scikit-image/numpy: " :
+			       "  pyclesperanto 0.25 (accepted here too): ", a->name,
+			       *a->args ? "(" : "", a->args, *a->args ? ")" : "");
+			cupy_name(a->name, cupy, sizeof(cupy));
+			if (*cupy)
+				printf(" (CuPy: %s)", cupy);
+		}
+		if (n)
+			printf("\n");
+	}
+}
+
+/* The op's documented differences (ops/conventions.def), one line each. */
+static void print_op_conventions(const struct op_desc *op)
+{
+	for (size_t i = 0; i < op_convention_count; i++) {
+		const struct op_convention *c = &op_conventions[i];
+
+		if (strcmp(c->op, op->name) == 0)
+			printf("  differs from %s: it %s; voxbench %s: %s\n",
+			       strcmp(c->library, "scipy") == 0 ? "scipy/scikit-image" :
+			       "pyclesperanto 0.25.1", c->theirs, c->ours, c->why);
+	}
+}
+
 static void print_op_help(const struct op_desc *op)
 {
 	char cmp[32];
@@ -88,6 +139,8 @@ static void print_op_help(const struct op_desc *op)
 			printf("  %-10s %-6s default %s, %g to %g: %s\n", p->name,
 			       param_type_name(p->type), def, p->min, p->max, p->help);
 	}
+	print_op_names(op);
+	print_op_conventions(op);
 }
 
 static json_t *op_json(const struct op_desc *op)
@@ -137,7 +190,10 @@ static const struct cli_option list_options[] = {
 
 const struct cli_spec list_spec = {
 	.command = "list",
-	.usage = "usage: voxbench list [OP] [--json]\n\n",
+	.usage = "usage: voxbench list [OP] [--json]\n\nOP is voxbench's name or pyclesperanto "
+		 "0.25's (median, label(connectivity='sphere'), ...).\nWhere an op differs from "
+		 "pyclesperanto or scipy, 'voxbench list OP' says how and why (ops/conventions.def, "
+		 "checked by the tests).\n\n",
 	.footer = conventions,
 	.options = list_options, .permute = 1, .shorts = "jh", .in_usage = 1,
 };
@@ -162,7 +218,7 @@ int cmd_list(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("list", "unexpected argument '%s': list takes one op name",
 				   argv[optind + 1]);
-	if (optind < argc && !(only = op_find(argv[optind])))
+	if (optind < argc && !(only = op_lookup(argv[optind])))
 		return usage_error("list", "unknown op '%s'; 'voxbench list' shows them all",
 				   argv[optind]);
 	if (json)

@@ -23,7 +23,7 @@
 #include "options.h"
 
 enum { PROBE_NONE, PROBE_QUICK, PROBE_FULL };
-#define MAX_PARAM_ARGS 32
+#define MAX_PARAM_ARGS 256 /* one per parameter name of every op, and room to spare */
 
 /* The command line: the plan (bench/), and what only the command uses. */
 struct run_args {
@@ -235,7 +235,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'O': a->out = optarg; break;
 		case 'p':
 			if (nparam_args == MAX_PARAM_ARGS)
-				return usage_error("run", "too many --param options");
+				return usage_error("run", "too many --param options: at most %d", MAX_PARAM_ARGS);
 			param_args[nparam_args++] = optarg;
 			a->params_given = 1;
 			break;

@@ -13,7 +13,7 @@
  *  - pixel math reads voxels as float, computes in float, and writes the output type with
  *    saturation, rounding toward zero (OpenCL's convert_<type>_sat); NaN becomes 0.
  *  - borders clamp to the edge (scipy mode='nearest').
- *  - Gaussian: radius ceil(4*sigma) per axis, normalised weights (scipy truncate=4.0).
+ *  - Gaussian: radius ceil(4*sigma) per axis, normalised weights.
  *  - box filters take a radius per axis (size = 2r+1).
  */
 #ifndef VB_OP_H
@@ -157,6 +157,27 @@ extern const struct op_desc op_table[];
 extern const size_t op_count;
 
 const struct op_desc *op_find(const char *name);
+/*
+ * A documented difference from a library (ops/conventions.def): what `library` ("pyclesperanto"
+ * or "scipy") does, what voxbench does, and why; tests/test_conventions.py reproduces each with
+ * the adapter of that name.
+ */
+struct op_convention {
+	const char *op, *library, *adapter, *theirs, *ours, *why;
+};
+extern const struct op_convention op_conventions[];
+extern const size_t op_convention_count;
+
+/* A name users type in another library (ops/aliases.def); args: the keywords that select `op`. */
+struct op_alias {
+	const char *name, *op, *library, *args;
+};
+extern const struct op_alias op_aliases[];
+extern const size_t op_alias_count;
+
+/* The op called `name`, or that a pyclesperanto name (with its keywords: "label",
+ * "connected_components_labeling(connectivity='sphere')") stands for; NULL if none. */
+const struct op_desc *op_lookup(const char *name);
 int op_param_count(const struct op_desc *op);
 /* Fill values with every parameter's default. */
 void op_default_params(const struct op_desc *op, double values[OP_MAX_PARAMS]);
