@@ -163,8 +163,8 @@ static void *compile_worker(void *arg)
 	size_t total = p->ndevs * p->list->n, k;
 
 	while ((k = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < total) {
-		/* device by device: on the H200, interleaving OpenCL and CUDA builds took 41.6 s
-		 * against 30.4 s this way (NVIDIA's OpenCL compiler scales poorly across threads) */
+		/* device by device (interleaving OpenCL and CUDA builds measured no better on the
+		 * H200: 41.6 s against 30.4 and 38.5 s; reports/BENCHMARKS.md) */
 		struct gpu_device *d = p->devs[k / p->list->n];
 		const struct program_need *need = &p->list->need[k % p->list->n];
 		struct vb_err ignored; /* the launch that needs it builds it again and says why */
