@@ -52,6 +52,9 @@ def run(args, env=None, timeout=1200):
     e = dict(os.environ)
     e.pop("CONDA_PREFIX", None)
     e["PATH"] = "/usr/bin:/bin"  # python3 on PATH: Debian's, without pyclesperanto or CuPy
+    # an op on these small stacks takes seconds; a peer that corrupts its heap (a known
+    # pyclesperanto bug) can hang in malloc's lock instead of crashing: bound what that costs
+    e["VOXBENCH_PEER_TIMEOUT"] = "120"
     e.update(env or {})
     p = subprocess.run([VOXBENCH, "run", "--probe", "none", "--repeat", "2", "--out", out] + args,
                        capture_output=True, text=True, env=e, timeout=timeout)
