@@ -120,6 +120,17 @@ int op_dry_run(struct gpu_device *dev, const struct op_desc *op,
 	       const double params[OP_MAX_PARAMS], const struct stack *const in[OP_MAX_INPUTS],
 	       int wide_index, struct vb_err *err);
 
+/*
+ * A device that allocates and launches nothing (ops/prebuild.c): plans run on it note each
+ * distinct (kernel file, build options) they launch; reads give zeros. NULL: out of memory.
+ * recording_count is 0 when noting ran out of memory (the list would be incomplete).
+ */
+struct gpu_device *recording_device_open(void);
+size_t recording_count(const struct gpu_device *rec);
+void recording_entry(const struct gpu_device *rec, size_t i, const char **program,
+		     const char **options);
+void recording_device_close(struct gpu_device *rec);
+
 extern const struct gpu_backend opencl_backend;
 /* Built without the CUDA headers (no VB_HAVE_CUDA), its enumerate says so: VB_E_NOLOADER. */
 extern const struct gpu_backend cuda_backend;

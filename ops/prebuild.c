@@ -119,6 +119,54 @@ static const struct gpu_backend recording_backend = {
 	.finish = rec_finish,
 };
 
+struct gpu_device *recording_device_open(void)
+{
+	struct gpu_device *d = calloc(1, sizeof(*d));
+	struct recording *list = calloc(1, sizeof(*list));
+
+	if (!d || !list) {
+		free(d);
+		free(list);
+		return NULL;
+	}
+	d->backend = &recording_backend;
+	d->impl = list;
+	snprintf(d->info.name, sizeof(d->info.name), "recording");
+	return d;
+}
+
+size_t recording_count(const struct gpu_device *rec)
+{
+	const struct recording *r = rec->impl;
+
+	return r->failed ? 0 : r->n;
+}
+
+void recording_entry(const struct gpu_device *rec, size_t i, const char **program,
+		     const char **options)
+{
+	const struct recording *r = rec->impl;
+
+	*program = r->need[i].name;
+	*options = r->need[i].options;
+}
+
+void recording_device_close(struct gpu_device *rec)
+{
+	struct recording *r;
+
+	if (!rec)
+		return;
+	r = rec->impl;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->need[i].name);
+		free(r->need[i].options);
+	}
+	free(r->need);
+	free(r);
+	free(rec);
+}
+
 /* The small stacks a block's ops are recorded over: big enough for every op's default radii. */
 #define RECORD_W 24
 #define RECORD_H 24
@@ -197,29 +245,23 @@ static void compile_all(struct gpu_device *const *devs, size_t ndevs,
 void programs_prebuild(struct gpu_device *const *devs, size_t ndevs,
 		       const struct prebuild_request *q, struct prebuild_stats *st)
 {
-	struct recording list = { 0 };
-	struct gpu_device rec = { .backend = &recording_backend, .impl = &list };
+	struct gpu_device *rec = recording_device_open();
 	struct gpu_device **able = calloc(ndevs ? ndevs : 1, sizeof(*able));
 	size_t nable = 0;
 	double t0 = vb_now_ms();
 
 	memset(st, 0, sizeof(*st));
-	snprintf(rec.info.name, sizeof(rec.info.name), "recording");
-	for (size_t d = 0; able && d < ndevs; d++)
+	for (size_t d = 0; able && rec && d < ndevs; d++)
 		if (devs[d]->backend->precompile)
 			able[nable++] = devs[d];
 	if (nable && program_cache_enabled()) {
 		for (size_t b = 0; b < q->nblocks; b++)
-			record_block(&rec, q, &q->blocks[b]);
-		st->programs = list.n;
+			record_block(rec, q, &q->blocks[b]);
+		st->programs = recording_count(rec);
 		st->devices = nable;
-		compile_all(able, nable, &list, q->threads > 0 ? q->threads : 1, st);
+		compile_all(able, nable, rec->impl, q->threads > 0 ? q->threads : 1, st);
 	}
-	for (size_t i = 0; i < list.n; i++) {
-		free(list.need[i].name);
-		free(list.need[i].options);
-	}
-	free(list.need);
+	recording_device_close(rec);
 	free(able);
 	st->ms = vb_now_ms() - t0;
 }

@@ -32,7 +32,7 @@ struct variant {
 };
 
 static struct variant *variants;
-static size_t nvariants, cap_variants;
+static size_t nvariants;
 
 /* The start of a message, up to its first newline: one check, one line. */
 static const char *one_line(const char *msg, char *buf, size_t len)
@@ -41,74 +41,8 @@ static const char *one_line(const char *msg, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- the recording backend: plans run, nothing executes ---- */
-
-struct gpu_buf {
-	int unused;
-};
-static struct gpu_buf dummy_buf;
-
-static int rec_buf_create(struct gpu_device *d, size_t bytes, struct gpu_buf **out,
-			  struct vb_err *err)
-{
-	(void)d, (void)bytes, (void)err;
-	*out = &dummy_buf;
-	return VB_OK;
-}
-
-static void rec_buf_release(struct gpu_device *d, struct gpu_buf *b)
-{
-	(void)d, (void)b;
-}
-
-static int rec_write(struct gpu_device *d, struct gpu_buf *b, const void *src, size_t bytes,
-		     struct vb_err *err)
-{
-	(void)d, (void)b, (void)src, (void)bytes, (void)err;
-	return VB_OK;
-}
-
-/* Plans that read mid-way (a convergence flag, a label count) read zeros: "done", "none". */
-static int rec_read(struct gpu_device *d, struct gpu_buf *b, void *dst, size_t bytes,
-		    struct vb_err *err)
-{
-	(void)d, (void)b, (void)err;
-	memset(dst, 0, bytes);
-	return VB_OK;
-}
-
-static int rec_launch(struct gpu_device *d, const struct launch *l, const char *options,
-		      int timed, struct vb_err *err)
-{
-	struct variant *grown;
-
-	(void)d, (void)timed;
-	for (size_t i = 0; i < nvariants; i++)
-		if (strcmp(variants[i].program, l->program) == 0 &&
-		    strcmp(variants[i].options, options) == 0)
-			return VB_OK;
-	if (nvariants == cap_variants) {
-		cap_variants = cap_variants ? 2 * cap_variants : 256;
-		grown = realloc(variants, cap_variants * sizeof(*grown));
-		if (!grown)
-			return vb_errf(err, VB_E_NOMEM, "out of host memory");
-		variants = grown;
-	}
-	memset(&variants[nvariants], 0, sizeof(variants[0]));
-	snprintf(variants[nvariants].program, sizeof(variants[0].program), "%s", l->program);
-	snprintf(variants[nvariants].options, sizeof(variants[0].options), "%s", options);
-	nvariants++;
-	return VB_OK;
-}
-
-static const struct gpu_backend recorder = {
-	.name = "recorder",
-	.buf_create = rec_buf_create,
-	.buf_release = rec_buf_release,
-	.write = rec_write,
-	.read = rec_read,
-	.launch = rec_launch,
-};
+/* The recording device of ops/prebuild.c: plans run, nothing executes. */
+static struct gpu_device *recorder;
 
 /* ---- driving every plan ---- */
 
@@ -135,9 +69,9 @@ static int param_values(const struct param_spec *p, double v[MAX_VALUES])
 static int run_plan(const struct op_desc *op, enum dtype t, int wide, const double p[],
 		    struct vb_err *err)
 {
-	struct gpu_device dev = { .backend = &recorder };
 	struct stack in = { .width = 67, .height = 35, .depth = 19, .dtype = t }, out;
-	struct gpu_run run = { .dev = &dev, .in_type = t, .wide_index = wide };
+	struct gpu_run run = { .dev = recorder, .in_type = t, .wide_index = wide };
+	struct gpu_buf *buf;
 	struct op_call call = { .op = op, .in = { &in, &in }, .out = &out, .threads = 1 };
 	size_t dims[3];
 	int status;
@@ -149,9 +83,13 @@ static int run_plan(const struct op_desc *op, enum dtype t, int wide, const doub
 	out = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2],
 			      .dtype = op_output_dtype(op, t) };
 	run.out_type = out.dtype;
-	run.in[0] = run.in[1] = run.out = &dummy_buf;
+	if ((status = recorder->backend->buf_create(recorder, 1, &buf, err)))
+		return status;
+	run.in[0] = run.in[1] = run.out = buf;
 	memcpy(call.p, p, sizeof(call.p));
-	return op->gpu(&run, &call, err);
+	status = op->gpu(&run, &call, err);
+	recorder->backend->buf_release(recorder, buf);
+	return status;
 }
 
 /*
@@ -178,22 +116,48 @@ static int record_op(const struct op_desc *op, enum dtype t, int wide, struct vb
 	return status;
 }
 
+/* The recorded programs as the variants to compile. */
+static void take_variants(void)
+{
+	nvariants = recording_count(recorder);
+	variants = calloc(nvariants ? nvariants : 1, sizeof(*variants));
+	if (!variants)
+		CHECK(0, "room for %zu variants", nvariants);
+	for (size_t i = 0; variants && i < nvariants; i++) {
+		const char *program, *options;
+
+		recording_entry(recorder, i, &program, &options);
+		snprintf(variants[i].program, sizeof(variants[i].program), "%s", program);
+		snprintf(variants[i].options, sizeof(variants[i].options), "%s", options);
+	}
+	if (!variants)
+		nvariants = 0;
+}
+
 static void record_all(void)
 {
 	size_t before;
 
+	recorder = recording_device_open();
+	if (!recorder) {
+		CHECK(0, "a recording device opens");
+		return;
+	}
 	for (size_t o = 0; o < op_count; o++) {
 		const struct op_desc *op = &op_table[o];
 		struct vb_err err = { "" };
 		int status = VB_OK;
 
-		before = nvariants;
+		before = recording_count(recorder);
 		for (int t = 0; t < DT_COUNT && !status; t++)
 			for (int wide = 0; wide < 2 && !status && (op->dtypes & DT_BIT(t)); wide++)
 				status = record_op(op, (enum dtype)t, wide, &err);
 		CHECK(status == VB_OK, "the plan of %s runs on the recording backend (%zu new "
-		      "variants)%s%s", op->name, nvariants - before, status ? ": " : "", err.msg);
+		      "variants)%s%s", op->name, recording_count(recorder) - before,
+		      status ? ": " : "", err.msg);
 	}
+	take_variants();
+	recording_device_close(recorder);
 }
 
 /* ---- compiling ---- */
