@@ -140,4 +140,20 @@ int dims_scale(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_statistics(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_centroids(const struct op_call *c, size_t out[3], struct vb_err *err);
 
+/* ---- stacks of ops/rows_stack3.def (ops/geometry_stack3.c) ---- */
+
+/*
+ * The strided copies (row .fn "sub_stack", "reduce_stack", "range", "crop_border"): output voxel
+ * (x, y, z) is input (start[0] + step[0] x, ...); out: the output dims. VB_E_ARGS when the
+ * parameters select nothing or leave the stack.
+ */
+int geom_strided(const struct op_call *c, long start[3], long step[3], size_t out[3],
+		 struct vb_err *err);
+int dims_strided(const struct op_call *c, size_t out[3], struct vb_err *err);
+/* concatenate_along_x/y/z (row .fn "x", "y", "z"): the axis, 0 .. 2. */
+int geom_concatenate_axis(const struct op_call *c);
+int dims_concatenate(const struct op_call *c, size_t out[3], struct vb_err *err);
+/* circular_shift: the shifts along x, y, z brought into 0 .. size-1. */
+void geom_circular_shift(const struct op_call *c, size_t shift[3]);
+
 #endif
