@@ -156,4 +156,24 @@ int dims_concatenate(const struct op_call *c, size_t out[3], struct vb_err *err)
 /* circular_shift: the shifts along x, y, z brought into 0 .. size-1. */
 void geom_circular_shift(const struct op_call *c, size_t shift[3]);
 
+/* ---- Gaussian derivatives of ops/rows_filter3.def (ops/geometry_stack3.c) ---- */
+
+/*
+ * The correlation weights w[0 .. 2 radius] of the order-th derivative of a Gaussian (scipy's
+ * gaussian_filter1d: the kernel of _gaussian_kernel1d, reversed, so out(x) = sum_k w[k + radius]
+ * in(x + k)); radius = geom_gaussian_radius(sigma); order 0 is geom_gaussian_weights'.
+ */
+void geom_gaussian_derivative_weights(double sigma, int order, int radius, double *w);
+/* The sigma and order of axis a (0 x) of a gaussian_derivative / gaussian_laplace call (orders
+ * 0), or VB_E_ARGS when an order is asked of a zero sigma (gaussian_laplace: any zero sigma). */
+int geom_derivative_axes(const struct op_call *c, double sigma[3], int order[3],
+			 struct vb_err *err);
+/*
+ * What the derivative does to a constant 1: the product over the axes of the sums of their float
+ * weights (a truncated even-order kernel does not sum to 0); laplace: the sum of its three
+ * terms' products. Rounded once to float. Both sides take derivatives of in - in[0] (rounding
+ * then scales with the voxels' variation, not their size) and add in[0] * this gain back.
+ */
+float geom_derivative_gain(const double sigma[3], const int order[3], int laplace);
+
 #endif

@@ -1,7 +1,10 @@
 /*
  * ops/geometry_stack3.c: the geometry of ops/rows_stack3.def (strided copies, concatenation,
- * circular shifts), shared by the plans and the references (declared in ops/geometry.h).
+ * circular shifts) and the Gaussian derivative weights of ops/rows_filter3.def, shared by the
+ * plans and the references (declared in ops/geometry.h).
  */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "geometry.h"
@@ -159,4 +162,82 @@ void geom_circular_shift(const struct op_call *c, size_t shift[3])
 
 		shift[a] = (size_t)(s < 0 ? s + (long)n[a] : s);
 	}
+}
+
+void geom_gaussian_derivative_weights(double sigma, int order, int radius, double *w)
+{
+	double q[8] = { 1 }, s2 = sigma * sigma;
+
+	geom_gaussian_weights(sigma, radius, w);
+	if (order <= 0 || radius <= 0)
+		return;
+	/* the polynomial q of scipy's _gaussian_kernel1d: q <- (d/dx - x / sigma^2) q, order
+	 * times, on its coefficients (q[i]: the coefficient of x^i) */
+	for (int n = 0; n < order && n < 7; n++) {
+		double next[8] = { 0 };
+
+		for (int i = 0; i <= n + 1 && i < 8; i++) {
+			if (i + 1 < 8)
+				next[i] += (i + 1) * q[i + 1];
+			if (i > 0)
+				next[i] -= q[i - 1] / s2;
+		}
+		memcpy(q, next, sizeof(q));
+	}
+	for (int k = -radius; k <= radius; k++) {
+		double x = -k, poly = 0, xp = 1; /* reversed: weight k is the kernel at -k */
+
+		for (int i = 0; i <= order && i < 8; i++, xp *= x)
+			poly += q[i] * xp;
+		w[k + radius] *= poly;
+	}
+}
+
+int geom_derivative_axes(const struct op_call *c, double sigma[3], int order[3],
+			 struct vb_err *err)
+{
+	static const char *const sn[3] = { "sigma_x", "sigma_y", "sigma_z" };
+	static const char *const on[3] = { "order_x", "order_y", "order_z" };
+	int has_order = op_param_count(c->op) > 3;
+
+	for (int a = 0; a < 3; a++) {
+		sigma[a] = op_param(c, sn[a]);
+		order[a] = has_order ? (int)op_param(c, on[a]) : 0;
+		if (!has_order && !(sigma[a] > 0)) /* gaussian_laplace: a second derivative on each */
+			return vb_errf(err, VB_E_ARGS, "%s: %s=%g: every sigma must be > 0 (a "
+				       "derivative of no blur is undefined here)", c->op->name, sn[a],
+				       sigma[a]);
+		if (order[a] > 0 && !(sigma[a] > 0))
+			return vb_errf(err, VB_E_ARGS, "%s: %s=%d needs %s > 0 (a derivative of no "
+				       "blur is undefined here)", c->op->name, on[a], order[a], sn[a]);
+	}
+	return VB_OK;
+}
+
+/* The sum of axis a's float weights (as the passes use them), in double. */
+static double weight_sum(double sigma, int order)
+{
+	double w[257], sum = 0;
+	int r = geom_gaussian_radius(sigma);
+
+	if (r > 128)
+		return 0;
+	geom_gaussian_derivative_weights(sigma, order, r, w);
+	for (int k = 0; k <= 2 * r; k++)
+		sum += (float)w[k];
+	return sum;
+}
+
+float geom_derivative_gain(const double sigma[3], const int order[3], int laplace)
+{
+	double total = 0;
+
+	for (int t = 0; t < (laplace ? 3 : 1); t++) {
+		double prod = 1;
+
+		for (int a = 0; a < 3; a++)
+			prod *= weight_sum(sigma[a], laplace ? (a == t ? 2 : 0) : order[a]);
+		total += prod;
+	}
+	return (float)total;
 }
