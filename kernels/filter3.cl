@@ -32,3 +32,13 @@ __kernel void add_first_share(__global float *out, __global const T_IN *in, cons
 	if (i < n)
 		out[i] = out[i] + MUL_RN((float)in[0], gain);
 }
+
+/* out = a / b in float (divide_by_gaussian_background: b the blur of a); 0 / 0 is NaN. */
+__kernel void divide_by(__global const T_IN *a, __global const float *b, __global float *out,
+			const ulong n)
+{
+	ulong i = get_global_id(0);
+
+	if (i < n)
+		out[i] = (float)a[i] / b[i];
+}

@@ -13,7 +13,8 @@
 #define CONVERT_OUT convert_float
 #endif
 
-/* out = a - b (morphological gradient: the dilation minus the erosion). */
+/* out = a - b (morphological gradient: the dilation minus the erosion; bottom hat: the closing
+ * minus the input). */
 __kernel void difference(__global const T_IN *a, __global const T_IN *b, __global T_OUT *out,
 			 const ulong n)
 {
@@ -23,7 +24,8 @@ __kernel void difference(__global const T_IN *a, __global const T_IN *b, __globa
 		out[i] = CONVERT_OUT((float)a[i] - (float)b[i]);
 }
 
-/* out = (a + b) - 2 in, in float, in this order (morphological Laplace: dilation + erosion). */
+/* out = ((a + b) - in) - in, in float, in this order: scipy's morphological_laplace (dilation +
+ * erosion - 2 in), so a float32 input matches it bit for bit. */
 __kernel void laplace_combine(__global const T_IN *a, __global const T_IN *b,
 			      __global const T_IN *in, __global T_OUT *out, const ulong n)
 {
@@ -32,7 +34,7 @@ __kernel void laplace_combine(__global const T_IN *a, __global const T_IN *b,
 	if (i < n) {
 		float s = (float)a[i] + (float)b[i];
 
-		out[i] = CONVERT_OUT(s - 2.0f * (float)in[i]);
+		out[i] = CONVERT_OUT((s - (float)in[i]) - (float)in[i]);
 	}
 }
 

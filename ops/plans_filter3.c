@@ -138,3 +138,31 @@ int plan_gaussian_laplace(struct gpu_run *r, const struct op_call *c, struct vb_
 	}
 	return status ? status : add_first(r, c, sigma, order, 1, err);
 }
+
+/* in / gaussian_blur(in): the blur (another row's plan) into scratch slot 2, then the quotient. */
+int plan_divide_by_gaussian_background(struct gpu_run *r, const struct op_call *c,
+				       struct vb_err *err)
+{
+	const struct op_desc *blur = op_find("gaussian_blur");
+	size_t n = stack_voxels(c->in[0]);
+	struct stack desc = *c->in[0];
+	struct gpu_operand in[OP_MAX_INPUTS] = { { gpu_input(r, 0), c->in[0] } }, out;
+	struct launch l = launch_1d("filter3", "divide_by", c->in[0]->dtype, DT_F32, n);
+	double p[OP_MAX_PARAMS] = { 0 };
+	int status;
+
+	if (!blur)
+		return vb_errf(err, VB_E_ARGS, "%s: needs gaussian_blur", c->op->name);
+	desc.dtype = DT_F32;
+	desc.data = NULL;
+	out.desc = &desc;
+	for (int i = 0; blur->params[i].name; i++)
+		p[i] = op_param(c, blur->params[i].name);
+	status = gpu_scratch(r, 2, n * sizeof(float), &out.buf, err);
+	if (!status)
+		status = gpu_sub_plan(r, blur, p, in, &out, 16, err);
+	if (status)
+		return status;
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(out.buf), KBUF(gpu_output(r)), KU64(n));
+	return gpu_launch(r, &l, err);
+}

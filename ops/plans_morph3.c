@@ -154,3 +154,22 @@ int plan_binary_edge_detection(struct gpu_run *r, const struct op_call *c, struc
 	     KI32(in->depth));
 	return gpu_launch(r, &l, err);
 }
+
+/* closing_sphere(in) - in: the black top hat by the ellipsoid. */
+int plan_bottom_hat_sphere(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	struct stack d;
+	struct gpu_operand in, out, t;
+	size_t n = stack_voxels(c->in[0]);
+	struct launch l = launch_1d("morph3", "difference", c->in[0]->dtype, c->out->dtype, n);
+	int status;
+
+	operands(r, c, &in, &out);
+	status = volume(r, c, 0, c->in[0]->dtype, &d, &t, err);
+	if (!status)
+		status = sub(r, c, "closing_sphere", &in, &t, 0, err);
+	if (status)
+		return status;
+	ARGS(&l, KBUF(t.buf), KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KU64(n));
+	return gpu_launch(r, &l, err);
+}

@@ -7,6 +7,7 @@
  * Derivatives (any order > 0) are taken of in - in[0], in float, and in[0] times
  * geom_derivative_gain added back at the end, as the GPU does it.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,4 +168,53 @@ int ref_gaussian_derivative(const struct op_call *c, struct vb_err *err)
 int ref_gaussian_laplace(const struct op_call *c, struct vb_err *err)
 {
 	return gaussian(c, 1, err);
+}
+
+/* in / gaussian_blur(in), in float (0 / 0 is NaN), through gaussian_blur's reference; the
+ * voxels whose blur is within 64 of gaussian_blur's tolerances of 0 are marked ambiguous. */
+int ref_divide_by_gaussian_background(const struct op_call *c, struct vb_err *err)
+{
+	const struct op_desc *blur = op_find("gaussian_blur");
+	const struct stack *s = c->in[0];
+	struct stack b = { 0 };
+	struct op_call sub = { 0 };
+	int status;
+
+	if (!blur || !s || !c->out || c->out->dtype != DT_F32 || !ref_same_dims(s, c->out))
+		return vb_errf(err, VB_E_ARGS, "%s: expected an f32 output shaped like the input",
+			       ref_op_name(c));
+	status = stack_alloc(&b, s->width, s->height, s->depth, DT_F32, err);
+	sub.op = blur;
+	sub.in[0] = s;
+	sub.out = &b;
+	sub.threads = c->threads;
+	for (int i = 0; blur->params[i].name; i++)
+		sub.p[i] = op_param(c, blur->params[i].name);
+	if (status == VB_OK)
+		status = blur->ref(&sub, err);
+	if (status == VB_OK) {
+		size_t n = stack_voxels(s);
+		const float *q = b.data;
+		float *o = c->out->data;
+
+		double largest = 0, near;
+
+		STACK_SWITCH_DTYPE(s->dtype, T,
+			const T *p = s->data;
+			_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+			for (size_t i = 0; i < n; i++)
+				o[i] = (float)p[i] / q[i];
+		)
+		/* a blur within 64 of its own tolerances of 0 leaves the quotient undecided (a
+		 * signed stack's background crosses 0): those voxels are ambiguous */
+		for (size_t i = 0; i < n; i++)
+			if (isfinite(q[i]) && fabs(q[i]) > largest)
+				largest = fabs(q[i]);
+		near = 64 * blur->cmp.tol * (largest > 1 ? largest : 1);
+		if (c->ambiguous)
+			for (size_t i = 0; i < n; i++)
+				c->ambiguous[i] = fabs(q[i]) <= near;
+	}
+	stack_free(&b);
+	return status;
 }

@@ -3,11 +3,12 @@
  * references (the minimum / maximum filters, binary erosion / dilation) and finished in float
  * with dtype_convert_sat(), as kernels/morph3.cl finishes them:
  *   morphological_gradient_*   maximum(in) - minimum(in) (scipy's morphological_gradient)
- *   morphological_laplace_*    (maximum(in) + minimum(in)) - 2 in, f32 (scipy's
- *                              morphological_laplace)
+ *   morphological_laplace_*    ((maximum(in) + minimum(in)) - in) - in, f32 (scipy's
+ *                              morphological_laplace, in its order)
  *   binary_opening_*           dilate(erode(in)); binary_closing_*: erode(dilate(in)), u8
  *   detect_minima_box          1 (u8) where in == minimum_box(in)
  *   binary_edge_detection      1 (u8) where in != 0 and a face neighbour (clamped) is 0
+ *   bottom_hat_sphere          closing_sphere(in) - in, the input's dtype
  */
 #include <string.h>
 
@@ -78,7 +79,7 @@ static void finish(const struct op_call *c, enum finish how, const struct stack 
 			if (how == FIN_GRADIENT)
 				v = (float)pa[i] - (float)pb[i];
 			else if (how == FIN_LAPLACE)
-				v = ((float)pa[i] + (float)pb[i]) - 2.0f * (float)pi[i];
+				v = (((float)pa[i] + (float)pb[i]) - (float)pi[i]) - (float)pi[i];
 			else
 				v = (float)pa[i] == (float)pb[i] ? 1.0f : 0.0f;
 			if (out->dtype == DT_F32)
@@ -202,4 +203,19 @@ int ref_binary_edge_detection(const struct op_call *c, struct vb_err *err)
 				}
 	)
 	return VB_OK;
+}
+
+int ref_bottom_hat_sphere(const struct op_call *c, struct vb_err *err)
+{
+	struct stack t = { 0 };
+	int status = check_io(c, err);
+
+	if (status == VB_OK)
+		status = alloc_like(c->in[0], c->in[0]->dtype, &t, err);
+	if (status == VB_OK)
+		status = run_ref(c, "closing_sphere", NULL, c->in[0], &t, err);
+	if (status == VB_OK)
+		finish(c, FIN_GRADIENT, &t, c->in[0]);
+	stack_free(&t);
+	return status;
 }

@@ -144,7 +144,9 @@ SYNTHETIC = [
       "start_z=1", "width=9", "height=7", "depth=4", "size_x=3", "size_y=1", "size_z=0",
       "value=7", "center=0", "maximum_size=20", "minimum_size=5", "radius=1",
       "spot_sigma=1.5", "outline_sigma=1", "m00=0.9", "m01=0.2", "m03=1.5", "m11=1.1",
-      "m13=-0.5", "m22=1", "m23=0.25"]),
+      "m13=-0.5", "m22=1", "m23=0.25", "dimension=1", "axis=2", "shift_x=2", "shift_y=-3",
+      "shift_z=1", "reduction_factor=3", "offset=1", "end_z=2", "border_size=2",
+      "value_to_replace=40", "value_replacement=-3"]),
     ("blobs-u16-nearest", "blobs", "18x14x6", "u16",
      ["interpolation=nearest", "ddof=1", "radius_x=1", "radius_y=2", "radius_z=1",
       "factor_x=2", "factor_y=0.5", "factor_z=1", "angle_z=90", "m00=1", "m03=2", "m13=-1",
@@ -572,6 +574,170 @@ def zyx_matrix(m):
             out[i, j] = m[perm[i], perm[j]]
         out[i, 3] = m[perm[i], 3]
     return out
+
+
+# ---- the ops of ops/rows_math3.def, rows_morph3.def, rows_proj3.def, rows_stack3.def ----
+
+def _cle_unary(name):
+    return lambda c: getattr(cle, name)(c.i0)
+
+
+def _cle_binary(name):
+    return lambda c: getattr(cle, name)(c.i0, c.i1)
+
+
+def _cle_radii(name, **kw):
+    return lambda c: getattr(cle, name)(c.i0, **c.r3, **kw)
+
+
+M3_UNARY = ["cubic_root", "reciprocal", "square", "exponential2", "exponential10", "logarithm2",
+            "logarithm10", "ceil", "floor", "round", "truncate", "sign", "sin", "cos", "tan",
+            "asin", "acos", "atan", "sinh", "cosh", "tanh", "degrees_to_radians",
+            "radians_to_degrees", "undefined_to_zero"]
+CLE.update({name: _cle_unary(name) for name in M3_UNARY})
+CLE.update({
+    "nan_to_num": lambda c: cle.nan_to_num(c.i0, nan=c.p["nan"], posinf=c.p["posinf"],
+                                           neginf=c.p["neginf"]),
+    "divide_scalar_by_image": lambda c: cle.divide_scalar_by_image(c.i0, scalar=c.p["scalar"]),
+    "replace_value": lambda c: cle.replace_value(
+        c.i0, value_to_replace=c.p["value_to_replace"],
+        value_replacement=c.p["value_replacement"]),
+    "modulo_images": _cle_binary("modulo_images"),
+    "power_images": _cle_binary("power_images"),
+    "multiply_image_and_position": lambda c: cle.multiply_image_and_position(
+        c.i0, dimension=int(c.p["dimension"])),
+
+    "binary_opening_box": _cle_radii("binary_opening", connectivity="box"),
+    "binary_opening_sphere": _cle_radii("binary_opening", connectivity="sphere"),
+    "binary_closing_box": _cle_radii("binary_closing", connectivity="box"),
+    "binary_closing_sphere": _cle_radii("binary_closing", connectivity="sphere"),
+    "detect_minima_box": _cle_radii("detect_minima_box"),
+    "binary_edge_detection": _cle_unary("binary_edge_detection"),
+
+    "z_position_of_minimum_z_projection": _cle_unary("z_position_of_minimum_z_projection"),
+    "x_position_of_maximum_x_projection": _cle_unary("x_position_of_maximum_x_projection"),
+    "x_position_of_minimum_x_projection": _cle_unary("x_position_of_minimum_x_projection"),
+    "y_position_of_maximum_y_projection": _cle_unary("y_position_of_maximum_y_projection"),
+    "y_position_of_minimum_y_projection": _cle_unary("y_position_of_minimum_y_projection"),
+    "product_x_projection": _cle_unary("product_x_projection"),
+    "product_y_projection": _cle_unary("product_y_projection"),
+    "product_z_projection": _cle_unary("product_z_projection"),
+    "cumulative_sum": lambda c: cle.cumulative_sum(c.i0, axis=int(c.p["axis"])),
+    "cumulative_product": lambda c: cle.cumulative_product(c.i0, axis=int(c.p["axis"])),
+    "cumulative_max": lambda c: cle.cumulative_max(c.i0, axis=int(c.p["axis"])),
+    "cumulative_min": lambda c: cle.cumulative_min(c.i0, axis=int(c.p["axis"])),
+
+    "sub_stack": lambda c: cle.sub_stack(c.i0, start_z=int(c.p["start_z"]),
+                                         end_z=int(c.p["end_z"])),
+    "reduce_stack": lambda c: cle.reduce_stack(c.i0, reduction_factor=int(
+        c.p["reduction_factor"]), offset=int(c.p["offset"])),
+    "range": lambda c: cle.range(c.i0, **cle_range_args(c)),
+    "crop_border": lambda c: cle.crop_border(c.i0, border_size=int(c.p["border_size"])),
+    "circular_shift": lambda c: cle.circular_shift(
+        c.i0, shift_x=int(c.p["shift_x"]), shift_y=int(c.p["shift_y"]),
+        shift_z=int(c.p["shift_z"])),
+    "concatenate_along_x": _cle_binary("concatenate_along_x"),
+    "concatenate_along_y": _cle_binary("concatenate_along_y"),
+    "concatenate_along_z": _cle_binary("concatenate_along_z"),
+})
+for _axis in "xyz":
+    for _what in ("variance", "std"):
+        if (_what, _axis) != ("std", "z"):
+            CLE[f"{_what}_{_axis}_projection"] = (
+                lambda name: lambda c: getattr(cle, name)(c.i0, ddof=int(c.p["ddof"])))(
+                    f"{_what}_{_axis}_projection")
+
+
+def cle_range_args(c):
+    """range's parameters, a stop past the end given as the axis' size (pyclesperanto takes
+    ints only; a stop beyond the end makes it ask for a huge buffer)."""
+    args = {}
+    for k, n in zip("xyz", c.i0.shape[::-1]):
+        args.update({f"start_{k}": int(c.p[f"start_{k}"]), f"step_{k}": int(c.p[f"step_{k}"]),
+                     f"stop_{k}": int(min(c.p[f"stop_{k}"], n))})
+    return args
+
+
+def _same_type(f):
+    """numpy's rounding functions give float16/32/64 for integers: back to the input's type."""
+    return lambda c: f(c.i0).astype(c.i0.dtype)
+
+
+NP_AXIS = {"x": 2, "y": 1, "z": 0}
+
+
+def _np_project(fn, axis, **kw):
+    return lambda c: getattr(np, fn)(c.f() if fn == "prod" else c.i0, axis=NP_AXIS[axis], **kw)
+
+
+SCIPY.update({
+    "cubic_root": lambda c: np.cbrt(c.f()),
+    "reciprocal": lambda c: np.reciprocal(c.f()),
+    "square": lambda c: np.square(c.f()),
+    "exponential2": lambda c: np.exp2(c.f()),
+    "logarithm2": lambda c: np.log2(c.f()),
+    "logarithm10": lambda c: np.log10(c.f()),
+    "ceil": _same_type(np.ceil),
+    "floor": _same_type(np.floor),
+    "truncate": _same_type(np.trunc),
+    "sign": lambda c: np.sign(c.i0),
+    "sin": lambda c: np.sin(c.f()),
+    "cos": lambda c: np.cos(c.f()),
+    "tan": lambda c: np.tan(c.f()),
+    "asin": lambda c: np.arcsin(c.f()),
+    "acos": lambda c: np.arccos(c.f()),
+    "atan": lambda c: np.arctan(c.f()),
+    "sinh": lambda c: np.sinh(c.f()),
+    "cosh": lambda c: np.cosh(c.f()),
+    "tanh": lambda c: np.tanh(c.f()),
+    "degrees_to_radians": lambda c: np.deg2rad(c.f()),
+    "radians_to_degrees": lambda c: np.rad2deg(c.f()),
+    "nan_to_num": lambda c: np.nan_to_num(c.i0, nan=c.p["nan"], posinf=c.p["posinf"],
+                                          neginf=c.p["neginf"]),
+    "modulo_images": lambda c: np.fmod(c.i0, c.i1),
+    "power_images": lambda c: np.power(c.f(), c.f(c.i1)),
+
+    "morphological_gradient_box":
+        lambda c: ndi.morphological_gradient(c.i0, c.size3, mode="nearest"),
+    "morphological_gradient_sphere":
+        lambda c: ndi.morphological_gradient(c.i0, footprint=c.ball, mode="nearest"),
+    "morphological_laplace_box":
+        lambda c: ndi.morphological_laplace(c.f(), c.size3, mode="nearest"),
+    "morphological_laplace_sphere":
+        lambda c: ndi.morphological_laplace(c.f(), footprint=c.ball, mode="nearest"),
+    "detect_minima_box": lambda c: c.i0 == ndi.minimum_filter(c.i0, c.size3, mode="nearest"),
+    "binary_edge_detection": lambda c: (c.i0 != 0) & ~ndi.binary_erosion(
+        c.i0 != 0, ndi.generate_binary_structure(3, 1), border_value=1),
+
+    "z_position_of_minimum_z_projection": _np_project("argmin", "z"),
+    "x_position_of_maximum_x_projection": _np_project("argmax", "x"),
+    "x_position_of_minimum_x_projection": _np_project("argmin", "x"),
+    "y_position_of_maximum_y_projection": _np_project("argmax", "y"),
+    "y_position_of_minimum_y_projection": _np_project("argmin", "y"),
+    "product_z_projection": _np_project("prod", "z"),
+    "product_y_projection": _np_project("prod", "y"),
+    "product_x_projection": _np_project("prod", "x"),
+    "cumulative_max": lambda c: (np.fmax if c.i0.dtype.kind == "f" else np.maximum).accumulate(
+        c.i0, axis=2 - int(c.p["axis"])),
+    "cumulative_min": lambda c: (np.fmin if c.i0.dtype.kind == "f" else np.minimum).accumulate(
+        c.i0, axis=2 - int(c.p["axis"])),
+
+    "sub_stack": lambda c: c.i0[int(c.p["start_z"]):int(c.p["end_z"]) + 1],
+    "reduce_stack": lambda c: c.i0[int(c.p["offset"])::int(c.p["reduction_factor"])],
+    "circular_shift": lambda c: np.roll(c.i0, (int(c.p["shift_z"]), int(c.p["shift_y"]),
+                                               int(c.p["shift_x"])), axis=(0, 1, 2)),
+    "concatenate_along_x": lambda c: np.concatenate([c.i0, c.i1], axis=2),
+    "concatenate_along_y": lambda c: np.concatenate([c.i0, c.i1], axis=1),
+    "concatenate_along_z": lambda c: np.concatenate([c.i0, c.i1], axis=0),
+})
+for _axis in "xyz":
+    SCIPY[f"variance_{_axis}_projection"] = (lambda a: lambda c: c.i0.astype(np.float64).var(
+        axis=NP_AXIS[a], ddof=int(c.p["ddof"])) if c.i0.shape[NP_AXIS[a]] > c.p["ddof"] else
+        np.zeros(np.delete(c.i0.shape, NP_AXIS[a])))(_axis)
+    if _axis != "z":
+        SCIPY[f"std_{_axis}_projection"] = (lambda a: lambda c: c.i0.astype(np.float64).std(
+            axis=NP_AXIS[a], ddof=int(c.p["ddof"])) if c.i0.shape[NP_AXIS[a]] > c.p["ddof"]
+            else np.zeros(np.delete(c.i0.shape, NP_AXIS[a])))(_axis)
 
 
 # ---- comparison by the op's rule ----
@@ -1062,6 +1228,53 @@ def _(c, vb, r, err, call):
 def _(c, vb, r, err, call):
     expect(r.ndim == 2 and r.shape[1] == vb.shape[-1] + 1, "one column more")
     return vb, r[:, 1:].reshape(vb.shape)
+
+
+@adapter("cle_int_product")
+def _(c, vb, r, err, call):
+    name = c.op["name"]
+    if name.startswith("product_"):
+        axis = NP_AXIS[name[len("product_")]]
+        model = np.multiply.reduce(c.f(), axis=axis)
+    else:
+        axis = 2 - int(c.p["axis"])
+        model = np.multiply.accumulate(c.f(), axis=axis)
+    expect(c.i0.dtype.kind != "f" and r.dtype == np.uint32, "uint32 from an integer input")
+    expect(np.allclose(r.astype(np.float64), sat(model, np.uint32).astype(np.float64),
+                       rtol=1e-6), "the float product stored saturated in uint32")
+    if name.startswith("product_x"):
+        model = model.T
+    return vb, model.reshape(vb.shape)
+
+
+@adapter("cle_square_ulp")
+def _(c, vb, r, err, call):
+    exact = c.i0.astype(np.float64) ** 2
+    spacing = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    expect((np.abs(r.astype(np.float64) - exact) <= spacing * 1.01).all(),
+           "the library within 1 ulp of the exact square")
+    return vb, exact.astype(np.float32)
+
+
+@adapter("cle_smoothed_minima")
+def _(c, vb, r, err, call):
+    smoothed = cle.mean_box(c.i0, **c.r3)
+    two_step = pulled(lambda cc: cle.detect_minima_box(smoothed, radius_x=0, radius_y=0,
+                                                       radius_z=0), c)
+    expect(np.array_equal(r, two_step), "the library's minima are those of its mean_box")
+    return vb, c.i0 == ndi.minimum_filter(c.i0, c.size3, mode="nearest")
+
+
+@adapter("cle_reduce_floor")
+def _(c, vb, r, err, call):
+    f, o, d = int(c.p["reduction_factor"]), int(c.p["offset"]), c.i0.shape[0]
+    keep = d // f
+    if keep:
+        expect(np.array_equal(r, c.i0[o::f][:keep]), f"the library keeps depth // "
+               f"reduction_factor = {keep} planes")
+    else:  # no plane: it returns one it never wrote
+        expect(r.shape[0] == 1, "one unwritten plane for a stack shallower than the factor")
+    return vb, c.i0[o::f]
 
 
 # ---- running it all ----
