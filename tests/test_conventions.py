@@ -639,6 +639,7 @@ CLE.update({
     "concatenate_along_x": _cle_binary("concatenate_along_x"),
     "concatenate_along_y": _cle_binary("concatenate_along_y"),
     "concatenate_along_z": _cle_binary("concatenate_along_z"),
+    "bottom_hat_sphere": _cle_radii("bottom_hat_sphere"),
 })
 for _axis in "xyz":
     for _what in ("variance", "std"):
@@ -729,6 +730,15 @@ SCIPY.update({
     "concatenate_along_x": lambda c: np.concatenate([c.i0, c.i1], axis=2),
     "concatenate_along_y": lambda c: np.concatenate([c.i0, c.i1], axis=1),
     "concatenate_along_z": lambda c: np.concatenate([c.i0, c.i1], axis=0),
+    "bottom_hat_sphere": lambda c: ndi.black_tophat(c.i0, footprint=c.ball, mode="nearest"),
+    # radius=: voxbench's cut, ceil(4 sigma), which scipy takes as an argument
+    "gaussian_derivative": lambda c: ndi.gaussian_filter(
+        c.f().astype(np.float64), c.szyx, order=[int(c.p[k]) for k in ("order_z", "order_y",
+                                                                    "order_x")],
+        mode="nearest", radius=[math.ceil(4 * s) for s in c.szyx]),
+    "gaussian_laplace": lambda c: ndi.gaussian_laplace(
+        c.f().astype(np.float64), c.szyx, mode="nearest",
+        radius=[math.ceil(4 * s) for s in c.szyx]),
 })
 for _axis in "xyz":
     SCIPY[f"variance_{_axis}_projection"] = (lambda a: lambda c: c.i0.astype(np.float64).var(
