@@ -173,3 +173,24 @@ __kernel void multiply_position(__global const T_IN *a, __global T_OUT *out, con
 	i = ((ulong)z * h + y) * w + x;
 	out[i] = CONVERT_OUT((float)a[i] * (float)(dim == 0 ? x : dim == 1 ? y : z));
 }
+
+/* out = linear index + offset where in != 0, else 0 (u32: exact up to 2^32 - 1). */
+__kernel void nonzero_index(__global const T_IN *a, __global uint *out, const uint offset,
+			    const ulong n)
+{
+	ulong i = get_global_id(0);
+
+	if (i < n)
+		out[i] = a[i] != 0 ? (uint)i + offset : 0u;
+}
+
+/* out = pow(in / m, gamma) * m, m = the maximum of all voxels (a one-voxel buffer of T_IN). */
+__kernel void gamma_correct(__global const T_IN *a, __global const T_IN *max1,
+			    __global T_OUT *out, const float gamma, const ulong n)
+{
+	ulong i = get_global_id(0);
+	float m = (float)max1[0];
+
+	if (i < n)
+		out[i] = CONVERT_OUT(pow((float)a[i] / m, gamma) * m);
+}

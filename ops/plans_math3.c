@@ -55,3 +55,36 @@ int plan_multiply_image_and_position(struct gpu_run *r, const struct op_call *c,
 	     KI32(in->depth), KI32(op_param(c, "dimension")));
 	return gpu_launch(r, &l, err);
 }
+
+int plan_set_nonzero_pixels_to_pixelindex(struct gpu_run *r, const struct op_call *c,
+					  struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	struct launch l = launch_1d("math3", "nonzero_index", c->in[0]->dtype, DT_U32, n);
+
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(op_param(c, "offset")), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+/* The maximum (maximum_of_all_pixels' plan) into a one-voxel scratch, then the correction. */
+int plan_gamma_correction(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const struct op_desc *max = op_find("maximum_of_all_pixels");
+	size_t n = stack_voxels(c->in[0]);
+	struct stack one = { .width = 1, .height = 1, .depth = 1, .dtype = c->in[0]->dtype };
+	struct gpu_operand in[OP_MAX_INPUTS] = { { gpu_input(r, 0), c->in[0] } }, m = { NULL, &one };
+	struct launch l = launch_1d("math3", "gamma_correct", c->in[0]->dtype, c->out->dtype, n);
+	double none[OP_MAX_PARAMS] = { 0 };
+	int status;
+
+	if (!max)
+		return vb_errf(err, VB_E_ARGS, "%s: needs maximum_of_all_pixels", c->op->name);
+	status = gpu_scratch(r, 0, dtype_size(one.dtype), &m.buf, err);
+	if (!status)
+		status = gpu_sub_plan(r, max, none, in, &m, 4, err);
+	if (status)
+		return status;
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(m.buf), KBUF(gpu_output(r)),
+	     KF32(op_param(c, "gamma")), KU64(n));
+	return gpu_launch(r, &l, err);
+}

@@ -196,3 +196,52 @@ M3_REF(replace_value, M3_REPLACE)
 M3_REF(modulo_images, M3_MODULO)
 M3_REF(power_images, M3_POWER_IMAGES)
 M3_REF(multiply_image_and_position, M3_POSITION)
+
+/* out = linear index + offset where in != 0, else 0 (u32). */
+int ref_set_nonzero_pixels_to_pixelindex(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *a = c->in[0];
+	uint32_t offset = (uint32_t)op_param(c, "offset"), *o;
+	size_t n;
+
+	if (!a || !c->out || !ref_same_dims(a, c->out) || c->out->dtype != DT_U32)
+		return vb_errf(err, VB_E_ARGS, "%s: expected a u32 output shaped like the input",
+			       ref_op_name(c));
+	n = stack_voxels(a);
+	o = c->out->data;
+	STACK_SWITCH_DTYPE(a->dtype, T,
+		const T *p = a->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			o[i] = p[i] != 0 ? (uint32_t)i + offset : 0;
+	)
+	return VB_OK;
+}
+
+/* out = powf(in / m, gamma) * m in float, m = the largest voxel (fmax: NaN ignored). */
+int ref_gamma_correction(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *a = c->in[0];
+	float gamma = (float)op_param(c, "gamma"), *o;
+	size_t n;
+
+	if (!a || !c->out || !ref_same_dims(a, c->out) || c->out->dtype != DT_F32)
+		return vb_errf(err, VB_E_ARGS, "%s: expected an f32 output shaped like the input",
+			       ref_op_name(c));
+	n = stack_voxels(a);
+	o = c->out->data;
+	STACK_SWITCH_DTYPE(a->dtype, T,
+		const T *p = a->data;
+		T big = p[0];
+		float m;
+
+		for (size_t i = 1; i < n; i++)
+			if (p[i] > big || big != big)
+				big = p[i];
+		m = (float)big;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			o[i] = powf((float)p[i] / m, gamma) * m;
+	)
+	return VB_OK;
+}

@@ -640,6 +640,9 @@ CLE.update({
     "concatenate_along_y": _cle_binary("concatenate_along_y"),
     "concatenate_along_z": _cle_binary("concatenate_along_z"),
     "bottom_hat_sphere": _cle_radii("bottom_hat_sphere"),
+    "set_nonzero_pixels_to_pixelindex": lambda c: cle.set_nonzero_pixels_to_pixelindex(
+        c.i0, offset=int(c.p["offset"])),
+    "gamma_correction": lambda c: cle.gamma_correction(c.i0, gamma=c.p["gamma"]),
 })
 for _axis in "xyz":
     for _what in ("variance", "std"):
@@ -1257,6 +1260,15 @@ def _(c, vb, r, err, call):
     return vb, model.reshape(vb.shape)
 
 
+@adapter("cle_int_trunc")
+def _(c, vb, r, err, call):
+    f = pulled(call, with_input(c, c.f()))
+    expect(c.i0.dtype.kind != "f" and r.dtype == c.i0.dtype, "the integer input's type kept")
+    expect((np.abs(r.astype(np.float64) - sat(f, r.dtype).astype(np.float64)) <= 1).all(),
+           "the library's float result stored in the input's type, within 1")
+    return vb, f
+
+
 @adapter("cle_square_ulp")
 def _(c, vb, r, err, call):
     exact = c.i0.astype(np.float64) ** 2
@@ -1283,7 +1295,8 @@ def _(c, vb, r, err, call):
         expect(np.array_equal(r, c.i0[o::f][:keep]), f"the library keeps depth // "
                f"reduction_factor = {keep} planes")
     else:  # no plane: it returns one it never wrote
-        expect(r.shape[0] == 1, "one unwritten plane for a stack shallower than the factor")
+        expect(r.size == c.i0[0].size, "one unwritten plane for a stack shallower than the "
+               "factor")
     return vb, c.i0[o::f]
 
 

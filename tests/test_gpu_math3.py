@@ -46,6 +46,8 @@ CASES = [
     ("divide_scalar_by_image", {"scalar": -0.3}),
     ("multiply_image_and_position", {"dimension": 1}),
     ("multiply_image_and_position", {"dimension": 2}),
+    ("set_nonzero_pixels_to_pixelindex", {"offset": 0}),
+    ("gamma_correction", {"gamma": 2.2}),
 ]
 for op, params in CASES:
     label = f"{op} " + " ".join(f"{k}={v:g}" for k, v in params.items())

@@ -6,6 +6,8 @@ limits, NaN, +-inf, -0, halves, zeros) and compares voxel for voxel with numpy:
 
   exact ops     float32 compute, then NaN -> 0, trunc, clip (OpenCL convert_<type>_sat);
                 round is C's (halves away from zero), modelled as sign(x) * floor(|x| + 0.5)
+  gamma         (in / max)^gamma * max in float64 (max ignoring NaN), within a few ulp (the float32
+                quotient's rounding is raised to gamma: 16 ulp)
   f32 functions numpy's float32 functions are not correctly rounded, so the expected value is
                 the float64 result rounded to float32, and each voxel may differ by 2 ulp of
                 itself (glibc's single-precision functions are within 1 ulp)
@@ -67,12 +69,17 @@ def ops(a, b):
             ("modulo_images", 2, {}, "same", np.fmod(xa, xb), 0),
             ("power_images", 2, {}, "f32", via64(np.power, xa, xb), 2),
         ] + [("multiply_image_and_position", 1, {"dimension": d}, "f32",
-              xa * coords[d].astype(np.float32), 0) for d in range(3)]
+              xa * coords[d].astype(np.float32), 0) for d in range(3)] + [
+            ("set_nonzero_pixels_to_pixelindex", 1, {"offset": k}, "u32",
+             np.where(a != 0, pos + k, 0).astype(np.uint32), 0) for k in (0, 1, 7)] + [
+            ("gamma_correction", 1, {"gamma": g}, "f32",
+             via64(lambda x: np.power(x / np.float32(np.nanmax(xa)), g) * np.nanmax(xa), xa), 16)
+            for g in (1.0, 2.2, 0.45)]
 
 
 def check_all(dt, a, b, note=""):
     for name, n, params, out, want, ulps in ops(a, b):
-        out_dt = dt if out == "same" else "f32"
+        out_dt = dt if out == "same" else out
         check(name, dt, [a, b][:n], params, out_dt, sat(want, out_dt), ulps=ulps, note=note)
 
 
