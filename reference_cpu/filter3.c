@@ -31,16 +31,24 @@ static void pass(const struct op_call *c, const float *src, float *dst, const si
 			float *o = dst + row;
 
 			if (axis == 0) {
-				for (size_t x = 0; x < nx; x++) {
-					float s = 0.0f;
+				/* tap by tap over the whole row (each voxel still sums k = -r .. r in
+				 * order): the unclamped middle of each tap is a loop that vectorises */
+				const float *in = src + row;
 
-					for (int k = -r; k <= r; k++) {
-						long p = (long)x + k;
+				for (size_t x = 0; x < nx; x++)
+					o[x] = 0.0f;
+				for (int k = -r; k <= r; k++) {
+					long lo = k < 0 ? -k : 0, hi = (long)nx - (k > 0 ? k : 0);
+					float wk = w[k + r];
 
-						p = p < 0 ? 0 : p >= (long)len ? (long)len - 1 : p;
-						s += w[k + r] * src[row + (size_t)p];
-					}
-					o[x] = s;
+					lo = lo > (long)nx ? (long)nx : lo;
+					hi = hi < lo ? lo : hi;
+					for (long x = 0; x < lo; x++)
+						o[x] += wk * in[0];
+					for (long x = lo; x < hi; x++)
+						o[x] += wk * in[x + k];
+					for (long x = hi; x < (long)nx; x++)
+						o[x] += wk * in[nx - 1];
 				}
 				continue;
 			}
