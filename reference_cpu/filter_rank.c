@@ -218,12 +218,13 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 	w.runs = runs;
 	w.vals = vals;
 	w.keys = keys;
-	if (keys)
+	if (keys) {
+#pragma omp parallel for num_threads(nt) schedule(static)
 		for (size_t i = 0; i < n; i++)
 			keys[i] = key_of(in->dtype, in->data, i);
-	else
-		for (size_t z = 0; z < D * H; z++)
-			ref_row_load(in, z * W, W, vals + z * W);
+	} else {
+		ref_load_double(in, vals, nt);
+	}
 
 #pragma omp parallel num_threads(nt)
 	{
