@@ -480,37 +480,172 @@ int ref_centroids_of_labels(const struct op_call *c, struct vb_err *err)
 	return VB_OK;
 }
 
-/* One growth step from s into t; returns whether a voxel changed. */
-static int voronoi_step(const int32_t *s, int32_t *t, const size_t dims[3], int box, int threads)
+/*
+ * The Voronoi growth below visits only the front: a voxel labelled at step j has no unlabelled
+ * neighbour left after steps j + 1 and j + 2 (one of them takes the whole 3x3x3 box), so the
+ * voxels a step can label all touch one labelled at one of the two steps before it. Each step
+ * reads the state before it and writes after, as a full sweep would: the same labels, in any
+ * thread count and any order of the front.
+ */
+struct index_list {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int list_push(struct index_list *l, uint32_t i)
 {
-	long w = (long)dims[0], h = (long)dims[1], d = (long)dims[2];
-	int changed = 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+		uint32_t *v = realloc(l->v, cap * sizeof(*v));
 
-#pragma omp parallel for num_threads(threads) reduction(| : changed) schedule(static)
-	for (long z = 0; z < d; z++)
-		for (long y = 0; y < h; y++)
-			for (long x = 0; x < w; x++) {
-				size_t i = (size_t)(x + w * (y + h * z));
-				int32_t v = s[i];
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = i;
+	return 0;
+}
 
-				if (v == 0) {
-					for (long dz = -1; dz <= 1; dz++)
-						for (long dy = -1; dy <= 1; dy++)
-							for (long dx = -1; dx <= 1; dx++) {
-								long nx = x + dx, ny = y + dy, nz = z + dz;
-								int far = (dx != 0) + (dy != 0) + (dz != 0);
+/* The largest value among voxel i's neighbours (box: 26, else 6), 0 when none is larger. */
+static int32_t neighbour_max(const int32_t *s, const long dims[3], long x, long y, long z, int box)
+{
+	int32_t v = 0;
 
-								if ((!box && far > 1) || nx < 0 || ny < 0 ||
-								    nz < 0 || nx >= w || ny >= h || nz >= d)
-									continue;
-								v = s[nx + w * (ny + h * nz)] > v
-									    ? s[nx + w * (ny + h * nz)] : v;
-							}
-					changed |= v != 0;
-				}
-				t[i] = v;
+	for (long dz = -1; dz <= 1; dz++)
+		for (long dy = -1; dy <= 1; dy++)
+			for (long dx = -1; dx <= 1; dx++) {
+				long nx = x + dx, ny = y + dy, nz = z + dz;
+
+				if ((!box && (dx != 0) + (dy != 0) + (dz != 0) > 1) || nx < 0 ||
+				    ny < 0 || nz < 0 || nx >= dims[0] || ny >= dims[1] || nz >= dims[2])
+					continue;
+				v = s[nx + dims[0] * (ny + dims[1] * nz)] > v
+					    ? s[nx + dims[0] * (ny + dims[1] * nz)] : v;
 			}
-	return changed;
+	return v;
+}
+
+/* The unlabelled (0) neighbours of front voxel i not yet taken this step, into out. */
+static int front_candidates(const int32_t *s, uint8_t *taken, const long dims[3], uint32_t i,
+			    int box, struct index_list *out)
+{
+	long x = (long)(i % (size_t)dims[0]), y = (long)(i / (size_t)dims[0] % (size_t)dims[1]);
+	long z = (long)(i / ((size_t)dims[0] * (size_t)dims[1]));
+
+	for (long dz = -1; dz <= 1; dz++)
+		for (long dy = -1; dy <= 1; dy++)
+			for (long dx = -1; dx <= 1; dx++) {
+				long nx = x + dx, ny = y + dy, nz = z + dz;
+				uint32_t q;
+
+				if ((!box && (dx != 0) + (dy != 0) + (dz != 0) != 1) || nx < 0 ||
+				    ny < 0 || nz < 0 || nx >= dims[0] || ny >= dims[1] || nz >= dims[2])
+					continue;
+				q = (uint32_t)(nx + dims[0] * (ny + dims[1] * nz));
+				if (s[q] == 0 && !__atomic_exchange_n(&taken[q], 1, __ATOMIC_RELAXED) &&
+				    list_push(out, q))
+					return -1;
+			}
+	return 0;
+}
+
+/* Per thread: the voxels it labelled at the last two steps, and this step's candidates. */
+struct grow_thread {
+	struct index_list last[2], now;
+	int32_t *values;
+	size_t values_cap;
+};
+
+/* One step: candidates from both fronts, their values from the state before, then written. */
+static int grow_step(int32_t *s, uint8_t *taken, const long dims[3], int box,
+		     struct grow_thread *g, int nt)
+{
+	int failed = 0;
+	size_t labelled = 0;
+
+#pragma omp parallel num_threads(nt) reduction(| : failed) reduction(+ : labelled)
+	{
+		struct grow_thread *own = &g[REF_THREAD_NUM()];
+
+		own->now.n = 0;
+		for (int f = 0; f < 2; f++)
+			for (int t = 0; t < nt; t++) {
+#pragma omp for schedule(dynamic, 4096) nowait
+				for (size_t k = 0; k < g[t].last[f].n; k++)
+					failed |= front_candidates(s, taken, dims, g[t].last[f].v[k], box,
+								   &own->now);
+			}
+#pragma omp barrier
+		if (own->now.n > own->values_cap) {
+			int32_t *v = realloc(own->values, own->now.n * sizeof(*v));
+
+			failed |= !v;
+			if (v) {
+				own->values = v;
+				own->values_cap = own->now.n;
+			}
+		}
+		for (size_t k = 0; !failed && k < own->now.n; k++) {
+			uint32_t q = own->now.v[k];
+			long x = (long)(q % (size_t)dims[0]);
+			long y = (long)(q / (size_t)dims[0] % (size_t)dims[1]);
+			long z = (long)(q / ((size_t)dims[0] * (size_t)dims[1]));
+
+			own->values[k] = neighbour_max(s, dims, x, y, z, box);
+		}
+#pragma omp barrier
+		for (size_t k = 0; !failed && k < own->now.n; k++) {
+			s[own->now.v[k]] = own->values[k];
+			taken[own->now.v[k]] = 0;
+		}
+		labelled += own->now.n;
+		/* the front two steps back is done with: it becomes this step's list */
+		{
+			struct index_list old = own->last[1];
+
+			own->last[1] = own->last[0];
+			own->last[0] = own->now;
+			own->now = old;
+		}
+	}
+	return failed ? -1 : labelled > 0;
+}
+
+/* Grow the positive labels of s into its 0 voxels, box and 6-neighbour steps alternating, until
+ * no step labels a voxel. -1 when out of memory. */
+static int voronoi_grow(int32_t *s, const size_t sdims[3], int nt)
+{
+	const long dims[3] = { (long)sdims[0], (long)sdims[1], (long)sdims[2] };
+	size_t n = sdims[0] * sdims[1] * sdims[2];
+	struct grow_thread *g = calloc((size_t)nt, sizeof(*g));
+	uint8_t *taken = calloc(n ? n : 1, 1);
+	int status = g && taken ? 0 : -1, box = 1, more = 1;
+
+	/* the seeds are the first front, split between the threads by position */
+#pragma omp parallel num_threads(nt) reduction(| : status)
+	{
+		struct index_list *own = &g[REF_THREAD_NUM()].last[0];
+
+#pragma omp for schedule(static)
+		for (size_t i = 0; i < n; i++)
+			if (!status && s[i] > 0 && list_push(own, (uint32_t)i))
+				status = -1;
+	}
+	while (!status && more) {
+		more = grow_step(s, taken, dims, box, g, nt);
+		status = more < 0 ? -1 : 0;
+		box = !box;
+	}
+	for (int t = 0; g && t < nt; t++) {
+		free(g[t].last[0].v);
+		free(g[t].last[1].v);
+		free(g[t].now.v);
+		free(g[t].values);
+	}
+	free(g);
+	free(taken);
+	return status;
 }
 
 /*
@@ -524,41 +659,34 @@ int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0], *mask = c->in[1];
 	size_t dims[3] = { in->width, in->height, in->depth }, n = stack_voxels(in);
-	int32_t *s = malloc(n * sizeof(*s)), *t = malloc(n * sizeof(*t)), *tmp;
+	int32_t *s = malloc(n * sizeof(*s));
 	uint32_t *out = c->out->data;
-	int status, box = 1;
+	int status;
 
-	if (!s || !t) {
-		free(s);
-		free(t);
+	if (!s)
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
-	}
 	if (!ref_same_dims(in, mask)) {
 		free(s);
-		free(t);
 		return vb_errf(err, VB_E_ARGS, "%s: the seeds and the mask differ in size",
 			       ref_op_name(c));
 	}
 	status = ref_label_binary(in, 26, ref_nthreads(c), c->out, err); /* the seeds, into the output */
 	if (status) {
 		free(s);
-		free(t);
 		return status;
 	}
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		s[i] = (int32_t)out[i] - (stack_get(mask, i) != 0 ? 0 : 1);
-	while (voronoi_step(s, t, dims, box, ref_nthreads(c))) {
-		tmp = s;
-		s = t;
-		t = tmp;
-		box = !box;
+	if (voronoi_grow(s, dims, ref_nthreads(c))) {
+		free(s);
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for the growing front",
+			       ref_op_name(c));
 	}
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		out[i] = stack_get(mask, i) != 0 && s[i] > 0 ? (uint32_t)s[i] : 0;
 	free(s);
-	free(t);
 	return VB_OK;
 }
 
