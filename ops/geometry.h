@@ -165,7 +165,7 @@ void geom_circular_shift(const struct op_call *c, size_t shift[3]);
  */
 void geom_gaussian_derivative_weights(double sigma, int order, int radius, double *w);
 /* The sigma and order of axis a (0 x) of a gaussian_derivative / gaussian_laplace call (orders
- * 0), or VB_E_ARGS when an order is asked of a zero sigma (gaussian_laplace: any zero sigma). */
+ * 0). A zero sigma leaves its axis as it is whatever the order (scipy's rule: weights [1]). */
 int geom_derivative_axes(const struct op_call *c, double sigma[3], int order[3],
 			 struct vb_err *err);
 /*

@@ -203,13 +203,9 @@ int geom_derivative_axes(const struct op_call *c, double sigma[3], int order[3],
 	for (int a = 0; a < 3; a++) {
 		sigma[a] = op_param(c, sn[a]);
 		order[a] = has_order ? (int)op_param(c, on[a]) : 0;
-		if (!has_order && !(sigma[a] > 0)) /* gaussian_laplace: a second derivative on each */
-			return vb_errf(err, VB_E_ARGS, "%s: %s=%g: every sigma must be > 0 (a "
-				       "derivative of no blur is undefined here)", c->op->name, sn[a],
-				       sigma[a]);
-		if (order[a] > 0 && !(sigma[a] > 0))
-			return vb_errf(err, VB_E_ARGS, "%s: %s=%d needs %s > 0 (a derivative of no "
-				       "blur is undefined here)", c->op->name, on[a], order[a], sn[a]);
+		if (!(sigma[a] >= 0))
+			return vb_errf(err, VB_E_ARGS, "%s: %s=%g: expected a sigma >= 0",
+				       c->op->name, sn[a], sigma[a]);
 	}
 	return VB_OK;
 }
