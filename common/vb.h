@@ -78,6 +78,17 @@ int vb_mul_size(size_t a, size_t b, size_t *out);
 /* Case-insensitive substring test. */
 int vb_contains_nocase(const char *haystack, const char *needle);
 
+/* ---- a run asked to stop (common/stop.c) ---- */
+
+/* SIGTERM and SIGINT set the stop flag; a second one kills the watched children and exits
+ * with 128 + the signal. */
+void vb_stop_install(void);
+/* The signal that asked to stop, 0 when none has. */
+int vb_stop_requested(void);
+/* A child process to kill on the second signal (at most 16 at once), and no longer. */
+void vb_stop_watch(pid_t pid);
+void vb_stop_unwatch(pid_t pid);
+
 /* Median of n doubles (sorts a copy); 0 for n == 0. */
 double vb_median(const double *v, size_t n);
 
