@@ -689,7 +689,9 @@ static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter 
 				 text ? text : "an error");
 	}
 out:
-	if ((ad->flags & PA_ISOLATE))
+	/* a call that met its known bug's condition may have written past its buffers (on PoCL
+	 * that is the child's own heap: later calls then hang in malloc's lock): a fresh child */
+	if ((ad->flags & PA_ISOLATE) || o->hazard)
 		peer_stop(pe);
 	json_decref(msg);
 	json_decref(req);
