@@ -412,7 +412,7 @@ int cmd_run(int argc, char **argv)
 	if (status)
 		return status < 0 ? EXIT_OK : status;
 	report_init(&rep, &err);
-	vb_stop_install(); /* SIGTERM, SIGINT: stop between rows, write what there is */
+	vb_stop_graceful(); /* SIGTERM, SIGINT: stop between rows, write what there is */
 	/* before any OpenCL call of ours: the probe enumerates each driver in a child first */
 	if (a.probe != PROBE_NONE) {
 		double t0 = vb_now_ms();
@@ -462,13 +462,11 @@ int cmd_run(int argc, char **argv)
 	report_print_run_summary(&rep, vb_now_ms() - started, probe_ms, status ? NULL : a.out,
 		      a.out && a.out_target.kind == OUT_FD && a.out_target.fd == STDOUT_FILENO
 			      ? stderr : stdout);
-	/* cut: the shell's status for an end by that signal, once the report is safe */
-	if (!status && rep.cut_signal)
-		status = 128 + rep.cut_signal;
 	if (!status)
 		status = bench_exit_status(&rep) ? EXIT_FAILED : EXIT_OK;
 	report_free(&rep);
 	free(chosen.dev);
 	devices_close(&all);
+	vb_stop_reraise(); /* cut: the report is safe; end by the signal, as the shell expects */
 	return status;
 }

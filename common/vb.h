@@ -78,17 +78,6 @@ int vb_mul_size(size_t a, size_t b, size_t *out);
 /* Case-insensitive substring test. */
 int vb_contains_nocase(const char *haystack, const char *needle);
 
-/* ---- a run asked to stop (common/stop.c) ---- */
-
-/* SIGTERM and SIGINT set the stop flag; a second one kills the watched children and exits
- * with 128 + the signal. */
-void vb_stop_install(void);
-/* The signal that asked to stop, 0 when none has. */
-int vb_stop_requested(void);
-/* A child process to kill on the second signal (at most 16 at once), and no longer. */
-void vb_stop_watch(pid_t pid);
-void vb_stop_unwatch(pid_t pid);
-
 /* Median of n doubles (sorts a copy); 0 for n == 0. */
 double vb_median(const double *v, size_t n);
 
@@ -131,5 +120,15 @@ int vb_cleanup_child(pid_t pid);
 void vb_cleanup_done(int slot);
 /* In a forked child: the parent's files and children are not the child's to undo. */
 void vb_cleanup_forget(void);
+
+/*
+ * A run that stops between rows (`run`): after vb_stop_graceful, the first SIGINT or SIGTERM
+ * only sets a flag, vb_stop_requested (the signal, 0 when none came), which the run checks
+ * between rows and in its waits; a second one undoes and ends the process as above. When the
+ * run has written what it has, vb_stop_reraise ends it by that signal (the shell sees it).
+ */
+void vb_stop_graceful(void);
+int vb_stop_requested(void);
+void vb_stop_reraise(void);
 
 #endif

@@ -86,6 +86,7 @@ struct peer_set {
 	size_t n;
 	char dir[4096];          /* temporary folder: the script, the block's files, the logs */
 	char script[4200];
+	int dir_slot;            /* dir's vb_cleanup entry: a second stop signal removes it */
 	int share_fd;            /* the shared file, every child's fd 4; -1 when none */
 	size_t share_size;       /* its length */
 	size_t share_used;       /* the block's inputs end here; an op's output goes after */
@@ -401,11 +402,12 @@ struct peer_set *peers_open(const struct peer_request *r, const struct device_li
 		return NULL;
 	}
 	ps->share_fd = -1;
+	ps->dir_slot = -1;
 	ps->op_timeout_s = py_timeout_s("VOXBENCH_PEER_TIMEOUT", OP_TIMEOUT_S);
 	ps->start_timeout_s = py_timeout_s("VOXBENCH_PYTHON_TIMEOUT", CHECK_TIMEOUT_S);
 	snprintf(ps->dir, sizeof(ps->dir), "%s/voxbench-peers-XXXXXX",
 		 base && *base ? base : "/tmp");
-	if (!mkdtemp(ps->dir)) {
+	if (!vb_mkdtemp_tracked(ps->dir, &ps->dir_slot)) {
 		fprintf(notes, "voxbench run: cannot create a temporary folder in %s for the peers; "
 			"set TMPDIR to a writable folder; no peer rows\n", base && *base ? base : "/tmp");
 		free(ps);
@@ -655,7 +657,9 @@ static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter 
 		json_decref(msg);
 		msg = NULL;
 	}
-	if (rc == PY_CUT) { /* the run stops: the row is not finished, the child goes */
+	/* the run stops: the row is not finished (a reply that came with the signal, Ctrl-C's
+	 * KeyboardInterrupt, is not the op's), the child goes */
+	if (rc == PY_CUT || vb_stop_requested()) {
 		o->cut = 1;
 		peer_stop(pe);
 		goto out;
@@ -992,5 +996,6 @@ void peers_close(struct peer_set *ps)
 		close(ps->share_fd);
 	if (ps->dir[0])
 		nftw(ps->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	vb_cleanup_done(ps->dir_slot);
 	free(ps);
 }

@@ -388,6 +388,9 @@ class Server:
 
 
 def main(argv):
+    import signal
+    # Ctrl-C reaches the whole process group: voxbench decides when this child stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(CHANNEL, "w", buffering=1)
 
     def send(obj):

@@ -155,6 +155,7 @@ static void child_exec(int channel, int log, int share, const char *const *argv)
 	int devnull = open("/dev/null", O_RDONLY);
 	const char *msg = "{\"exec_error\": \"cannot run the interpreter\"}\n";
 
+	vb_cleanup_forget(); /* a signal before exec must not undo the parent's files */
 	/* the shared file first: moving the channel to 3 must not close it when it is 3 */
 	if (share == CHANNEL_FD && (share = fcntl(share, F_DUPFD_CLOEXEC, SHARE_FD + 1)) < 0)
 		_exit(126);
@@ -190,6 +191,7 @@ int py_start_shared(struct py_proc *p, const char *interp, const char *script,
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
+	p->cleanup_slot = -1;
 	snprintf(p->log, sizeof(p->log), "%s", log);
 	argv[n++] = interp;
 	argv[n++] = script;
@@ -216,7 +218,7 @@ int py_start_shared(struct py_proc *p, const char *interp, const char *script,
 	}
 	if (p->pid == 0)
 		child_exec(sv[1], logfd, share_fd, argv);
-	vb_stop_watch(p->pid);
+	p->cleanup_slot = vb_cleanup_child(p->pid); /* a second stop signal ends it too */
 	close(sv[1]);
 	close(logfd);
 	p->fd = sv[0];
@@ -344,7 +346,8 @@ void py_stop(struct py_proc *p, int kill_it)
 	}
 	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	vb_stop_unwatch(p->pid);
+	vb_cleanup_done(p->cleanup_slot);
+	p->cleanup_slot = -1;
 	p->pid = 0;
 	p->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	p->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -65,6 +65,7 @@ struct py_proc {
 	int signal;         /* after py_stop: the signal that ended it, 0 when none */
 	int timed_out;      /* py_stop was asked to kill it after a deadline */
 	int exec_failed;    /* the interpreter could not be started (exit 127 before any output) */
+	int cleanup_slot;   /* its vb_cleanup_child entry, -1 when none */
 	char exec_error[256];
 };
 
