@@ -599,7 +599,7 @@ int bench_run(const struct bench_plan *a, const struct device_list *devs, struct
 	if (rc == 0)
 		x.peers = peers_open(&a->peer, devs, stderr);
 	x.total += peers_rows_per_block(x.peers, a->selected) * blocks;
-	/* a stop signal (common/stop.c) ends the run between rows */
+	/* a stop signal (common/cleanup.c, vb_stop_graceful) ends the run between rows */
 	for (int i = 0; i < a->ninputs && rc == 0 && !vb_stop_requested(); i++)
 		rc = run_file(&x, i);
 	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == 0 &&
