@@ -401,7 +401,7 @@ int cmd_run(int argc, char **argv)
 	struct report rep = { 0 };
 	struct vet vet;
 	struct vb_err err;
-	double started = vb_now_ms(), probe_ms = NAN;
+	double started = vb_now_ms(), cpu_started = vb_cpu_ms(), probe_ms = NAN;
 	int status;
 
 	if (op_count > BENCH_MAX_OPS) {
@@ -449,6 +449,8 @@ int cmd_run(int argc, char **argv)
 		return status;
 	}
 	status = bench_run(&a.plan, &chosen, &rep) ? EXIT_FAILED : EXIT_OK;
+	rep.wall_ms = vb_now_ms() - started;
+	rep.cpu_ms = vb_cpu_ms() - cpu_started;
 	if ((rep.cut_signal = vb_stop_requested()))
 		fprintf(stderr, "voxbench run: stopped by %s after %zu rows; the report holds "
 			"them (\"cut\" says so)\n", strsignal(rep.cut_signal), rep.nrows);
