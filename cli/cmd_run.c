@@ -412,6 +412,7 @@ int cmd_run(int argc, char **argv)
 	if (status)
 		return status < 0 ? EXIT_OK : status;
 	report_init(&rep, &err);
+	vb_stop_graceful(); /* SIGTERM, SIGINT: stop between rows, write what there is */
 	/* before any OpenCL call of ours: the probe enumerates each driver in a child first */
 	if (a.probe != PROBE_NONE) {
 		double t0 = vb_now_ms();
@@ -450,6 +451,9 @@ int cmd_run(int argc, char **argv)
 	status = bench_run(&a.plan, &chosen, &rep) ? EXIT_FAILED : EXIT_OK;
 	rep.wall_ms = vb_now_ms() - started;
 	rep.cpu_ms = vb_cpu_ms() - cpu_started;
+	if ((rep.cut_signal = vb_stop_requested()))
+		fprintf(stderr, "voxbench run: stopped by %s after %zu rows; the report holds "
+			"them (\"cut\" says so)\n", strsignal(rep.cut_signal), rep.nrows);
 	/* --out -: stdout is the report's, the table goes to stderr */
 	report_print_table(&rep, a.out && a.out_target.kind == OUT_FD &&
 			   a.out_target.fd == STDOUT_FILENO ? stderr : stdout);
@@ -465,5 +469,6 @@ int cmd_run(int argc, char **argv)
 	report_free(&rep);
 	free(chosen.dev);
 	devices_close(&all);
+	vb_stop_reraise(); /* cut: the report is safe; end by the signal, as the shell expects */
 	return status;
 }

@@ -40,7 +40,7 @@ const char *row_phase_name(enum row_phase p)
 {
 	static const char *const names[PHASE_COUNT] = { "stack", "inputs", "upload", "warmup",
 							 "timed", "download", "reference",
-							 "compare" };
+							 "compare", "start" };
 
 	return p < PHASE_COUNT ? names[p] : "?";
 }

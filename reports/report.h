@@ -45,10 +45,11 @@ struct row_delta {
  * so has the first device's row the reference, which every device's row shares. */
 enum row_phase {
 	PHASE_STACK, PHASE_INPUTS, PHASE_UPLOAD, PHASE_WARMUP, PHASE_TIMED, PHASE_DOWNLOAD,
-	PHASE_REFERENCE, PHASE_COMPARE, PHASE_COUNT
+	PHASE_REFERENCE, PHASE_COMPARE, PHASE_START, PHASE_COUNT
 };
 /* "stack", "inputs", "upload", "warmup" (compiles), "timed", "download", "reference",
- * "compare": the keys of a row's phases_ms */
+ * "compare", "start" (a peer's child started in the row: ops/peers.c): the keys of a row's
+ * phases_ms */
 const char *row_phase_name(enum row_phase p);
 
 struct result_row {
@@ -130,6 +131,7 @@ struct report {
 	double prebuild_ms, prebuild_cpu_ms;
 	int prebuild_beside_references; /* compiled while the first references ran */
 	double wall_ms, cpu_ms; /* the whole run's wall and CPU time (every thread); 0 when unknown */
+	int cut_signal;            /* a signal stopped the run before its end: its rows so far */
 };
 
 /* Empty report stamped with schema, version, the current UTC time and this host. */

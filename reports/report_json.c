@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,14 @@ static json_t *report_json(const struct report *r)
 	if (r->wall_ms > 0) /* the whole run: wall and CPU time (every thread) */
 		json_object_set_new(root, "run_time", json_pack("{sf sf}", "wall_ms", r->wall_ms,
 								 "cpu_ms", r->cpu_ms));
+	if (r->cut_signal) { /* stopped by a signal: the rows finished before it */
+		const char *abbrev = sigabbrev_np(r->cut_signal);
+		char sig[32];
+
+		snprintf(sig, sizeof(sig), "SIG%s", abbrev ? abbrev : "?");
+		json_object_set_new(root, "cut", json_pack("{s:s, s:I}", "signal", sig, "rows",
+							   (json_int_t)r->nrows));
+	}
 	if (r->peers_json) /* run --peer: each peer's library, version, device, interpreter */
 		json_object_set_new(root, "peers", json_loads(r->peers_json, 0, NULL));
 	/* ops timed at two or more sizes: their log-log fits (reports/scaling.c) */

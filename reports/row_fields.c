@@ -118,6 +118,7 @@ const struct row_field row_fields[] = {
 	{ "phases_ms.download", RF_NUM, AT(phase_ms[PHASE_DOWNLOAD]), NO_FLAG, .check = CK_MS },
 	{ "phases_ms.reference", RF_NUM, AT(phase_ms[PHASE_REFERENCE]), NO_FLAG, .check = CK_MS },
 	{ "phases_ms.compare", RF_NUM, AT(phase_ms[PHASE_COMPARE]), NO_FLAG, .check = CK_MS },
+	{ "phases_ms.start", RF_NUM, AT(phase_ms[PHASE_START]), NO_FLAG, .check = CK_MS },
 	{ "wall_ms", RF_NUM, AT(wall_ms), NO_FLAG, .check = CK_MS },
 };
 const size_t row_field_count = sizeof(row_fields) / sizeof(row_fields[0]);
