@@ -18,7 +18,7 @@
 
 static const char css[] =
 	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
-	"margin:0 auto;max-width:1280px;padding:1em 1.5em 3em}\n"
+	"margin:0 auto;max-width:1320px;padding:1em 1.5em 3em}\n"
 	"h1{font-size:1.55em;margin:.4em 0}h2{font-size:1.2em;border-bottom:1px solid #d8dce3;"
 	"padding-bottom:.2em;margin-top:2em}\n"
 	"table{border-collapse:collapse;margin:.6em 0;font-size:.92em}\n"
@@ -28,7 +28,9 @@ static const char css[] =
 	"font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"table.kv th{background:none;font-weight:600;position:static}\n"
 	"tr.fail td,tr.error td{background:#fde4e2}tr.skip td{background:#fff5d6}\n"
-	"td.why{color:#8a1c12;font-size:.9em;max-width:32em}\n"
+	"td.why{color:#8a1c12;font-size:.9em;max-width:22em;overflow-wrap:anywhere}\n"
+	"table#results{font-size:.82em}table#results td.p{font-size:.92em;min-width:9em;"
+	"max-width:15em}div.wide{overflow-x:auto}\n"
 	".verdict{padding:.55em 1em;border-radius:4px;display:inline-block}\n"
 	".verdict.ok{background:#e2f4e0}.verdict.warn{background:#fff5d6}"
 	".verdict.fail{background:#fde4e2}.verdict.none{background:#eef0f3}\n"
@@ -58,7 +60,7 @@ void html_begin(FILE *out, const char *title)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	      out);
 	html_escape(out, title);
-	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
+	fprintf(out, "</title>\n<style>\n%s%s</style>\n</head>\n<body>\n<h1>", css, overview_css);
 	html_escape(out, title);
 	fputs("</h1>\n", out);
 }
@@ -284,7 +286,9 @@ static void result_row_html(FILE *out, const struct loaded_report *lr,
 	row_size_text(row, size, sizeof(size));
 	fprintf(out, "<tr class=\"%s\">", row_status_name(row->status));
 	cell(out, row->op);
-	cell(out, params);
+	fputs("<td class=\"p\">", out);
+	html_escape(out, params);
+	fputs("</td>", out);
 	cell(out, size);
 	cell(out, row->dtype);
 	cell(out, row->backend);
@@ -308,7 +312,7 @@ static void results_table(FILE *out, const struct loaded_report *lr)
 	size_t ncols = row_fields_in(1, cols, 16);
 	int show_device = (report_varying(&lr->rep) & KEY_DEVICE) != 0;
 
-	fputs("<h2>Results</h2>\n<table id=\"results\">\n<tr><th>op</th><th>params</th>"
+	fputs("<h2>Results</h2>\n<div class=\"wide\"><table id=\"results\">\n<tr><th>op</th><th>params</th>"
 	      "<th>size</th><th>dtype</th><th>backend</th>", out);
 	if (show_device)
 		fputs("<th>device</th>", out);
@@ -317,7 +321,7 @@ static void results_table(FILE *out, const struct loaded_report *lr)
 	fputs("<th>verdict</th><th>reason, notes</th></tr>\n", out);
 	for (size_t i = 0; i < lr->rep.nrows; i++)
 		result_row_html(out, lr, &lr->rep.rows[i], show_device, cols, ncols);
-	fputs("</table>\n<p class=\"meta\">Every row, as CSV: <a href=\"results.csv\">results.csv"
+	fputs("</table></div>\n<p class=\"meta\">Every row, as CSV: <a href=\"results.csv\">results.csv"
 	      "</a>. GPU ms: median kernel time (device events); speedup: CPU reference ms / GPU ms."
 	      "</p>\n", out);
 }
@@ -369,10 +373,15 @@ static int write_page(const struct loaded_report *lr, const struct scaling *s, c
 		 lr->rep.ndevices ? ", " : "", lr->rep.ndevices ? lr->rep.devices[0].name : "");
 	html_begin(o.f, title);
 	summary(o.f, lr);
-	results_table(o.f, lr);
-	html_peers_table(o.f, &lr->rep);
+	/* the machine at a glance first, then every row drawn, then the numbers */
+	if ((status = html_overview(o.f, lr, err))) {
+		out_abort(&o);
+		return status;
+	}
 	fputs("<h2>Plots</h2>\n", o.f);
 	html_plots(o.f, dir, outcome);
+	results_table(o.f, lr);
+	html_peers_table(o.f, &lr->rep);
 	scaling_table(o.f, &lr->rep, s);
 	html_end(o.f);
 	return out_commit(&o, err);

@@ -54,21 +54,26 @@ static void gp_quote(FILE *f, const char *s)
 
 /* A label as the first field of a data line: escaped (no tab, no line break), never a
  * comment, and long ones shortened so that the plot keeps its room. */
-static void data_label(FILE *f, const char *label)
+static void data_label_max(FILE *f, const char *label, size_t max)
 {
 	char s[4 * 128 + 1];
 	size_t n, cut;
 
 	vb_escape_text(label, s, sizeof(s));
 	n = cut = strlen(s);
-	if (n > MAX_LABEL) /* never inside a UTF-8 sequence */
-		for (cut = MAX_LABEL; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
+	if (n > max) /* never inside a UTF-8 sequence */
+		for (cut = max; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
 			;
 	if (*s == '#' || !*s)
 		fputc(' ', f);
 	fwrite(s, 1, cut, f);
 	if (cut < n)
 		fputs("...", f);
+}
+
+static void data_label(FILE *f, const char *label)
+{
+	data_label_max(f, label, MAX_LABEL);
 }
 
 static void data_value(FILE *f, double v, int logscale)
@@ -324,6 +329,225 @@ int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c
 	if ((status = write_loglog_data(gp, c, err)))
 		return status;
 	write_loglog_block(gp, c);
+	add_outcome(gp, c->name, c->title);
+	return VB_OK;
+}
+
+/* ---- panels of horizontal bars ---- */
+
+#define PANEL_WIDTH 1280
+#define BAR_PX 15       /* one bar's row: labels of 11 px keep a gap between them */
+#define PANEL_PX 58     /* a panel's title and its x axis */
+#define HEADER_PX 64    /* the chart's title, column headings and legend */
+#define PANEL_LABEL 54  /* characters of a bar's label (10 px font, 30 % of the width) */
+#define PANEL_LEFT 0.31
+
+static int write_panel_data(struct gnuplot_script *gp, const struct panel_chart *c,
+			    struct vb_err *err)
+{
+	struct out_file o;
+	int status = open_data(gp, c->name, &o, err);
+
+	if (status)
+		return status;
+	fprintf(o.f, "# label\tvalue\tmarker\tvalue2\tcolour; one block per panel, blocks "
+		     "separated by two blank lines\n");
+	for (size_t p = 0; p < c->npanels; p++) {
+		fprintf(o.f, "%s# ", p ? "\n\n" : "");
+		data_label(o.f, c->panel_title[p]);
+		fputc('\n', o.f);
+		for (size_t b = c->start[p]; b < c->start[p] + c->count[p]; b++) {
+			data_label_max(o.f, c->labels[b], PANEL_LABEL);
+			data_value(o.f, c->value[b], c->logx);
+			data_value(o.f, c->marker ? c->marker[b] : NAN, c->logx);
+			data_value(o.f, c->value2 ? c->value2[b] : NAN, 0);
+			fprintf(o.f, "\t%u\n", c->colour[b] & 0xffffffu);
+		}
+	}
+	return out_commit(&o, err);
+}
+
+/* The left column's range: powers of ten around every value (log), or 0 to the largest. */
+static void panel_range(const struct panel_chart *c, double *lo, double *hi)
+{
+	double a = INFINITY, b = 0;
+
+	for (size_t i = 0; i < c->nbars; i++) {
+		double v[2] = { c->value[i], c->marker ? c->marker[i] : NAN };
+
+		for (int k = 0; k < 2; k++)
+			if (isfinite(v[k]) && (!c->logx || v[k] > 0)) {
+				a = v[k] < a ? v[k] : a;
+				b = v[k] > b ? v[k] : b;
+			}
+	}
+	if (isfinite(c->ref) && c->ref > 0) {
+		a = c->ref < a ? c->ref : a;
+		b = c->ref > b ? c->ref : b;
+	}
+	if (c->logx) {
+		*lo = isfinite(a) ? pow(10, floor(log10(a) - 1e-9)) : 0.1;
+		*hi = b > 0 ? pow(10, ceil(log10(b) + 1e-9)) : 10;
+	} else {
+		*lo = 0;
+		*hi = b > 0 ? 1.05 * b : 1;
+	}
+}
+
+static double panel_range2(const struct panel_chart *c)
+{
+	double hi = isfinite(c->ref2) ? 1.1 * c->ref2 : 0;
+
+	for (size_t i = 0; c->value2 && i < c->nbars; i++)
+		if (isfinite(c->value2[i]) && 1.05 * c->value2[i] > hi)
+			hi = 1.05 * c->value2[i];
+	if (isfinite(c->cap2) && hi > c->cap2)
+		hi = c->cap2;
+	return hi > 0 ? hi : 1;
+}
+
+static int has_value2(const struct panel_chart *c)
+{
+	for (size_t i = 0; c->value2 && i < c->nbars; i++)
+		if (isfinite(c->value2[i]))
+			return 1;
+	return 0;
+}
+
+static double panel_height(const struct panel_chart *c)
+{
+	double h = HEADER_PX;
+
+	for (size_t p = 0; p < c->npanels; p++)
+		h += PANEL_PX + BAR_PX * (double)c->count[p];
+	return h;
+}
+
+/* The headings above the columns and the legend of the colours (first panel only). */
+static void panel_header(FILE *f, const struct panel_chart *c, double H, double split)
+{
+	fprintf(f, "set label 901 at screen 0.01, screen %.6f left font ',14' ", 1 - 16 / H);
+	gp_quote(f, c->title);
+	fprintf(f, "\nset label 902 at screen %.4f, screen %.6f center ",
+		(PANEL_LEFT + (split < 1 ? split - 0.03 : 0.98)) / 2, 1 - 44 / H);
+	gp_quote(f, c->heading);
+	fputc('\n', f);
+	if (split < 1) {
+		fprintf(f, "set label 903 at screen %.4f, screen %.6f center ", (split + 0.98) / 2,
+			1 - 44 / H);
+		gp_quote(f, c->heading2);
+		fputc('\n', f);
+	}
+	fprintf(f, "set key at screen 0.99, screen %.6f right top horizontal maxrows 1 "
+		   "samplen 1.5 font ',10'\n", 1 - 6 / H);
+}
+
+static void panel_keys(FILE *f, const struct panel_chart *c)
+{
+	for (size_t k = 0; k < c->nkeys; k++) {
+		fprintf(f, ", \\\n     keyentry with boxes fs solid 0.9 lc rgb '#%06x' title ",
+			c->key_colour[k] & 0xffffffu);
+		gp_quote(f, c->key_title[k]);
+	}
+	if (c->marker) {
+		fputs(", \\\n     keyentry with points pt 7 ps 0.55 lc rgb '#1d2330' title ", f);
+		gp_quote(f, c->marker_title);
+	}
+	if (isfinite(c->ref)) {
+		fputs(", \\\n     keyentry with lines dt 2 lw 1.5 lc rgb '#4a6fa5' title ", f);
+		gp_quote(f, c->ref_title);
+	}
+}
+
+/* Panel p: its title, the left column with the labels, then the right column. */
+static void panel_plot(FILE *f, const struct panel_chart *c, size_t p, double top, double H,
+		       double split, const double range[3])
+{
+	double bottom = top - (PANEL_PX + BAR_PX * (double)c->count[p]) / H;
+	double ptop = top - 24 / H, pbottom = bottom + 34 / H;
+	char lo[40], hi[40], hi2[40], ref[40];
+
+	fmt_num(lo, range[0], 6);
+	fmt_num(hi, range[1], 6);
+	fmt_num(hi2, range[2], 6);
+	fprintf(f, "set label 904 at screen 0.01, screen %.6f left font ',12' ", top - 12 / H);
+	gp_quote(f, c->panel_title[p]);
+	fprintf(f, "\nset tmargin at screen %.6f\nset bmargin at screen %.6f\n"
+		   "set lmargin at screen %.2f\nset rmargin at screen %.4f\n"
+		   "set yrange [%zu.5:-0.5]\nset ytics scale 0 font ',10'\n"
+		   "set xrange [%s:%s]\n%s",
+		ptop, pbottom, PANEL_LEFT, split < 1 ? split - 0.03 : 0.98, c->count[p] - 1, lo, hi,
+		c->logx ? "set logscale x\nset format x '%g'\n" : "unset logscale x\n");
+	if (isfinite(c->ref))
+		fprintf(f, "set arrow 1 from %s, graph 0 to %s, graph 1 nohead dt 2 lw 1.5 "
+			   "lc rgb '#4a6fa5' front\n", fmt_num(ref, c->ref, 10), ref);
+	fprintf(f, "plot '%s.dat' index %zu using (%s):0:(%s):2:($0-0.36):($0+0.36):5:ytic(1) "
+		   "with boxxyerror fs solid 0.9 noborder lc rgb variable notitle", c->name, p,
+		lo, lo);
+	if (c->marker)
+		fprintf(f, ", \\\n     '' index %zu using 3:0 with points pt 7 ps 0.55 "
+			   "lc rgb '#1d2330' notitle", p);
+	if (p == 0)
+		panel_keys(f, c);
+	fputs("\nunset arrow 1\nunset key\nunset label 901\nunset label 902\nunset label 903\n", f);
+	if (split >= 1)
+		return;
+	fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen 0.98\nunset logscale x\n"
+		   "set format x '%%g'\nset xrange [0:%s]\nset ytics format ''\nunset label 904\n",
+		split, hi2);
+	if (isfinite(c->ref2))
+		fprintf(f, "set arrow 1 from %s, graph 0 to %s, graph 1 nohead dt 2 lw 1.5 "
+			   "lc rgb '#4a6fa5' front\n", fmt_num(ref, c->ref2, 10), ref);
+	fprintf(f, "plot '%s.dat' index %zu using (0):0:(0):4:($0-0.36):($0+0.36):5 "
+		   "with boxxyerror fs solid 0.9 noborder lc rgb variable notitle, \\\n     "
+		   "'' index %zu using (%s):0:($4 > %s ? sprintf('%%.0f', $4) : '') with labels "
+		   "right offset -0.4,0 font ',9' tc rgb '#ffffff' notitle\n"
+		   "unset arrow 1\nset ytics format '%%h'\n", c->name, p, p, hi2, hi2);
+}
+
+static void write_panel_body(FILE *f, const struct panel_chart *c, double H)
+{
+	double split = has_value2(c) ? 0.66 : 1, top = 1 - HEADER_PX / H, range[3];
+
+	panel_range(c, &range[0], &range[1]);
+	range[2] = panel_range2(c);
+	fputs("set multiplot\nset style fill solid 0.9 noborder\nset grid xtics mxtics "
+	      "lc rgb '#e4e7ec'\nset border 3 lc rgb '#5a6270'\nset xtics nomirror font ',10'\n"
+	      "set ytics nomirror\nunset key\n", f);
+	panel_header(f, c, H, split);
+	for (size_t p = 0; p < c->npanels; p++) {
+		panel_plot(f, c, p, top, H, split, range);
+		top -= (PANEL_PX + BAR_PX * (double)c->count[p]) / H;
+	}
+	fputs("unset multiplot\n", f);
+}
+
+int gnuplot_panel_chart(struct gnuplot_script *gp, const struct panel_chart *c,
+			struct vb_err *err)
+{
+	FILE *f = gp->script.f;
+	double H = panel_height(c);
+	int status;
+
+	if (!c->nbars || gp->mode == PLOTS_DUMB || gp->outcome->nplots == MAX_PLOTS)
+		return VB_OK;
+	if ((status = write_panel_data(gp, c, err)))
+		return status;
+	/* a multiplot cannot be replotted: the same panels once per terminal */
+	fprintf(f, "\n# ---- %s ----\nreset\nset datafile separator \"\\t\"\n"
+		   "set datafile missing \"?\"\n", c->name);
+	for (int png = 0; png < 2; png++) {
+		if (png)
+			fprintf(f, "reset\nset datafile separator \"\\t\"\nset datafile missing \"?\"\n"
+				   "set terminal @png_terminal size %d,%.0f noenhanced background "
+				   "'#ffffff'\nset output '%s.png'\n", PANEL_WIDTH, H, c->name);
+		else
+			fprintf(f, "set terminal svg size %d,%.0f dynamic noenhanced font 'Sans,11' "
+				   "background '#ffffff'\nset output '%s.svg'\n", PANEL_WIDTH, H,
+				c->name);
+		write_panel_body(f, c, H);
+		fputs("unset output\n", f);
+	}
 	add_outcome(gp, c->name, c->title);
 	return VB_OK;
 }

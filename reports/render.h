@@ -242,6 +242,30 @@ struct loglog_chart {
 	char note[160];
 };
 
+/*
+ * Horizontal bars in panels (one per category), one bar per row with its label on the left:
+ * a left column (value, coloured per bar, with an optional marker point on the same row) and
+ * an optional right column (value2, same colour). Every bar is drawn; the canvas grows with
+ * the number of bars. Bars of panel p: [start[p], start[p] + count[p]), already in order.
+ */
+struct panel_chart {
+	const char *name, *title;
+	size_t npanels, nbars;
+	char (*panel_title)[96];
+	size_t *start, *count;
+	char (*labels)[128];
+	double *value, *marker, *value2;   /* NaN: none (marker, value2 may be NULL) */
+	unsigned *colour;                  /* 0xRRGGBB of each bar */
+	const char *heading, *marker_title, *heading2;
+	int logx;                          /* the left column on a log scale */
+	double ref, ref2;                  /* a dashed vertical line in each column, NaN: none */
+	const char *ref_title;
+	double cap2;                       /* the right column's axis ends here (values beyond are
+					    * written as numbers at the end of their bar); NaN: none */
+	size_t nkeys;                      /* the colours' legend */
+	const char *key_title[6];
+	unsigned key_colour[6];
+};
 /* Labels and values for nlabels x nseries bars, values NaN; nlabels is set by the caller. */
 int bar_chart_alloc(struct bar_chart *c, size_t nlabels, size_t nseries, struct vb_err *err);
 void bar_chart_free(struct bar_chart *c);
@@ -261,6 +285,8 @@ int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mod
 int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, struct vb_err *err);
 int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c,
 			 struct vb_err *err);
+int gnuplot_panel_chart(struct gnuplot_script *gp, const struct panel_chart *c,
+			struct vb_err *err);
 /*
  * Commit the script and run gnuplot on it in its folder (PLOTS_DUMB: the charts go to stdout).
  * A missing or failing gnuplot is not an error: it is written into outcome->note.
@@ -293,6 +319,11 @@ int report_plot_dumb(const struct loaded_report *lr, struct plot_outcome *outcom
 		     struct vb_err *err);
 /* Host, devices and the probe's verdict as a few lines of text. */
 void report_print_summary(const struct loaded_report *lr, FILE *out);
+
+/* The overview at the top of the report page (reports/overview.c): ops x sizes, dtypes,
+ * backends and devices, every row a cell coloured by verdict and speedup. */
+int html_overview(FILE *out, const struct loaded_report *lr, struct vb_err *err);
+extern const char overview_css[];
 
 /* HTML pieces shared by the report and comparison pages. */
 void html_escape(FILE *out, const char *text);

@@ -146,6 +146,170 @@ out:
 	return status;
 }
 
+/* ---- every op variant, one panel per category: speedup and bandwidth side by side ---- */
+
+static const unsigned verdict_colour[] = { 0x3b884e, 0xc8372d, 0xb0b6bf, 0x7a1f1a };
+
+static int has_speedup_or_bandwidth(const struct result_row *row)
+{
+	return has_speedup(row) || has_bandwidth(row);
+}
+
+struct variant {
+	const struct result_row *row;
+	size_t category;  /* order of the category's first row in the report */
+};
+
+static int by_category_then_speedup(const void *a, const void *b)
+{
+	const struct variant *x = a, *y = b;
+	double sx = isfinite(x->row->speedup) ? x->row->speedup : -1;
+	double sy = isfinite(y->row->speedup) ? y->row->speedup : -1;
+
+	if (x->category != y->category)
+		return x->category < y->category ? -1 : 1;
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return strcmp(x->row->op, y->row->op);
+}
+
+static size_t category_order(const struct report *r, const char *category)
+{
+	for (size_t i = 0; i < r->nrows; i++)
+		if (strcmp(r->rows[i].category, category) == 0)
+			return i;
+	return r->nrows;
+}
+
+/* The largest size of each variant, sorted into categories and by speedup. */
+static struct variant *variants_sorted(const struct report *r, const struct row_groups *g)
+{
+	struct variant *v = calloc(g->n ? g->n : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < g->n; i++) {
+		v[i].row = largest(r, g, i);
+		v[i].category = category_order(r, v[i].row->category);
+	}
+	if (v)
+		qsort(v, g->n, sizeof(*v), by_category_then_speedup);
+	return v;
+}
+
+struct panel_arrays {
+	char (*panel_title)[96];
+	size_t *start, *count;
+	char (*labels)[128];
+	double *value, *marker, *value2;
+	unsigned *colour;
+};
+
+static void panel_arrays_free(struct panel_arrays *a)
+{
+	free(a->panel_title);
+	free(a->start);
+	free(a->count);
+	free(a->labels);
+	free(a->value);
+	free(a->marker);
+	free(a->value2);
+	free(a->colour);
+}
+
+static int panel_arrays_alloc(struct panel_arrays *a, size_t n)
+{
+	n = n ? n : 1;
+	a->panel_title = calloc(n, sizeof(*a->panel_title));
+	a->start = calloc(n, sizeof(*a->start));
+	a->count = calloc(n, sizeof(*a->count));
+	a->labels = calloc(n, sizeof(*a->labels));
+	a->value = calloc(n, sizeof(*a->value));
+	a->marker = calloc(n, sizeof(*a->marker));
+	a->value2 = calloc(n, sizeof(*a->value2));
+	a->colour = calloc(n, sizeof(*a->colour));
+	return a->panel_title && a->start && a->count && a->labels && a->value && a->marker &&
+	       a->value2 && a->colour ? 0 : -1;
+}
+
+/* Whether any row knows its share of the measured copy bandwidth. */
+static int any_fraction(const struct loaded_report *lr, const struct variant *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(row_bandwidth_fraction(lr, v[i].row)))
+			return 1;
+	return 0;
+}
+
+static void fill_panels(const struct loaded_report *lr, unsigned vary, const struct variant *v,
+			size_t n, int fraction, struct panel_chart *c, struct panel_arrays *a)
+{
+	size_t np = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct result_row *row = v[i].row;
+
+		if (i == 0 || v[i].category != v[i - 1].category) {
+			a->start[np++] = i;
+			snprintf(a->panel_title[np - 1], sizeof(a->panel_title[0]), "%s",
+				 row->category[0] ? row->category : "(no category)");
+		}
+		a->count[np - 1]++;
+		row_label(row, label_parts(vary), a->labels[i], sizeof(a->labels[0]));
+		a->value[i] = row->speedup;
+		a->marker[i] = row->speedup_with_transfers;
+		a->value2[i] = fraction ? 100 * row_bandwidth_fraction(lr, row) : row->effective_gbps;
+		a->colour[i] = verdict_colour[row->status <= ROW_ERROR ? row->status : ROW_ERROR];
+	}
+	for (size_t p = 0; p < np; p++) {
+		size_t len = strlen(a->panel_title[p]);
+
+		snprintf(a->panel_title[p] + len, sizeof(a->panel_title[0]) - len, ": %zu op "
+			 "variant%s%s", a->count[p], a->count[p] == 1 ? "" : "s",
+			 (vary & KEY_SIZE) ? ", largest size of each" : "");
+	}
+	c->npanels = np;
+	c->nbars = n;
+}
+
+static int overview_chart(const struct loaded_report *lr, unsigned vary,
+			  struct gnuplot_script *gp, struct vb_err *err)
+{
+	const struct report *r = &lr->rep;
+	struct panel_arrays a = { 0 };
+	struct variant *v = NULL;
+	struct row_groups g;
+	int status = row_groups_make(r, VARIANT, has_speedup_or_bandwidth, &g, err), fraction;
+
+	if (status)
+		return status;
+	if (!(v = variants_sorted(r, &g)) || panel_arrays_alloc(&a, g.n)) {
+		status = vb_errf(err, VB_E_NOMEM, "out of host memory for the speedup chart");
+		goto out;
+	}
+	fraction = any_fraction(lr, v, g.n);
+	struct panel_chart c = {
+		.name = "speedup", .title = "Speedup and bandwidth of every op, by category",
+		.panel_title = a.panel_title, .start = a.start, .count = a.count,
+		.labels = a.labels, .value = a.value, .marker = a.marker, .value2 = a.value2,
+		.colour = a.colour, .logx = 1,
+		.heading = "speedup = CPU reference ms / GPU kernel ms (log scale)",
+		.marker_title = "with transfers",
+		.heading2 = fraction ? "% of the measured copy bandwidth"
+				     : "effective GB/s (bytes read + written / GPU time)",
+		.ref = 1, .ref_title = "as fast as the CPU", .ref2 = fraction ? 100 : NAN,
+		.cap2 = fraction ? 200 : NAN, .nkeys = 3,
+		.key_title = { "pass", "fail", "error" },
+		.key_colour = { verdict_colour[ROW_PASS], verdict_colour[ROW_FAIL],
+				verdict_colour[ROW_ERROR] },
+	};
+	fill_panels(lr, vary, v, g.n, fraction, &c, &a);
+	status = gnuplot_panel_chart(gp, &c, err);
+out:
+	panel_arrays_free(&a);
+	free(v);
+	row_groups_free(&g);
+	return status;
+}
+
 struct loglog_arrays {
 	char (*series)[160];
 	size_t *start, *count;
@@ -306,10 +470,12 @@ int report_charts(const struct loaded_report *lr, const struct scaling *s,
 		  struct gnuplot_script *gp, struct vb_err *err)
 {
 	unsigned vary = report_varying(&lr->rep);
-	int status = speedup_chart(lr, vary, gp, err);
+	int status;
 
-	if (!status && gp->mode != PLOTS_DUMB)
-		status = bandwidth_chart(lr, vary, gp, err);
+	/* the terminal gets the old numbered bars; files get every row in panels */
+	if (gp->mode == PLOTS_DUMB)
+		return speedup_chart(lr, vary, gp, err);
+	status = overview_chart(lr, vary, gp, err);
 	if (!status && gp->mode != PLOTS_DUMB)
 		status = scaling_chart(&lr->rep, vary, s, gp, err);
 	if (!status && gp->mode != PLOTS_DUMB)
