@@ -423,6 +423,34 @@ static double panel_height(const struct panel_chart *c)
 	return h;
 }
 
+/* The legend as coloured labels along the top (a key's layout depends on font metrics that
+ * differ between the SVG and PNG terminals). */
+static void legend_item(FILE *f, int *tag, double *x, double y, unsigned colour, const char *mark,
+			const char *text)
+{
+	char item[200];
+
+	snprintf(item, sizeof(item), "%s %s", mark, text);
+	fprintf(f, "set label %d at screen %.4f, screen %.6f left font ',10' tc rgb '#%06x' ",
+		(*tag)++, *x, y, colour & 0xffffffu);
+	gp_quote(f, item);
+	fputc('\n', f);
+	*x += 0.02 + 0.0062 * (double)strlen(text);
+}
+
+static void panel_keys(FILE *f, const struct panel_chart *c, double H)
+{
+	double x = 0.45, y = 1 - 16 / H;
+	int tag = 910;
+
+	for (size_t k = 0; k < c->nkeys; k++)
+		legend_item(f, &tag, &x, y, c->key_colour[k], "\u25A0", c->key_title[k]);
+	if (c->marker)
+		legend_item(f, &tag, &x, y, 0x1d2330, "\u25CF", c->marker_title);
+	if (isfinite(c->ref))
+		legend_item(f, &tag, &x, y, 0x4a6fa5, "\u2506", c->ref_title);
+}
+
 /* The headings above the columns and the legend of the colours (first panel only). */
 static void panel_header(FILE *f, const struct panel_chart *c, double H, double split)
 {
@@ -438,25 +466,7 @@ static void panel_header(FILE *f, const struct panel_chart *c, double H, double 
 		gp_quote(f, c->heading2);
 		fputc('\n', f);
 	}
-	fprintf(f, "set key at screen 0.99, screen %.6f right top horizontal maxrows 1 "
-		   "samplen 1.5 font ',10'\n", 1 - 6 / H);
-}
-
-static void panel_keys(FILE *f, const struct panel_chart *c)
-{
-	for (size_t k = 0; k < c->nkeys; k++) {
-		fprintf(f, ", \\\n     keyentry with boxes fs solid 0.9 lc rgb '#%06x' title ",
-			c->key_colour[k] & 0xffffffu);
-		gp_quote(f, c->key_title[k]);
-	}
-	if (c->marker) {
-		fputs(", \\\n     keyentry with points pt 7 ps 0.55 lc rgb '#1d2330' title ", f);
-		gp_quote(f, c->marker_title);
-	}
-	if (isfinite(c->ref)) {
-		fputs(", \\\n     keyentry with lines dt 2 lw 1.5 lc rgb '#4a6fa5' title ", f);
-		gp_quote(f, c->ref_title);
-	}
+	panel_keys(f, c, H);
 }
 
 /* Panel p: its title, the left column with the labels, then the right column. */
@@ -487,9 +497,11 @@ static void panel_plot(FILE *f, const struct panel_chart *c, size_t p, double to
 	if (c->marker)
 		fprintf(f, ", \\\n     '' index %zu using 3:0 with points pt 7 ps 0.55 "
 			   "lc rgb '#1d2330' notitle", p);
-	if (p == 0)
-		panel_keys(f, c);
-	fputs("\nunset arrow 1\nunset key\nunset label 901\nunset label 902\nunset label 903\n", f);
+	fputs("\nunset arrow 1\n", f);
+	if (p == 0) /* the header's labels are drawn once */
+		for (int tag = 901; tag < 920; tag++)
+			if (tag != 904)
+				fprintf(f, "unset label %d\n", tag);
 	if (split >= 1)
 		return;
 	fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen 0.98\nunset logscale x\n"
