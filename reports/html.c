@@ -387,15 +387,15 @@ static int write_page(const struct loaded_report *lr, const struct scaling *s, c
 	return out_commit(&o, err);
 }
 
-static int draw(const struct loaded_report *lr, const struct scaling *s, const char *dir,
-		struct plot_outcome *outcome, struct vb_err *err)
+static int draw(const struct loaded_report *lr, const char *dir, struct plot_outcome *outcome,
+		struct vb_err *err)
 {
 	struct gnuplot_script gp;
 	int status = gnuplot_begin(&gp, dir, PLOTS_FILES, lr->path, outcome, err);
 
 	if (status)
 		return status;
-	if ((status = report_charts(lr, s, &gp, err)))
+	if ((status = report_charts(lr, &gp, err)))
 		gnuplot_abort(&gp);
 	else
 		status = gnuplot_finish(&gp, err);
@@ -420,7 +420,7 @@ int report_write_html(const struct loaded_report *lr, const char *dir,
 	if (!status)
 		status = report_write_csv_file(lr, csv, err);
 	if (!status && opt->plots == PLOTS_FILES)
-		status = draw(lr, &s, f.tmp, outcome, err);
+		status = draw(lr, f.tmp, outcome, err);
 	else if (!status)
 		snprintf(outcome->note, sizeof(outcome->note), "plots turned off (--plots none)");
 	if (!status)
@@ -436,13 +436,12 @@ int report_write_html(const struct loaded_report *lr, const char *dir,
 int report_plot_dumb(const struct loaded_report *lr, struct plot_outcome *outcome,
 		     struct vb_err *err)
 {
-	struct scaling s = { 0 };
 	struct gnuplot_script gp;
 	int status = gnuplot_begin(&gp, NULL, PLOTS_DUMB, lr->path, outcome, err);
 
 	if (status)
 		return status;
-	if ((status = report_charts(lr, &s, &gp, err)))
+	if ((status = report_charts(lr, &gp, err)))
 		gnuplot_abort(&gp);
 	else
 		status = gnuplot_finish(&gp, err);

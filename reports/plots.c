@@ -274,65 +274,6 @@ int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, stru
 	return VB_OK;
 }
 
-static int write_loglog_data(struct gnuplot_script *gp, const struct loglog_chart *c,
-			     struct vb_err *err)
-{
-	struct out_file o;
-	int status = open_data(gp, c->name, &o, err);
-
-	if (status)
-		return status;
-	fprintf(o.f, "# voxels\tms; one block per series, blocks separated by two blank lines\n");
-	for (size_t s = 0; s < c->nseries; s++) {
-		fprintf(o.f, "%s# ", s ? "\n\n" : "");
-		data_label(o.f, c->series[s]);
-		fputc('\n', o.f);
-		for (size_t i = c->start[s]; i < c->start[s] + c->count[s]; i++) {
-			char x[40], y[40];
-
-			fprintf(o.f, "%s\t%s\n", fmt_num(x, c->x[i], 12), fmt_num(y, c->y[i], 10));
-		}
-	}
-	return out_commit(&o, err);
-}
-
-static void write_loglog_block(struct gnuplot_script *gp, const struct loglog_chart *c)
-{
-	FILE *f = gp->script.f;
-
-	block_start(gp, c->name, c->title, c->note);
-	fprintf(f, "set logscale xy\nset grid\nset key outside right top\nset xlabel ");
-	gp_quote(f, c->xlabel);
-	fprintf(f, "\nset ylabel ");
-	gp_quote(f, c->ylabel);
-	fputc('\n', f);
-	for (size_t s = 0; s < c->nseries; s++) {
-		char b[40], k[40];
-
-		fprintf(f, "%s'%s.dat' index %zu using 1:2 with points pt %zu ps 1.2 lc %zu title ",
-			s ? ", \\\n     " : "plot ", c->name, s, s % 13 + 1, s + 1);
-		gp_quote(f, c->series[s]);
-		fprintf(f, ", \\\n     %s*x**(%s) with lines lc %zu notitle",
-			fmt_num(k, c->coefficient[s], 10), fmt_num(b, c->exponent[s], 10), s + 1);
-	}
-	fputc('\n', f);
-	block_end(gp, c->name);
-}
-
-int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c,
-			 struct vb_err *err)
-{
-	int status;
-
-	if (!c->nseries || gp->outcome->nplots == MAX_PLOTS)
-		return VB_OK;
-	if ((status = write_loglog_data(gp, c, err)))
-		return status;
-	write_loglog_block(gp, c);
-	add_outcome(gp, c->name, c->title);
-	return VB_OK;
-}
-
 /* ---- panels of horizontal bars ---- */
 
 #define PANEL_WIDTH 1280
@@ -558,6 +499,177 @@ int gnuplot_panel_chart(struct gnuplot_script *gp, const struct panel_chart *c,
 				   "background '#ffffff'\nset output '%s.svg'\n", PANEL_WIDTH, H,
 				c->name);
 		write_panel_body(f, c, H);
+		fputs("unset output\n", f);
+	}
+	add_outcome(gp, c->name, c->title);
+	return VB_OK;
+}
+
+/* ---- scaling panels ---- */
+
+#define SCALING_PANEL_W 640
+#define SCALING_PANEL_H 400
+
+static int write_scaling_data(struct gnuplot_script *gp, const struct scaling_chart *c,
+			      struct vb_err *err)
+{
+	struct out_file o;
+	int status = open_data(gp, c->name, &o, err);
+	size_t block = 0;
+
+	if (status)
+		return status;
+	fprintf(o.f, "# voxels\tms; one block per line of a panel, blocks separated by two "
+		     "blank lines\n");
+	for (size_t p = 0; p < c->npanels; p++)
+		for (size_t l = 0; l < c->panels[p].nlines; l++, block++) {
+			const struct scaling_line *line = &c->lines[c->panels[p].first_line + l];
+			char title[300];
+
+			snprintf(title, sizeof(title), "%s: %s", c->panels[p].title, line->title);
+			fprintf(o.f, "%s# ", block ? "\n\n" : "");
+			data_label(o.f, title);
+			fputc('\n', o.f);
+			for (size_t i = line->start; i < line->start + line->count; i++) {
+				char x[40], y[40];
+
+				fprintf(o.f, "%s\t%s\n", fmt_num(x, c->x[i], 12),
+					fmt_num(y, c->y[i], 10));
+			}
+		}
+	return out_commit(&o, err);
+}
+
+static void scaling_ticks(FILE *f, const struct scaling_panel *p)
+{
+	char num[40];
+
+	fputs("set xtics (", f);
+	for (size_t t = 0; t < p->nticks; t++) {
+		fputs(t ? ", " : "", f);
+		gp_quote(f, p->tick_label[t]);
+		fprintf(f, " %s", fmt_num(num, p->tick[t], 12));
+	}
+	fputs(") rotate by 20 right font ',9'\n", f);
+}
+
+/* Two decades of room below the lowest point: the legend sits there, under every line. */
+static void scaling_yrange(FILE *f, const struct scaling_chart *c, const struct scaling_panel *sp)
+{
+	double lo = INFINITY, hi = 0;
+	char a[40], b[40];
+
+	for (size_t l = 0; l < sp->nlines; l++) {
+		const struct scaling_line *line = &c->lines[sp->first_line + l];
+
+		for (size_t i = line->start; i < line->start + line->count; i++) {
+			lo = c->y[i] < lo ? c->y[i] : lo;
+			hi = c->y[i] > hi ? c->y[i] : hi;
+		}
+	}
+	if (!isfinite(lo) || lo <= 0 || hi <= 0)
+		return;
+	fprintf(f, "set yrange [%s:%s]\n", fmt_num(a, pow(10, floor(log10(lo / 100))), 6),
+		fmt_num(b, pow(10, ceil(log10(hi * 3))), 6));
+}
+
+static void scaling_panel(FILE *f, const struct scaling_chart *c, size_t p, size_t *block,
+			  int cols, int rows, double H)
+{
+	const struct scaling_panel *sp = &c->panels[p];
+	double usable = 1 - 30 / H; /* below the chart's title */
+	char lo[40], hi[40], num[40];
+
+	fprintf(f, "set origin %.4f, %.4f\nset size %.4f, %.4f\nset title ",
+		(double)(p % (size_t)cols) / cols,
+		usable * (1 - (double)(p / (size_t)cols + 1) / rows), 1.0 / cols, usable / rows);
+	gp_quote(f, sp->title);
+	fprintf(f, " font ',12'\nset xrange [%s:%s]\n", fmt_num(lo, sp->xmin, 6),
+		fmt_num(hi, sp->xmax, 6));
+	scaling_yrange(f, c, sp);
+	scaling_ticks(f, sp);
+	for (size_t k = 0; k < SCALING_MAX_CROSS; k++)
+		fprintf(f, "unset label %zu\nunset arrow %zu\n", k + 1, k + 1);
+	for (size_t k = 0; k < sp->ncross; k++) {
+		/* the text beside its line, on the side with room */
+		int right = log(sp->cross_x[k] / sp->xmin) > 0.5 * log(sp->xmax / sp->xmin);
+
+		fprintf(f, "set arrow %zu from %s, graph 0 to %s, graph 1 nohead dt 3 lc rgb '#8a1c12'\n"
+			   "set label %zu at %s, graph %.2f %s offset %s,0 font ',9' tc rgb '#8a1c12' ",
+			k + 1, fmt_num(num, sp->cross_x[k], 10), num, k + 1, num, 0.95 - 0.06 * (double)k,
+			right ? "right" : "left", right ? "-0.5" : "0.5");
+		gp_quote(f, sp->cross_label[k]);
+		fputc('\n', f);
+	}
+	fputs("unset label 20\n", f);
+	if (sp->note[0]) {
+		fputs("set label 20 at graph 0.02, graph 0.95 left font ',9' tc rgb '#5a6270' ", f);
+		gp_quote(f, sp->note);
+		fputc('\n', f);
+	}
+	for (size_t l = 0; l < sp->nlines; l++, (*block)++) {
+		const struct scaling_line *line = &c->lines[sp->first_line + l];
+		char k[40], b[40];
+
+		fprintf(f, "%s'%s.dat' index %zu using 1:2 with points pt 7 ps 0.8 lc rgb '#%06x' "
+			   "notitle", l ? ", \\\n     " : "plot ", c->name, *block,
+			line->colour & 0xffffffu);
+		if (isfinite(line->exponent))
+			fprintf(f, ", \\\n     %s*x**(%s) with lines lw 2 dt %d lc rgb '#%06x' title ",
+				fmt_num(k, line->coefficient, 10), fmt_num(b, line->exponent, 10),
+				line->dashed ? 2 : 1, line->colour & 0xffffffu);
+		else
+			fprintf(f, ", \\\n     '' index %zu using 1:2 with lines lw 2 dt %d "
+				   "lc rgb '#%06x' title ", *block, line->dashed ? 2 : 1,
+				line->colour & 0xffffffu);
+		gp_quote(f, line->title);
+	}
+	fputc('\n', f);
+	for (size_t k = 0; k < sp->ncross; k++)
+		fprintf(f, "unset arrow %zu\n", k + 1);
+}
+
+static void write_scaling_body(FILE *f, const struct scaling_chart *c, int cols, int rows,
+			       double H)
+{
+	size_t block = 0;
+
+	fputs("set multiplot", f);
+	fputs(" title ", f);
+	gp_quote(f, c->title);
+	fputs(" font ',14'\nset logscale xy\nset grid xtics ytics lc rgb '#e4e7ec'\n"
+	      "set border 3 lc rgb '#5a6270'\nset xtics nomirror\nset ytics nomirror font ',9'\n"
+	      "set format y '%g'\nset ylabel 'ms (log scale)' font ',10'\n"
+	      "set key bottom right font ',9' spacing 0.9 samplen 2.5 noopaque\n", f);
+	for (size_t p = 0; p < c->npanels; p++)
+		scaling_panel(f, c, p, &block, cols, rows, H);
+	fputs("unset multiplot\n", f);
+}
+
+int gnuplot_scaling_chart(struct gnuplot_script *gp, const struct scaling_chart *c,
+			  struct vb_err *err)
+{
+	FILE *f = gp->script.f;
+	int cols = c->npanels > 1 ? 2 : 1, rows, status;
+	double H;
+
+	if (!c->npanels || gp->mode == PLOTS_DUMB || gp->outcome->nplots == MAX_PLOTS)
+		return VB_OK;
+	rows = (int)((c->npanels + (size_t)cols - 1) / (size_t)cols);
+	H = (double)rows * SCALING_PANEL_H + 30;
+	if ((status = write_scaling_data(gp, c, err)))
+		return status;
+	fprintf(f, "\n# ---- %s ----\n", c->name);
+	for (int png = 0; png < 2; png++) {
+		fputs("reset\nset datafile separator \"\\t\"\nset datafile missing \"?\"\n", f);
+		if (png)
+			fprintf(f, "set terminal @png_terminal size %d,%.0f noenhanced background "
+				   "'#ffffff'\nset output '%s.png'\n", SCALING_PANEL_W * cols, H, c->name);
+		else
+			fprintf(f, "set terminal svg size %d,%.0f dynamic noenhanced font 'Sans,11' "
+				   "background '#ffffff'\nset output '%s.svg'\n", SCALING_PANEL_W * cols,
+				H, c->name);
+		write_scaling_body(f, c, cols, rows, H);
 		fputs("unset output\n", f);
 	}
 	add_outcome(gp, c->name, c->title);

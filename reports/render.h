@@ -231,17 +231,6 @@ struct bar_chart {
 	char note[160];                 /* appended to the title, e.g. "first 60 of 200" */
 };
 
-/* One log-log chart of points with a fitted power law per series. */
-struct loglog_chart {
-	const char *name, *title, *xlabel, *ylabel;
-	size_t nseries;
-	char (*series)[160];            /* legend text of each series */
-	size_t *start, *count;          /* points of series s: x[start[s] .. start[s] + count[s]) */
-	double *x, *y;
-	double *exponent, *coefficient; /* the fitted line y = c * x^b of each series */
-	char note[160];
-};
-
 /*
  * Horizontal bars in panels (one per category), one bar per row with its label on the left:
  * a left column (value, coloured per bar, with an optional marker point on the same row) and
@@ -266,6 +255,38 @@ struct panel_chart {
 	const char *key_title[6];
 	unsigned key_colour[6];
 };
+
+/* Log-log panels (one per category) of lines through points with a fitted power law each,
+ * crossovers marked: the category scaling chart. */
+struct scaling_line {
+	char title[128];
+	unsigned colour;
+	int dashed;
+	size_t start, count;               /* its points: x[start .. start + count) */
+	double exponent, coefficient;      /* the fit t = c * n^b; NaN: none */
+};
+#define SCALING_MAX_TICKS 8
+#define SCALING_MAX_CROSS 4
+struct scaling_panel {
+	char title[96];
+	size_t first_line, nlines;
+	size_t nticks;
+	double tick[SCALING_MAX_TICKS];
+	char tick_label[SCALING_MAX_TICKS][48];
+	size_t ncross;
+	double cross_x[SCALING_MAX_CROSS], cross_y[SCALING_MAX_CROSS];
+	char cross_label[SCALING_MAX_CROSS][160];
+	char note[128];                     /* under the title: "no crossover ..." */
+	double xmin, xmax;
+};
+struct scaling_chart {
+	const char *name, *title;
+	size_t npanels;
+	struct scaling_panel *panels;
+	struct scaling_line *lines;
+	double *x, *y;
+};
+
 /* Labels and values for nlabels x nseries bars, values NaN; nlabels is set by the caller. */
 int bar_chart_alloc(struct bar_chart *c, size_t nlabels, size_t nseries, struct vb_err *err);
 void bar_chart_free(struct bar_chart *c);
@@ -283,10 +304,13 @@ struct gnuplot_script {
 int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mode,
 		  const char *source, struct plot_outcome *outcome, struct vb_err *err);
 int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, struct vb_err *err);
-int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c,
-			 struct vb_err *err);
 int gnuplot_panel_chart(struct gnuplot_script *gp, const struct panel_chart *c,
 			struct vb_err *err);
+int gnuplot_scaling_chart(struct gnuplot_script *gp, const struct scaling_chart *c,
+			  struct vb_err *err);
+/* The scaling chart of a report: per category, geometric means over its ops of the CPU time,
+ * the GPU kernel time and the GPU time with transfers against the voxel count, per backend. */
+int report_scaling_chart(const struct report *r, struct gnuplot_script *gp, struct vb_err *err);
 /*
  * Commit the script and run gnuplot on it in its folder (PLOTS_DUMB: the charts go to stdout).
  * A missing or failing gnuplot is not an error: it is written into outcome->note.
@@ -299,9 +323,9 @@ int gnuplot_find(char *prog, size_t len, char *note, size_t notelen);
 
 /* ---- the report's charts and page ---- */
 
-/* Add the report's charts (speedup, bandwidth, scaling, backends) to a script. */
-int report_charts(const struct loaded_report *lr, const struct scaling *s,
-		  struct gnuplot_script *gp, struct vb_err *err);
+/* Add the report's charts (speedup and bandwidth panels, scaling, backends) to a script. */
+int report_charts(const struct loaded_report *lr, struct gnuplot_script *gp,
+		  struct vb_err *err);
 
 struct html_options {
 	enum plot_mode plots;   /* PLOTS_FILES (default) or PLOTS_NONE */

@@ -1,8 +1,9 @@
 /*
- * reports/report_charts.c: the charts of one report: speedup per op (log scale, kernel only and
- * with transfers), effective bandwidth against the measured copy bandwidth, time against voxel
- * count (log-log, fitted exponent in the legend) where there were several sizes, and GPU time
- * per backend where there were several backends.
+ * reports/report_charts.c: the charts of one report: every op variant's speedup (kernel only,
+ * with transfers) beside its share of the measured copy bandwidth, one panel per category;
+ * per category, time against voxel count (reports/scaling_chart.c) where there were several
+ * sizes; GPU time per backend where there were several backends. The terminal (dumb) gets the
+ * speedup as numbered bars.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include "render.h"
 
 #define MAX_BARS 60
-#define MAX_SERIES 24
 #define VARIANT (KEY_OP | KEY_PARAMS | KEY_DTYPE | KEY_BACKEND | KEY_DEVICE)
 
 static int has_speedup(const struct result_row *row)
@@ -90,55 +90,6 @@ static int speedup_chart(const struct loaded_report *lr, unsigned vary,
 	c.nlines = 1;
 	c.line_value[0] = 1;
 	snprintf(c.line_title[0], sizeof(c.line_title[0]), "as fast as the CPU reference");
-	status = gnuplot_bar_chart(gp, &c, err);
-	bar_chart_free(&c);
-out:
-	row_groups_free(&g);
-	return status;
-}
-
-/* Dashed lines at each device's measured copy bandwidth. */
-static void bandwidth_lines(const struct loaded_report *lr, struct bar_chart *c)
-{
-	for (size_t i = 0; i < lr->nprobe && c->nlines < 8; i++) {
-		double bw = lr->probe[i].copy_gbps;
-		char num[40];
-
-		if (!isfinite(bw))
-			continue;
-		c->line_value[c->nlines] = bw;
-		snprintf(c->line_title[c->nlines++], sizeof(c->line_title[0]),
-			 "measured copy bandwidth of %.80s: %s GB/s", lr->probe[i].name,
-			 fmt_num(num, bw, 4));
-	}
-}
-
-static int bandwidth_chart(const struct loaded_report *lr, unsigned vary,
-			   struct gnuplot_script *gp, struct vb_err *err)
-{
-	const struct report *r = &lr->rep;
-	struct row_groups g;
-	struct bar_chart c;
-	int status = row_groups_make(r, VARIANT, has_bandwidth, &g, err);
-
-	if (status)
-		return status;
-	if ((status = bar_chart_alloc(&c, g.n < MAX_BARS ? g.n : MAX_BARS, 1, err)))
-		goto out;
-	c.name = "bandwidth";
-	c.title = "Effective bandwidth per op against the measured copy bandwidth";
-	c.ylabel = "GB/s (bytes read + written / GPU time)";
-	c.series[0] = "effective bandwidth";
-	for (size_t i = 0; i < g.n && c.nlabels < MAX_BARS; i++, c.nlabels++) {
-		const struct result_row *row = largest(r, &g, i);
-
-		row_label(row, label_parts(vary), c.labels[c.nlabels], sizeof(c.labels[0]));
-		c.values[c.nlabels] = row->effective_gbps;
-	}
-	cap_note(&c, g.n, (vary & KEY_SIZE) != 0);
-	bandwidth_lines(lr, &c);
-	if (!c.nlines && !c.note[0])
-		snprintf(c.note, sizeof(c.note), "no measured copy bandwidth in this report");
 	status = gnuplot_bar_chart(gp, &c, err);
 	bar_chart_free(&c);
 out:
@@ -310,88 +261,6 @@ out:
 	return status;
 }
 
-struct loglog_arrays {
-	char (*series)[160];
-	size_t *start, *count;
-	double *x, *y, *exponent, *coefficient;
-};
-
-static void loglog_free(struct loglog_arrays *a)
-{
-	free(a->series);
-	free(a->start);
-	free(a->count);
-	free(a->x);
-	free(a->y);
-	free(a->exponent);
-	free(a->coefficient);
-}
-
-static int loglog_alloc(struct loglog_arrays *a, size_t nseries, size_t npoints)
-{
-	size_t s = nseries ? nseries : 1, p = npoints ? npoints : 1;
-
-	a->series = calloc(s, sizeof(*a->series));
-	a->start = calloc(s, sizeof(*a->start));
-	a->count = calloc(s, sizeof(*a->count));
-	a->exponent = calloc(s, sizeof(*a->exponent));
-	a->coefficient = calloc(s, sizeof(*a->coefficient));
-	a->x = calloc(p, sizeof(*a->x));
-	a->y = calloc(p, sizeof(*a->y));
-	return a->series && a->start && a->count && a->exponent && a->coefficient && a->x && a->y
-		       ? 0 : -1;
-}
-
-/* Series i of the chart: the points and the fit of s->fits[i]. */
-static void scaling_series(const struct report *r, unsigned vary, const struct scaling *s,
-			   size_t i, struct loglog_arrays *a, size_t *npoints)
-{
-	const struct scaling_fit *f = &s->fits[i];
-	const struct row_groups *g = &s->groups;
-	char label[128];
-
-	row_label(&r->rows[g->order[g->start[f->group]]], label_parts(vary), label, sizeof(label));
-	snprintf(a->series[i], sizeof(a->series[0]), "%s: n^%.2f", label, f->exponent);
-	a->start[i] = *npoints;
-	a->count[i] = g->count[f->group];
-	a->exponent[i] = f->exponent;
-	a->coefficient[i] = f->coefficient_ms;
-	for (size_t k = 0; k < g->count[f->group]; k++) {
-		const struct result_row *row = &r->rows[g->order[g->start[f->group] + k]];
-
-		a->x[*npoints] = row_voxels(row);
-		a->y[*npoints] = row->gpu.median;
-		(*npoints)++;
-	}
-}
-
-static int scaling_chart(const struct report *r, unsigned vary, const struct scaling *s,
-			 struct gnuplot_script *gp, struct vb_err *err)
-{
-	size_t nseries = s->n < MAX_SERIES ? s->n : MAX_SERIES, npoints = 0;
-	struct loglog_arrays a = { 0 };
-	struct loglog_chart c = { 0 };
-	int status = VB_OK;
-
-	if (!s->n)
-		return VB_OK;
-	if (loglog_alloc(&a, nseries, r->nrows)) {
-		status = vb_errf(err, VB_E_NOMEM, "out of host memory for the scaling chart");
-		goto out;
-	}
-	for (size_t i = 0; i < nseries; i++)
-		scaling_series(r, vary, s, i, &a, &npoints);
-	c = (struct loglog_chart){ "scaling", "GPU time against voxel count, fitted t = c * n^b",
-				   "voxels n (log scale)", "GPU ms (log scale)", nseries, a.series,
-				   a.start, a.count, a.x, a.y, a.exponent, a.coefficient, "" };
-	if (s->n > nseries)
-		snprintf(c.note, sizeof(c.note), "first %d of %zu fits", MAX_SERIES, s->n);
-	status = gnuplot_loglog_chart(gp, &c, err);
-out:
-	loglog_free(&a);
-	return status;
-}
-
 /* The distinct backends of the timed rows, in order of appearance (at most 8). */
 static size_t backends_of(const struct report *r, const char *names[8])
 {
@@ -466,8 +335,8 @@ out:
 	return status;
 }
 
-int report_charts(const struct loaded_report *lr, const struct scaling *s,
-		  struct gnuplot_script *gp, struct vb_err *err)
+int report_charts(const struct loaded_report *lr, struct gnuplot_script *gp,
+		  struct vb_err *err)
 {
 	unsigned vary = report_varying(&lr->rep);
 	int status;
@@ -476,8 +345,8 @@ int report_charts(const struct loaded_report *lr, const struct scaling *s,
 	if (gp->mode == PLOTS_DUMB)
 		return speedup_chart(lr, vary, gp, err);
 	status = overview_chart(lr, vary, gp, err);
-	if (!status && gp->mode != PLOTS_DUMB)
-		status = scaling_chart(&lr->rep, vary, s, gp, err);
+	if (!status)
+		status = report_scaling_chart(&lr->rep, gp, err);
 	if (!status && gp->mode != PLOTS_DUMB)
 		status = backend_chart(&lr->rep, vary, gp, err);
 	return status;
