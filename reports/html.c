@@ -28,6 +28,8 @@ static const char css[] =
 	"font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"table.kv th{background:none;font-weight:600;position:static}\n"
 	"tr.fail td,tr.error td{background:#fde4e2}tr.skip td{background:#fff5d6}\n"
+	"td.better{background:#dcefdc;color:#1e5a2b}td.worse{background:#fde4e2;color:#8a1c12}"
+	"tr.differs th{color:#8a1c12}\n"
 	"td.why{color:#8a1c12;font-size:.9em;max-width:22em;overflow-wrap:anywhere}\n"
 	"table#results{font-size:.82em}table#results td.p{font-size:.92em;min-width:9em;"
 	"max-width:15em}div.wide{overflow-x:auto}\n"
@@ -146,6 +148,15 @@ static int embed_svg(FILE *out, const char *dir, const char *name)
 	return start ? 0 : -1;
 }
 
+static int has_file(const char *dir, const char *name, const char *ext)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
 void html_plots(FILE *out, const char *dir, const struct plot_outcome *o)
 {
 	if (o->note[0]) {
@@ -162,9 +173,11 @@ void html_plots(FILE *out, const char *dir, const struct plot_outcome *o)
 		}
 		fputs("\n<figcaption>", out);
 		html_escape(out, o->title[i]);
-		fprintf(out, " &middot; <a href=\"%s.svg\">SVG</a> &middot; <a href=\"%s.png\">PNG</a>"
-			     " &middot; data <a href=\"%s.dat\">%s.dat</a></figcaption>\n</figure>\n",
-			o->name[i], o->name[i], o->name[i], o->name[i]);
+		fprintf(out, " &middot; <a href=\"%s.svg\">SVG</a>", o->name[i]);
+		if (has_file(dir, o->name[i], "png"))
+			fprintf(out, " &middot; <a href=\"%s.png\">PNG</a>", o->name[i]);
+		fprintf(out, " &middot; data <a href=\"%s.dat\">%s.dat</a></figcaption>\n"
+			     "</figure>\n", o->name[i], o->name[i]);
 	}
 	if (o->nplots)
 		fputs("<p class=\"meta\">The plots come from <a href=\"plots.gp\">plots.gp</a>: edit "

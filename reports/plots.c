@@ -279,7 +279,8 @@ int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, stru
 #define PANEL_WIDTH 1280
 #define BAR_PX 15       /* one bar's row: labels of 11 px keep a gap between them */
 #define PANEL_PX 58     /* a panel's title and its x axis */
-#define HEADER_PX 64    /* the chart's title, column headings and legend */
+#define HEADER_PX 80    /* the chart's title, column headings and legend */
+#define MAX_PNG_PX 16000 /* taller charts are SVG only: a PNG that size is slow and unviewable */
 #define PANEL_LABEL 54  /* characters of a bar's label (10 px font, 30 % of the width) */
 #define PANEL_LEFT 0.31
 
@@ -381,7 +382,7 @@ static void legend_item(FILE *f, int *tag, double *x, double y, unsigned colour,
 
 static void panel_keys(FILE *f, const struct panel_chart *c, double H)
 {
-	double x = 0.45, y = 1 - 16 / H;
+	double x = 0.01, y = 1 - 38 / H;
 	int tag = 910;
 
 	for (size_t k = 0; k < c->nkeys; k++)
@@ -398,12 +399,12 @@ static void panel_header(FILE *f, const struct panel_chart *c, double H, double 
 	fprintf(f, "set label 901 at screen 0.01, screen %.6f left font ',14' ", 1 - 16 / H);
 	gp_quote(f, c->title);
 	fprintf(f, "\nset label 902 at screen %.4f, screen %.6f center ",
-		(PANEL_LEFT + (split < 1 ? split - 0.03 : 0.98)) / 2, 1 - 44 / H);
+		(PANEL_LEFT + (split < 1 ? split - 0.03 : 0.98)) / 2, 1 - 60 / H);
 	gp_quote(f, c->heading);
 	fputc('\n', f);
 	if (split < 1) {
 		fprintf(f, "set label 903 at screen %.4f, screen %.6f center ", (split + 0.98) / 2,
-			1 - 44 / H);
+			1 - 60 / H);
 		gp_quote(f, c->heading2);
 		fputc('\n', f);
 	}
@@ -489,7 +490,9 @@ int gnuplot_panel_chart(struct gnuplot_script *gp, const struct panel_chart *c,
 	/* a multiplot cannot be replotted: the same panels once per terminal */
 	fprintf(f, "\n# ---- %s ----\nreset\nset datafile separator \"\\t\"\n"
 		   "set datafile missing \"?\"\n", c->name);
-	for (int png = 0; png < 2; png++) {
+	if (H > MAX_PNG_PX)
+		fprintf(f, "# no PNG: %.0f px is too tall for one (the SVG has every bar)\n", H);
+	for (int png = 0; png < (H > MAX_PNG_PX ? 1 : 2); png++) {
 		if (png)
 			fprintf(f, "reset\nset datafile separator \"\\t\"\nset datafile missing \"?\"\n"
 				   "set terminal @png_terminal size %d,%.0f noenhanced background "

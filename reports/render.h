@@ -405,6 +405,14 @@ void compare_summary_text(const struct comparison *c, size_t i, char *buf, size_
 unsigned compare_label_parts(const struct comparison *c);
 /* "A", "B", ... "Z", then "R27"... */
 void compare_letter(size_t i, char buf[8]);
+/* What may differ between the reports (reports/compare_settings.c): a table of settings. */
+size_t compare_setting_count(void);
+const char *compare_setting_name(size_t k);
+void compare_setting_value(const struct comparison *c, size_t k, size_t report, char *buf,
+			   size_t len);
+int compare_setting_differs(const struct comparison *c, size_t k);
+/* "what differs:" and a line per differing setting (escaped). */
+void compare_print_settings(const struct comparison *c, FILE *out);
 /* The text output: machines, the table, a summary line per machine, the unmatched rows. */
 void compare_print(const struct comparison *c, FILE *out);
 int compare_write_csv(const struct comparison *c, FILE *out);

@@ -19,7 +19,7 @@ static const unsigned backend_colour[MAX_BACKENDS] = { 0x1f6fb4, 0xd9730d, 0x7b3
 
 static int timed(const struct result_row *row)
 {
-	return (row->status == ROW_PASS || row->status == ROW_FAIL) && isfinite(row->gpu.median) &&
+	return !backend_is_peer(row->backend) && (row->status == ROW_PASS || row->status == ROW_FAIL) && isfinite(row->gpu.median) &&
 	       row->gpu.median > 0 && isfinite(row->cpu_ms) && row->cpu_ms > 0;
 }
 
@@ -84,7 +84,7 @@ static size_t make_plans(const struct report *r, struct panel_plan *plans, size_
 		const struct result_row *row = &r->rows[i];
 		size_t k = 0;
 
-		if (!timed(row) || backend_is_peer(row->backend))
+		if (!timed(row))
 			continue;
 		while (k < n && strcmp(plans[k].category, row->category) != 0)
 			k++;
@@ -101,49 +101,32 @@ static size_t make_plans(const struct report *r, struct panel_plan *plans, size_
 	return n;
 }
 
-/* Whether the variant of row (op, params, dtype) has a timed row at every size of the plan on
- * backend b; the rows into at[]. */
-static int variant_rows(const struct report *r, const struct panel_plan *pl, size_t b,
-			const struct result_row *like, const struct result_row **at)
+/* Geometric means per size over the variants (groups) of the category on backend b that were
+ * timed at every size of the plan: cpu, gpu, gpu+transfers. Returns the number of variants. */
+static size_t panel_means(const struct report *r, const struct row_groups *g,
+			  const struct panel_plan *pl, size_t b, double mean[3][MAX_SIZES])
 {
-	char want[1300], key[1300];
-
-	row_key(like, KEY_OP | KEY_PARAMS | KEY_DTYPE, want, sizeof(want));
-	for (size_t s = 0; s < pl->nsizes; s++)
-		at[s] = NULL;
-	for (size_t i = 0; i < r->nrows; i++) {
-		const struct result_row *row = &r->rows[i];
-
-		if (!timed(row) || !same_backend(row, pl->backend_row[b]))
-			continue;
-		row_key(row, KEY_OP | KEY_PARAMS | KEY_DTYPE, key, sizeof(key));
-		if (strcmp(key, want) != 0)
-			continue;
-		for (size_t s = 0; s < pl->nsizes; s++)
-			if (row_voxels(row) == pl->voxels[s] && !at[s])
-				at[s] = row;
-	}
-	for (size_t s = 0; s < pl->nsizes; s++)
-		if (!at[s])
-			return 0;
-	return 1;
-}
-
-/* Geometric means per size over the variants complete on backend b: cpu, gpu, gpu+transfers
- * (sums of logs, then exp). Returns the number of variants. */
-static size_t panel_means(const struct report *r, const struct panel_plan *pl, size_t b,
-			  double mean[3][MAX_SIZES])
-{
-	const struct result_row *at[MAX_SIZES];
 	double sum[3][MAX_SIZES] = { { 0 } };
 	size_t n = 0;
-	for (size_t i = 0; i < r->nrows; i++) {
-		const struct result_row *row = &r->rows[i];
 
-		/* each variant once: at its row of the smallest size */
-		if (!timed(row) || strcmp(row->category, pl->category) != 0 ||
-		    !same_backend(row, pl->backend_row[b]) || row_voxels(row) != pl->voxels[0] ||
-		    !variant_rows(r, pl, b, row, at) || at[0] != row)
+	for (size_t v = 0; v < g->n; v++) {
+		const struct result_row *first = &r->rows[g->order[g->start[v]]];
+		const struct result_row *at[MAX_SIZES] = { 0 };
+		size_t have = 0;
+
+		if (strcmp(first->category, pl->category) != 0 ||
+		    !same_backend(first, pl->backend_row[b]))
+			continue;
+		for (size_t k = 0; k < g->count[v]; k++) {
+			const struct result_row *row = &r->rows[g->order[g->start[v] + k]];
+
+			for (size_t s = 0; s < pl->nsizes; s++)
+				if (row_voxels(row) == pl->voxels[s] && !at[s]) {
+					at[s] = row;
+					have++;
+				}
+		}
+		if (have < pl->nsizes)
 			continue;
 		for (size_t s = 0; s < pl->nsizes; s++) {
 			sum[0][s] += log(at[s]->cpu_ms);
@@ -214,8 +197,8 @@ static void crossover(struct scaling_panel *p, const struct scaling_line *cpu,
 		p->xmax = n;
 }
 
-static void fill_panel(const struct report *r, const struct panel_plan *pl,
-		       struct scaling_chart *c, struct scaling_panel *p, size_t *npoints)
+static void fill_panel(const struct report *r, const struct row_groups *g,
+		       const struct panel_plan *pl, struct scaling_chart *c, struct scaling_panel *p, size_t *npoints)
 {
 	double mean[3][MAX_SIZES];
 	size_t cpu_line = 0, nvariants = 0;
@@ -231,7 +214,7 @@ static void fill_panel(const struct report *r, const struct panel_plan *pl,
 	for (size_t b = 0; b < pl->nbackends; b++) {
 		const char *name = pl->backend_row[b]->backend;
 		char what[96];
-		size_t n = panel_means(r, pl, b, mean);
+		size_t n = panel_means(r, g, pl, b, mean);
 
 		if (!n)
 			continue;
@@ -257,6 +240,7 @@ int report_scaling_chart(const struct report *r, struct gnuplot_script *gp, stru
 {
 	size_t max = 64, nplans, npoints = 0;
 	struct panel_plan *plans = calloc(max, sizeof(*plans));
+	struct row_groups g = { 0 };
 	struct scaling_chart c = { .name = "scaling",
 				   .title = "Time against voxel count per category: CPU, GPU kernel "
 					    "and GPU with transfers (fitted t = c * n^b)" };
@@ -264,6 +248,11 @@ int report_scaling_chart(const struct report *r, struct gnuplot_script *gp, stru
 
 	if (!plans)
 		return vb_errf(err, VB_E_NOMEM, "out of host memory for the scaling chart");
+	if ((status = row_groups_make(r, KEY_OP | KEY_PARAMS | KEY_DTYPE | KEY_BACKEND | KEY_DEVICE,
+				      timed, &g, err))) {
+		free(plans);
+		return status;
+	}
 	nplans = make_plans(r, plans, max);
 	c.panels = calloc(nplans ? nplans : 1, sizeof(*c.panels));
 	c.lines = calloc((nplans ? nplans : 1) * LINES_PER_PANEL, sizeof(*c.lines));
@@ -276,12 +265,13 @@ int report_scaling_chart(const struct report *r, struct gnuplot_script *gp, stru
 	for (size_t k = 0; k < nplans; k++) {
 		if (plans[k].nsizes < 2)
 			continue;
-		fill_panel(r, &plans[k], &c, &c.panels[c.npanels], &npoints);
+		fill_panel(r, &g, &plans[k], &c, &c.panels[c.npanels], &npoints);
 		if (c.panels[c.npanels].nlines)
 			c.npanels++;
 	}
 	status = gnuplot_scaling_chart(gp, &c, err);
 out:
+	row_groups_free(&g);
 	free(plans);
 	free(c.panels);
 	free(c.lines);
