@@ -448,6 +448,7 @@ int cmd_run(int argc, char **argv)
 		return status;
 	}
 	status = bench_run(&a.plan, &chosen, &rep) ? EXIT_FAILED : EXIT_OK;
+	report_finish(&rep); /* the load average as the rows end, into the report */
 	/* --out -: stdout is the report's, the table goes to stderr */
 	report_print_table(&rep, a.out && a.out_target.kind == OUT_FD &&
 			   a.out_target.fd == STDOUT_FILENO ? stderr : stdout);

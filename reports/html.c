@@ -207,6 +207,11 @@ static void machine_table(FILE *out, const struct loaded_report *lr)
 	kv(out, "CPU", buf);
 	snprintf(buf, sizeof(buf), "%.1f GiB", (double)h->memory_bytes / 1073741824.0);
 	kv(out, "memory", buf);
+	if (isfinite(h->load_start) || isfinite(h->load_end)) {
+		snprintf(buf, sizeof(buf), "%.2f at the start, %.2f at the end of the run",
+			 h->load_start, h->load_end);
+		kv(out, "load average", buf);
+	}
 	kv(out, "report", lr->path);
 	snprintf(buf, sizeof(buf), "%s by voxbench %s (%s)", lr->rep.created,
 		 lr->rep.voxbench_version, lr->rep.schema);
@@ -276,6 +281,18 @@ static void counts_line(FILE *out, const struct report *r)
 	free(t);
 }
 
+/* A busy machine or widely spread timings, said before any number is read. */
+static void noise_note(FILE *out, const struct report *r)
+{
+	char warning[600];
+
+	if (!report_noise_text(r, warning, sizeof(warning)))
+		return;
+	fputs("<p class=\"note\" id=\"noisy\"><b>Noisy run:</b> ", out);
+	html_escape(out, warning);
+	fputs("</p>\n", out);
+}
+
 static void summary(FILE *out, const struct loaded_report *lr)
 {
 	machine_table(out, lr);
@@ -284,6 +301,7 @@ static void summary(FILE *out, const struct loaded_report *lr)
 	html_escape(out, lr->verdict);
 	fputs("</p>\n", out);
 	counts_line(out, &lr->rep);
+	noise_note(out, &lr->rep);
 }
 
 /* ---- the results table ---- */
@@ -502,5 +520,11 @@ void report_print_summary(const struct loaded_report *lr, FILE *out)
 	}
 	fputs("probe   ", out);
 	vb_fputs_escaped(lr->verdict, out);
+	{
+		char warning[600];
+
+		if (report_noise_text(&lr->rep, warning, sizeof(warning)))
+			fprintf(out, "\nwarning %s", warning);
+	}
 	fputs("\n\n", out);
 }
