@@ -193,6 +193,54 @@ def check_compare(a, b, name):
           "(%d bars, %d shared rows) (%s)" % (name, got, want, shot))
 
 
+def check_fields():
+    """The text table's params column, % of tolerance, and the noisy-run warning, from a golden
+    report and copies of it with a busy load average and spread GPU times."""
+    path = os.path.join(GOLDEN, "report_laptop.json")
+    doc = load(path)
+    text = vb("report", path, "--text").stdout
+    blur = [ln for ln in text.splitlines() if ln.startswith("gaussian_blur ")]
+    check(blur and "sigma_x=1 sigma_y=1 sigma_z=1" in blur[0],
+          "report --text: the params column tells gaussian_blur's parameters", blur)
+    check("warning" not in text, "report --text: no noisy-run warning without a load average")
+    out = os.path.join(TMP, "fields")
+    vb("report", path, "--html", out)
+    page = open(os.path.join(out, "index.html")).read()
+    for r in doc["results"]:
+        d = r.get("delta") or {}
+        if d.get("tolerance"):
+            want = "%.1f" % (100 * d["max_abs"] / d["tolerance"])
+            check('<td class="n">%s</td>' % want in page,
+                  "the page shows %s's %% of tolerance, %s" % (r["op"], want))
+    check('id="noisy"' not in page, "the page has no noisy-run note for a quiet report")
+
+    busy = dict(doc)
+    busy["host"] = dict(doc["host"], load_start=0.9 * doc["host"]["cpu_threads"], load_end=0.5)
+    bpath = os.path.join(TMP, "busy.json")
+    with open(bpath, "w") as f:
+        json.dump(busy, f)
+    text = vb("report", bpath, "--text").stdout
+    want = "the machine was busy: load average %.2f" % busy["host"]["load_start"]
+    check(want in text, "report --text warns of a busy machine (%s)" % want, text[:600])
+    vb("report", bpath, "--html", os.path.join(TMP, "busy"))
+    check('id="noisy"' in open(os.path.join(TMP, "busy", "index.html")).read(),
+          "the page of a busy run opens with the noisy-run note")
+
+    spread = json.loads(json.dumps(doc))
+    for r in spread["results"]:
+        g = r["gpu_ms"]
+        if isinstance(g.get("median"), (int, float)):
+            g.update(min=0.5 * g["median"], max=2 * g["median"], runs=5)
+    spath = os.path.join(TMP, "spread.json")
+    with open(spath, "w") as f:
+        json.dump(spread, f)
+    timed = sum(1 for r in spread["results"] if positive(r["gpu_ms"].get("median")))
+    text = vb("report", spath, "--text").stdout
+    check("%d of %d timed rows spread" % (timed, timed) in text,
+          "report --text warns of GPU times spread over %d rows" % timed, text[:600])
+
+
+check_fields()
 if not (shutil.which("chromium") or shutil.which("chromium-browser")):
     print("ok - report pages in Chromium # SKIP chromium is not installed (make setup-test)")
     sys.exit(0)
