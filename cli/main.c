@@ -4,6 +4,10 @@
 #include <string.h>
 
 #include "../common/vb.h"
+#include "../ops/opencl_api.h" /* CL_TARGET_OPENCL_VERSION, as the backend is built */
+#ifdef VB_HAVE_CUDA
+#include <cuda.h>              /* CUDA_VERSION of the toolkit's headers */
+#endif
 #include "../probe/probe.h"
 #include "../stacks/tiff.h"
 #include "cli.h"
@@ -56,12 +60,26 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* The version, and the OpenCL and CUDA headers this binary was built against. */
+static void print_version(void)
+{
+	printf("voxbench %s\nbuilt with OpenCL headers for OpenCL %d.%d", VOXBENCH_VERSION,
+	       CL_TARGET_OPENCL_VERSION / 100, CL_TARGET_OPENCL_VERSION / 10 % 10);
+#ifdef VB_HAVE_CUDA
+	printf(", CUDA %d.%d headers (cuda.h)\n", CUDA_VERSION / 1000, CUDA_VERSION / 10 % 100);
+#else
+	printf("; without CUDA (no cuda.h at build time: CUDA_HOME, or CUDA=0)\n");
+#endif
+}
+
 static void print_usage(FILE *out)
 {
 	fprintf(out, "usage: voxbench <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n'voxbench <command> --help' describes a command's options.\n");
+	fprintf(out, "\n'voxbench <command> --help' describes a command's options; 'voxbench help "
+		     "--man' writes\nthe man page, 'voxbench help --completion[=zsh]' the shell "
+		     "completion.\n");
 }
 
 int main(int argc, char **argv)
@@ -83,7 +101,7 @@ int main(int argc, char **argv)
 		return name ? EXIT_OK : EXIT_USAGE;
 	}
 	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-		printf("voxbench %s\n", VOXBENCH_VERSION);
+		print_version();
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)
