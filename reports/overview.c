@@ -111,19 +111,17 @@ static void one_row(FILE *out, const struct loaded_report *lr, const struct resu
 
 /* The cell of line group gl and column col: every row of that op in that column. */
 static void one_cell(FILE *out, const struct loaded_report *lr, const struct row_groups *lines,
-		     size_t gl, const struct result_row *col)
+		     size_t gl, size_t col, const size_t *col_of_row)
 {
 	const struct report *r = &lr->rep;
-	char want[1300], key[1300];
 	const struct result_row *first = NULL;
 	size_t n = 0;
 
-	row_key(col, COLUMN_PARTS, want, sizeof(want));
 	for (size_t k = 0; k < lines->count[gl]; k++) {
-		const struct result_row *row = &r->rows[lines->order[lines->start[gl] + k]];
+		size_t i = lines->order[lines->start[gl] + k];
+		const struct result_row *row = &r->rows[i];
 
-		row_key(row, COLUMN_PARTS, key, sizeof(key));
-		if (strcmp(key, want) != 0)
+		if (col_of_row[i] != col)
 			continue;
 		if (!n++) {
 			first = row;
@@ -139,27 +137,44 @@ static void one_cell(FILE *out, const struct loaded_report *lr, const struct row
 	fputs(first ? "</td>" : "<td class=\"c none\"></td>", out);
 }
 
-/* The distinct columns, sorted by size, dtype, backend and device. */
-static int columns_of(const struct report *r, const struct result_row ***out, size_t *n,
-		      struct vb_err *err)
+/* The distinct columns, sorted by size, dtype, backend and device (cols: a row of each), and
+ * each row's column (col_of_row, one per row of the report). */
+static int columns_of(const struct report *r, const struct result_row ***out, size_t **col_of_row,
+		      size_t *n, struct vb_err *err)
 {
 	struct row_groups g;
 	const struct result_row **cols = NULL;
+	size_t *of = NULL;
 	int status = row_groups_make(r, COLUMN_PARTS, NULL, &g, err);
 
 	*n = 0;
 	if (status)
 		return status;
-	if (!(cols = calloc(g.n ? g.n : 1, sizeof(*cols)))) {
+	cols = calloc(g.n ? g.n : 1, sizeof(*cols));
+	of = calloc(r->nrows ? r->nrows : 1, sizeof(*of));
+	if (!cols || !of) {
 		status = vb_errf(err, VB_E_NOMEM, "out of host memory for the overview");
+		free(cols);
+		free(of);
+		cols = NULL;
+		of = NULL;
 	} else {
 		for (size_t i = 0; i < g.n; i++)
 			cols[i] = &r->rows[g.order[g.start[i]]];
 		qsort(cols, g.n, sizeof(*cols), column_cmp);
+		for (size_t i = 0; i < g.n; i++) { /* group i's rows into the column its row went to */
+			size_t k = 0;
+
+			while (cols[k] != &r->rows[g.order[g.start[i]]])
+				k++;
+			for (size_t j = 0; j < g.count[i]; j++)
+				of[g.order[g.start[i] + j]] = k;
+		}
 		*n = g.n;
 	}
 	row_groups_free(&g);
 	*out = cols;
+	*col_of_row = of;
 	return status;
 }
 
@@ -200,8 +215,7 @@ static int line_cmp(const void *a, const void *b)
 }
 
 static void lines_table(FILE *out, const struct loaded_report *lr, const struct row_groups *lines,
-			const struct line_order *order, const struct result_row *const *cols,
-			size_t ncols)
+			const struct line_order *order, const size_t *col_of_row, size_t ncols)
 {
 	const struct report *r = &lr->rep;
 
@@ -220,7 +234,7 @@ static void lines_table(FILE *out, const struct loaded_report *lr, const struct 
 		html_escape(out, label);
 		fputs("</td>", out);
 		for (size_t k = 0; k < ncols; k++)
-			one_cell(out, lr, lines, gl, cols[k]);
+			one_cell(out, lr, lines, gl, k, col_of_row);
 		fputs("</tr>\n", out);
 	}
 }
@@ -229,6 +243,7 @@ int html_overview(FILE *out, const struct loaded_report *lr, struct vb_err *err)
 {
 	const struct report *r = &lr->rep;
 	const struct result_row **cols;
+	size_t *col_of_row;
 	struct row_groups lines;
 	struct line_order *order;
 	size_t ncols;
@@ -236,10 +251,11 @@ int html_overview(FILE *out, const struct loaded_report *lr, struct vb_err *err)
 
 	if (!r->nrows)
 		return VB_OK;
-	if ((status = columns_of(r, &cols, &ncols, err)))
+	if ((status = columns_of(r, &cols, &col_of_row, &ncols, err)))
 		return status;
 	if ((status = row_groups_make(r, LINE_PARTS, NULL, &lines, err))) {
 		free(cols);
+		free(col_of_row);
 		return status;
 	}
 	fputs("<h2>Overview</h2>\n", out);
@@ -254,11 +270,12 @@ int html_overview(FILE *out, const struct loaded_report *lr, struct vb_err *err)
 		order[gl] = (struct line_order){
 			category_rank(r, r->rows[lines.order[lines.start[gl]]].category), gl };
 	qsort(order, lines.n, sizeof(*order), line_cmp);
-	lines_table(out, lr, &lines, order, cols, ncols);
+	lines_table(out, lr, &lines, order, col_of_row, ncols);
 	free(order);
 	fputs("</table>\n", out);
 out:
 	row_groups_free(&lines);
 	free(cols);
+	free(col_of_row);
 	return status;
 }
