@@ -307,7 +307,7 @@ static int ratio_chart(const struct comparison *c, size_t i, struct gnuplot_scri
 	struct panel_chart pc = {
 		.name = name, .title = title, .panel_title = a.panel_title, .start = a.start,
 		.count = a.count, .labels = a.labels, .value = a.value, .colour = a.colour,
-		.logx = 1, .heading = heading, .ref = 1, .ref_title = "as fast as A",
+		.logx = 1, .ratio = 1, .heading = heading, .ref = 1, .ref_title = "as fast as A",
 		.ref2 = NAN, .cap2 = NAN, .nkeys = 3, .key_title = { "faster than A", "slower",
 		"within 5 %" }, .key_colour = { BETTER, WORSE, SAME },
 	};

@@ -280,7 +280,7 @@ int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, stru
 #define BAR_PX 15       /* one bar's row: labels of 11 px keep a gap between them */
 #define PANEL_PX 58     /* a panel's title and its x axis */
 #define HEADER_PX 80    /* the chart's title, column headings and legend */
-#define MAX_PNG_PX 16000 /* taller charts are SVG only: a PNG that size is slow and unviewable */
+#define MAX_PNG_PX 8000 /* taller charts are SVG only: a PNG that size is slow and unviewable */
 #define PANEL_LABEL 54  /* characters of a bar's label (10 px font, 30 % of the width) */
 #define PANEL_LEFT 0.31
 
@@ -327,7 +327,10 @@ static void panel_range(const struct panel_chart *c, double *lo, double *hi)
 		a = c->ref < a ? c->ref : a;
 		b = c->ref > b ? c->ref : b;
 	}
-	if (c->logx) {
+	if (c->logx && c->ratio) { /* ratios: room around them, not whole decades */
+		*lo = isfinite(a) ? a / 1.25 : 0.5;
+		*hi = b > 0 ? b * 1.25 : 2;
+	} else if (c->logx) {
 		*lo = isfinite(a) ? pow(10, floor(log10(a) - 1e-9)) : 0.1;
 		*hi = b > 0 ? pow(10, ceil(log10(b) + 1e-9)) : 10;
 	} else {
@@ -430,12 +433,15 @@ static void panel_plot(FILE *f, const struct panel_chart *c, size_t p, double to
 		   "set xrange [%s:%s]\n%s",
 		ptop, pbottom, PANEL_LEFT, split < 1 ? split - 0.03 : 0.98, c->count[p] - 1, lo, hi,
 		c->logx ? "set logscale x\nset format x '%g'\n" : "unset logscale x\n");
+	if (c->logx && c->ratio) /* a narrow log axis has no decade inside: 1-2-5 tics */
+		fputs("set xtics (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1, 1.25, "
+		      "2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) nomirror\n", f);
 	if (isfinite(c->ref))
 		fprintf(f, "set arrow 1 from %s, graph 0 to %s, graph 1 nohead dt 2 lw 1.5 "
 			   "lc rgb '#4a6fa5' front\n", fmt_num(ref, c->ref, 10), ref);
+	/* every bar from the axis start: each one visible, the dashed line marks 1 */
 	fprintf(f, "plot '%s.dat' index %zu using (%s):0:(%s):2:($0-0.36):($0+0.36):5:ytic(1) "
-		   "with boxxyerror fs solid 0.9 noborder lc rgb variable notitle", c->name, p,
-		lo, lo);
+		   "with boxxyerror fs solid 0.9 noborder lc rgb variable notitle", c->name, p, lo, lo);
 	if (c->marker)
 		fprintf(f, ", \\\n     '' index %zu using 3:0 with points pt 7 ps 0.55 "
 			   "lc rgb '#1d2330' notitle", p);

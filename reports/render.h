@@ -247,6 +247,8 @@ struct panel_chart {
 	unsigned *colour;                  /* 0xRRGGBB of each bar */
 	const char *heading, *marker_title, *heading2;
 	int logx;                          /* the left column on a log scale */
+	int ratio;                         /* ratios near 1: an axis just wider than the values
+					    * (not whole decades), so that 0.9 and 1.1 differ */
 	double ref, ref2;                  /* a dashed vertical line in each column, NaN: none */
 	const char *ref_title;
 	double cap2;                       /* the right column's axis ends here (values beyond are

@@ -279,58 +279,113 @@ static size_t backends_of(const struct report *r, const char *names[8])
 	return n;
 }
 
-/* Fill bar l from group i: the GPU time of each backend; whether two or more have one. */
-static int backend_bar(const struct report *r, const struct row_groups *g, size_t i,
-		       struct bar_chart *c)
+/* The GPU times of group i (one op variant) on backends a and b at the largest size both
+ * timed; its row in *at. Whether there is one. */
+static int backend_pair(const struct report *r, const struct row_groups *g, size_t i,
+			const char *a, const char *b, const struct result_row **at, double t[2])
 {
-	int have = 0;
+	*at = NULL;
+	for (size_t k = 0; k < g->count[i]; k++) {
+		const struct result_row *ra = &r->rows[g->order[g->start[i] + k]];
 
-	for (size_t s = 0; s < c->nseries; s++)
-		c->values[c->nlabels * c->nseries + s] = NAN;
-	for (size_t s = 0; s < c->nseries; s++) {
-		for (size_t k = 0; k < g->count[i]; k++) {
-			const struct result_row *row = &r->rows[g->order[g->start[i] + k]];
+		if (strcmp(ra->backend, a) != 0 || (*at && row_voxels(ra) <= row_voxels(*at)))
+			continue;
+		for (size_t j = 0; j < g->count[i]; j++) {
+			const struct result_row *rb = &r->rows[g->order[g->start[i] + j]];
 
-			if (strcmp(row->backend, c->series[s]) == 0) {
-				c->values[c->nlabels * c->nseries + s] = row->gpu.median;
-				have++;
+			if (strcmp(rb->backend, b) == 0 && row_voxels(rb) == row_voxels(ra) &&
+			    rb->width == ra->width && rb->height == ra->height) {
+				*at = ra;
+				t[0] = ra->gpu.median;
+				t[1] = rb->gpu.median;
 				break;
 			}
 		}
 	}
-	return have >= 2;
+	return *at != NULL;
 }
 
+#define FASTER 0x3b884e
+#define SLOWER 0xc8372d
+#define EVEN 0x8a93a3
+
+struct backend_bar {
+	const struct result_row *row;
+	size_t category;
+	double ratio;
+};
+
+static int backend_bar_cmp(const void *a, const void *b)
+{
+	const struct backend_bar *x = a, *y = b;
+
+	if (x->category != y->category)
+		return x->category < y->category ? -1 : 1;
+	if (x->ratio != y->ratio)
+		return x->ratio > y->ratio ? -1 : 1;
+	return strcmp(x->row->op, y->row->op);
+}
+
+/* Every op variant (op, params, dtype) timed on the first two backends: one bar each, at the
+ * largest size both timed, of the first's time over the second's (above 1: the second is
+ * faster), a panel per category. */
 static int backend_chart(const struct report *r, unsigned vary, struct gnuplot_script *gp,
 			 struct vb_err *err)
 {
-	unsigned parts = KEY_OP | KEY_PARAMS | KEY_SIZE | KEY_DTYPE;
+	unsigned parts = KEY_OP | KEY_PARAMS | KEY_DTYPE;
 	const char *names[8];
-	size_t nb = backends_of(r, names);
+	size_t nb = backends_of(r, names), n = 0, np = 0;
+	struct panel_arrays a = { 0 };
+	struct backend_bar *bars = NULL;
 	struct row_groups g;
-	struct bar_chart c;
+	char title[200], heading[200];
 	int status;
 
 	if (nb < 2)
 		return VB_OK;
 	if ((status = row_groups_make(r, parts, timed, &g, err)))
 		return status;
-	if ((status = bar_chart_alloc(&c, g.n < MAX_BARS ? g.n : MAX_BARS, nb, err)))
+	if (!(bars = calloc(g.n ? g.n : 1, sizeof(*bars))) || panel_arrays_alloc(&a, g.n)) {
+		status = vb_errf(err, VB_E_NOMEM, "out of host memory for the backends chart");
 		goto out;
-	c.name = "backends";
-	c.title = "GPU kernel time per op and backend";
-	c.ylabel = "GPU ms (log scale, lower is faster)";
-	c.logy = 1;
-	memcpy(c.series, names, nb * sizeof(names[0]));
-	for (size_t i = 0; i < g.n; i++) {
-		if (c.nlabels == MAX_BARS || !backend_bar(r, &g, i, &c))
-			continue;
-		row_label(&r->rows[g.order[g.start[i]]], KEY_OP | (vary & (KEY_PARAMS | KEY_SIZE |
-			  KEY_DTYPE)), c.labels[c.nlabels++], sizeof(c.labels[0]));
 	}
-	status = gnuplot_bar_chart(gp, &c, err);
-	bar_chart_free(&c);
+	for (size_t i = 0; i < g.n; i++) {
+		const struct result_row *row;
+		double t[2];
+
+		if (backend_pair(r, &g, i, names[0], names[1], &row, t) && t[0] > 0 && t[1] > 0)
+			bars[n++] = (struct backend_bar){ row, category_order(r, row->category),
+							  t[0] / t[1] };
+	}
+	qsort(bars, n, sizeof(*bars), backend_bar_cmp);
+	for (size_t k = 0; k < n; k++) {
+		if (k == 0 || bars[k].category != bars[k - 1].category) {
+			a.start[np] = k;
+			snprintf(a.panel_title[np++], sizeof(a.panel_title[0]), "%.60s",
+				 bars[k].row->category[0] ? bars[k].row->category : "(no category)");
+		}
+		a.count[np - 1]++;
+		row_label(bars[k].row, KEY_OP | (vary & (KEY_PARAMS | KEY_DTYPE)), a.labels[k],
+			  sizeof(a.labels[0]));
+		a.value[k] = bars[k].ratio;
+		a.colour[k] = bars[k].ratio > 1.05 ? FASTER : bars[k].ratio < 1 / 1.05 ? SLOWER : EVEN;
+	}
+	snprintf(title, sizeof(title), "GPU kernel time, %.40s against %.40s, every op variant "
+		 "(the largest size of each)", names[1], names[0]);
+	snprintf(heading, sizeof(heading), "%.40s ms / %.40s ms (log scale; above 1: %.40s is "
+		 "faster)", names[0], names[1], names[1]);
+	struct panel_chart c = {
+		.name = "backends", .title = title, .panel_title = a.panel_title, .start = a.start,
+		.count = a.count, .labels = a.labels, .value = a.value, .colour = a.colour,
+		.logx = 1, .ratio = 1, .heading = heading, .ref = 1, .ref_title = "as fast",
+		.ref2 = NAN,
+		.cap2 = NAN, .nkeys = 3, .key_title = { "faster", "slower", "within 5 %" },
+		.key_colour = { FASTER, SLOWER, EVEN }, .npanels = np, .nbars = n,
+	};
+	status = gnuplot_panel_chart(gp, &c, err);
 out:
+	panel_arrays_free(&a);
+	free(bars);
 	row_groups_free(&g);
 	return status;
 }
