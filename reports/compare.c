@@ -455,8 +455,11 @@ void compare_summary_text(const struct comparison *c, size_t i, char *buf, size_
 	}
 	line_label(c, s.most_line, KEY_MATCH, label, sizeof(label));
 	/* the speedup (A / this) and the column's ratio (this / A) both said, in words too */
-	snprintf(buf, len, "%s vs A: geometric-mean speedup %.3fx (A time / %s time) over %zu "
-		 "shared rows: %s is %.3gx %s than A (%s/A time %.3g); differs most on %s (%s/A %.3g)",
+	snprintf(buf, len, s.geomean_speedup >= 0.1
+		 ? "%s vs A: geometric-mean speedup %.3fx (A time / %s time) over %zu "
+		   "shared rows: %s is %.3gx %s than A (%s/A time %.3g); differs most on %s (%s/A %.3g)"
+		 : "%s vs A: geometric-mean speedup %.3gx (A time / %s time) over %zu "
+		   "shared rows: %s is %.3gx %s than A (%s/A time %.3g); differs most on %s (%s/A %.3g)",
 		 letter, s.geomean_speedup, letter, s.nshared, letter,
 		 s.geomean_speedup >= 1 ? s.geomean_speedup : 1 / s.geomean_speedup,
 		 s.geomean_speedup >= 1 ? "faster" : "slower", letter, 1 / s.geomean_speedup, label,
