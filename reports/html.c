@@ -313,7 +313,7 @@ static void result_row_html(FILE *out, const struct loaded_report *lr,
 	char params[512], size[80], notes[160];
 
 	row_notes(row, notes, sizeof(notes));
-	row_params_text(row, params, sizeof(params));
+	row_params_compact(row, params, sizeof(params));
 	row_size_text(row, size, sizeof(size));
 	fprintf(out, "<tr class=\"%s\">", row_status_name(row->status));
 	cell(out, row->op);

@@ -124,6 +124,8 @@ enum row_key_part {
 
 /* "sigma_x=1 sigma_y=2", parameters sorted by name; "" when the op has none. */
 void row_params_text(const struct result_row *row, char *buf, size_t len);
+/* The same for people: stem_x, stem_y, stem_z of one value as "stem_xyz=1". */
+void row_params_compact(const struct result_row *row, char *buf, size_t len);
 void row_size_text(const struct result_row *row, char *buf, size_t len); /* "64x64x32" */
 double row_voxels(const struct result_row *row);
 /* A key of the chosen parts, for sorting and matching (parts joined by '\x1f'). */

@@ -117,7 +117,7 @@ static void column_widths(const struct report *r, struct text_columns *w)
 	for (size_t i = 0; i < r->nrows; i++) {
 		char params[512], input[640];
 
-		row_params_text(&r->rows[i], params, sizeof(params));
+		row_params_compact(&r->rows[i], params, sizeof(params));
 		w->op = fit(w->op, r->rows[i].op, 37);
 		if (params[0])
 			w->params = fit(w->params ? w->params : 6, params, MAX_PARAMS_WIDTH);
@@ -173,7 +173,7 @@ void report_print_table(const struct report *r, FILE *out)
 		fprintf(out, "%-*s %-15s %-5s %-*s", w.op, esc(row->op, op, sizeof(op)), size,
 			esc(row->dtype, dtype, sizeof(dtype)), bw,
 			esc(row->backend, backend, sizeof(backend)));
-		row_params_text(row, params, sizeof(params));
+		row_params_compact(row, params, sizeof(params));
 		if (w.params)
 			text_cell(out, w.params, params);
 		if (w.device)

@@ -200,7 +200,7 @@ def check_fields():
     doc = load(path)
     text = vb("report", path, "--text").stdout
     blur = [ln for ln in text.splitlines() if ln.startswith("gaussian_blur ")]
-    check(blur and "sigma_x=1 sigma_y=1 sigma_z=1" in blur[0],
+    check(blur and "sigma_xyz=1" in blur[0],
           "report --text: the params column tells gaussian_blur's parameters", blur)
     check("warning" not in text, "report --text: no noisy-run warning without a load average")
     out = os.path.join(TMP, "fields")
