@@ -242,7 +242,7 @@ static void task_prepare(struct run_ctx *x, const struct block *b, struct op_inp
  * outputs (whole stacks), at least REF_AHEAD_MIN and at most REF_AHEAD_MAX tasks.
  */
 #define REF_AHEAD_MIN 3
-#define REF_AHEAD_MAX 64
+#define REF_AHEAD_MAX 256
 
 struct ref_pipe {
 	struct run_ctx *x;
@@ -627,13 +627,34 @@ static void prebuild_wait(struct run_ctx *x)
 	x->prebuild_pending = 0;
 }
 
+/*
+ * The order of the sizes: as given, or, overlapping, the largest first. Its references are the
+ * only ones long enough to fill the half minute the drivers spend compiling ahead (the first
+ * block's references run beside the compilers; the GPU side waits for them).
+ */
+static void sizes_in_run_order(const struct bench_plan *a, int overlap, int order[BENCH_MAX_SIZES])
+{
+	for (int s = 0; s < a->nsizes; s++) {
+		int k = s;
+		uint64_t v = (uint64_t)a->sizes[s][0] * a->sizes[s][1] * a->sizes[s][2];
+
+		/* insertion by voxels, largest first; equal sizes keep their order */
+		while (overlap && k > 0 && (uint64_t)a->sizes[order[k - 1]][0] *
+			a->sizes[order[k - 1]][1] * a->sizes[order[k - 1]][2] < v) {
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = s;
+	}
+}
+
 /* Every block (size x dtype, or file x frame), made once; in it, every op on every device. */
 int bench_run(const struct bench_plan *a, const struct device_list *devs, struct report *rep)
 {
 	size_t blocks = (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes;
 	struct run_ctx x = { .a = a, .devs = devs, .rep = rep };
 	struct vb_err err;
-	int rc = 0;
+	int rc = 0, order[BENCH_MAX_SIZES];
 
 	x.copy_gbps = calloc(devs->n, sizeof(*x.copy_gbps));
 	if (!x.copy_gbps)
@@ -665,11 +686,12 @@ int bench_run(const struct bench_plan *a, const struct device_list *devs, struct
 		x.peers = peers_open(&a->peer, devs, stderr);
 	for (int i = 0; i < a->ninputs && rc == 0; i++)
 		rc = run_file(&x, i);
+	sizes_in_run_order(a, x.overlap, order);
 	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == 0; s++) {
 		size_t dims[3] = { 0, 0, 0 };
 
 		if (a->nsizes)
-			memcpy(dims, a->sizes[s], sizeof(dims));
+			memcpy(dims, a->sizes[order[s]], sizeof(dims));
 		else
 			auto_size_all(devs, dims);
 		for (int t = 0; t < a->ndtypes && rc == 0; t++)

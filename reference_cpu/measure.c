@@ -264,171 +264,134 @@ static void statistics_init(double *t, size_t rows)
 }
 
 /*
- * The statistics add voxels up per z slab, each slab in a table of its own, and the tables in slab
- * order: the slabs' count comes from the table's size (at most STAT_SLAB_BYTES of tables), never
- * from the thread count, so every thread count gives the same sums.
+ * The statistics visit each label's voxels in raster order, as one thread walking the stack
+ * would, so every thread count gives the same sums bit for bit; and the labels are shared out
+ * among the threads, so neither the label count nor the thread count multiplies the voxels.
+ * The voxels are first sorted by label (a counting sort over CHUNKS fixed ranges of voxels,
+ * each range's voxels kept in order), then each label's run is added up on its own.
  */
-#define STAT_SLAB_BYTES ((size_t)128 << 20)
-#define STAT_MAX_SLABS 32
+#define STAT_COUNT_BYTES ((size_t)256 << 20)
+#define STAT_MAX_CHUNKS 64
 
-static size_t statistics_slabs(size_t rows, size_t depth)
+struct label_runs {
+	uint32_t *index;  /* voxel indices, grouped by label, raster order within a label */
+	size_t *start;    /* rows + 1: label l's run is index[start[l - 1] .. start[l]) */
+};
+
+/* The ranges of the counting sort: as many as STAT_COUNT_BYTES of counters allow. */
+static size_t sort_chunks(size_t rows, size_t n)
 {
-	size_t per = rows * STATISTICS_COLUMNS * sizeof(double), k = per ? STAT_SLAB_BYTES / per : 1;
+	size_t k = STAT_COUNT_BYTES / ((rows + 1) * sizeof(uint32_t));
 
-	k = k < STAT_MAX_SLABS ? k : STAT_MAX_SLABS;
-	k = k < depth ? k : depth;
+	k = k < STAT_MAX_CHUNKS ? k : STAT_MAX_CHUNKS;
+	k = k < n ? k : n;
 	return k ? k : 1;
 }
 
-/* One thread's view: the stacks, the table's size and its row buffers. */
-struct stat_rows {
-	const struct stack *img, *labels;
-	size_t rows, slabs;
-	double *v;
-	uint32_t *l;
-};
-
-/* Values (double) and labels (u32, values <= 0 background) of row (y, z) into r's buffers. */
-static void stat_load_row(struct stat_rows *r, size_t y, size_t z)
+/* The label of voxel i of labels (values <= 0 or above rows: none, 0). */
+static inline uint32_t label_of(const struct stack *labels, size_t i, size_t rows)
 {
-	size_t w = r->labels->width, off = (z * r->labels->height + y) * w;
+	double v = stack_get(labels, i);
 
-	ref_row_load(r->img, off, w, r->v);
-	REF_SWITCH_DTYPE(r->labels->dtype, T,
-		const T *p = (const T *)r->labels->data + off;
-		for (size_t x = 0; x < w; x++)
-			r->l[x] = p[x] > 0 ? (uint32_t)p[x] : 0;
-	)
+	return v > 0 && v <= (double)rows ? (uint32_t)v : 0;
 }
 
-/* Pass 1 of one slab [z0, z1) into t: area, sum, extremes, centroid sums, bounding box. */
-static void statistics_slab(struct stat_rows *r, size_t z0, size_t z1, double *t)
+static int sort_by_label(const struct stack *labels, size_t rows, int nt, struct label_runs *r)
 {
-	size_t w = r->labels->width, h = r->labels->height;
+	size_t n = stack_voxels(labels), chunks = sort_chunks(rows, n);
+	uint32_t *count = calloc(chunks * (rows + 1), sizeof(*count));
+	size_t *pos = NULL;
 
-	for (size_t z = z0; z < z1; z++)
-		for (size_t y = 0; y < h; y++) {
-			stat_load_row(r, y, z);
-			for (size_t x = 0; x < w; x++) {
-				uint32_t l = r->l[x];
-				double v = r->v[x], pos[3] = { (double)x, (double)y, (double)z };
-				double *row = t + (size_t)(l - 1) * STATISTICS_COLUMNS;
-
-				if (!l || l > r->rows)
-					continue;
-				row[STAT_AREA] += 1;
-				row[STAT_SUM] += v;
-				row[STAT_MIN] = fmin(row[STAT_MIN], v);
-				row[STAT_MAX] = fmax(row[STAT_MAX], v);
-				for (int a = 0; a < 3; a++) {
-					row[STAT_CENTROID_X + a] += pos[a];
-					row[STAT_BBOX_MIN_X + a] = fmin(row[STAT_BBOX_MIN_X + a], pos[a]);
-					row[STAT_BBOX_MAX_X + a] = fmax(row[STAT_BBOX_MAX_X + a], pos[a]);
-				}
-			}
-		}
-}
-
-/* Pass 2 of one slab: squared deviations from each label's mean, into dev[label - 1]. */
-static void deviation_slab(struct stat_rows *r, size_t z0, size_t z1, const double *t, double *dev)
-{
-	size_t w = r->labels->width, h = r->labels->height;
-
-	for (size_t z = z0; z < z1; z++)
-		for (size_t y = 0; y < h; y++) {
-			stat_load_row(r, y, z);
-			for (size_t x = 0; x < w; x++) {
-				uint32_t l = r->l[x];
-				double d;
-
-				if (!l || l > r->rows)
-					continue;
-				d = r->v[x] - t[(size_t)(l - 1) * STATISTICS_COLUMNS + STAT_MEAN];
-				dev[l - 1] += d * d;
-			}
-		}
-}
-
-/* Slab k's table added into t (sums added, extremes kept). */
-static void statistics_merge(double *t, const double *k, size_t rows)
-{
-	static const int sums[] = { STAT_AREA, STAT_SUM, STAT_CENTROID_X, STAT_CENTROID_Y,
-				    STAT_CENTROID_Z };
-	static const int mins[] = { STAT_MIN, STAT_BBOX_MIN_X, STAT_BBOX_MIN_Y, STAT_BBOX_MIN_Z };
-	static const int maxs[] = { STAT_MAX, STAT_BBOX_MAX_X, STAT_BBOX_MAX_Y, STAT_BBOX_MAX_Z };
-
-	for (size_t r = 0; r < rows; r++) {
-		double *a = t + r * STATISTICS_COLUMNS;
-		const double *b = k + r * STATISTICS_COLUMNS;
-
-		for (size_t i = 0; i < sizeof(sums) / sizeof(*sums); i++)
-			a[sums[i]] += b[sums[i]];
-		for (size_t i = 0; i < sizeof(mins) / sizeof(*mins); i++)
-			a[mins[i]] = fmin(a[mins[i]], b[mins[i]]);
-		for (size_t i = 0; i < sizeof(maxs) / sizeof(*maxs); i++)
-			a[maxs[i]] = fmax(a[maxs[i]], b[maxs[i]]);
+	r->index = malloc((n ? n : 1) * sizeof(*r->index));
+	r->start = calloc(rows + 1, sizeof(*r->start));
+	pos = malloc(chunks * (rows + 1) * sizeof(*pos));
+	if (!count || !r->index || !r->start || !pos || n >= LABEL_MAX_VOXELS) {
+		free(count);
+		free(pos);
+		return -1;
 	}
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+	for (size_t k = 0; k < chunks; k++)
+		for (size_t i = n * k / chunks; i < n * (k + 1) / chunks; i++)
+			count[k * (rows + 1) + label_of(labels, i, rows)]++;
+	/* label l's chunk k writes after every earlier label, and after chunks 0 .. k-1 of l */
+	for (size_t l = 1, at = 0; l <= rows; l++) {
+		for (size_t k = 0; k < chunks; k++) {
+			pos[k * (rows + 1) + l] = at;
+			at += count[k * (rows + 1) + l];
+		}
+		r->start[l] = at;
+	}
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+	for (size_t k = 0; k < chunks; k++) {
+		size_t *p = pos + k * (rows + 1);
+
+		for (size_t i = n * k / chunks; i < n * (k + 1) / chunks; i++) {
+			uint32_t l = label_of(labels, i, rows);
+
+			if (l)
+				r->index[p[l]++] = (uint32_t)i;
+		}
+	}
+	free(count);
+	free(pos);
+	return 0;
+}
+
+/* One label's row from its run of voxels: two passes, the deviations from its mean second. */
+static void label_row(const struct stack *img, const struct stack *labels, const uint32_t *run,
+		      size_t len, double *row)
+{
+	size_t w = labels->width, h = labels->height;
+
+	for (size_t k = 0; k < len; k++) {
+		size_t i = run[k];
+		double v = stack_get(img, i), pos[3] = { (double)(i % w), (double)(i / w % h),
+							 (double)(i / w / h) };
+
+		row[STAT_AREA] += 1;
+		row[STAT_SUM] += v;
+		row[STAT_MIN] = fmin(row[STAT_MIN], v);
+		row[STAT_MAX] = fmax(row[STAT_MAX], v);
+		for (int a = 0; a < 3; a++) {
+			row[STAT_CENTROID_X + a] += pos[a];
+			row[STAT_BBOX_MIN_X + a] = fmin(row[STAT_BBOX_MIN_X + a], pos[a]);
+			row[STAT_BBOX_MAX_X + a] = fmax(row[STAT_BBOX_MAX_X + a], pos[a]);
+		}
+	}
+	if (row[STAT_AREA] == 0) { /* a gap in the numbering: area and sum 0, the rest NaN */
+		for (int c = STAT_MEAN; c < STATISTICS_COLUMNS; c++)
+			row[c] = NAN;
+		return;
+	}
+	row[STAT_MEAN] = row[STAT_SUM] / row[STAT_AREA];
+	for (int a = 0; a < 3; a++)
+		row[STAT_CENTROID_X + a] /= row[STAT_AREA];
+	/* deviations from the mean, not sum of squares minus squared sum */
+	for (size_t k = 0; k < len; k++) {
+		double d = stack_get(img, run[k]) - row[STAT_MEAN];
+
+		row[STAT_STD] += d * d;
+	}
+	row[STAT_STD] = sqrt(row[STAT_STD] / row[STAT_AREA]);
 }
 
 /* Per label (index label - 1) in double: STATISTICS_COLUMNS values each; -1 when out of memory. */
 static int statistics_table(const struct stack *img, const struct stack *labels, size_t rows,
 			    double *t, int threads)
 {
-	size_t d = labels->depth, w = labels->width, cols = STATISTICS_COLUMNS;
-	size_t slabs = statistics_slabs(rows, d), nt = threads > 0 ? (size_t)threads : 1;
-	double *part = malloc(slabs * rows * cols * sizeof(*part));
-	double *dev = calloc(slabs * rows, sizeof(*dev));
-	double *vbuf = malloc(nt * w * sizeof(*vbuf));
-	uint32_t *lbuf = malloc(nt * w * sizeof(*lbuf));
-	int status = part && dev && vbuf && lbuf ? 0 : -1;
+	struct label_runs r = { 0 };
+	int nt = threads > 0 ? threads : 1, status = sort_by_label(labels, rows, nt, &r);
 
-	if (status)
-		goto out;
-	statistics_init(t, rows);
-#pragma omp parallel num_threads((int)nt)
-	{
-		struct stat_rows r = { img, labels, rows, slabs, vbuf + REF_THREAD_NUM() * w,
-				       lbuf + REF_THREAD_NUM() * w };
-
-#pragma omp for schedule(dynamic, 1)
-		for (size_t k = 0; k < slabs; k++) {
-			statistics_init(part + k * rows * cols, rows);
-			statistics_slab(&r, d * k / slabs, d * (k + 1) / slabs, part + k * rows * cols);
-		}
-#pragma omp single
-		{
-			for (size_t k = 0; k < slabs; k++)
-				statistics_merge(t, part + k * rows * cols, rows);
-			for (size_t q = 0; q < rows; q++) {
-				double *row = t + q * cols;
-
-				row[STAT_MEAN] = row[STAT_SUM] / row[STAT_AREA];
-				for (int a = 0; a < 3; a++)
-					row[STAT_CENTROID_X + a] /= row[STAT_AREA];
-			}
-		}
-		/* the second pass: deviations from the mean, not sum of squares minus squared sum */
-#pragma omp for schedule(dynamic, 1)
-		for (size_t k = 0; k < slabs; k++)
-			deviation_slab(&r, d * k / slabs, d * (k + 1) / slabs, t, dev + k * rows);
+	if (status == 0) {
+		statistics_init(t, rows);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
+		for (size_t l = 1; l <= rows; l++)
+			label_row(img, labels, r.index + r.start[l - 1], r.start[l] - r.start[l - 1],
+				  t + (l - 1) * STATISTICS_COLUMNS);
 	}
-	for (size_t q = 0; q < rows; q++) {
-		double *row = t + q * cols;
-
-		for (size_t k = 0; k < slabs; k++)
-			row[STAT_STD] += dev[k * rows + q];
-		if (row[STAT_AREA] == 0) { /* a gap in the numbering: area and sum 0, the rest NaN */
-			for (size_t c = STAT_MEAN; c < cols; c++)
-				row[c] = NAN;
-			continue;
-		}
-		row[STAT_STD] = sqrt(row[STAT_STD] / row[STAT_AREA]);
-	}
-out:
-	free(part);
-	free(dev);
-	free(vbuf);
-	free(lbuf);
+	free(r.index);
+	free(r.start);
 	return status;
 }
 

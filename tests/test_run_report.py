@@ -111,6 +111,12 @@ check(bg_ahead.get("beside_references") is True and bg_ahead.get("programs", 0) 
 check(bg and all(r["cache"] == "hit" and r["status"] == "pass" for r in bg["results"]),
       "--overlap on: every row loads a program compiled ahead, and passes",
       str([(r["op"], r["cache"], r["status"]) for r in (bg or {}).get("results", [])]))
+_, two = run(["--ops", "copy", "--size", "8,16", "--repeat", "1", "--overlap", "on"])
+_, given = run(["--ops", "copy", "--size", "8,16", "--repeat", "1", "--overlap", "off"])
+widths = lambda rep: [r["stack"]["width"] for r in (rep or {}).get("results", [])]
+check(widths(two) == [16, 8] and widths(given) == [8, 16],
+      "overlapping, the largest size runs first (its references fill the compile); else as given",
+      f"{widths(two)} {widths(given)}")
 rt = (bg or {}).get("run_time") or {}
 check(rt.get("wall_ms", 0) > 0 and rt.get("cpu_ms", -1) >= 0, "the run's wall and CPU time", str(rt))
 
