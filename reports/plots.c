@@ -562,7 +562,7 @@ static void scaling_ticks(FILE *f, const struct scaling_panel *p)
 	fputs(") rotate by 20 right font ',9'\n", f);
 }
 
-/* Two decades of room below the lowest point: the legend sits there, under every line. */
+/* Two decades of room below the lowest point or line: the legend sits there, under them. */
 static void scaling_yrange(FILE *f, const struct scaling_chart *c, const struct scaling_panel *sp)
 {
 	double lo = INFINITY, hi = 0;
@@ -574,6 +574,14 @@ static void scaling_yrange(FILE *f, const struct scaling_chart *c, const struct 
 		for (size_t i = line->start; i < line->start + line->count; i++) {
 			lo = c->y[i] < lo ? c->y[i] : lo;
 			hi = c->y[i] > hi ? c->y[i] : hi;
+		}
+		for (int end = 0; end < 2 && isfinite(line->exponent); end++) { /* the fit's ends */
+			double y = line->coefficient * pow(end ? sp->xmax : sp->xmin, line->exponent);
+
+			if (isfinite(y) && y > 0) {
+				lo = y < lo ? y : lo;
+				hi = y > hi ? y : hi;
+			}
 		}
 	}
 	if (!isfinite(lo) || lo <= 0 || hi <= 0)

@@ -13,6 +13,7 @@
 
 #define MAX_SIZES 8      /* sizes per category drawn (the smallest ones beyond are left out) */
 #define MAX_BACKENDS 4
+#define REACH 100.0      /* a crossover this far beyond the sizes measured is not drawn */
 #define LINES_PER_PANEL (1 + 2 * MAX_BACKENDS)
 
 static const unsigned backend_colour[MAX_BACKENDS] = { 0x1f6fb4, 0xd9730d, 0x7b3fa0, 0x2a9d8f };
@@ -181,8 +182,9 @@ static void crossover(struct scaling_panel *p, const struct scaling_line *cpu,
 	    fabs(cpu->exponent - gpu->exponent) < 1e-6 || p->ncross == SCALING_MAX_CROSS)
 		return;
 	n = pow(gpu->coefficient / cpu->coefficient, 1 / (cpu->exponent - gpu->exponent));
-	if (!isfinite(n) || n < p->xmin / 1000 || n > p->xmax * 1000) {
-		snprintf(p->note, sizeof(p->note), "no crossover within 1000x of the sizes measured");
+	if (!isfinite(n) || n < p->xmin / REACH || n > p->xmax * REACH) {
+		snprintf(p->note, sizeof(p->note), "no crossover within %gx of the sizes measured",
+			 REACH);
 		return;
 	}
 	t = cpu->coefficient * pow(n, cpu->exponent);
