@@ -355,6 +355,10 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 			pthread_mutex_lock(&pipe.lock);
 			while (!tasks[i].ready)
 				pthread_cond_wait(&pipe.moved, &pipe.lock);
+			/* the block's last reference is done: no reference is timed any more, so the
+			 * comparisons left take every core */
+			if (tasks[pipe.n - 1].ready)
+				omp_set_num_threads(main_threads);
 			pthread_mutex_unlock(&pipe.lock);
 		} else if (!vb_stop_requested()) {
 			task_prepare(x, b, &set, &tasks[i], 0);
