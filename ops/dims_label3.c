@@ -1,0 +1,81 @@
+/* ops/dims_label3.c: output dims of the label3 and measure3 rows (ops/dims_label3.h). */
+#include "geometry.h"
+
+uint32_t label3_max_label(const struct stack *s)
+{
+	size_t n = s->data ? stack_voxels(s) : 0;
+	double m = 0;
+
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for reduction(max : m) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			m = (double)v[i] > m ? (double)v[i] : m;
+	)
+	return m >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+}
+
+int label3_matrix_check(const char *op, uint64_t max, struct vb_err *err)
+{
+	if (max > LABEL3_MATRIX_MAX_LABEL)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %llu; its matrix holds (labels + 1)^2 "
+			       "entries and is built up to label %u: relabel or crop to fewer labels",
+			       op, (unsigned long long)max, LABEL3_MATRIX_MAX_LABEL);
+	return VB_OK;
+}
+
+int dims_label_vector(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	uint32_t m = label3_max_label(c->in[0]);
+
+	(void)err;
+	if (m > LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u exceeds %u, the largest a per-label "
+			       "vector takes; relabel first", c->op->name, m, LABEL_MAX_VALUE);
+	out[0] = (size_t)m + 1;
+	out[1] = out[2] = 1;
+	return VB_OK;
+}
+
+int dims_touch_matrix(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	uint32_t m = label3_max_label(c->in[0]);
+	int status = label3_matrix_check(c->op->name, m, err);
+
+	out[0] = out[1] = (size_t)m + 1;
+	out[2] = 1;
+	return status;
+}
+
+int dims_overlap_matrix(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	uint32_t a = label3_max_label(c->in[0]), b = label3_max_label(c->in[1]);
+	int status = label3_matrix_check(c->op->name, a > b ? a : b, err);
+
+	out[0] = (size_t)a + 1;
+	out[1] = (size_t)b + 1;
+	out[2] = 1;
+	return status;
+}
+
+int dims_background_statistics(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	uint32_t m = label3_max_label(c->in[1]);
+
+	if (m >= LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u; the table takes labels below %u",
+			       c->op->name, m, LABEL_MAX_VALUE);
+	out[0] = STATISTICS_COLUMNS;
+	out[1] = (size_t)m + 1;
+	out[2] = 1;
+	return VB_OK;
+}
+
+int dims_bounding_box(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	(void)c;
+	(void)err;
+	out[0] = 6;
+	out[1] = out[2] = 1;
+	return VB_OK;
+}

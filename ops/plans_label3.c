@@ -1,0 +1,358 @@
+/*
+ * ops/plans_label3.c: label edges and masks, per-label maps, statistics with the background,
+ * touch and overlap matrices, label flags and Gauss-Otsu labelling (kernels/label3.cl). Per-label
+ * values come from the statistics_of_labelled_pixels plan, run as a sub-plan, so a map costs one
+ * table and one gather: nothing here multiplies voxels by labels.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plans.h"
+
+/* Scratch slots of this file's plans; sub-plans start above them. */
+enum { SLOT_MAX, SLOT_TABLE, SLOT_AUX, SLOT_AUX2, SUB_MAX = 4, SUB_STATS = 8 };
+
+static const struct stack *desc_of(const struct stack *s, struct stack *out, enum dtype t)
+{
+	*out = (struct stack){ .width = s->width, .height = s->height, .depth = s->depth,
+			       .dtype = t };
+	return out;
+}
+
+/* The largest label of the labels buffer, by the maximum_of_all_pixels plan, read back. */
+static int device_max_label(struct gpu_run *r, const struct op_call *c, struct gpu_buf *labels,
+			    const struct stack *desc, uint32_t *max, struct vb_err *err)
+{
+	const struct op_desc *op = op_find("maximum_of_all_pixels");
+	struct stack scalar = { .width = 1, .height = 1, .depth = 1, .dtype = desc->dtype };
+	struct gpu_operand in[OP_MAX_INPUTS] = { { labels, desc } };
+	double params[OP_MAX_PARAMS] = { 0 }, v;
+	unsigned char bytes[8];
+	struct gpu_buf *out;
+	int status;
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs maximum_of_all_pixels", c->op->name);
+	if ((status = gpu_scratch(r, SLOT_MAX, dtype_size(desc->dtype), &out, err)) ||
+	    (status = gpu_sub_plan(r, op, params, in, &(struct gpu_operand){ out, &scalar },
+				   SUB_MAX, err)) ||
+	    (status = gpu_read(r, out, bytes, dtype_size(desc->dtype), err)))
+		return status;
+	scalar.data = bytes;
+	v = stack_get(&scalar, 0);
+	if (v > LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %.0f exceeds %u, the largest a per-label "
+			       "table takes; relabel first", c->op->name, v, LABEL_MAX_VALUE);
+	*max = v > 0 ? (uint32_t)v : 0;
+	return VB_OK;
+}
+
+/* ---- label edges, label masks ---- */
+
+static int label_edges(struct gpu_run *r, const struct op_call *c, int keep, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct launch l = launch_3d("label3", "l3_label_edges", in->dtype, c->out->dtype, in);
+
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(in->width), KI32(in->height),
+	     KI32(in->depth), KI32(keep));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_detect_label_edges(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return label_edges(r, c, 0, err);
+}
+
+int plan_reduce_labels_to_label_edges(struct gpu_run *r, const struct op_call *c,
+				      struct vb_err *err)
+{
+	return label_edges(r, c, 1, err);
+}
+
+static int same_size(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *a = c->in[0], *b = c->in[1];
+
+	if (a->width != b->width || a->height != b->height || a->depth != b->depth)
+		return vb_errf(err, VB_E_ARGS, "%s: the two images differ in size", c->op->name);
+	return VB_OK;
+}
+
+int plan_mask_label(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	double v = op_param(c, "label");
+	uint32_t label = v >= 0 && v == floor(v) && v <= LABEL_MAX_VALUE ? (uint32_t)v : UINT32_MAX;
+	size_t n = stack_voxels(c->in[0]);
+	struct launch l = launch_1d("label3", "l3_mask_label", c->in[0]->dtype, c->out->dtype, n);
+	int status = same_size(c, err);
+
+	if (status)
+		return status;
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(c->in[1]->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_input(r, 1)), KBUF(gpu_output(r)), KI32(label),
+	     KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+/* ---- maps from the statistics table ---- */
+
+/* The statistics table (STATISTICS_COLUMNS x rows) of img over labels into *table. */
+static int stats_table(struct gpu_run *r, const struct op_call *c, struct gpu_buf *img,
+		       const struct stack *img_desc, struct gpu_buf *labels,
+		       const struct stack *lab_desc, size_t rows, struct gpu_buf **table,
+		       struct vb_err *err)
+{
+	const struct op_desc *op = op_find("statistics_of_labelled_pixels");
+	struct stack tdesc = { .width = STATISTICS_COLUMNS, .height = rows, .depth = 1,
+			       .dtype = DT_F32 };
+	struct gpu_operand in[OP_MAX_INPUTS] = { { img, img_desc }, { labels, lab_desc } };
+	double params[OP_MAX_PARAMS] = { 0 };
+	int status;
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs statistics_of_labelled_pixels",
+			       c->op->name);
+	if ((status = gpu_scratch(r, SLOT_TABLE, rows * STATISTICS_COLUMNS * sizeof(float), table,
+				  err)))
+		return status;
+	return gpu_sub_plan(r, op, params, in, &(struct gpu_operand){ *table, &tdesc }, SUB_STATS,
+			    err);
+}
+
+/* out = column col of each voxel's label row (labels: input il; intensities: input ii). */
+static int table_map(struct gpu_run *r, const struct op_call *c, int ii, int il, int col,
+		     struct vb_err *err)
+{
+	const struct stack *lab = c->in[il];
+	size_t n = stack_voxels(lab);
+	struct gpu_buf *table;
+	uint32_t max;
+	struct launch l;
+	int status;
+
+	if ((il != ii && (status = same_size(c, err))) ||
+	    (status = device_max_label(r, c, gpu_input(r, il), lab, &max, err)) ||
+	    (status = stats_table(r, c, gpu_input(r, ii), c->in[ii], gpu_input(r, il), lab,
+				  max ? max : 1, &table, err)))
+		return status;
+	l = launch_1d("label3", "l3_table_map", lab->dtype, DT_F32, n);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(lab->dtype));
+	ARGS(&l, KBUF(gpu_input(r, il)), KBUF(table), KBUF(gpu_output(r)),
+	     KI32(STATISTICS_COLUMNS), KI32(col), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_pixel_count_map(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return table_map(r, c, 0, 0, STAT_AREA, err);
+}
+
+int plan_mean_intensity_map(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return table_map(r, c, 0, 1, STAT_MEAN, err);
+}
+
+int plan_minimum_intensity_map(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return table_map(r, c, 0, 1, STAT_MIN, err);
+}
+
+int plan_maximum_intensity_map(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return table_map(r, c, 0, 1, STAT_MAX, err);
+}
+
+int plan_standard_deviation_intensity_map(struct gpu_run *r, const struct op_call *c,
+					  struct vb_err *err)
+{
+	return table_map(r, c, 0, 1, STAT_STD, err);
+}
+
+/* Labels + 1 into a u32 buffer, their table into the output, its label column put back. */
+int plan_statistics_of_background_and_labelled_pixels(struct gpu_run *r, const struct op_call *c,
+						      struct vb_err *err)
+{
+	const struct stack *lab = c->in[1];
+	size_t n = stack_voxels(lab), rows = c->out->height;
+	const struct op_desc *op = op_find("statistics_of_labelled_pixels");
+	struct stack shifted_desc;
+	struct gpu_buf *shifted;
+	double params[OP_MAX_PARAMS] = { 0 };
+	struct launch l;
+	int status;
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs statistics_of_labelled_pixels",
+			       c->op->name);
+	if ((status = same_size(c, err)) ||
+	    (status = gpu_scratch(r, SLOT_AUX, n * sizeof(uint32_t), &shifted, err)))
+		return status;
+	l = launch_1d("label3", "l3_shift_labels", lab->dtype, DT_U32, n);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(lab->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 1)), KBUF(shifted), KU64(n));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	{
+		struct gpu_operand in[OP_MAX_INPUTS] = {
+			{ gpu_input(r, 0), c->in[0] },
+			{ shifted, desc_of(lab, &shifted_desc, DT_U32) } };
+
+		if ((status = gpu_sub_plan(r, op, params, in,
+					   &(struct gpu_operand){ gpu_output(r), c->out },
+					   SUB_STATS, err)))
+			return status;
+	}
+	l = launch_1d("label3", "l3_table_relabel", DT_F32, DT_F32, rows);
+	ARGS(&l, KBUF(gpu_output(r)), KI32(STATISTICS_COLUMNS), KI32(rows));
+	return gpu_launch(r, &l, err);
+}
+
+/* ---- matrices and flags ---- */
+
+static int fill_u8(struct gpu_run *r, struct gpu_buf *b, size_t n, struct vb_err *err)
+{
+	struct launch l = launch_1d("label3", "l3_fill_u8", DT_U8, DT_U8, n);
+
+	ARGS(&l, KBUF(b), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+/* The touch matrix of labels 0..max into m ((max + 1)^2 bytes). */
+static int touch_matrix(struct gpu_run *r, const struct op_call *c, struct gpu_buf *m,
+			uint32_t max, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t n1 = (size_t)max + 1;
+	struct launch l;
+	int status = label3_matrix_check(c->op->name, max, err);
+
+	if (status || (status = fill_u8(r, m, n1 * n1, err)))
+		return status;
+	l = launch_3d("label3", "l3_touch_mark", in->dtype, DT_U8, in);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(in->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(m), KI32(n1), KI32(in->width), KI32(in->height),
+	     KI32(in->depth));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_generate_touch_matrix(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return touch_matrix(r, c, gpu_output(r), (uint32_t)(c->out->width - 1), err);
+}
+
+/* count (max + 1 u32) = the labels each label touches. */
+static int touch_counts(struct gpu_run *r, const struct op_call *c, uint32_t max, int skip_bg,
+			struct gpu_buf *count, struct vb_err *err)
+{
+	size_t n1 = (size_t)max + 1;
+	struct gpu_buf *m;
+	struct launch l;
+	int status = label3_matrix_check(c->op->name, max, err);
+
+	if (status || (status = gpu_scratch(r, SLOT_AUX2, n1 * n1, &m, err)) ||
+	    (status = touch_matrix(r, c, m, max, err)))
+		return status;
+	l = launch_1d("label3", "l3_touch_count", DT_U8, DT_U32, n1);
+	ARGS(&l, KBUF(m), KBUF(count), KI32(n1), KI32(skip_bg));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_count_touching_neighbors(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return touch_counts(r, c, (uint32_t)(c->out->width - 1),
+			    op_param(c, "ignore_background") != 0, gpu_output(r), err);
+}
+
+int plan_touching_neighbor_count_map(struct gpu_run *r, const struct op_call *c,
+				     struct vb_err *err)
+{
+	const struct stack *lab = c->in[0];
+	size_t n = stack_voxels(lab);
+	struct gpu_buf *count;
+	uint32_t max;
+	struct launch l;
+	int status;
+
+	if ((status = device_max_label(r, c, gpu_input(r, 0), lab, &max, err)) ||
+	    (status = label3_matrix_check(c->op->name, max, err)) ||
+	    (status = gpu_scratch(r, SLOT_AUX, ((size_t)max + 1) * sizeof(uint32_t), &count,
+				  err)) ||
+	    (status = touch_counts(r, c, max, 1, count, err)))
+		return status;
+	l = launch_1d("label3", "l3_count_map", lab->dtype, DT_F32, n);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(lab->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(count), KBUF(gpu_output(r)), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_generate_binary_overlap_matrix(struct gpu_run *r, const struct op_call *c,
+					struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	struct launch l;
+	int status = same_size(c, err);
+
+	if (status || (status = fill_u8(r, gpu_output(r), stack_voxels(c->out), err)))
+		return status;
+	l = launch_1d("label3", "l3_overlap_mark", c->in[0]->dtype, DT_U8, n);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(c->in[1]->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_input(r, 1)), KBUF(gpu_output(r)),
+	     KI32(c->out->width), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_flag_existing_labels(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	struct launch l;
+	int status = fill_u8(r, gpu_output(r), stack_voxels(c->out), err);
+
+	if (status)
+		return status;
+	l = launch_1d("label3", "l3_flag_mark", c->in[0]->dtype, DT_U8, n);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+/* ---- Gauss-Otsu labelling: three sub-plans ---- */
+
+int plan_gauss_otsu_labeling(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t n = stack_voxels(in);
+	double sigma = op_param(c, "outline_sigma");
+	const char *steps[3] = { "gaussian_blur", "threshold_otsu",
+				 "connected_components_labeling_box" };
+	static const int base[3] = { 2, 8, 14 };
+	struct stack f32, u8;
+	struct gpu_buf *blur, *mask;
+	int status;
+
+	if ((status = gpu_scratch(r, 0, n * sizeof(float), &blur, err)) ||
+	    (status = gpu_scratch(r, 1, n, &mask, err)))
+		return status;
+	desc_of(in, &f32, DT_F32);
+	desc_of(in, &u8, DT_U8);
+	{
+		struct gpu_operand src[3] = { { gpu_input(r, 0), in }, { blur, &f32 }, { mask, &u8 } };
+		struct gpu_operand dst[3] = { { blur, &f32 }, { mask, &u8 }, { gpu_output(r), c->out } };
+
+		for (int i = 0; i < 3; i++) {
+			const struct op_desc *op = op_find(steps[i]);
+			struct gpu_operand ins[OP_MAX_INPUTS] = { src[i] };
+			double p[OP_MAX_PARAMS];
+
+			if (!op)
+				return vb_errf(err, VB_E_UNSUPPORTED, "%s needs %s", c->op->name,
+					       steps[i]);
+			op_default_params(op, p);
+			if (i == 0)
+				p[0] = p[1] = p[2] = sigma;
+			if ((status = gpu_sub_plan(r, op, p, ins, &dst[i], base[i], err)))
+				return status;
+		}
+	}
+	return VB_OK;
+}

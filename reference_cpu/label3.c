@@ -1,0 +1,397 @@
+/*
+ * reference_cpu/label3.c: label edges and label masks, per-label intensity and size maps,
+ * statistics with the background, touch and overlap matrices, label flags, Gauss-Otsu labelling.
+ *
+ * Per-label maps are statistics_of_labelled_pixels' table (its own reference, called through the
+ * op table) gathered back onto the voxels, so a map and the table can never disagree. Matrices
+ * are (labels + 1)^2 bytes, built only up to LABEL3_MATRIX_MAX_LABEL (ops/dims_label3.h); their
+ * cost beyond the fill is one pass over the voxels.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "reference.h"
+
+#define LABEL_OF(v) ((v) > 0 ? (uint32_t)(v) : 0u)
+
+/* Another op's reference into out, with its parameters (NULL: defaults) and side value. */
+static int call_ref(const struct op_call *c, const char *name, const double *params,
+		    const struct stack *a, const struct stack *b, struct stack *out, double *side,
+		    uint8_t *ambiguous, struct vb_err *err)
+{
+	const struct op_desc *op = op_find(name);
+	double unused = 0;
+	struct op_call s = { .op = op, .in = { a, b }, .out = out, .threads = c->threads,
+			     .side_value = side ? side : &unused, .ambiguous = ambiguous };
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs the op %s", ref_op_name(c), name);
+	op_default_params(op, s.p);
+	for (int i = 0; params && i < op_param_count(op); i++)
+		s.p[i] = params[i];
+	return op->ref(&s, err);
+}
+
+/* ---- label edges ---- */
+
+/* keep 0: out = 1 where an in-image 6-neighbour differs (u8); keep 1: the label there, else 0. */
+static int label_edges(const struct op_call *c, int keep)
+{
+	const struct stack *s = c->in[0];
+	long w = (long)s->width, h = (long)s->height, d = (long)s->depth;
+	size_t sy = (size_t)w, sz = (size_t)w * (size_t)h;
+
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static) collapse(2)")
+		for (long z = 0; z < d; z++)
+			for (long y = 0; y < h; y++)
+				for (long x = 0; x < w; x++) {
+					size_t i = (size_t)z * sz + (size_t)y * sy + (size_t)x;
+					T a = v[i];
+					int edge = (x > 0 && v[i - 1] != a) || (x + 1 < w && v[i + 1] != a) ||
+						   (y > 0 && v[i - sy] != a) || (y + 1 < h && v[i + sy] != a) ||
+						   (z > 0 && v[i - sz] != a) || (z + 1 < d && v[i + sz] != a);
+
+					if (keep)
+						((uint32_t *)c->out->data)[i] = edge ? LABEL_OF(a) : 0u;
+					else
+						((uint8_t *)c->out->data)[i] = (uint8_t)edge;
+				}
+	)
+	return VB_OK;
+}
+
+int ref_detect_label_edges(const struct op_call *c, struct vb_err *err)
+{
+	(void)err;
+	return label_edges(c, 0);
+}
+
+int ref_reduce_labels_to_label_edges(const struct op_call *c, struct vb_err *err)
+{
+	(void)err;
+	return label_edges(c, 1);
+}
+
+/* The label a parameter selects, or UINT32_MAX (no voxel) for a fractional one. */
+static uint32_t label_param(double v)
+{
+	return v >= 0 && v == floor(v) && v <= LABEL_MAX_VALUE ? (uint32_t)v : UINT32_MAX;
+}
+
+int ref_mask_label(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *img = c->in[0], *lab = c->in[1];
+	size_t n = stack_voxels(img);
+	uint32_t want = label_param(op_param(c, "label"));
+	uint8_t *hit = malloc(n ? n : 1);
+
+	if (!hit)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	STACK_SWITCH_DTYPE(lab->dtype, L,
+		const L *l = lab->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			hit[i] = (double)l[i] == (double)want;
+	)
+	STACK_SWITCH_DTYPE(img->dtype, T,
+		const T *v = img->data;
+		T *o = c->out->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			o[i] = hit[i] ? v[i] : (T)0;
+	)
+	free(hit);
+	return VB_OK;
+}
+
+/* ---- maps from the statistics table ---- */
+
+/* out(voxel) = column col of the label's row of statistics_of_labelled_pixels(img, labels). */
+static int table_map(const struct op_call *c, const struct stack *img, const struct stack *lab,
+		     int col, struct vb_err *err)
+{
+	uint32_t max = label3_max_label(lab);
+	size_t n = stack_voxels(lab), rows = max ? max : 1;
+	struct stack table = { 0 };
+	float *o = c->out->data;
+	const float *t;
+	int status;
+
+	if (max > LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u exceeds %u; relabel first",
+			       ref_op_name(c), max, LABEL_MAX_VALUE);
+	if ((status = stack_alloc(&table, STATISTICS_COLUMNS, rows, 1, DT_F32, err)) ||
+	    (status = call_ref(c, "statistics_of_labelled_pixels", NULL, img, lab, &table, NULL,
+			       NULL, err)))
+		goto out;
+	t = table.data;
+	STACK_SWITCH_DTYPE(lab->dtype, L,
+		const L *l = lab->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = LABEL_OF(l[i]);
+
+			o[i] = k ? t[(size_t)(k - 1) * STATISTICS_COLUMNS + (size_t)col] : 0.0f;
+		}
+	)
+out:
+	stack_free(&table);
+	return status;
+}
+
+int ref_pixel_count_map(const struct op_call *c, struct vb_err *err)
+{
+	return table_map(c, c->in[0], c->in[0], STAT_AREA, err);
+}
+
+int ref_mean_intensity_map(const struct op_call *c, struct vb_err *err)
+{
+	return table_map(c, c->in[0], c->in[1], STAT_MEAN, err);
+}
+
+int ref_minimum_intensity_map(const struct op_call *c, struct vb_err *err)
+{
+	return table_map(c, c->in[0], c->in[1], STAT_MIN, err);
+}
+
+int ref_maximum_intensity_map(const struct op_call *c, struct vb_err *err)
+{
+	return table_map(c, c->in[0], c->in[1], STAT_MAX, err);
+}
+
+int ref_standard_deviation_intensity_map(const struct op_call *c, struct vb_err *err)
+{
+	return table_map(c, c->in[0], c->in[1], STAT_STD, err);
+}
+
+/* The table of labels + 1 (the background is label 1 there), its label column put back. */
+int ref_statistics_of_background_and_labelled_pixels(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *lab = c->in[1];
+	size_t n = stack_voxels(lab), rows = c->out->height;
+	struct stack shifted = { 0 };
+	float *t = c->out->data;
+	int status = stack_alloc(&shifted, lab->width, lab->height, lab->depth, DT_U32, err);
+
+	if (status)
+		return status;
+	STACK_SWITCH_DTYPE(lab->dtype, L,
+		const L *l = lab->data;
+		uint32_t *o = shifted.data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			o[i] = LABEL_OF(l[i]) + 1u;
+	)
+	status = call_ref(c, "statistics_of_labelled_pixels", NULL, c->in[0], &shifted, c->out,
+			  NULL, NULL, err);
+	for (size_t r = 0; !status && r < rows; r++)
+		t[r * STATISTICS_COLUMNS + STAT_LABEL] = (float)r;
+	stack_free(&shifted);
+	return status;
+}
+
+/* ---- matrices and flags ---- */
+
+static void mark(uint8_t *m, size_t k)
+{
+	uint8_t seen;
+
+#pragma omp atomic read
+	seen = m[k];
+	if (!seen) {
+#pragma omp atomic write
+		m[k] = 1u;
+	}
+}
+
+/* m ((max + 1)^2 bytes, zeroed here): 1 at (a, b) and (b, a) for 6-neighbour labels a != b. */
+static int touch_matrix(const struct op_call *c, uint8_t *m, uint32_t max, struct vb_err *err)
+{
+	const struct stack *s = c->in[0];
+	long w = (long)s->width, h = (long)s->height, d = (long)s->depth;
+	size_t sy = (size_t)w, sz = (size_t)w * (size_t)h, n1 = (size_t)max + 1;
+	int status = label3_matrix_check(ref_op_name(c), max, err);
+
+	if (status)
+		return status;
+	memset(m, 0, n1 * n1);
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static) collapse(2)")
+		for (long z = 0; z < d; z++)
+			for (long y = 0; y < h; y++)
+				for (long x = 0; x < w; x++) {
+					size_t i = (size_t)z * sz + (size_t)y * sy + (size_t)x;
+					size_t step[3] = { 1, sy, sz };
+					int inside[3] = { x + 1 < w, y + 1 < h, z + 1 < d };
+					uint32_t a = LABEL_OF(v[i]);
+
+					for (int k = 0; k < 3; k++) {
+						uint32_t b;
+
+						if (!inside[k] || (b = LABEL_OF(v[i + step[k]])) == a)
+							continue;
+						mark(m, (size_t)a * n1 + b);
+						mark(m, (size_t)b * n1 + a);
+					}
+				}
+	)
+	return VB_OK;
+}
+
+int ref_generate_touch_matrix(const struct op_call *c, struct vb_err *err)
+{
+	return touch_matrix(c, c->out->data, (uint32_t)(c->out->width - 1), err);
+}
+
+/* count[a] = labels touching a (from label skip_bg on; the background's 0 with skip_bg). */
+static int touch_counts(const struct op_call *c, uint32_t max, int skip_bg, uint32_t *count,
+			struct vb_err *err)
+{
+	size_t n1 = (size_t)max + 1;
+	uint8_t *m;
+	int status = label3_matrix_check(ref_op_name(c), max, err);
+
+	if (status)
+		return status;
+	if (!(m = malloc(n1 * n1)))
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for a %zu x %zu matrix",
+			       ref_op_name(c), n1, n1);
+	if (!(status = touch_matrix(c, m, max, err))) {
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
+		for (size_t a = 0; a < n1; a++) {
+			uint32_t k = 0;
+
+			for (size_t b = (size_t)skip_bg; b < n1; b++)
+				k += m[a * n1 + b];
+			count[a] = skip_bg && a == 0 ? 0u : k;
+		}
+	}
+	free(m);
+	return status;
+}
+
+int ref_count_touching_neighbors(const struct op_call *c, struct vb_err *err)
+{
+	return touch_counts(c, (uint32_t)(c->out->width - 1),
+			    op_param(c, "ignore_background") != 0, c->out->data, err);
+}
+
+int ref_touching_neighbor_count_map(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *lab = c->in[0];
+	uint32_t max = label3_max_label(lab), *count;
+	size_t n = stack_voxels(lab);
+	float *o = c->out->data;
+	int status;
+
+	if (!(count = calloc((size_t)max + 1, sizeof(*count))))
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	if (!(status = touch_counts(c, max, 1, count, err))) {
+		STACK_SWITCH_DTYPE(lab->dtype, L,
+			const L *l = lab->data;
+			_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+			for (size_t i = 0; i < n; i++) {
+				uint32_t k = LABEL_OF(l[i]);
+
+				o[i] = k ? (float)count[k] : 0.0f;
+			}
+		)
+	}
+	free(count);
+	return status;
+}
+
+/* out (n1a wide, n1b high) = 1 at (a, b) where label a of in 0 and b of in 1 share a voxel. */
+int ref_generate_binary_overlap_matrix(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *a = c->in[0], *b = c->in[1];
+	size_t n = stack_voxels(a), n1a = c->out->width;
+	uint8_t *m = c->out->data;
+	uint32_t *first = malloc((n ? n : 1) * sizeof(*first));
+
+	if (!first)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	if (!ref_same_dims(a, b)) {
+		free(first);
+		return vb_errf(err, VB_E_ARGS, "%s: the label images differ in size", ref_op_name(c));
+	}
+	memset(m, 0, stack_voxels(c->out));
+	STACK_SWITCH_DTYPE(a->dtype, T,
+		const T *v = a->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			first[i] = LABEL_OF(v[i]);
+	)
+	STACK_SWITCH_DTYPE(b->dtype, T,
+		const T *v = b->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			mark(m, (size_t)LABEL_OF(v[i]) * n1a + first[i]);
+	)
+	free(first);
+	return VB_OK;
+}
+
+int ref_flag_existing_labels(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *s = c->in[0];
+	size_t n = stack_voxels(s);
+	uint8_t *f = c->out->data;
+
+	(void)err;
+	memset(f, 0, stack_voxels(c->out));
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			mark(f, LABEL_OF(v[i]));
+	)
+	return VB_OK;
+}
+
+/* ---- Gauss-Otsu labelling ---- */
+
+/* The GPU's float Gaussian may differ from the reference's by about its taps' rounding of the
+ * largest magnitude (three separable passes): decisions within this of the threshold are
+ * ambiguous. */
+static double blur_error(const struct stack *blur, double sigma)
+{
+	size_t n = stack_voxels(blur);
+	const float *v = blur->data;
+	double big = 0, taps = 2.0 * ceil(4.0 * sigma) + 1.0;
+
+	for (size_t i = 0; i < n; i++)
+		big = fmax(big, fabs((double)v[i]));
+	return 3.0 * taps * FLT_EPSILON * fmax(big, FLT_MIN);
+}
+
+/* connected_components_labeling_box of threshold_otsu of gaussian_blur(outline_sigma). */
+int ref_gauss_otsu_labeling(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	double sigma = op_param(c, "outline_sigma"), s3[3] = { sigma, sigma, sigma }, threshold = 0;
+	struct stack blur = { 0 }, mask = { 0 };
+	int status;
+
+	if ((status = stack_alloc(&blur, in->width, in->height, in->depth, DT_F32, err)) ||
+	    (status = stack_alloc(&mask, in->width, in->height, in->depth, DT_U8, err)) ||
+	    (status = call_ref(c, "gaussian_blur", s3, in, NULL, &blur, NULL, NULL, err)) ||
+	    (status = call_ref(c, "threshold_otsu", NULL, &blur, NULL, &mask, &threshold, NULL,
+			       err)))
+		goto out;
+	if (c->ambiguous)
+		ref_mark_near(&blur, threshold, blur_error(&blur, sigma) +
+			      ref_threshold_tolerance(threshold), c->ambiguous, ref_nthreads(c));
+	status = call_ref(c, "connected_components_labeling_box", NULL, &mask, NULL, c->out, NULL,
+			  NULL, err);
+out:
+	stack_free(&blur);
+	stack_free(&mask);
+	return status;
+}
