@@ -165,3 +165,246 @@ __kernel void l3_touch_count(__global const uchar *m, __global uint *count, cons
 	count[a] = skip_bg && a == 0 ? 0u : c;
 }
 
+
+/* ---- combine, select by map values, merge touching labels ---- */
+
+/* dst = second's label + offset where it is non-zero, else first's label. */
+__kernel void l3_combine(__global const T_IN *first, __global const T_LABEL *second,
+			 __global uint *dst, const uint offset, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i >= n)
+		return;
+	uint b = LABEL_OF(second[i]);
+	dst[i] = b ? b + offset : LABEL_OF(first[i]);
+}
+
+/*
+ * dst = the label where it stays, else 0: label l's value is voxel l of values (raster order; a
+ * label past its end has none, NaN); within == 0 keeps values in [lo, hi], within == 1 the rest.
+ */
+__kernel void l3_select_by_value(__global const T_IN *values, __global const T_LABEL *labels,
+				 __global uint *dst, const float lo, const float hi,
+				 const int within, const ulong nvalues, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i >= n)
+		return;
+	uint l = LABEL_OF(labels[i]);
+	float v = (ulong)l < nvalues ? (float)values[l] : as_float(0x7fc00000u);
+	int inside = v >= lo && v <= hi;
+
+	dst[i] = l && (within ? !inside : inside) ? l : 0u;
+}
+
+__kernel void l3_parent_init(__global uint *parent, const int n1)
+{
+	int l = get_global_id(0);
+
+	if (l < n1)
+		parent[l] = (uint)l;
+}
+
+uint l3_find(__global uint *parent, uint a)
+{
+	uint p = parent[a];
+
+	while (p != a) {
+		a = p;
+		p = parent[a];
+	}
+	return a;
+}
+
+/* Join the trees of a and b, the smaller label becoming the root (atomic_min retries on races). */
+void l3_unite(__global uint *parent, uint a, uint b)
+{
+	for (;;) {
+		uint old;
+
+		a = l3_find(parent, a);
+		b = l3_find(parent, b);
+		if (a == b)
+			return;
+		if (a > b) {
+			uint t = a;
+			a = b;
+			b = t;
+		}
+		old = atomic_min(parent + b, a);
+		if (old == b)
+			return;
+		b = old;
+	}
+}
+
+/* Unite non-zero labels a != b that are 6-neighbours (only boundary voxels do any work). */
+__kernel void l3_merge_unite(__global const T_LABEL *labels, __global uint *parent,
+			     const int w, const int h, const int d)
+{
+	VOXEL_SETUP;
+	uint a = LABEL_OF(labels[i]), b;
+	IDX step[3] = { 1, sy, sz };
+	int inside[3] = { x + 1 < w, y + 1 < h, z + 1 < d };
+
+	if (!a)
+		return;
+	for (int k = 0; k < 3; k++)
+		if (inside[k] && (b = LABEL_OF(labels[i + step[k]])) != 0u && b != a)
+			l3_unite(parent, a, b);
+}
+
+__kernel void l3_parent_flatten(__global uint *parent, const int n1)
+{
+	int l = get_global_id(0);
+
+	if (l < n1)
+		parent[l] = l3_find(parent, (uint)l);
+}
+
+/* dst = the root of the voxel's label (0 stays 0). */
+__kernel void l3_apply_parent(__global const T_LABEL *labels, __global const uint *parent,
+			      __global uint *dst, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i < n)
+		dst[i] = parent[LABEL_OF(labels[i])];
+}
+
+/* ---- extension of labels around their centroids ---- */
+
+#ifndef SEG
+#define SEG 32
+#endif
+
+/* 64-bit add from 32-bit atomics: the carry goes to the high word alone (additions commute). */
+void l3_add_long(__global uint *lo, __global uint *hi, ulong v)
+{
+	uint vl = (uint)v, vh = (uint)(v >> 32), old;
+
+	if (v == 0)
+		return;
+	old = atomic_add(lo, vl);
+	if (old + vl < old)
+		vh++;
+	if (vh)
+		atomic_add(hi, vh);
+}
+
+/* Flush a run of label l: its distance sum (fixed point) and maximum (float bits: distances are
+ * non-negative, so their bits order as the floats). acc: 3 words per label (sum lo, hi, max). */
+void l3_extension_flush(__global uint *acc, uint l, ulong sum, float mx)
+{
+	if (!l)
+		return;
+	l3_add_long(acc + 3 * (IDX)(l - 1u), acc + 3 * (IDX)(l - 1u) + 1, sum);
+	atomic_max(acc + 3 * (IDX)(l - 1u) + 2, as_uint(mx));
+}
+
+/*
+ * Distances of each voxel to its label's centroid (columns 7..9 of the statistics table), summed
+ * and maximised per label. Launch (ceil(w / SEG), h, d): a work-item walks SEG voxels of a row and
+ * flushes one run of equal labels at a time, so atomics are per run, not per voxel.
+ */
+__kernel void l3_extension_accumulate(__global const T_LABEL *labels,
+				      __global const float *table, __global uint *acc,
+				      const int cols, const int w, const int h, const int d,
+				      const float scale)
+{
+	int xs = get_global_id(0) * SEG, y = get_global_id(1), z = get_global_id(2);
+
+	if (xs >= w || y >= h || z >= d)
+		return;
+	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	int xe = min(xs + SEG, w);
+	uint l = 0u;
+	float cx = 0.0f, cy = 0.0f, cz = 0.0f, mx = 0.0f;
+	ulong sum = 0;
+
+	for (int x = xs; x < xe; x++) {
+		uint lx = LABEL_OF(labels[row + x]);
+		float dx, dy, dz, dist;
+
+		if (lx != l || x == xs) {
+			l3_extension_flush(acc, l, sum, mx);
+			l = lx;
+			sum = 0;
+			mx = 0.0f;
+			if (l) {
+				__global const float *t = table + (IDX)(l - 1u) * (IDX)cols;
+
+				cx = t[7];
+				cy = t[8];
+				cz = t[9];
+			}
+		}
+		if (!l)
+			continue;
+		dx = (float)x - cx;
+		dy = (float)y - cy;
+		dz = (float)z - cz;
+		dist = sqrt(dx * dx + dy * dy + dz * dz);
+		sum += (ulong)rint(dist * scale);
+		mx = max(mx, dist);
+	}
+	l3_extension_flush(acc, l, sum, mx);
+}
+
+__kernel void l3_fill_u32(__global uint *a, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i < n)
+		a[i] = 0u;
+}
+
+/* what 0: mean distance; 1: maximum; 2: maximum / mean. The area is column 1 of the table. */
+__kernel void l3_extension_map(__global const T_LABEL *labels, __global const float *table,
+			       __global const uint *acc, __global float *dst, const int cols,
+			       const int what, const float inv_scale, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i >= n)
+		return;
+	uint l = LABEL_OF(labels[i]);
+	if (!l) {
+		dst[i] = 0.0f;
+		return;
+	}
+	__global const uint *a = acc + 3 * (IDX)(l - 1u);
+	float area = table[(IDX)(l - 1u) * (IDX)cols + 1];
+	float mean = (float)(((ulong)a[1] << 32) | (ulong)a[0]) * inv_scale / area;
+	float mx = as_float(a[2]);
+
+	dst[i] = what == 0 ? mean : what == 1 ? mx : mx / mean;
+}
+
+/* ---- spots to a point list ---- */
+
+__kernel void l3_fill_nan(__global float *a, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i < n)
+		a[i] = as_float(0x7fc00000u);
+}
+
+/* Column k - 1 of the list (rows x, y[, z]) = the position of spot number k. */
+__kernel void l3_spots_scatter(__global const uint *numbers, __global float *list,
+			       const int count, const int rows, const int w, const int h,
+			       const int d)
+{
+	VOXEL_SETUP;
+	uint k = numbers[i];
+
+	if (!k || (int)k > count)
+		return;
+	list[k - 1u] = (float)x;
+	list[(IDX)count + k - 1u] = (float)y;
+	if (rows > 2)
+		list[2 * (IDX)count + k - 1u] = (float)z;
+}

@@ -79,3 +79,34 @@ int dims_bounding_box(const struct op_call *c, size_t out[3], struct vb_err *err
 	out[1] = out[2] = 1;
 	return VB_OK;
 }
+
+size_t label3_spot_count(const struct stack *s)
+{
+	size_t n = s->data ? stack_voxels(s) : 0, count = 0;
+
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for reduction(+ : count) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			count += v[i] != 0;
+	)
+	return count;
+}
+
+int label3_point_rows(const struct stack *s)
+{
+	return s->depth > 1 ? 3 : 2;
+}
+
+int dims_spots_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	size_t k = label3_spot_count(c->in[0]);
+
+	if (k >= LABEL_MAX_VOXELS)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu spots; they are numbered in u32, crop "
+			       "the stack", c->op->name, k);
+	out[0] = k ? k : 1;
+	out[1] = (size_t)label3_point_rows(c->in[0]);
+	out[2] = 1;
+	return VB_OK;
+}

@@ -24,6 +24,12 @@ uint32_t label3_max_label(const struct stack *s);
 /* VB_E_TOO_BIG with a message when a matrix over labels 0..max cannot be built. */
 int label3_matrix_check(const char *op, uint64_t max, struct vb_err *err);
 
+/* The non-zero voxels of s (0 for a device-only stack), and a point list's rows: x, y and z for a
+ * stack deeper than one plane, else x and y (as clEsperanto's lists). */
+size_t label3_spot_count(const struct stack *s);
+int label3_point_rows(const struct stack *s);
+
+int dims_spots_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err); /* N x rows */
 int dims_label_vector(const struct op_call *c, size_t out[3], struct vb_err *err);   /* max+1 */
 int dims_touch_matrix(const struct op_call *c, size_t out[3], struct vb_err *err);   /* (max+1)^2 */
 int dims_overlap_matrix(const struct op_call *c, size_t out[3], struct vb_err *err); /* n1+1 x n2+1 */

@@ -356,3 +356,222 @@ int plan_gauss_otsu_labeling(struct gpu_run *r, const struct op_call *c, struct 
 	}
 	return VB_OK;
 }
+
+/* ---- combine, select by map values, merge touching labels: then relabel_sequential ---- */
+
+/* relabel_sequential of the u32 labels in buf (the input's dims) into the output. */
+static int relabel_into_output(struct gpu_run *r, const struct op_call *c, struct gpu_buf *buf,
+			       struct vb_err *err)
+{
+	const struct op_desc *op = op_find("relabel_sequential");
+	struct stack desc;
+	struct gpu_operand in[OP_MAX_INPUTS] = { { buf, desc_of(c->in[0], &desc, DT_U32) } };
+	double params[OP_MAX_PARAMS] = { 0 };
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs relabel_sequential", c->op->name);
+	return gpu_sub_plan(r, op, params, in, &(struct gpu_operand){ gpu_output(r), c->out },
+			    SUB_STATS, err);
+}
+
+int plan_combine_labels(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	uint32_t a, b;
+	struct gpu_buf *tmp;
+	struct launch l;
+	int status;
+
+	if ((status = same_size(c, err)) ||
+	    (status = device_max_label(r, c, gpu_input(r, 0), c->in[0], &a, err)) ||
+	    (status = device_max_label(r, c, gpu_input(r, 1), c->in[1], &b, err)))
+		return status;
+	if ((uint64_t)a + b > LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: labels %u + %u exceed %u; relabel first",
+			       c->op->name, a, b, LABEL_MAX_VALUE);
+	if ((status = gpu_scratch(r, SLOT_AUX, n * sizeof(uint32_t), &tmp, err)))
+		return status;
+	l = launch_1d("label3", "l3_combine", c->in[0]->dtype, DT_U32, n);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(c->in[1]->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_input(r, 1)), KBUF(tmp), KI32(a), KU64(n));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	return relabel_into_output(r, c, tmp, err);
+}
+
+static int select_by_value(struct gpu_run *r, const struct op_call *c, int within,
+			   struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[1]);
+	struct gpu_buf *tmp;
+	struct launch l;
+	int status;
+
+	if ((status = same_size(c, err)) ||
+	    (status = gpu_scratch(r, SLOT_AUX, n * sizeof(uint32_t), &tmp, err)))
+		return status;
+	l = launch_1d("label3", "l3_select_by_value", c->in[0]->dtype, DT_U32, n);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(c->in[1]->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_input(r, 1)), KBUF(tmp),
+	     KF32(op_param(c, "minimum_value_range")), KF32(op_param(c, "maximum_value_range")),
+	     KI32(within), KU64(stack_voxels(c->in[0])), KU64(n));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	return relabel_into_output(r, c, tmp, err);
+}
+
+int plan_exclude_labels_with_map_values_out_of_range(struct gpu_run *r, const struct op_call *c,
+						     struct vb_err *err)
+{
+	return select_by_value(r, c, 0, err);
+}
+
+int plan_exclude_labels_with_map_values_within_range(struct gpu_run *r, const struct op_call *c,
+						     struct vb_err *err)
+{
+	return select_by_value(r, c, 1, err);
+}
+
+int plan_merge_touching_labels(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t n = stack_voxels(in);
+	struct gpu_buf *parent, *tmp;
+	char option[64];
+	uint32_t max;
+	struct launch l;
+	int status;
+
+	if ((status = device_max_label(r, c, gpu_input(r, 0), in, &max, err)) ||
+	    (status = gpu_scratch(r, SLOT_TABLE, ((size_t)max + 1) * sizeof(uint32_t), &parent,
+				  err)) ||
+	    (status = gpu_scratch(r, SLOT_AUX, n * sizeof(uint32_t), &tmp, err)))
+		return status;
+	snprintf(option, sizeof(option), "-DT_LABEL=%s", dtype_cl_name(in->dtype));
+	l = launch_1d("label3", "l3_parent_init", DT_U32, DT_U32, (size_t)max + 1);
+	ARGS(&l, KBUF(parent), KI32(max + 1));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_3d("label3", "l3_merge_unite", in->dtype, DT_U32, in);
+	snprintf(l.options, sizeof(l.options), "%s", option);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(parent), KI32(in->width), KI32(in->height),
+	     KI32(in->depth));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_1d("label3", "l3_parent_flatten", DT_U32, DT_U32, (size_t)max + 1);
+	ARGS(&l, KBUF(parent), KI32(max + 1));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_1d("label3", "l3_apply_parent", in->dtype, DT_U32, n);
+	snprintf(l.options, sizeof(l.options), "%s", option);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(parent), KBUF(tmp), KU64(n));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	return relabel_into_output(r, c, tmp, err);
+}
+
+/* ---- extension of labels around their centroids ---- */
+
+#define EXT_SEG 32
+
+/* 2^k with voxels * (largest distance in the stack) * 2^k below 2^61: the sums' fixed point. */
+static float extension_scale(const struct stack *s)
+{
+	double far = sqrt((double)s->width * s->width + (double)s->height * s->height +
+			  (double)s->depth * s->depth);
+	int e_far, e_n;
+
+	frexp(far, &e_far);
+	frexp((double)stack_voxels(s), &e_n);
+	return (float)ldexp(1.0, 61 - e_far - e_n < 40 ? 61 - e_far - e_n : 40);
+}
+
+static int extension_map(struct gpu_run *r, const struct op_call *c, int what,
+			 struct vb_err *err)
+{
+	const struct stack *lab = c->in[0];
+	size_t n = stack_voxels(lab), rows;
+	float scale = extension_scale(lab);
+	struct gpu_buf *table, *acc;
+	char option[64];
+	uint32_t max;
+	struct launch l;
+	int status;
+
+	if ((status = device_max_label(r, c, gpu_input(r, 0), lab, &max, err)))
+		return status;
+	rows = max ? max : 1;
+	if ((status = stats_table(r, c, gpu_input(r, 0), lab, gpu_input(r, 0), lab, rows, &table,
+				  err)) ||
+	    (status = gpu_scratch(r, SLOT_AUX, 3 * rows * sizeof(uint32_t), &acc, err)))
+		return status;
+	snprintf(option, sizeof(option), "-DT_LABEL=%s -DSEG=%d", dtype_cl_name(lab->dtype),
+		 EXT_SEG);
+	l = launch_1d("label3", "l3_fill_u32", DT_U32, DT_U32, 3 * rows);
+	ARGS(&l, KBUF(acc), KU64(3 * rows));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_3d("label3", "l3_extension_accumulate", lab->dtype, DT_F32, lab);
+	l.global[0] = (lab->width + EXT_SEG - 1) / EXT_SEG;
+	snprintf(l.options, sizeof(l.options), "%s", option);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(table), KBUF(acc), KI32(STATISTICS_COLUMNS),
+	     KI32(lab->width), KI32(lab->height), KI32(lab->depth), KF32(scale));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_1d("label3", "l3_extension_map", lab->dtype, DT_F32, n);
+	snprintf(l.options, sizeof(l.options), "%s", option);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(table), KBUF(acc), KBUF(gpu_output(r)),
+	     KI32(STATISTICS_COLUMNS), KI32(what), KF32(1.0f / scale), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_mean_extension_map(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return extension_map(r, c, 0, err);
+}
+
+int plan_maximum_extension_map(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return extension_map(r, c, 1, err);
+}
+
+int plan_extension_ratio_map(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return extension_map(r, c, 2, err);
+}
+
+/* ---- spots to a point list: label_spots numbers them, a scatter writes their positions ---- */
+
+int plan_spots_to_pointlist(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	const struct op_desc *op = op_find("label_spots");
+	size_t n = stack_voxels(in), count = c->out->width, rows = c->out->height;
+	struct stack desc;
+	struct gpu_buf *numbers;
+	double params[OP_MAX_PARAMS] = { 0 };
+	struct launch l;
+	int status;
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs label_spots", c->op->name);
+	if ((status = gpu_scratch(r, SLOT_AUX, n * sizeof(uint32_t), &numbers, err)))
+		return status;
+	{
+		struct gpu_operand src[OP_MAX_INPUTS] = { { gpu_input(r, 0), in } };
+
+		if ((status = gpu_sub_plan(r, op, params, src,
+					   &(struct gpu_operand){ numbers,
+								  desc_of(in, &desc, DT_U32) },
+					   SUB_STATS, err)))
+			return status;
+	}
+	l = launch_1d("label3", "l3_fill_nan", DT_F32, DT_F32, count * rows);
+	ARGS(&l, KBUF(gpu_output(r)), KU64(count * rows));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_3d("label3", "l3_spots_scatter", DT_U32, DT_F32, in);
+	ARGS(&l, KBUF(numbers), KBUF(gpu_output(r)), KI32(count), KI32(rows), KI32(in->width),
+	     KI32(in->height), KI32(in->depth));
+	return gpu_launch(r, &l, err);
+}

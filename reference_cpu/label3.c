@@ -395,3 +395,348 @@ out:
 	stack_free(&mask);
 	return status;
 }
+
+/* ---- combine, select by map values, merge touching labels: then relabel_sequential ---- */
+
+/* relabel_sequential of the u32 labels in tmp into c->out; frees tmp. */
+static int relabel_from(const struct op_call *c, struct stack *tmp, struct vb_err *err)
+{
+	int status = call_ref(c, "relabel_sequential", NULL, tmp, NULL, c->out, NULL, NULL, err);
+
+	stack_free(tmp);
+	return status;
+}
+
+static int u32_like(const struct stack *s, struct stack *out, struct vb_err *err)
+{
+	return stack_alloc(out, s->width, s->height, s->depth, DT_U32, err);
+}
+
+int ref_combine_labels(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *a = c->in[0], *b = c->in[1];
+	size_t n = stack_voxels(a);
+	uint32_t offset = label3_max_label(a), top = label3_max_label(b), *first;
+	struct stack tmp = { 0 };
+	int status;
+
+	if (!ref_same_dims(a, b))
+		return vb_errf(err, VB_E_ARGS, "%s: the label images differ in size", ref_op_name(c));
+	if ((uint64_t)offset + top > LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: labels %u + %u exceed %u; relabel first",
+			       ref_op_name(c), offset, top, LABEL_MAX_VALUE);
+	if ((status = u32_like(a, &tmp, err)))
+		return status;
+	first = tmp.data;
+	STACK_SWITCH_DTYPE(a->dtype, T,
+		const T *v = a->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			first[i] = LABEL_OF(v[i]);
+	)
+	STACK_SWITCH_DTYPE(b->dtype, T,
+		const T *v = b->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			if (LABEL_OF(v[i]))
+				first[i] = LABEL_OF(v[i]) + offset;
+	)
+	return relabel_from(c, &tmp, err);
+}
+
+/* Keep label l when its value (voxel l of values, NaN past the end) lies in [lo, hi] (within 0)
+ * or outside it (within 1), then renumber. */
+static int select_by_value(const struct op_call *c, int within, struct vb_err *err)
+{
+	const struct stack *values = c->in[0], *lab = c->in[1];
+	size_t n = stack_voxels(lab), nv = stack_voxels(values);
+	float lo = (float)op_param(c, "minimum_value_range");
+	float hi = (float)op_param(c, "maximum_value_range");
+	struct stack tmp = { 0 };
+	uint32_t *o;
+	int status;
+
+	if (!ref_same_dims(values, lab))
+		return vb_errf(err, VB_E_ARGS, "%s: the two images differ in size", ref_op_name(c));
+	if ((status = u32_like(lab, &tmp, err)))
+		return status;
+	o = tmp.data;
+	STACK_SWITCH_DTYPE(values->dtype, V,
+		const V *val = values->data;
+		STACK_SWITCH_DTYPE(lab->dtype, L,
+			const L *l = lab->data;
+			_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+			for (size_t i = 0; i < n; i++) {
+				uint32_t k = LABEL_OF(l[i]);
+				float v = k < nv ? (float)val[k] : NAN;
+				int inside = v >= lo && v <= hi;
+
+				o[i] = k && (within ? !inside : inside) ? k : 0u;
+			}
+		)
+	)
+	return relabel_from(c, &tmp, err);
+}
+
+int ref_exclude_labels_with_map_values_out_of_range(const struct op_call *c, struct vb_err *err)
+{
+	return select_by_value(c, 0, err);
+}
+
+int ref_exclude_labels_with_map_values_within_range(const struct op_call *c, struct vb_err *err)
+{
+	return select_by_value(c, 1, err);
+}
+
+static uint32_t find_root(uint32_t *parent, uint32_t a)
+{
+	while (parent[a] != a)
+		a = parent[a] = parent[parent[a]];
+	return a;
+}
+
+/* Labels that are 6-neighbours join one group (union-find over labels, the smallest label the
+ * root); each label becomes its group's root, then relabel_sequential. Threads collect the
+ * touching pairs of their planes (only boundary voxels yield one); one thread unites them. */
+int ref_merge_touching_labels(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *s = c->in[0];
+	long w = (long)s->width, h = (long)s->height, d = (long)s->depth;
+	size_t n = stack_voxels(s), sy = (size_t)w, sz = (size_t)w * (size_t)h;
+	uint32_t max = label3_max_label(s), *parent, *o;
+	struct stack tmp = { 0 };
+	int status = VB_OK, failed = 0;
+
+	if (max > LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u exceeds %u", ref_op_name(c), max,
+			       LABEL_MAX_VALUE);
+	if (!(parent = malloc(((size_t)max + 1) * sizeof(*parent))))
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	for (uint32_t l = 0; l <= max; l++)
+		parent[l] = l;
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel num_threads(ref_nthreads(c))")
+		{
+			size_t cap = 0, used = 0;
+			uint32_t *pairs = NULL;
+
+			_Pragma("omp for schedule(static) collapse(2)")
+			for (long z = 0; z < d; z++)
+				for (long y = 0; y < h; y++)
+					for (long x = 0; x < w; x++) {
+						size_t i = (size_t)z * sz + (size_t)y * sy + (size_t)x;
+						size_t step[3] = { 1, sy, sz };
+						int inside[3] = { x + 1 < w, y + 1 < h, z + 1 < d };
+						uint32_t a = LABEL_OF(v[i]), b;
+
+						for (int k = 0; a && k < 3; k++) {
+							if (!inside[k] || !(b = LABEL_OF(v[i + step[k]])) || b == a)
+								continue;
+							if (used && pairs[used - 2] == a && pairs[used - 1] == b)
+								continue; /* the same pair again along a boundary */
+							if (used + 2 > cap) {
+								uint32_t *grown = realloc(pairs, (cap = cap ? 2 * cap : 1024) * sizeof(*pairs));
+
+								if (!grown) {
+									_Pragma("omp atomic write")
+									failed = 1;
+									continue;
+								}
+								pairs = grown;
+							}
+							pairs[used++] = a;
+							pairs[used++] = b;
+						}
+					}
+			_Pragma("omp critical")
+			for (size_t k = 0; k < used; k += 2) {
+				uint32_t ra = find_root(parent, pairs[k]), rb = find_root(parent, pairs[k + 1]);
+
+				if (ra < rb)
+					parent[rb] = ra;
+				else if (rb < ra)
+					parent[ra] = rb;
+			}
+			free(pairs);
+		}
+	)
+	if (failed) {
+		free(parent);
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory collecting touching labels",
+			       ref_op_name(c));
+	}
+	for (uint32_t l = 0; l <= max; l++)
+		parent[l] = find_root(parent, l);
+	if ((status = u32_like(s, &tmp, err))) {
+		free(parent);
+		return status;
+	}
+	o = tmp.data;
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			o[i] = parent[LABEL_OF(v[i])];
+	)
+	free(parent);
+	return relabel_from(c, &tmp, err);
+}
+
+/* ---- extension of labels around their centroids ---- */
+
+/* Add a run's distance sum and maximum to label l's (threads meet on a label only at runs). */
+static void extension_flush(double *sum, float *mx, uint32_t l, double s, float m)
+{
+	if (!l)
+		return;
+	_Pragma("omp atomic update")
+	sum[l - 1] += s;
+	for (;;) { /* maximum by compare-and-swap on the float (distances are not NaN) */
+		float seen;
+
+		_Pragma("omp atomic read")
+		seen = mx[l - 1];
+		if (m <= seen || __atomic_compare_exchange(&mx[l - 1], &seen, &m, 0,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+}
+
+/* what 0: mean distance of a label's voxels to its centroid (float, as the kernel computes
+ * each distance); 1: the maximum; 2: maximum / mean. */
+static int extension_map(const struct op_call *c, int what, struct vb_err *err)
+{
+	const struct stack *lab = c->in[0];
+	long w = (long)lab->width, h = (long)lab->height, d = (long)lab->depth;
+	uint32_t max = label3_max_label(lab);
+	size_t n = stack_voxels(lab), rows = max ? max : 1;
+	struct stack table = { 0 };
+	double *sum = calloc(rows, sizeof(*sum));
+	float *mx = calloc(rows, sizeof(*mx)), *o = c->out->data;
+	const float *t;
+	int status;
+
+	if (!sum || !mx) {
+		status = vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+		goto out;
+	}
+	if ((status = stack_alloc(&table, STATISTICS_COLUMNS, rows, 1, DT_F32, err)) ||
+	    (status = call_ref(c, "statistics_of_labelled_pixels", NULL, lab, lab, &table, NULL,
+			       NULL, err)))
+		goto out;
+	t = table.data;
+	STACK_SWITCH_DTYPE(lab->dtype, L,
+		const L *v = lab->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static) collapse(2)")
+		for (long z = 0; z < d; z++)
+			for (long y = 0; y < h; y++) {
+				const L *row = v + ((size_t)z * (size_t)h + (size_t)y) * (size_t)w;
+				uint32_t l = 0;
+				double s = 0;
+				float m = 0;
+
+				for (long x = 0; x < w; x++) {
+					uint32_t k = LABEL_OF(row[x]);
+					const float *tr;
+					float dx, dy, dz, dist;
+
+					if (k != l) {
+						extension_flush(sum, mx, l, s, m);
+						l = k;
+						s = 0;
+						m = 0;
+					}
+					if (!k)
+						continue;
+					tr = t + (size_t)(k - 1) * STATISTICS_COLUMNS;
+					dx = (float)x - tr[STAT_CENTROID_X];
+					dy = (float)y - tr[STAT_CENTROID_Y];
+					dz = (float)z - tr[STAT_CENTROID_Z];
+					dist = sqrtf(dx * dx + dy * dy + dz * dz);
+					s += dist;
+					m = dist > m ? dist : m;
+				}
+				extension_flush(sum, mx, l, s, m);
+			}
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = LABEL_OF(v[i]);
+			float mean;
+
+			if (!k) {
+				o[i] = 0.0f;
+				continue;
+			}
+			mean = (float)(sum[k - 1] / t[(size_t)(k - 1) * STATISTICS_COLUMNS + STAT_AREA]);
+			o[i] = what == 0 ? mean : what == 1 ? mx[k - 1] : mx[k - 1] / mean;
+		}
+	)
+out:
+	stack_free(&table);
+	free(sum);
+	free(mx);
+	return status;
+}
+
+int ref_mean_extension_map(const struct op_call *c, struct vb_err *err)
+{
+	return extension_map(c, 0, err);
+}
+
+int ref_maximum_extension_map(const struct op_call *c, struct vb_err *err)
+{
+	return extension_map(c, 1, err);
+}
+
+int ref_extension_ratio_map(const struct op_call *c, struct vb_err *err)
+{
+	return extension_map(c, 2, err);
+}
+
+/* ---- spots to a point list ---- */
+
+/* Column k of the list (rows x, y[, z]) = the position of the k-th non-zero voxel in raster
+ * order; no spot at all: one column of NaN. Threads count their share, then write at its offset. */
+int ref_spots_to_pointlist(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *s = c->in[0];
+	size_t n = stack_voxels(s), w = s->width, h = s->height, count = c->out->width;
+	int rows = (int)c->out->height, threads = ref_nthreads(c);
+	float *o = c->out->data;
+	size_t *start = calloc((size_t)threads + 1, sizeof(*start));
+
+	if (!start)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	for (size_t k = 0; k < count * (size_t)rows; k++)
+		o[k] = NAN;
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel num_threads(threads)")
+		{
+			int t = REF_THREAD_NUM(), nt = REF_NUM_THREADS();
+			size_t lo = n * (size_t)t / (size_t)nt, hi = n * (size_t)(t + 1) / (size_t)nt;
+			size_t mine = 0, at;
+
+			for (size_t i = lo; i < hi; i++)
+				mine += v[i] != 0;
+			start[t + 1] = mine;
+			_Pragma("omp barrier")
+			_Pragma("omp single")
+			for (int k = 1; k <= nt; k++)
+				start[k] += start[k - 1];
+			at = start[t];
+			for (size_t i = lo; i < hi; i++) {
+				if (v[i] == 0 || at >= count)
+					continue;
+				o[at] = (float)(i % w);
+				o[count + at] = (float)(i / w % h);
+				if (rows > 2)
+					o[2 * count + at] = (float)(i / (w * h));
+				at++;
+			}
+		}
+	)
+	free(start);
+	return VB_OK;
+}

@@ -148,7 +148,8 @@ SYNTHETIC = [
     ("blobs-u16-nearest", "blobs", "18x14x6", "u16",
      ["interpolation=nearest", "ddof=1", "radius_x=1", "radius_y=2", "radius_z=1",
       "factor_x=2", "factor_y=0.5", "factor_z=1", "angle_z=90", "m00=1", "m03=2", "m13=-1",
-      "num_bins=64", "minimum_intensity=0", "maximum_intensity=4000"]),
+      "num_bins=64", "minimum_intensity=0", "maximum_intensity=4000", "label=2",
+      "label_id=2", "ignore_background=0"]),
 ]
 REAL = [
     ("05_mini-t1-head_ImageJ_u16.tif", []),
@@ -420,6 +421,32 @@ CLE = {
     "statistics_of_labelled_pixels":
         lambda c: stats_columns(cle.statistics_of_labelled_pixels(c.i0, c.i1)),
     "centroids_of_labels": lambda c: cle_centroids(c),
+    # ops/rows_label3.def, ops/rows_measure3.def
+    "detect_label_edges": lambda c: cle.detect_label_edges(c.i0),
+    "reduce_labels_to_label_edges": lambda c: cle.reduce_labels_to_label_edges(c.i0),
+    "mask_label": lambda c: cle.mask_label(c.i0, c.i1, label=c.p["label"]),
+    "pixel_count_map": lambda c: cle.pixel_count_map(c.i0),
+    "mean_intensity_map": lambda c: cle.mean_intensity_map(c.i0, c.i1),
+    "minimum_intensity_map": lambda c: cle.minimum_intensity_map(c.i0, c.i1),
+    "maximum_intensity_map": lambda c: cle.maximum_intensity_map(c.i0, c.i1),
+    "standard_deviation_intensity_map":
+        lambda c: cle.standard_deviation_intensity_map(c.i0, c.i1),
+    "statistics_of_background_and_labelled_pixels":
+        lambda c: stats_columns(cle.statistics_of_background_and_labelled_pixels(c.i0, c.i1)),
+    "generate_touch_matrix": lambda c: cle.generate_touch_matrix(c.i0),
+    "count_touching_neighbors": lambda c: cle.count_touching_neighbors(
+        cle.generate_touch_matrix(c.i0), ignore_background=c.p["ignore_background"] == 1),
+    "touching_neighbor_count_map": lambda c: cle.touching_neighbor_count_map(c.i0),
+    "generate_binary_overlap_matrix": lambda c: cle.generate_binary_overlap_matrix(c.i0, c.i1),
+    "flag_existing_labels": lambda c: cle.flag_existing_labels(c.i0),
+    "gauss_otsu_labeling":
+        lambda c: cle.gauss_otsu_labeling(c.i0, outline_sigma=c.p["outline_sigma"]),
+    "jaccard_index": lambda c: cle.jaccard_index(c.i0, c.i1),
+    "minimum_of_masked_pixels": lambda c: cle.minimum_of_masked_pixels(c.i0, c.i1),
+    "bounding_box": lambda c: cle.bounding_box(c.i0),
+    "label_bounding_box": lambda c: cle.label_bounding_box(c.i0, label_id=int(c.p["label_id"])),
+    "maximum_position": lambda c: cle.maximum_position(c.i0),
+    "minimum_position": lambda c: cle.minimum_position(c.i0),
 }
 
 
@@ -543,7 +570,36 @@ SCIPY = {
     "distance_transform_edt": lambda c: ndi.distance_transform_edt(
         c.i0 != 0, sampling=(c.p["voxel_size_z"], c.p["voxel_size_y"], c.p["voxel_size_x"])),
     "dilate_labels": lambda c: sks.expand_labels(c.i0, distance=c.p["radius"]),
+    # ops/rows_label3.def, ops/rows_measure3.def
+    "detect_label_edges": lambda c: sks.find_boundaries(c.i0, connectivity=1, mode="thick"),
+    "reduce_labels_to_label_edges": lambda c: np.where(
+        sks.find_boundaries(c.i0, connectivity=1, mode="thick"), c.i0, 0),
+    "mean_intensity_map": lambda c: label_map(ndi.mean, c),
+    "minimum_intensity_map": lambda c: label_map(ndi.minimum, c),
+    "maximum_intensity_map": lambda c: label_map(ndi.maximum, c),
+    "standard_deviation_intensity_map": lambda c: label_map(ndi.standard_deviation, c),
+    "jaccard_index": lambda c: 1 - overlap_distance(distance_module().jaccard, c),
+    "sorensen_dice": lambda c: 1 - overlap_distance(distance_module().dice, c),
+    "maximum_position": lambda c: [float(v) for v in ndi.maximum_position(c.f())[::-1]],
+    "minimum_position": lambda c: [float(v) for v in ndi.minimum_position(c.f())[::-1]],
 }
+
+
+def label_map(f, c):
+    """f per label of c.i1 over c.i0 (as float64), gathered onto the labels' voxels."""
+    idx = np.arange(1, int(c.i1.max()) + 1)
+    per = np.asarray(f(c.i0.astype(np.float64), c.i1, idx), np.float64) if idx.size else []
+    return np.concatenate([[0.0], per])[c.i1.astype(np.int64)].astype(np.float32)
+
+
+def distance_module():
+    from scipy.spatial import distance
+    return distance
+
+
+def overlap_distance(f, c):
+    u, v = c.i0.ravel() != 0, c.i1.ravel() != 0
+    return float(f(u, v)) if (u | v).any() else float("nan")
 
 
 def skm_mse(c):

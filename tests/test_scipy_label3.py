@@ -19,6 +19,14 @@ ops/rows_measure3.def (reference_cpu/label3.c, measure3.c) with scipy, scikit-im
                    with a 3x3x3 structure
   jaccard_index, sorensen_dice
                    1 - scipy.spatial.distance.jaccard / dice
+  combine_labels, exclude_labels_with_map_values_out_of_range / _within_range
+                   numpy, then skimage.segmentation.relabel_sequential
+  merge_touching_labels
+                   scipy.sparse.csgraph.connected_components of the touch graph
+  mean/maximum_extension_map, extension_ratio_map
+                   numpy: distances of each label's voxels to its centroid
+  spots_to_pointlist
+                   np.argwhere (x, y, z rows; x, y for one plane)
   minimum_of_masked_pixels, bounding_box, label_bounding_box
                    numpy min; np.argwhere; scipy.ndimage.find_objects
   maximum_position, minimum_position
@@ -28,8 +36,9 @@ numpy arrays are (z, y, x); sizes are WIDTHxHEIGHTxDEPTH.
 """
 import numpy as np
 from scipy import ndimage
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import distance
-from skimage.segmentation import find_boundaries
+from skimage.segmentation import find_boundaries, relabel_sequential
 
 from refcheck import (ALL, DTYPES, compare, ref, report, rng, run_main, size_text, tool_built)
 
@@ -258,6 +267,79 @@ def measure_checks():
                         want)
 
 
+def sequential(lab):
+    """skimage.segmentation.relabel_sequential's labels as u32."""
+    return relabel_sequential(lab.astype(np.int64))[0].astype(np.uint32)
+
+
+def relabel_checks():
+    for shape in SHAPES:
+        a, b = labels(shape, n=6), labels(shape, 0.3, n=11)
+        desc = f"combine_labels {size_text(shape)}"
+        got = ref("combine_labels", [a, b], "u32", {}, "u32", shape, desc)
+        if got is not None:
+            want = np.where(b > 0, b.astype(np.int64) + int(a.max()), a)
+            compare(desc, got, sequential(want))
+        values = image(shape, "f32")
+        for within, op in ((0, "exclude_labels_with_map_values_out_of_range"),
+                           (1, "exclude_labels_with_map_values_within_range")):
+            lo, hi = 80.0, 130.0
+            flat = np.concatenate([values.ravel(), [np.nan] * 20])
+            v = flat[a.astype(np.int64)]
+            inside = (v >= np.float32(lo)) & (v <= np.float32(hi))
+            keep = (a > 0) & (~inside if within else inside)
+            desc = f"{op} {size_text(shape)}"
+            got = ref(op, [values, a], "f32,u32", {"minimum_value_range": lo,
+                                                   "maximum_value_range": hi}, "u32", shape, desc)
+            if got is not None:
+                compare(desc, got, sequential(np.where(keep, a, 0)))
+        # merge: the components of the graph of 6-neighbour labels (scipy's sparse graph)
+        lab = labels(shape, 0.8, n=60)
+        m = touch_want(lab)
+        m[0, :] = m[:, 0] = 0
+        _, comp = connected_components(m, directed=False)
+        root = np.array([np.flatnonzero(comp == comp[k]).min() for k in range(m.shape[0])])
+        desc = f"merge_touching_labels {size_text(shape)}"
+        got = ref("merge_touching_labels", [lab], "u32", {}, "u32", shape, desc)
+        if got is not None:
+            compare(desc, got, sequential(root[lab.astype(np.int64)]))
+
+
+def extension_checks():
+    for shape in SHAPES:
+        lab = labels(shape, 0.7, n=7)
+        idx = np.arange(1, max(1, int(lab.max())) + 1)
+        mean, top = np.zeros(idx.size + 1), np.zeros(idx.size + 1)
+        zz, yy, xx = np.indices(shape)
+        for k in idx:
+            sel = lab == k
+            if not sel.any():
+                continue
+            c = [p[sel].mean() for p in (xx, yy, zz)]
+            dist = np.sqrt((xx[sel] - c[0]) ** 2 + (yy[sel] - c[1]) ** 2 + (zz[sel] - c[2]) ** 2)
+            mean[k], top[k] = dist.mean(), dist.max()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wants = {"mean_extension_map": mean, "maximum_extension_map": top,
+                     "extension_ratio_map": np.where(idx.size + 1 > 0, top / mean, 0)}
+        for op, per in wants.items():
+            want = np.where(lab > 0, per[lab.astype(np.int64)], 0).astype(np.float32)
+            got = ref(op, [lab], "u32", {}, "f32", shape, op)
+            if got is not None:
+                compare(f"{op} {size_text(shape)}", got, want, tol_rel=1e-5)
+
+
+def pointlist_checks():
+    for shape in SHAPES + [(1, 5, 6)]:
+        spots = (rng.random(shape) < 0.1).astype(np.uint8)
+        pts = np.argwhere(spots)[:, ::-1].T.astype(np.float32)  # x, y, z rows, raster order
+        rows = 3 if shape[0] > 1 else 2
+        want = pts[:rows] if pts.shape[1] else np.full((rows, 1), np.nan, np.float32)
+        desc = f"spots_to_pointlist {size_text(shape)}"
+        got = ref("spots_to_pointlist", [spots], "u8", {}, "f32", (1,) + want.shape, desc)
+        if got is not None:
+            compare(desc, got[0], want)
+
+
 def main():
     if not tool_built():
         return 1
@@ -269,6 +351,9 @@ def main():
     overlap_checks()
     gauss_otsu_checks()
     measure_checks()
+    relabel_checks()
+    extension_checks()
+    pointlist_checks()
     from refcheck import exit_status
     return exit_status()
 
