@@ -408,3 +408,92 @@ __kernel void l3_spots_scatter(__global const uint *numbers, __global float *lis
 	if (rows > 2)
 		list[2 * (IDX)count + k - 1u] = (float)z;
 }
+
+/* ---- aggregates over touching neighbours ---- */
+
+#ifndef AGG
+#define AGG 0 /* 0 mean, 1 minimum, 2 maximum */
+#endif
+
+/*
+ * agg[a] over label a itself and the labels touching it (row a of the touch matrix m; the
+ * background, value 0, counts when !skip_bg and it touches a) of each label's value: the mean
+ * column of the statistics table. Neighbours are visited in label order (the sum's order is fixed).
+ */
+__kernel void l3_neighbor_aggregate(__global const uchar *m, __global const float *table,
+				    __global float *agg, const int cols, const int n1,
+				    const int skip_bg)
+{
+	int a = get_global_id(0);
+
+	if (a >= n1)
+		return;
+	if (a == 0) {
+		agg[0] = 0.0f;
+		return;
+	}
+	float acc = AGG == 1 ? as_float(0x7f800000u) : AGG == 2 ? -as_float(0x7f800000u) : 0.0f;
+	int count = 0;
+
+	for (int b = skip_bg; b < n1; b++) {
+		float v;
+
+		if (b != a && !m[(IDX)a * (IDX)n1 + (IDX)b])
+			continue;
+		v = b ? table[(IDX)(b - 1) * (IDX)cols + 3] : 0.0f;
+		acc = AGG == 1 ? min(acc, v) : AGG == 2 ? max(acc, v) : acc + v;
+		count++;
+	}
+	agg[a] = AGG == 0 ? acc / (float)count : acc;
+}
+
+/* dst = agg[label] for labelled voxels, 0 for the background. */
+__kernel void l3_float_map(__global const T_LABEL *labels, __global const float *agg,
+			   __global float *dst, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i < n)
+		dst[i] = LABEL_OF(labels[i]) ? agg[LABEL_OF(labels[i])] : 0.0f;
+}
+
+/* ---- labelled spots to a point list: each label's last voxel in raster order ---- */
+
+/* last[l - 1] = the largest voxel index of label l; a work-item flushes at the end of each run of
+ * its SEG voxels (atomics per run, not per voxel). */
+__kernel void l3_last_voxel(__global const T_LABEL *labels, __global uint *last, const int w,
+			    const int h, const int d)
+{
+	int xs = get_global_id(0) * SEG, y = get_global_id(1), z = get_global_id(2);
+
+	if (xs >= w || y >= h || z >= d)
+		return;
+	IDX row = (IDX)w * ((IDX)y + (IDX)h * (IDX)z);
+	int xe = min(xs + SEG, w);
+
+	for (int x = xs; x < xe; x++) {
+		uint l = LABEL_OF(labels[row + x]);
+
+		if (l && (x + 1 == xe || LABEL_OF(labels[row + x + 1]) != l))
+			atomic_max(last + (l - 1u), (uint)(row + x) + 1u); /* 0: none */
+	}
+}
+
+/* Column l - 1 of the list (rows x, y[, z]) = the position of last[l - 1]; NaN for a label
+ * without voxels. */
+__kernel void l3_last_points(__global const uint *last, __global float *list, const int count,
+			     const int rows, const int w, const int h)
+{
+	int k = get_global_id(0);
+
+	if (k >= count)
+		return;
+	uint at = last[k];
+	float nan = as_float(0x7fc00000u);
+	ulong i = (ulong)at - 1;
+
+	list[k] = at ? (float)(i % (ulong)w) : nan;
+	list[count + k] = at ? (float)((i / (ulong)w) % (ulong)h) : nan;
+	if (rows > 2)
+		list[2 * count + k] = at ? (float)(i / ((ulong)w * (ulong)h)) : nan;
+}

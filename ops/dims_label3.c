@@ -110,3 +110,16 @@ int dims_spots_pointlist(const struct op_call *c, size_t out[3], struct vb_err *
 	out[2] = 1;
 	return VB_OK;
 }
+
+int dims_labelled_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	uint32_t m = label3_max_label(c->in[0]);
+
+	if (m > LABEL_MAX_VALUE)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u exceeds %u; relabel first",
+			       c->op->name, m, LABEL_MAX_VALUE);
+	out[0] = m ? m : 1;
+	out[1] = (size_t)label3_point_rows(c->in[0]);
+	out[2] = 1;
+	return VB_OK;
+}

@@ -30,6 +30,7 @@ size_t label3_spot_count(const struct stack *s);
 int label3_point_rows(const struct stack *s);
 
 int dims_spots_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err); /* N x rows */
+int dims_labelled_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err); /* max x rows */
 int dims_label_vector(const struct op_call *c, size_t out[3], struct vb_err *err);   /* max+1 */
 int dims_touch_matrix(const struct op_call *c, size_t out[3], struct vb_err *err);   /* (max+1)^2 */
 int dims_overlap_matrix(const struct op_call *c, size_t out[3], struct vb_err *err); /* n1+1 x n2+1 */

@@ -219,11 +219,11 @@ static int fill_u8(struct gpu_run *r, struct gpu_buf *b, size_t n, struct vb_err
 	return gpu_launch(r, &l, err);
 }
 
-/* The touch matrix of labels 0..max into m ((max + 1)^2 bytes). */
-static int touch_matrix(struct gpu_run *r, const struct op_call *c, struct gpu_buf *m,
-			uint32_t max, struct vb_err *err)
+/* The touch matrix of the labels 0..max in buffer labels (dims and dtype of in) into m
+ * ((max + 1)^2 bytes). */
+static int touch_matrix(struct gpu_run *r, const struct op_call *c, struct gpu_buf *labels,
+			const struct stack *in, struct gpu_buf *m, uint32_t max, struct vb_err *err)
 {
-	const struct stack *in = c->in[0];
 	size_t n1 = (size_t)max + 1;
 	struct launch l;
 	int status = label3_matrix_check(c->op->name, max, err);
@@ -232,14 +232,15 @@ static int touch_matrix(struct gpu_run *r, const struct op_call *c, struct gpu_b
 		return status;
 	l = launch_3d("label3", "l3_touch_mark", in->dtype, DT_U8, in);
 	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(in->dtype));
-	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(m), KI32(n1), KI32(in->width), KI32(in->height),
+	ARGS(&l, KBUF(labels), KBUF(m), KI32(n1), KI32(in->width), KI32(in->height),
 	     KI32(in->depth));
 	return gpu_launch(r, &l, err);
 }
 
 int plan_generate_touch_matrix(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
-	return touch_matrix(r, c, gpu_output(r), (uint32_t)(c->out->width - 1), err);
+	return touch_matrix(r, c, gpu_input(r, 0), c->in[0], gpu_output(r),
+			    (uint32_t)(c->out->width - 1), err);
 }
 
 /* count (max + 1 u32) = the labels each label touches. */
@@ -252,7 +253,7 @@ static int touch_counts(struct gpu_run *r, const struct op_call *c, uint32_t max
 	int status = label3_matrix_check(c->op->name, max, err);
 
 	if (status || (status = gpu_scratch(r, SLOT_AUX2, n1 * n1, &m, err)) ||
-	    (status = touch_matrix(r, c, m, max, err)))
+	    (status = touch_matrix(r, c, gpu_input(r, 0), c->in[0], m, max, err)))
 		return status;
 	l = launch_1d("label3", "l3_touch_count", DT_U8, DT_U32, n1);
 	ARGS(&l, KBUF(m), KBUF(count), KI32(n1), KI32(skip_bg));
@@ -573,5 +574,96 @@ int plan_spots_to_pointlist(struct gpu_run *r, const struct op_call *c, struct v
 	l = launch_3d("label3", "l3_spots_scatter", DT_U32, DT_F32, in);
 	ARGS(&l, KBUF(numbers), KBUF(gpu_output(r)), KI32(count), KI32(rows), KI32(in->width),
 	     KI32(in->height), KI32(in->depth));
+	return gpu_launch(r, &l, err);
+}
+
+/* ---- aggregates over touching neighbours ---- */
+
+/* agg (0 mean, 1 minimum, 2 maximum) of the mean of in 1 over each label of in 2 and the labels
+ * touching it, on the label's voxels. */
+static int neighbor_map(struct gpu_run *r, const struct op_call *c, int agg, struct vb_err *err)
+{
+	const struct stack *lab = c->in[1];
+	size_t n = stack_voxels(lab), n1;
+	struct gpu_buf *table, *m, *values;
+	char option[64];
+	uint32_t max;
+	struct launch l;
+	int status;
+
+	if ((status = same_size(c, err)) ||
+	    (status = device_max_label(r, c, gpu_input(r, 1), lab, &max, err)) ||
+	    (status = label3_matrix_check(c->op->name, max, err)) ||
+	    (status = stats_table(r, c, gpu_input(r, 0), c->in[0], gpu_input(r, 1), lab,
+				  max ? max : 1, &table, err)))
+		return status;
+	n1 = (size_t)max + 1;
+	if ((status = gpu_scratch(r, SLOT_AUX2, n1 * n1, &m, err)) ||
+	    (status = gpu_scratch(r, SLOT_AUX, n1 * sizeof(float), &values, err)))
+		return status;
+	if ((status = touch_matrix(r, c, gpu_input(r, 1), lab, m, max, err)))
+		return status;
+	l = launch_1d("label3", "l3_neighbor_aggregate", DT_U8, DT_F32, n1);
+	snprintf(l.options, sizeof(l.options), "-DAGG=%d", agg);
+	ARGS(&l, KBUF(m), KBUF(table), KBUF(values), KI32(STATISTICS_COLUMNS), KI32(n1),
+	     KI32(op_param(c, "ignore_background") != 0));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	snprintf(option, sizeof(option), "-DT_LABEL=%s", dtype_cl_name(lab->dtype));
+	l = launch_1d("label3", "l3_float_map", lab->dtype, DT_F32, n);
+	snprintf(l.options, sizeof(l.options), "%s", option);
+	ARGS(&l, KBUF(gpu_input(r, 1)), KBUF(values), KBUF(gpu_output(r)), KU64(n));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_mean_of_touching_neighbors_map(struct gpu_run *r, const struct op_call *c,
+					struct vb_err *err)
+{
+	return neighbor_map(r, c, 0, err);
+}
+
+int plan_minimum_of_touching_neighbors_map(struct gpu_run *r, const struct op_call *c,
+					   struct vb_err *err)
+{
+	return neighbor_map(r, c, 1, err);
+}
+
+int plan_maximum_of_touching_neighbors_map(struct gpu_run *r, const struct op_call *c,
+					   struct vb_err *err)
+{
+	return neighbor_map(r, c, 2, err);
+}
+
+/* ---- labelled spots to a point list ---- */
+
+int plan_labelled_spots_to_pointlist(struct gpu_run *r, const struct op_call *c,
+				     struct vb_err *err)
+{
+	const struct stack *lab = c->in[0];
+	size_t count = c->out->width, rows = c->out->height;
+	struct gpu_buf *last;
+	struct launch l;
+	int status;
+
+	if (stack_voxels(lab) >= UINT32_MAX)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu voxels; positions are u32 indices, crop "
+			       "the stack", c->op->name, stack_voxels(lab));
+	if ((status = gpu_scratch(r, SLOT_AUX, count * sizeof(uint32_t), &last, err)))
+		return status;
+	l = launch_1d("label3", "l3_fill_u32", DT_U32, DT_U32, count);
+	ARGS(&l, KBUF(last), KU64(count));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_3d("label3", "l3_last_voxel", lab->dtype, DT_U32, lab);
+	l.global[0] = (lab->width + EXT_SEG - 1) / EXT_SEG;
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s -DSEG=%d", dtype_cl_name(lab->dtype),
+		 EXT_SEG);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(last), KI32(lab->width), KI32(lab->height),
+	     KI32(lab->depth));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	l = launch_1d("label3", "l3_last_points", DT_U32, DT_F32, count);
+	ARGS(&l, KBUF(last), KBUF(gpu_output(r)), KI32(count), KI32(rows), KI32(lab->width),
+	     KI32(lab->height));
 	return gpu_launch(r, &l, err);
 }

@@ -210,9 +210,9 @@ static void mark(uint8_t *m, size_t k)
 }
 
 /* m ((max + 1)^2 bytes, zeroed here): 1 at (a, b) and (b, a) for 6-neighbour labels a != b. */
-static int touch_matrix(const struct op_call *c, uint8_t *m, uint32_t max, struct vb_err *err)
+static int touch_matrix(const struct op_call *c, const struct stack *s, uint8_t *m, uint32_t max,
+			struct vb_err *err)
 {
-	const struct stack *s = c->in[0];
 	long w = (long)s->width, h = (long)s->height, d = (long)s->depth;
 	size_t sy = (size_t)w, sz = (size_t)w * (size_t)h, n1 = (size_t)max + 1;
 	int status = label3_matrix_check(ref_op_name(c), max, err);
@@ -246,7 +246,7 @@ static int touch_matrix(const struct op_call *c, uint8_t *m, uint32_t max, struc
 
 int ref_generate_touch_matrix(const struct op_call *c, struct vb_err *err)
 {
-	return touch_matrix(c, c->out->data, (uint32_t)(c->out->width - 1), err);
+	return touch_matrix(c, c->in[0], c->out->data, (uint32_t)(c->out->width - 1), err);
 }
 
 /* count[a] = labels touching a (from label skip_bg on; the background's 0 with skip_bg). */
@@ -262,7 +262,7 @@ static int touch_counts(const struct op_call *c, uint32_t max, int skip_bg, uint
 	if (!(m = malloc(n1 * n1)))
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for a %zu x %zu matrix",
 			       ref_op_name(c), n1, n1);
-	if (!(status = touch_matrix(c, m, max, err))) {
+	if (!(status = touch_matrix(c, c->in[0], m, max, err))) {
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 		for (size_t a = 0; a < n1; a++) {
 			uint32_t k = 0;
@@ -738,5 +738,125 @@ int ref_spots_to_pointlist(const struct op_call *c, struct vb_err *err)
 		}
 	)
 	free(start);
+	return VB_OK;
+}
+
+/* ---- aggregates over touching neighbours ---- */
+
+/* agg (0 mean, 1 minimum, 2 maximum) over label a and the labels touching it of each label's
+ * value (the mean of in 0 over it; the background's 0, counted with !ignore_background), in
+ * label order and float as the kernel; gathered onto the labels (in 1). */
+static int neighbor_map(const struct op_call *c, int agg, struct vb_err *err)
+{
+	const struct stack *lab = c->in[1];
+	uint32_t max = label3_max_label(lab);
+	size_t n = stack_voxels(lab), n1 = (size_t)max + 1, rows = max ? max : 1;
+	int skip_bg = op_param(c, "ignore_background") != 0;
+	struct stack table = { 0 };
+	uint8_t *m = NULL;
+	float *values = NULL, *o = c->out->data;
+	const float *t;
+	int status;
+
+	if (!ref_same_dims(c->in[0], lab))
+		return vb_errf(err, VB_E_ARGS, "%s: the two images differ in size", ref_op_name(c));
+	if ((status = label3_matrix_check(ref_op_name(c), max, err)))
+		return status;
+	if (!(m = malloc(n1 * n1)) || !(values = malloc(n1 * sizeof(*values)))) {
+		status = vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+		goto out;
+	}
+	if ((status = stack_alloc(&table, STATISTICS_COLUMNS, rows, 1, DT_F32, err)) ||
+	    (status = call_ref(c, "statistics_of_labelled_pixels", NULL, c->in[0], lab, &table,
+			       NULL, NULL, err)) ||
+	    (status = touch_matrix(c, lab, m, max, err)))
+		goto out;
+	t = table.data;
+	values[0] = 0.0f;
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(dynamic, 64)
+	for (size_t a = 1; a < n1; a++) {
+		float acc = agg == 1 ? INFINITY : agg == 2 ? -INFINITY : 0.0f;
+		int count = 0;
+
+		for (size_t b = (size_t)skip_bg; b < n1; b++) {
+			float v;
+
+			if (b != a && !m[a * n1 + b])
+				continue;
+			v = b ? t[(b - 1) * STATISTICS_COLUMNS + STAT_MEAN] : 0.0f;
+			acc = agg == 1 ? fminf(acc, v) : agg == 2 ? fmaxf(acc, v) : acc + v;
+			count++;
+		}
+		values[a] = agg == 0 ? acc / (float)count : acc;
+	}
+	STACK_SWITCH_DTYPE(lab->dtype, L,
+		const L *l = lab->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			o[i] = LABEL_OF(l[i]) ? values[LABEL_OF(l[i])] : 0.0f;
+	)
+out:
+	stack_free(&table);
+	free(m);
+	free(values);
+	return status;
+}
+
+int ref_mean_of_touching_neighbors_map(const struct op_call *c, struct vb_err *err)
+{
+	return neighbor_map(c, 0, err);
+}
+
+int ref_minimum_of_touching_neighbors_map(const struct op_call *c, struct vb_err *err)
+{
+	return neighbor_map(c, 1, err);
+}
+
+int ref_maximum_of_touching_neighbors_map(const struct op_call *c, struct vb_err *err)
+{
+	return neighbor_map(c, 2, err);
+}
+
+/* Column l - 1 (rows x, y[, z]) = the position of label l's last voxel in raster order; NaN for
+ * a label without voxels. Threads scan their shares from the end; the last share that holds a
+ * label decides. */
+int ref_labelled_spots_to_pointlist(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *s = c->in[0];
+	size_t n = stack_voxels(s), w = s->width, h = s->height, count = c->out->width;
+	int rows = (int)c->out->height;
+	uint64_t *last = calloc(count, sizeof(*last)); /* index + 1; 0: none */
+	float *o = c->out->data;
+
+	if (!last)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++) {
+			uint32_t l = LABEL_OF(v[i]);
+			uint64_t seen, mine = (uint64_t)i + 1;
+
+			if (!l || l > count || (i + 1 < n && LABEL_OF(v[i + 1]) == l))
+				continue; /* only the end of a run can be a label's last voxel */
+			for (;;) {
+				_Pragma("omp atomic read")
+				seen = last[l - 1];
+				if (seen >= mine || __atomic_compare_exchange(&last[l - 1], &seen, &mine, 0,
+									       __ATOMIC_RELAXED,
+									       __ATOMIC_RELAXED))
+					break;
+			}
+		}
+	)
+	for (size_t k = 0; k < count; k++) {
+		size_t i = (size_t)last[k] - 1;
+
+		o[k] = last[k] ? (float)(i % w) : NAN;
+		o[count + k] = last[k] ? (float)(i / w % h) : NAN;
+		if (rows > 2)
+			o[2 * count + k] = last[k] ? (float)(i / (w * h)) : NAN;
+	}
+	free(last);
 	return VB_OK;
 }

@@ -431,12 +431,7 @@ CLE = {
     "maximum_intensity_map": lambda c: cle.maximum_intensity_map(c.i0, c.i1),
     "standard_deviation_intensity_map":
         lambda c: cle.standard_deviation_intensity_map(c.i0, c.i1),
-    "statistics_of_background_and_labelled_pixels":
-        lambda c: stats_columns(cle.statistics_of_background_and_labelled_pixels(c.i0, c.i1)),
     "generate_touch_matrix": lambda c: cle.generate_touch_matrix(c.i0),
-    "count_touching_neighbors": lambda c: cle.count_touching_neighbors(
-        cle.generate_touch_matrix(c.i0), ignore_background=c.p["ignore_background"] == 1),
-    "touching_neighbor_count_map": lambda c: cle.touching_neighbor_count_map(c.i0),
     "generate_binary_overlap_matrix": lambda c: cle.generate_binary_overlap_matrix(c.i0, c.i1),
     "flag_existing_labels": lambda c: cle.flag_existing_labels(c.i0),
     "gauss_otsu_labeling":
@@ -444,9 +439,27 @@ CLE = {
     "jaccard_index": lambda c: cle.jaccard_index(c.i0, c.i1),
     "minimum_of_masked_pixels": lambda c: cle.minimum_of_masked_pixels(c.i0, c.i1),
     "bounding_box": lambda c: cle.bounding_box(c.i0),
-    "label_bounding_box": lambda c: cle.label_bounding_box(c.i0, label_id=int(c.p["label_id"])),
-    "maximum_position": lambda c: cle.maximum_position(c.i0),
-    "minimum_position": lambda c: cle.minimum_position(c.i0),
+    "combine_labels": lambda c: cle.combine_labels(c.i0, c.i1),
+    "exclude_labels_with_map_values_out_of_range":
+        lambda c: cle.exclude_labels_with_map_values_out_of_range(
+            c.i0, c.i1, minimum_value_range=c.p["minimum_value_range"],
+            maximum_value_range=c.p["maximum_value_range"]),
+    "exclude_labels_with_map_values_within_range":
+        lambda c: cle.exclude_labels_with_map_values_within_range(
+            c.i0, c.i1, minimum_value_range=c.p["minimum_value_range"],
+            maximum_value_range=c.p["maximum_value_range"]),
+    "merge_touching_labels": lambda c: cle.merge_touching_labels(c.i0),
+    "mean_extension_map": lambda c: cle.mean_extension_map(c.i0),
+    "maximum_extension_map": lambda c: cle.maximum_extension_map(c.i0),
+    "extension_ratio_map": lambda c: cle.extension_ratio_map(c.i0),
+    "spots_to_pointlist": lambda c: cle.spots_to_pointlist(c.i0),
+    "labelled_spots_to_pointlist": lambda c: cle.labelled_spots_to_pointlist(c.i0),
+    "mean_of_touching_neighbors_map": lambda c: cle.mean_of_touching_neighbors_map(
+        c.i0, c.i1, ignore_background=c.p["ignore_background"] == 1),
+    "minimum_of_touching_neighbors_map": lambda c: cle.minimum_of_touching_neighbors_map(
+        c.i0, c.i1, ignore_background=c.p["ignore_background"] == 1),
+    "maximum_of_touching_neighbors_map": lambda c: cle.maximum_of_touching_neighbors_map(
+        c.i0, c.i1, ignore_background=c.p["ignore_background"] == 1),
 }
 
 
@@ -582,7 +595,18 @@ SCIPY = {
     "sorensen_dice": lambda c: 1 - overlap_distance(distance_module().dice, c),
     "maximum_position": lambda c: [float(v) for v in ndi.maximum_position(c.f())[::-1]],
     "minimum_position": lambda c: [float(v) for v in ndi.minimum_position(c.f())[::-1]],
+    "label_bounding_box": lambda c: find_objects_box(c.i0, int(c.p["label_id"])),
 }
+
+
+def find_objects_box(lab, label):
+    """min x, y, z, max x, y, z of a label by scipy.ndimage.find_objects (NaN when absent)."""
+    found = ndi.find_objects(lab.astype(np.int64), max_label=label)
+    sl = found[label - 1] if label >= 1 and len(found) >= label else None
+    if sl is None:
+        return np.full(6, np.nan, np.float32)
+    return np.array([sl[2].start, sl[1].start, sl[0].start, sl[2].stop - 1, sl[1].stop - 1,
+                     sl[0].stop - 1], np.float32)
 
 
 def label_map(f, c):
@@ -1118,6 +1142,29 @@ def _(c, vb, r, err, call):
 def _(c, vb, r, err, call):
     expect(r.ndim == 2 and r.shape[1] == vb.shape[-1] + 1, "one column more")
     return vb, r[:, 1:].reshape(vb.shape)
+
+
+@adapter("gauss_otsu_mask")
+def _(c, vb, r, err, call):
+    s = c.p["outline_sigma"]
+    blurred = c.f() if s == 0 else pulled(
+        lambda cc: cle.gaussian_blur(cc.f(), sigma_x=s, sigma_y=s, sigma_z=s), c)
+    lo, hi = float(blurred.min()), float(blurred.max())
+    t = skf.threshold_otsu(blurred)
+    differ = (r != 0) != (vb != 0)
+    near = np.abs(blurred - t) <= (hi - lo) / 256 * 1.01
+    expect(not (differ & ~near).any(), "the masks differ only within one Otsu bin of the "
+           "threshold")
+    return (vb != 0).astype(np.uint8), (vb != 0).astype(np.uint8)
+
+
+@adapter("cle_label_value")
+def _(c, vb, r, err, call):
+    idx = np.arange(1, int(c.i1.max()) + 1)
+    per = np.asarray(ndi.mean(c.i0.astype(np.float64), c.i1, idx), np.float64) \
+        if idx.size else np.zeros(0)
+    parametric = np.concatenate([[0.0], per])[c.i1.astype(np.int64)].astype(np.float32)
+    return vb, pulled(call, with_input(c, parametric))
 
 
 # ---- running it all ----

@@ -25,6 +25,10 @@ ops/rows_measure3.def (reference_cpu/label3.c, measure3.c) with scipy, scikit-im
                    scipy.sparse.csgraph.connected_components of the touch graph
   mean/maximum_extension_map, extension_ratio_map
                    numpy: distances of each label's voxels to its centroid
+  mean/minimum/maximum_of_touching_neighbors_map
+                   numpy over the touch matrix of scipy.ndimage.mean per label
+  labelled_spots_to_pointlist
+                   np.flatnonzero: each label's last voxel
   spots_to_pointlist
                    np.argwhere (x, y, z rows; x, y for one plane)
   minimum_of_masked_pixels, bounding_box, label_bounding_box
@@ -340,6 +344,43 @@ def pointlist_checks():
             compare(desc, got[0], want)
 
 
+def neighbor_checks():
+    for shape in SHAPES:
+        lab = labels(shape, 0.8, n=12)
+        img = image(shape, "f32")
+        m = touch_want(lab)
+        n1 = m.shape[0]
+        with np.errstate(invalid="ignore"):
+            value = np.concatenate([[0.0], ndimage.mean(img.astype(np.float64), lab,
+                                                         np.arange(1, n1))]).astype(np.float32)
+        for ignore in (1, 0):
+            for op, f in (("mean_of_touching_neighbors_map", np.mean),
+                          ("minimum_of_touching_neighbors_map", np.min),
+                          ("maximum_of_touching_neighbors_map", np.max)):
+                per = np.zeros(n1, np.float32)
+                for a in range(1, n1):
+                    near = [b for b in range(ignore, n1) if b == a or m[a, b]]
+                    per[a] = f(value[near].astype(np.float64))
+                want = np.where(lab > 0, per[lab.astype(np.int64)], 0).astype(np.float32)
+                desc = f"{op} {size_text(shape)} ignore_background={ignore}"
+                got = ref(op, [img, lab], "f32,u32", {"ignore_background": ignore}, "f32", shape,
+                          desc)
+                if got is not None:
+                    compare(desc, got, want, tol_rel=1e-5)
+        rows = 3 if shape[0] > 1 else 2
+        flat = lab.ravel()
+        want = np.full((rows, max(1, int(lab.max()))), np.nan, np.float32)
+        for k in range(1, int(lab.max()) + 1):
+            at = np.flatnonzero(flat == k)
+            if at.size:
+                z, y, x = np.unravel_index(at[-1], shape)
+                want[:, k - 1] = [x, y, z][:rows]
+        desc = f"labelled_spots_to_pointlist {size_text(shape)}"
+        got = ref("labelled_spots_to_pointlist", [lab], "u32", {}, "f32", (1,) + want.shape, desc)
+        if got is not None:
+            compare(desc, got[0], want)
+
+
 def main():
     if not tool_built():
         return 1
@@ -354,6 +395,7 @@ def main():
     relabel_checks()
     extension_checks()
     pointlist_checks()
+    neighbor_checks()
     from refcheck import exit_status
     return exit_status()
 
