@@ -497,3 +497,25 @@ __kernel void l3_last_points(__global const uint *last, __global float *list, co
 	if (rows > 2)
 		list[2 * count + k] = at ? (float)(i / ((ulong)w * (ulong)h)) : nan;
 }
+
+/* dst = the label unless flags (a vector indexed by label: voxel l of flags) marks it, else 0. */
+__kernel void l3_exclude_flagged(__global const T_LABEL *labels, __global const T_IN *flags,
+				 __global uint *dst, const ulong nflags, const ulong n)
+{
+	size_t i = get_global_id(0);
+
+	if (i >= n)
+		return;
+	uint l = LABEL_OF(labels[i]);
+	dst[i] = l && !((ulong)l < nflags && flags[l] != 0) ? l : 0u;
+}
+
+/* out[0] = 0 (the background has no value), out[l] = the table's column col of label l. */
+__kernel void l3_table_column(__global const float *table, __global float *out, const int cols,
+			      const int col, const int n1)
+{
+	int l = get_global_id(0);
+
+	if (l < n1)
+		out[l] = l ? table[(IDX)(l - 1) * (IDX)cols + (IDX)col] : 0.0f;
+}

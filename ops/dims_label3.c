@@ -123,3 +123,11 @@ int dims_labelled_pointlist(const struct op_call *c, size_t out[3], struct vb_er
 	out[2] = 1;
 	return VB_OK;
 }
+
+int dims_label_vector_of_second(const struct op_call *c, size_t out[3], struct vb_err *err)
+{
+	struct op_call second = *c;
+
+	second.in[0] = c->in[1];
+	return dims_label_vector(&second, out, err);
+}

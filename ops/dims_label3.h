@@ -32,6 +32,8 @@ int label3_point_rows(const struct stack *s);
 int dims_spots_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err); /* N x rows */
 int dims_labelled_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err); /* max x rows */
 int dims_label_vector(const struct op_call *c, size_t out[3], struct vb_err *err);   /* max+1 */
+/* The same over the labels of input 1. */
+int dims_label_vector_of_second(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_touch_matrix(const struct op_call *c, size_t out[3], struct vb_err *err);   /* (max+1)^2 */
 int dims_overlap_matrix(const struct op_call *c, size_t out[3], struct vb_err *err); /* n1+1 x n2+1 */
 int dims_background_statistics(const struct op_call *c, size_t out[3], struct vb_err *err);

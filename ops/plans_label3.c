@@ -667,3 +667,42 @@ int plan_labelled_spots_to_pointlist(struct gpu_run *r, const struct op_call *c,
 	     KI32(lab->height));
 	return gpu_launch(r, &l, err);
 }
+
+/* ---- remove flagged labels; per-label values of a map ---- */
+
+int plan_exclude_labels(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	size_t n = stack_voxels(c->in[0]);
+	struct gpu_buf *tmp;
+	struct launch l;
+	int status;
+
+	if ((status = same_size(c, err)) ||
+	    (status = gpu_scratch(r, SLOT_AUX, n * sizeof(uint32_t), &tmp, err)))
+		return status;
+	l = launch_1d("label3", "l3_exclude_flagged", c->in[1]->dtype, DT_U32, n);
+	snprintf(l.options, sizeof(l.options), "-DT_LABEL=%s", dtype_cl_name(c->in[0]->dtype));
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_input(r, 1)), KBUF(tmp),
+	     KU64(stack_voxels(c->in[1])), KU64(n));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	return relabel_into_output(r, c, tmp, err);
+}
+
+int plan_read_map_values(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *lab = c->in[1];
+	size_t n1 = c->out->width;
+	struct gpu_buf *table;
+	struct launch l;
+	int status;
+
+	if ((status = same_size(c, err)) ||
+	    (status = stats_table(r, c, gpu_input(r, 0), c->in[0], gpu_input(r, 1), lab,
+				  n1 > 1 ? n1 - 1 : 1, &table, err)))
+		return status;
+	l = launch_1d("label3", "l3_table_column", DT_F32, DT_F32, n1);
+	ARGS(&l, KBUF(table), KBUF(gpu_output(r)), KI32(STATISTICS_COLUMNS), KI32(STAT_MEAN),
+	     KI32(n1));
+	return gpu_launch(r, &l, err);
+}

@@ -860,3 +860,58 @@ int ref_labelled_spots_to_pointlist(const struct op_call *c, struct vb_err *err)
 	free(last);
 	return VB_OK;
 }
+
+/* ---- remove flagged labels; per-label values of a map ---- */
+
+/* Labels (in 0) whose flag (voxel l of in 1, a vector indexed by label) is non-zero removed, the
+ * rest renumbered; labels past the vector's end stay. */
+int ref_exclude_labels(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *lab = c->in[0], *flags = c->in[1];
+	size_t n = stack_voxels(lab), nf = stack_voxels(flags);
+	struct stack tmp = { 0 };
+	uint32_t *o;
+	int status;
+
+	if (!ref_same_dims(lab, flags))
+		return vb_errf(err, VB_E_ARGS, "%s: the two images differ in size", ref_op_name(c));
+	if ((status = u32_like(lab, &tmp, err)))
+		return status;
+	o = tmp.data;
+	STACK_SWITCH_DTYPE(flags->dtype, F,
+		const F *f = flags->data;
+		STACK_SWITCH_DTYPE(lab->dtype, L,
+			const L *l = lab->data;
+			_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+			for (size_t i = 0; i < n; i++) {
+				uint32_t k = LABEL_OF(l[i]);
+
+				o[i] = k && !(k < nf && f[k] != 0) ? k : 0u;
+			}
+		)
+	)
+	return relabel_from(c, &tmp, err);
+}
+
+/* out[l] = the mean of the map (in 0) over label l of in 1 (NaN for a label without voxels);
+ * out[0] = 0, the background having no value. */
+int ref_read_map_values(const struct op_call *c, struct vb_err *err)
+{
+	size_t n1 = c->out->width, rows = n1 > 1 ? n1 - 1 : 1;
+	struct stack table = { 0 };
+	float *o = c->out->data;
+	int status;
+
+	if (!ref_same_dims(c->in[0], c->in[1]))
+		return vb_errf(err, VB_E_ARGS, "%s: the two images differ in size", ref_op_name(c));
+	if ((status = stack_alloc(&table, STATISTICS_COLUMNS, rows, 1, DT_F32, err)) ||
+	    (status = call_ref(c, "statistics_of_labelled_pixels", NULL, c->in[0], c->in[1], &table,
+			       NULL, NULL, err)))
+		goto out;
+	o[0] = 0.0f;
+	for (size_t l = 1; l < n1; l++)
+		o[l] = ((const float *)table.data)[(l - 1) * STATISTICS_COLUMNS + STAT_MEAN];
+out:
+	stack_free(&table);
+	return status;
+}

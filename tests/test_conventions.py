@@ -434,32 +434,18 @@ CLE = {
     "generate_touch_matrix": lambda c: cle.generate_touch_matrix(c.i0),
     "generate_binary_overlap_matrix": lambda c: cle.generate_binary_overlap_matrix(c.i0, c.i1),
     "flag_existing_labels": lambda c: cle.flag_existing_labels(c.i0),
-    "gauss_otsu_labeling":
-        lambda c: cle.gauss_otsu_labeling(c.i0, outline_sigma=c.p["outline_sigma"]),
     "jaccard_index": lambda c: cle.jaccard_index(c.i0, c.i1),
     "minimum_of_masked_pixels": lambda c: cle.minimum_of_masked_pixels(c.i0, c.i1),
     "bounding_box": lambda c: cle.bounding_box(c.i0),
-    "combine_labels": lambda c: cle.combine_labels(c.i0, c.i1),
-    "exclude_labels_with_map_values_out_of_range":
-        lambda c: cle.exclude_labels_with_map_values_out_of_range(
-            c.i0, c.i1, minimum_value_range=c.p["minimum_value_range"],
-            maximum_value_range=c.p["maximum_value_range"]),
-    "exclude_labels_with_map_values_within_range":
-        lambda c: cle.exclude_labels_with_map_values_within_range(
-            c.i0, c.i1, minimum_value_range=c.p["minimum_value_range"],
-            maximum_value_range=c.p["maximum_value_range"]),
-    "merge_touching_labels": lambda c: cle.merge_touching_labels(c.i0),
     "mean_extension_map": lambda c: cle.mean_extension_map(c.i0),
     "maximum_extension_map": lambda c: cle.maximum_extension_map(c.i0),
     "extension_ratio_map": lambda c: cle.extension_ratio_map(c.i0),
-    "spots_to_pointlist": lambda c: cle.spots_to_pointlist(c.i0),
-    "labelled_spots_to_pointlist": lambda c: cle.labelled_spots_to_pointlist(c.i0),
-    "mean_of_touching_neighbors_map": lambda c: cle.mean_of_touching_neighbors_map(
-        c.i0, c.i1, ignore_background=c.p["ignore_background"] == 1),
-    "minimum_of_touching_neighbors_map": lambda c: cle.minimum_of_touching_neighbors_map(
-        c.i0, c.i1, ignore_background=c.p["ignore_background"] == 1),
-    "maximum_of_touching_neighbors_map": lambda c: cle.maximum_of_touching_neighbors_map(
-        c.i0, c.i1, ignore_background=c.p["ignore_background"] == 1),
+    # not called here, each for pyclesperanto's compile time on PoCL (10 to 120 s apiece):
+    # combine_labels, exclude_labels(_with_map_values_*), merge_touching_labels,
+    # generate_binary_overlap_matrix, *_of_touching_neighbors_map, read_map_values,
+    # (labelled_)spots_to_pointlist, gauss_otsu_labeling, count_touching_neighbors,
+    # touching_neighbor_count_map, statistics_of_background_and_labelled_pixels,
+    # label_bounding_box, maximum/minimum_position; tests/test_scipy_label3.py checks them
 }
 
 
@@ -1142,29 +1128,6 @@ def _(c, vb, r, err, call):
 def _(c, vb, r, err, call):
     expect(r.ndim == 2 and r.shape[1] == vb.shape[-1] + 1, "one column more")
     return vb, r[:, 1:].reshape(vb.shape)
-
-
-@adapter("gauss_otsu_mask")
-def _(c, vb, r, err, call):
-    s = c.p["outline_sigma"]
-    blurred = c.f() if s == 0 else pulled(
-        lambda cc: cle.gaussian_blur(cc.f(), sigma_x=s, sigma_y=s, sigma_z=s), c)
-    lo, hi = float(blurred.min()), float(blurred.max())
-    t = skf.threshold_otsu(blurred)
-    differ = (r != 0) != (vb != 0)
-    near = np.abs(blurred - t) <= (hi - lo) / 256 * 1.01
-    expect(not (differ & ~near).any(), "the masks differ only within one Otsu bin of the "
-           "threshold")
-    return (vb != 0).astype(np.uint8), (vb != 0).astype(np.uint8)
-
-
-@adapter("cle_label_value")
-def _(c, vb, r, err, call):
-    idx = np.arange(1, int(c.i1.max()) + 1)
-    per = np.asarray(ndi.mean(c.i0.astype(np.float64), c.i1, idx), np.float64) \
-        if idx.size else np.zeros(0)
-    parametric = np.concatenate([[0.0], per])[c.i1.astype(np.int64)].astype(np.float32)
-    return vb, pulled(call, with_input(c, parametric))
 
 
 # ---- running it all ----

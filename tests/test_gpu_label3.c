@@ -26,7 +26,8 @@ static const char *const ops[] = {
 	"exclude_labels_with_map_values_within_range", "merge_touching_labels",
 	"mean_extension_map", "maximum_extension_map", "extension_ratio_map", "label_bounding_box",
 	"mean_of_touching_neighbors_map", "minimum_of_touching_neighbors_map",
-	"maximum_of_touching_neighbors_map", "labelled_spots_to_pointlist",
+	"maximum_of_touching_neighbors_map", "labelled_spots_to_pointlist", "exclude_labels",
+	"read_map_values",
 };
 
 /* Labels 1..n at random (a fraction `empty` background), from a fixed seed. */

@@ -21,6 +21,8 @@ ops/rows_measure3.def (reference_cpu/label3.c, measure3.c) with scipy, scikit-im
                    1 - scipy.spatial.distance.jaccard / dice
   combine_labels, exclude_labels_with_map_values_out_of_range / _within_range
                    numpy, then skimage.segmentation.relabel_sequential
+  exclude_labels   numpy flags by label, then relabel_sequential
+  read_map_values  scipy.ndimage.mean per label (0 for the background)
   merge_touching_labels
                    scipy.sparse.csgraph.connected_components of the touch graph
   mean/maximum_extension_map, extension_ratio_map
@@ -297,6 +299,21 @@ def relabel_checks():
                                                    "maximum_value_range": hi}, "u32", shape, desc)
             if got is not None:
                 compare(desc, got, sequential(np.where(keep, a, 0)))
+        flags = (rng.random(shape) < 0.5).astype(np.uint8)
+        flat = np.concatenate([flags.ravel(), np.zeros(20, np.uint8)])
+        keep = (a > 0) & (flat[a.astype(np.int64)] == 0)
+        desc = f"exclude_labels {size_text(shape)}"
+        got = ref("exclude_labels", [a, flags], "u32,u8", {}, "u32", shape, desc)
+        if got is not None:
+            compare(desc, got, sequential(np.where(keep, a, 0)))
+        img = image(shape, "u16")
+        idx = np.arange(1, int(a.max()) + 1)
+        with np.errstate(invalid="ignore"):
+            want = np.concatenate([[0.0], ndimage.mean(img.astype(np.float64), a, idx)])
+        desc = f"read_map_values {size_text(shape)}"
+        got = ref("read_map_values", [img, a], "u16,u32", {}, "f32", (1, 1, want.size), desc)
+        if got is not None:
+            compare(desc, got.ravel(), want.astype(np.float32), tol_rel=1e-6)
         # merge: the components of the graph of 6-neighbour labels (scipy's sparse graph)
         lab = labels(shape, 0.8, n=60)
         m = touch_want(lab)
