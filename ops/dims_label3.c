@@ -1,4 +1,6 @@
 /* ops/dims_label3.c: output dims of the label3 and measure3 rows (ops/dims_label3.h). */
+#include <math.h>
+
 #include "geometry.h"
 
 uint32_t label3_max_label(const struct stack *s)
@@ -130,4 +132,15 @@ int dims_label_vector_of_second(const struct op_call *c, size_t out[3], struct v
 
 	second.in[0] = c->in[1];
 	return dims_label_vector(&second, out, err);
+}
+
+float label3_extension_scale(const struct stack *s)
+{
+	double far = sqrt((double)s->width * s->width + (double)s->height * s->height +
+			  (double)s->depth * s->depth);
+	int e_far, e_n;
+
+	frexp(far, &e_far);
+	frexp((double)stack_voxels(s), &e_n);
+	return (float)ldexp(1.0, 61 - e_far - e_n < 40 ? 61 - e_far - e_n : 40);
 }

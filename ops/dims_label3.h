@@ -29,6 +29,13 @@ int label3_matrix_check(const char *op, uint64_t max, struct vb_err *err);
 size_t label3_spot_count(const struct stack *s);
 int label3_point_rows(const struct stack *s);
 
+/*
+ * The fixed point of the extension maps' distance sums: 2^k with voxels * (the stack's diagonal)
+ * * 2^k below 2^61, so int64 sums of rint(distance * 2^k) cannot overflow and add up to the same
+ * value in any order (GPU and reference alike).
+ */
+float label3_extension_scale(const struct stack *s);
+
 int dims_spots_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err); /* N x rows */
 int dims_labelled_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err); /* max x rows */
 int dims_label_vector(const struct op_call *c, size_t out[3], struct vb_err *err);   /* max+1 */

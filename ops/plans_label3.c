@@ -475,24 +475,12 @@ int plan_merge_touching_labels(struct gpu_run *r, const struct op_call *c, struc
 
 #define EXT_SEG 32
 
-/* 2^k with voxels * (largest distance in the stack) * 2^k below 2^61: the sums' fixed point. */
-static float extension_scale(const struct stack *s)
-{
-	double far = sqrt((double)s->width * s->width + (double)s->height * s->height +
-			  (double)s->depth * s->depth);
-	int e_far, e_n;
-
-	frexp(far, &e_far);
-	frexp((double)stack_voxels(s), &e_n);
-	return (float)ldexp(1.0, 61 - e_far - e_n < 40 ? 61 - e_far - e_n : 40);
-}
-
 static int extension_map(struct gpu_run *r, const struct op_call *c, int what,
 			 struct vb_err *err)
 {
 	const struct stack *lab = c->in[0];
 	size_t n = stack_voxels(lab), rows;
-	float scale = extension_scale(lab);
+	float scale = label3_extension_scale(lab);
 	struct gpu_buf *table, *acc;
 	char option[64];
 	uint32_t max;

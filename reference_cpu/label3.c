@@ -585,8 +585,9 @@ int ref_merge_touching_labels(const struct op_call *c, struct vb_err *err)
 
 /* ---- extension of labels around their centroids ---- */
 
-/* Add a run's distance sum and maximum to label l's (threads meet on a label only at runs). */
-static void extension_flush(double *sum, float *mx, uint32_t l, double s, float m)
+/* Add a run's distance sum (fixed point: integer additions, so any order gives the same sum)
+ * and maximum to label l's (threads meet on a label only at runs). */
+static void extension_flush(int64_t *sum, float *mx, uint32_t l, int64_t s, float m)
 {
 	if (!l)
 		return;
@@ -612,8 +613,8 @@ static int extension_map(const struct op_call *c, int what, struct vb_err *err)
 	uint32_t max = label3_max_label(lab);
 	size_t n = stack_voxels(lab), rows = max ? max : 1;
 	struct stack table = { 0 };
-	double *sum = calloc(rows, sizeof(*sum));
-	float *mx = calloc(rows, sizeof(*mx)), *o = c->out->data;
+	int64_t *sum = calloc(rows, sizeof(*sum));
+	float *mx = calloc(rows, sizeof(*mx)), *o = c->out->data, scale = label3_extension_scale(lab);
 	const float *t;
 	int status;
 
@@ -633,7 +634,7 @@ static int extension_map(const struct op_call *c, int what, struct vb_err *err)
 			for (long y = 0; y < h; y++) {
 				const L *row = v + ((size_t)z * (size_t)h + (size_t)y) * (size_t)w;
 				uint32_t l = 0;
-				double s = 0;
+				int64_t s = 0;
 				float m = 0;
 
 				for (long x = 0; x < w; x++) {
@@ -654,7 +655,7 @@ static int extension_map(const struct op_call *c, int what, struct vb_err *err)
 					dy = (float)y - tr[STAT_CENTROID_Y];
 					dz = (float)z - tr[STAT_CENTROID_Z];
 					dist = sqrtf(dx * dx + dy * dy + dz * dz);
-					s += dist;
+					s += (int64_t)rintf(dist * scale);
 					m = dist > m ? dist : m;
 				}
 				extension_flush(sum, mx, l, s, m);
@@ -668,7 +669,8 @@ static int extension_map(const struct op_call *c, int what, struct vb_err *err)
 				o[i] = 0.0f;
 				continue;
 			}
-			mean = (float)(sum[k - 1] / t[(size_t)(k - 1) * STATISTICS_COLUMNS + STAT_AREA]);
+			mean = (float)((double)sum[k - 1] / scale /
+				       t[(size_t)(k - 1) * STATISTICS_COLUMNS + STAT_AREA]);
 			o[i] = what == 0 ? mean : what == 1 ? mx[k - 1] : mx[k - 1] / mean;
 		}
 	)

@@ -398,6 +398,30 @@ def neighbor_checks():
             compare(desc, got[0], want)
 
 
+def thread_checks():
+    """The references give one thread's output, bit for bit, on any thread count."""
+    from refcheck import run_ref
+    shape = (9, 31, 37)
+    lab, img = labels(shape, 0.8, n=300), image(shape, "f32")
+    cases = [(op, [lab], "u32") for op in (
+        "mean_extension_map", "maximum_extension_map", "extension_ratio_map",
+        "merge_touching_labels", "labelled_spots_to_pointlist", "generate_touch_matrix",
+        "count_touching_neighbors", "detect_label_edges", "flag_existing_labels")]
+    cases += [(op, [img, lab], "f32,u32") for op in (
+        "mean_of_touching_neighbors_map", "mean_intensity_map", "minimum_of_masked_pixels",
+        "maximum_position", "spots_to_pointlist")]
+    for op, inputs, dt in cases:
+        if op in ("maximum_position", "spots_to_pointlist"):
+            inputs, dt = [img], "f32"
+        out_dt = {"merge_touching_labels": "u32", "count_touching_neighbors": "u32",
+                  "generate_touch_matrix": "u8", "detect_label_edges": "u8",
+                  "flag_existing_labels": "u8"}.get(op, "f32")
+        one, e1 = run_ref(op, inputs, dt, {}, out_dt, None, 1)
+        many, e5 = run_ref(op, inputs, dt, {}, out_dt, None, 5)
+        ok = one is not None and many is not None and np.array_equal(one, many, equal_nan=True)
+        report(ok, f"{op}: the same output on 1 and 5 threads", e1 or e5)
+
+
 def main():
     if not tool_built():
         return 1
@@ -413,6 +437,7 @@ def main():
     extension_checks()
     pointlist_checks()
     neighbor_checks()
+    thread_checks()
     from refcheck import exit_status
     return exit_status()
 
