@@ -50,6 +50,19 @@ static const char probe_source[] =
 	"}\n"
 	"__kernel void nop(__global float *unused)\n"
 	"{\n"
+	"}\n"
+	/* 8 independent chains of multiply-adds per work-item hide their latency (clpeak's idea;
+	 * mad, the fastest form: an FMA on GPUs); a and b come at run time, so the compiler cannot
+	 * fold them, and keep the values finite */
+	"__kernel void fma_peak(__global float *out, const float a, const float b, const int n)\n"
+	"{\n"
+	"	float x[8];\n"
+	"	for (int c = 0; c < 8; c++)\n"
+	"		x[c] = (float)get_global_id(0) * 1e-9f + (float)c;\n"
+	"	for (int i = 0; i < n; i++)\n"
+	"		for (int c = 0; c < 8; c++)\n"
+	"			x[c] = mad(x[c], a, b);\n"
+	"	out[get_global_id(0)] = x[0] + x[1] + x[2] + x[3] + x[4] + x[5] + x[6] + x[7];\n"
 	"}\n";
 
 /* Turn a failed OpenCL call into VB_E_DEVICE naming the call, the code, and where. */
@@ -514,6 +527,57 @@ static int transfers(struct session *s, size_t bytes, json_t *o, struct vb_err *
 /* ---- launch latency and the largest allocation ---- */
 
 /* Median wall time of enqueue + finish of an empty kernel, in microseconds. */
+/*
+ * The device's f32 multiply-add throughput, GFLOP/s (2 per mad): the compute peak an op's time can be set
+ * against, as copy bandwidth is the memory one. The work doubles until one launch takes 20 ms
+ * (a CPU device stops there after a few; the H200 needs about 2 TFLOP), best of 3 at that size.
+ */
+#define FMA_ITERS 256
+#define FMA_MIN_MS 20.0
+#define FMA_MAX_ITEMS ((size_t)1 << 24)
+
+static int fma_throughput(struct session *s, double *gflops, struct vb_err *err)
+{
+	cl_int e = CL_SUCCESS, iters = FMA_ITERS;
+	cl_float a = 0.999999f, b = 1e-6f;
+	cl_mem out = cl.clCreateBuffer(s->ctx, CL_MEM_WRITE_ONLY, FMA_MAX_ITEMS * sizeof(cl_float),
+				       NULL, &e);
+	cl_kernel k = NULL;
+	size_t items = 4096;
+	double best = 0, ms = 0;
+	int rc = VB_OK;
+
+	if (!out)
+		return vb_errf(err, VB_E_DEVICE, "clCreateBuffer: %s (%d)", cl_error_name(e), e);
+	k = make_kernel(s, "fma_peak", err, &rc);
+	if (!k)
+		goto out;
+	CL_TRY(cl.clSetKernelArg(k, 0, sizeof(out), &out), "clSetKernelArg");
+	CL_TRY(cl.clSetKernelArg(k, 1, sizeof(a), &a), "clSetKernelArg");
+	CL_TRY(cl.clSetKernelArg(k, 2, sizeof(b), &b), "clSetKernelArg");
+	CL_TRY(cl.clSetKernelArg(k, 3, sizeof(iters), &iters), "clSetKernelArg");
+	for (int run = 0; run < 3;) {
+		double t0 = vb_now_ms();
+
+		CL_TRY(cl.clEnqueueNDRangeKernel(s->q, k, 1, NULL, &items, NULL, 0, NULL, NULL),
+		       "clEnqueueNDRangeKernel");
+		CL_TRY(cl.clFinish(s->q), "clFinish");
+		ms = vb_now_ms() - t0;
+		if (ms < FMA_MIN_MS && items < FMA_MAX_ITEMS) {
+			items *= 2; /* too short to time: more work-items */
+			continue;
+		}
+		best = fmax(best, (double)items * FMA_ITERS * 8 * 2 / (ms * 1e6));
+		run++;
+	}
+	*gflops = best;
+out:
+	if (k)
+		cl.clReleaseKernel(k);
+	cl.clReleaseMemObject(out);
+	return rc;
+}
+
 static int launch_latency(struct session *s, double *us, struct vb_err *err)
 {
 	double t[64];
@@ -651,6 +715,12 @@ static void bench_device(struct session *s, FILE *out, int index, int k)
 		note_error(errors, "launch latency", &err);
 	send_part(out, k, json_pack("{s:o}", "launch_latency_us", json_num(us)));
 	t = part_done(parts, "launch_latency", t);
+	child_phase(out, "bench", index, "measuring the FMA throughput of device #%d", index);
+	us = NAN;
+	if (fma_throughput(s, &us, &err) != VB_OK)
+		note_error(errors, "fma", &err);
+	send_part(out, k, json_pack("{s:o}", "fma_gflops", json_num(us)));
+	t = part_done(parts, "fma", t);
 	child_phase(out, "bench", index, "probing the largest allocation of device #%d", index);
 	o = json_object();
 	alloc_probe(s, o);

@@ -416,6 +416,7 @@ static void bench_line(json_t *b, char *buf, size_t len)
 	n = part(buf, len, n, "h2d %.1f", dnum(b, "h2d_pageable_gbps"));
 	n = part(buf, len, n, "d2h %.1f GB/s pageable", dnum(b, "d2h_pageable_gbps"));
 	n = part(buf, len, n, "launch %.0f us", dnum(b, "launch_latency_us"));
+	n = part(buf, len, n, "FMA %.0f GFLOP/s", dnum(b, "fma_gflops"));
 	part(buf, len, n, "allocation %.2f GiB", dnum(b, "max_alloc_ok_bytes") / 1073741824.0);
 }
 

@@ -211,7 +211,7 @@ def healthy_pocl():
           "healthy PoCL: a cpu device passed the smoke test", devs[:1])
     bench = devs[0].get("bench", {}) if devs else {}
     for key in ("copy_gbps", "h2d_pageable_gbps", "d2h_pageable_gbps", "h2d_pinned_gbps",
-                "d2h_pinned_gbps", "launch_latency_us", "max_alloc_ok_bytes"):
+                "d2h_pinned_gbps", "launch_latency_us", "fma_gflops", "max_alloc_ok_bytes"):
         v = bench.get(key)
         check(isinstance(v, (int, float)) and v > 0, f"healthy PoCL: bench {key} > 0", v)
     for key in ("name", "vendor", "driver_version", "global_mem_bytes", "max_alloc_bytes",
