@@ -139,5 +139,7 @@ int dims_pad(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_scale(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_statistics(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_centroids(const struct op_call *c, size_t out[3], struct vb_err *err);
+/* the label, map and measurement ops of ops/rows_label3.def and ops/rows_measure3.def */
+#include "dims_label3.h"
 
 #endif

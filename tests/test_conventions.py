@@ -148,7 +148,8 @@ SYNTHETIC = [
     ("blobs-u16-nearest", "blobs", "18x14x6", "u16",
      ["interpolation=nearest", "ddof=1", "radius_x=1", "radius_y=2", "radius_z=1",
       "factor_x=2", "factor_y=0.5", "factor_z=1", "angle_z=90", "m00=1", "m03=2", "m13=-1",
-      "num_bins=64", "minimum_intensity=0", "maximum_intensity=4000"]),
+      "num_bins=64", "minimum_intensity=0", "maximum_intensity=4000", "label=2",
+      "label_id=2", "ignore_background=0"]),
 ]
 REAL = [
     ("05_mini-t1-head_ImageJ_u16.tif", []),
@@ -420,6 +421,31 @@ CLE = {
     "statistics_of_labelled_pixels":
         lambda c: stats_columns(cle.statistics_of_labelled_pixels(c.i0, c.i1)),
     "centroids_of_labels": lambda c: cle_centroids(c),
+    # ops/rows_label3.def, ops/rows_measure3.def
+    "detect_label_edges": lambda c: cle.detect_label_edges(c.i0),
+    "reduce_labels_to_label_edges": lambda c: cle.reduce_labels_to_label_edges(c.i0),
+    "mask_label": lambda c: cle.mask_label(c.i0, c.i1, label=c.p["label"]),
+    "pixel_count_map": lambda c: cle.pixel_count_map(c.i0),
+    "mean_intensity_map": lambda c: cle.mean_intensity_map(c.i0, c.i1),
+    "minimum_intensity_map": lambda c: cle.minimum_intensity_map(c.i0, c.i1),
+    "maximum_intensity_map": lambda c: cle.maximum_intensity_map(c.i0, c.i1),
+    "standard_deviation_intensity_map":
+        lambda c: cle.standard_deviation_intensity_map(c.i0, c.i1),
+    "generate_touch_matrix": lambda c: cle.generate_touch_matrix(c.i0),
+    "generate_binary_overlap_matrix": lambda c: cle.generate_binary_overlap_matrix(c.i0, c.i1),
+    "flag_existing_labels": lambda c: cle.flag_existing_labels(c.i0),
+    "jaccard_index": lambda c: cle.jaccard_index(c.i0, c.i1),
+    "minimum_of_masked_pixels": lambda c: cle.minimum_of_masked_pixels(c.i0, c.i1),
+    "bounding_box": lambda c: cle.bounding_box(c.i0),
+    "mean_extension_map": lambda c: cle.mean_extension_map(c.i0),
+    "maximum_extension_map": lambda c: cle.maximum_extension_map(c.i0),
+    "extension_ratio_map": lambda c: cle.extension_ratio_map(c.i0),
+    # not called here, each for pyclesperanto's compile time on PoCL (10 to 120 s apiece):
+    # combine_labels, exclude_labels(_with_map_values_*), merge_touching_labels,
+    # generate_binary_overlap_matrix, *_of_touching_neighbors_map, read_map_values,
+    # (labelled_)spots_to_pointlist, gauss_otsu_labeling, count_touching_neighbors,
+    # touching_neighbor_count_map, statistics_of_background_and_labelled_pixels,
+    # label_bounding_box, maximum/minimum_position; tests/test_scipy_label3.py checks them
 }
 
 
@@ -543,7 +569,47 @@ SCIPY = {
     "distance_transform_edt": lambda c: ndi.distance_transform_edt(
         c.i0 != 0, sampling=(c.p["voxel_size_z"], c.p["voxel_size_y"], c.p["voxel_size_x"])),
     "dilate_labels": lambda c: sks.expand_labels(c.i0, distance=c.p["radius"]),
+    # ops/rows_label3.def, ops/rows_measure3.def
+    "detect_label_edges": lambda c: sks.find_boundaries(c.i0, connectivity=1, mode="thick"),
+    "reduce_labels_to_label_edges": lambda c: np.where(
+        sks.find_boundaries(c.i0, connectivity=1, mode="thick"), c.i0, 0),
+    "mean_intensity_map": lambda c: label_map(ndi.mean, c),
+    "minimum_intensity_map": lambda c: label_map(ndi.minimum, c),
+    "maximum_intensity_map": lambda c: label_map(ndi.maximum, c),
+    "standard_deviation_intensity_map": lambda c: label_map(ndi.standard_deviation, c),
+    "jaccard_index": lambda c: 1 - overlap_distance(distance_module().jaccard, c),
+    "sorensen_dice": lambda c: 1 - overlap_distance(distance_module().dice, c),
+    "maximum_position": lambda c: [float(v) for v in ndi.maximum_position(c.f())[::-1]],
+    "minimum_position": lambda c: [float(v) for v in ndi.minimum_position(c.f())[::-1]],
+    "label_bounding_box": lambda c: find_objects_box(c.i0, int(c.p["label_id"])),
 }
+
+
+def find_objects_box(lab, label):
+    """min x, y, z, max x, y, z of a label by scipy.ndimage.find_objects (NaN when absent)."""
+    found = ndi.find_objects(lab.astype(np.int64), max_label=label)
+    sl = found[label - 1] if label >= 1 and len(found) >= label else None
+    if sl is None:
+        return np.full(6, np.nan, np.float32)
+    return np.array([sl[2].start, sl[1].start, sl[0].start, sl[2].stop - 1, sl[1].stop - 1,
+                     sl[0].stop - 1], np.float32)
+
+
+def label_map(f, c):
+    """f per label of c.i1 over c.i0 (as float64), gathered onto the labels' voxels."""
+    idx = np.arange(1, int(c.i1.max()) + 1)
+    per = np.asarray(f(c.i0.astype(np.float64), c.i1, idx), np.float64) if idx.size else []
+    return np.concatenate([[0.0], per])[c.i1.astype(np.int64)].astype(np.float32)
+
+
+def distance_module():
+    from scipy.spatial import distance
+    return distance
+
+
+def overlap_distance(f, c):
+    u, v = c.i0.ravel() != 0, c.i1.ravel() != 0
+    return float(f(u, v)) if (u | v).any() else float("nan")
 
 
 def skm_mse(c):
