@@ -127,7 +127,7 @@ extern const int statistics_column_count;
 
 /* ---- output dims of SHAPE_CUSTOM rows (their .dims) ---- */
 
-int dims_x_projection(const struct op_call *c, size_t out[3], struct vb_err *err);   /* d x h */
+int dims_x_projection(const struct op_call *c, size_t out[3], struct vb_err *err);   /* h x d */
 int dims_y_projection(const struct op_call *c, size_t out[3], struct vb_err *err);   /* w x d */
 int dims_center_of_mass(const struct op_call *c, size_t out[3], struct vb_err *err); /* 3x1x1 */
 int dims_histogram(const struct op_call *c, size_t out[3], struct vb_err *err); /* bins x 1 x 1 */

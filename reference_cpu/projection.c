@@ -185,8 +185,8 @@ static int project(const struct op_call *c, int axis, enum line_op op, struct vb
 	W = in->width;
 	H = in->height;
 	D = in->depth;
-	ow = axis == 0 ? D : W;
-	oh = axis == 1 ? D : H;
+	ow = axis == 0 ? H : W;
+	oh = axis == 2 ? H : D;
 	want = op == LINE_MAX || op == LINE_MIN ? in->dtype : op == LINE_ARGMAX ? DT_U32 : DT_F32;
 	if (out->width != ow || out->height != oh || out->depth != 1 || out->dtype != want)
 		return vb_errf(err, VB_E_ARGS, "%s: output is %zux%zux%zu %s, expected %zux%zux1 %s",
@@ -206,8 +206,8 @@ static int project(const struct op_call *c, int axis, enum line_op op, struct vb
 			start = a + W * H * b;
 			step = W;
 			len = H;
-		} else { /* out (z, y) */
-			start = W * (b + H * a);
+		} else { /* out (y, z) */
+			start = W * i;
 			step = 1;
 			len = W;
 		}
@@ -222,8 +222,8 @@ static int project(const struct op_call *c, int axis, enum line_op op, struct vb
 
 /*
  * Projections along one axis (reference_cpu/projection.c), computed in double per output voxel,
- * along its line in order. Output shapes (clEsperanto's): z -> width x height, y -> width x depth
- * (out(x, z)), x -> depth x height (out(z, y)).
+ * along its line in order. Output shapes (clEsperanto's and numpy's): z -> width x height,
+ * y -> width x depth (out(x, z)), x -> height x depth (out(y, z)).
  * minimum / maximum: the input's dtype, exact; NaN voxels are ignored (fmin/fmax), an all-NaN line
  * gives NaN. sum / mean: f32, the double sum (/ the line length) rounded once.
  * std_z_projection: f32, sqrt(sum (v - mean)^2 / (depth - ddof)) (two passes, double), 0 where
