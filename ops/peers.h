@@ -7,7 +7,7 @@
  * binary), so a peer that crashes or hangs is an error row and the run goes on: the child is
  * started again for the block's next op. The stacks are handed over as .npy files in a
  * temporary folder; the output comes back the same way, after the op's convention adapter
- * (ops/peer_adapters.def: one row per op and peer) has put it in voxbench's layout and dtype.
+ * (ops/conventions.def, the peer calls: one row per op and peer) has put it in voxbench's layout and dtype.
  * Peer rows have the backend "pyclesperanto-opencl", "pyclesperanto-cuda" or "cupy"; their
  * GPU time is the peer's (warm, device synchronised, median of --repeat), the CPU time and the
  * reference are the same as the devices' rows.

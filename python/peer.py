@@ -12,7 +12,7 @@ backend, device) or {"fatal": "..."}; then, for each request {"op", "call", "pos
 reply with "status": "ok" (the output written to "out" as .npy in voxbench's layout and dtype,
 "ms": the timed runs), "skip" or "fail" (with "reason") or "error" (with "error").
 
-What to call comes from voxbench's adapter table (ops/peer_adapters.def), as Python
+What to call comes from voxbench's peer calls (ops/conventions.def), as Python
 expressions: `call` runs the peer (names: a and b, the inputs on the device; out, the output
 buffer of the previous call, None at first; the op's parameters by name; cle, cp, nd, np; F(x),
 x as float32, converted once outside the timing; S(x), x cast to voxbench's output dtype with
