@@ -91,6 +91,16 @@ static double stencil_at(enum stencil s, const float *f, size_t W, size_t H, siz
 	return 0.0;
 }
 
+/* n voxels of s from off as float (the kernels' convert_float), read typed */
+static void row_as_float(const struct stack *s, size_t off, size_t n, float *dst)
+{
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *src = (const T *)s->data + off;
+		for (size_t i = 0; i < n; i++)
+			dst[i] = (float)src[i];
+	)
+}
+
 static int stencil_ref(const struct op_call *c, enum stencil s, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
@@ -108,8 +118,8 @@ static int stencil_ref(const struct op_call *c, enum stencil s, struct vb_err *e
 			       "choose a smaller size", ref_op_name(c), n * 4.0 / 1048576.0);
 	out = c->out->data;
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (row = 0; row < n; row++)
-		f[row] = (float)stack_get(in, row);
+	for (row = 0; row < H * D; row++)
+		row_as_float(in, row * W, W, f + row * W);
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (row = 0; row < H * D; row++) {
 		size_t z = row / H, y = row % H;
