@@ -131,7 +131,11 @@ struct run_ctx {
 	int overlap;        /* references on a thread of their own (every device is a GPU) */
 	int ref_threads;    /* threads of the CPU reference */
 	struct peer_set *peers; /* --peer: their rows follow each op's device rows */
+	pthread_t prebuild_tid; /* compiling ahead in the background (overlap), until joined */
+	int prebuild_pending;
 };
+
+static void prebuild_wait(struct run_ctx *x);
 
 /* Where the stacks of a block came from, stamped on its rows. */
 struct block {
@@ -172,6 +176,7 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 	int reference_counted = 0, rc = 0;
 	struct vb_err err;
 
+	prebuild_wait(x); /* the GPU side starts once every program is built */
 	for (size_t d = 0; d < x->devs->n && rc == 0; d++) {
 		struct gpu_device *dev = x->devs->dev[d];
 		struct result_row row;
@@ -232,10 +237,12 @@ static void task_prepare(struct run_ctx *x, const struct block *b, struct op_inp
 }
 
 /*
- * The reference thread: each task's inputs and CPU reference, at most REF_AHEAD tasks ahead of
- * the GPU rows (their outputs are whole stacks), while the main thread runs the GPU side.
+ * The reference thread: each task's inputs and CPU reference, ahead of the GPU rows while the
+ * main thread runs the GPU side; as far ahead as a quarter of the free memory holds their
+ * outputs (whole stacks), at least REF_AHEAD_MIN and at most REF_AHEAD_MAX tasks.
  */
-#define REF_AHEAD 3
+#define REF_AHEAD_MIN 3
+#define REF_AHEAD_MAX 256
 
 struct ref_pipe {
 	struct run_ctx *x;
@@ -243,6 +250,7 @@ struct ref_pipe {
 	struct op_inputs *set;
 	struct op_task *tasks;
 	size_t n, consumed;    /* tasks the main thread has finished with */
+	size_t ahead;          /* tasks the reference thread may hold ready */
 	pthread_mutex_t lock;
 	pthread_cond_t moved;
 };
@@ -253,7 +261,7 @@ static void *reference_thread(void *arg)
 
 	for (size_t j = 0; j < p->n; j++) {
 		pthread_mutex_lock(&p->lock);
-		while (j >= p->consumed + REF_AHEAD)
+		while (j >= p->consumed + p->ahead)
 			pthread_cond_wait(&p->moved, &p->lock);
 		pthread_mutex_unlock(&p->lock);
 		task_prepare(p->x, p->b, p->set, &p->tasks[j], 1);
@@ -263,6 +271,24 @@ static void *reference_thread(void *arg)
 		pthread_mutex_unlock(&p->lock);
 	}
 	return NULL;
+}
+
+/* Threads of the main thread's comparisons beside the reference thread: a quarter of the cores. */
+static int compare_threads(const struct run_ctx *x)
+{
+	int n = (x->ref_threads + 1) / 4;
+
+	return n < 1 ? 1 : n;
+}
+
+/* How many tasks' references may wait for the GPU side: their outputs (at most 4 bytes a voxel,
+ * plus a mask of ambiguous voxels) within a quarter of the memory free now. */
+static size_t references_ahead(const struct stack *in)
+{
+	uint64_t per_task = (uint64_t)stack_voxels(in) * 5 + 1, fit;
+
+	fit = vb_host_memory_available() / 4 / per_task;
+	return fit < REF_AHEAD_MIN ? REF_AHEAD_MIN : fit > REF_AHEAD_MAX ? REF_AHEAD_MAX : (size_t)fit;
 }
 
 /* The selected ops of a block, as tasks over in[] (label ops only in a size's first dtype). */
@@ -306,15 +332,17 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	if (!tasks)
 		return out_of_memory("planning the block", 0);
 	pipe.n = block_tasks(x, in, b, status, why, tasks);
+	pipe.ahead = references_ahead(in[0]);
 	pthread_mutex_init(&pipe.lock, NULL);
 	pthread_cond_init(&pipe.moved, NULL);
 	if (x->overlap && !status && pipe.n > 1)
 		threaded = pthread_create(&thread, NULL, reference_thread, &pipe) == 0;
-	/* while references run, the main thread's own work (comparing outputs) keeps to its one
-	 * core: it must not time-share the cores they are timed on (they name their own counts) */
+	/* while references run, the main thread's own work (comparing outputs) keeps to a quarter
+	 * of the cores: the references are timed on the others (they name their own counts), and
+	 * one core alone made the comparisons as long as the references (101 s on the H200) */
 	if (threaded) {
 		main_threads = omp_get_max_threads();
-		omp_set_num_threads(1);
+		omp_set_num_threads(compare_threads(x));
 	}
 	for (size_t i = 0; i < pipe.n; i++) {
 		if (threaded) {
@@ -527,9 +555,10 @@ static size_t planned_blocks(const struct bench_plan *a, const struct device_lis
 }
 
 /*
- * Every program the rows will launch, compiled first on every core: before any reference runs
- * (so none is timed beside a compiler), and in parallel (one by one at first launch they took
- * 80 s on the H200).
+ * Every program the rows will launch, compiled on threads before the first GPU row (one by one
+ * at first launch they took 80 s on the H200). On GPUs this runs in the background while the
+ * first references run: the drivers' compilers serialise, keeping about 2.5 of 16 cores busy on
+ * the H200 (reports/BENCHMARKS.md), so the references lose little and the run 30 s of waiting.
  */
 static void prebuild(const struct bench_plan *a, const struct device_list *devs, size_t total,
 		     struct report *rep)
@@ -549,11 +578,74 @@ static void prebuild(const struct bench_plan *a, const struct device_list *devs,
 	rep->prebuild_failed = st.failed;
 	rep->prebuild_threads = st.threads;
 	rep->prebuild_ms = st.ms;
+	rep->prebuild_cpu_ms = st.cpu_ms;
 	/* a progress line: where the first seconds went (the summary says it again) */
 	if (st.programs && !isatty(STDERR_FILENO))
 		fprintf(stderr, "[0/%zu] %zu programs compiled ahead for %zu device%s in %.1f s "
 			"(%d threads)\n", total, st.programs, st.devices, st.devices == 1 ? "" : "s",
 			st.ms / 1e3, st.threads);
+}
+
+struct prebuild_job {
+	const struct bench_plan *a;
+	const struct device_list *devs;
+	size_t total;
+	struct report *rep;
+};
+
+static void *prebuild_thread(void *arg)
+{
+	struct prebuild_job *j = arg;
+
+	prebuild(j->a, j->devs, j->total, j->rep);
+	free(j);
+	return NULL;
+}
+
+/* Compile ahead: in the background when references overlap the GPU side, else now. */
+static void prebuild_start(struct run_ctx *x)
+{
+	struct prebuild_job *j = x->overlap ? malloc(sizeof(*j)) : NULL;
+
+	if (j) {
+		*j = (struct prebuild_job){ x->a, x->devs, x->total, x->rep };
+		x->rep->prebuild_beside_references = 1;
+		if (pthread_create(&x->prebuild_tid, NULL, prebuild_thread, j) == 0) {
+			x->prebuild_pending = 1;
+			return;
+		}
+		free(j);
+		x->rep->prebuild_beside_references = 0;
+	}
+	prebuild(x->a, x->devs, x->total, x->rep);
+}
+
+static void prebuild_wait(struct run_ctx *x)
+{
+	if (x->prebuild_pending)
+		pthread_join(x->prebuild_tid, NULL);
+	x->prebuild_pending = 0;
+}
+
+/*
+ * The order of the sizes: as given, or, overlapping, the largest first. Its references are the
+ * only ones long enough to fill the half minute the drivers spend compiling ahead (the first
+ * block's references run beside the compilers; the GPU side waits for them).
+ */
+static void sizes_in_run_order(const struct bench_plan *a, int overlap, int order[BENCH_MAX_SIZES])
+{
+	for (int s = 0; s < a->nsizes; s++) {
+		int k = s;
+		uint64_t v = (uint64_t)a->sizes[s][0] * a->sizes[s][1] * a->sizes[s][2];
+
+		/* insertion by voxels, largest first; equal sizes keep their order */
+		while (overlap && k > 0 && (uint64_t)a->sizes[order[k - 1]][0] *
+			a->sizes[order[k - 1]][1] * a->sizes[order[k - 1]][2] < v) {
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = s;
+	}
 }
 
 /* Every block (size x dtype, or file x frame), made once; in it, every op on every device. */
@@ -562,7 +654,7 @@ int bench_run(const struct bench_plan *a, const struct device_list *devs, struct
 	size_t blocks = (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes;
 	struct run_ctx x = { .a = a, .devs = devs, .rep = rep };
 	struct vb_err err;
-	int rc = 0;
+	int rc = 0, order[BENCH_MAX_SIZES];
 
 	x.copy_gbps = calloc(devs->n, sizeof(*x.copy_gbps));
 	if (!x.copy_gbps)
@@ -589,21 +681,23 @@ int bench_run(const struct bench_plan *a, const struct device_list *devs, struct
 	}
 	x.total = count_selected(a) * blocks * devs->n;
 	if (rc == 0)
-		prebuild(a, devs, x.total, rep);
+		prebuild_start(&x);
 	if (rc == 0)
 		x.peers = peers_open(&a->peer, devs, stderr);
 	for (int i = 0; i < a->ninputs && rc == 0; i++)
 		rc = run_file(&x, i);
+	sizes_in_run_order(a, x.overlap, order);
 	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == 0; s++) {
 		size_t dims[3] = { 0, 0, 0 };
 
 		if (a->nsizes)
-			memcpy(dims, a->sizes[s], sizeof(dims));
+			memcpy(dims, a->sizes[order[s]], sizeof(dims));
 		else
 			auto_size_all(devs, dims);
 		for (int t = 0; t < a->ndtypes && rc == 0; t++)
 			rc = run_synthetic(&x, dims, a->dtypes[t], t > 0);
 	}
+	prebuild_wait(&x);
 	progress_start(x.total, x.total, "", NULL, DT_F32);
 	rep->peers_json = peers_json(x.peers);
 	peers_close(x.peers);

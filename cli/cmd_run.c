@@ -401,7 +401,7 @@ int cmd_run(int argc, char **argv)
 	struct report rep = { 0 };
 	struct vet vet;
 	struct vb_err err;
-	double started = vb_now_ms(), probe_ms = NAN;
+	double started = vb_now_ms(), cpu_started = vb_cpu_ms(), probe_ms = NAN;
 	int status;
 
 	if (op_count > BENCH_MAX_OPS) {
@@ -448,6 +448,8 @@ int cmd_run(int argc, char **argv)
 		return status;
 	}
 	status = bench_run(&a.plan, &chosen, &rep) ? EXIT_FAILED : EXIT_OK;
+	rep.wall_ms = vb_now_ms() - started;
+	rep.cpu_ms = vb_cpu_ms() - cpu_started;
 	/* --out -: stdout is the report's, the table goes to stderr */
 	report_print_table(&rep, a.out && a.out_target.kind == OUT_FD &&
 			   a.out_target.fd == STDOUT_FILENO ? stderr : stdout);

@@ -41,6 +41,9 @@ const char *vb_status_name(int status);
 
 /* Monotonic wall clock in milliseconds. */
 double vb_now_ms(void);
+/* CPU time (user + system) of every thread of this process so far, ms: beside wall time it
+ * says how many cores a phase kept busy. */
+double vb_cpu_ms(void);
 
 /* Total and currently available host memory in bytes (from /proc/meminfo); 0 when unknown. */
 uint64_t vb_host_memory_total(void);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "backend.h"
 
@@ -203,12 +204,25 @@ struct pool {
 	size_t ndevs;
 	const struct recording *list;
 	size_t next, failed; /* taken with atomics */
+	uint64_t cpu_us;     /* CPU time of the compile threads, added with atomics */
 };
+
+/* CPU time of the calling thread, microseconds (0 when it cannot be read). */
+static uint64_t thread_cpu_us(void)
+{
+	struct rusage u;
+
+	if (getrusage(RUSAGE_THREAD, &u))
+		return 0;
+	return (uint64_t)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000u +
+	       (uint64_t)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 static void *compile_worker(void *arg)
 {
 	struct pool *p = arg;
 	size_t total = p->ndevs * p->list->n, k;
+	uint64_t cpu0 = thread_cpu_us();
 
 	while ((k = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < total) {
 		/* device by device (interleaving OpenCL and CUDA builds measured no better on the
@@ -220,13 +234,14 @@ static void *compile_worker(void *arg)
 		if (d->backend->precompile(d, need->name, need->options, &ignored))
 			__atomic_fetch_add(&p->failed, 1, __ATOMIC_RELAXED);
 	}
+	__atomic_fetch_add(&p->cpu_us, thread_cpu_us() - cpu0, __ATOMIC_RELAXED);
 	return NULL;
 }
 
 static void compile_all(struct gpu_device *const *devs, size_t ndevs,
 			const struct recording *list, int threads, struct prebuild_stats *st)
 {
-	struct pool p = { devs, ndevs, list, 0, 0 };
+	struct pool p = { devs, ndevs, list, 0, 0, 0 };
 	pthread_t *tid = calloc((size_t)threads, sizeof(*tid));
 	int started = 0;
 
@@ -240,6 +255,7 @@ static void compile_all(struct gpu_device *const *devs, size_t ndevs,
 	free(tid);
 	st->failed = p.failed;
 	st->threads = started ? started : 1;
+	st->cpu_ms = (double)p.cpu_us / 1e3;
 }
 
 void programs_prebuild(struct gpu_device *const *devs, size_t ndevs,

@@ -320,6 +320,7 @@ static int finite_sums(const struct stack *gpu, const struct stack *ref, struct 
 
 	STACK_SWITCH_DTYPE(ref->dtype, T,
 		const T *g = gpu->data, *r = ref->data;
+		_Pragma("omp parallel for reduction(max : max_abs, largest) reduction(+ : sum_abs, sum_sq) reduction(& : finite) schedule(static) if (n > 65536)")
 		for (size_t i = 0; i < n; i++) {
 			double b = (double)r[i], diff = fabs((double)g[i] - b), mag = fabs(b);
 
@@ -353,8 +354,7 @@ static int compare_values(const struct op_desc *op, const struct stack *gpu,
 	struct delta_sums quick;
 	double max_ref;
 
-	/* most rows: every value finite and every delta within the tolerance, so one pass (the
-	 * main thread compares on one core while references run on the others) */
+	/* most rows: every value finite and every delta within the tolerance, so one pass */
 	if (!op->table_columns && finite_sums(gpu, ref, &quick, &max_ref)) {
 		d->tolerance = tolerance_of(op, max_ref, in_voxels);
 		if (quick.max_abs <= d->tolerance) {

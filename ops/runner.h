@@ -75,7 +75,7 @@ struct prebuild_request {
 struct prebuild_stats {
 	size_t programs, devices, failed; /* programs foreseen; devices that can; builds that failed */
 	int threads;
-	double ms;
+	double ms, cpu_ms; /* wall time of compiling ahead, and its threads' CPU time */
 };
 void programs_prebuild(struct gpu_device *const *devs, size_t ndevs,
 		       const struct prebuild_request *q, struct prebuild_stats *st);

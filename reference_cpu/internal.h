@@ -77,4 +77,13 @@ static inline void ref_row_store(struct stack *s, size_t off, size_t n, const do
 	)
 }
 
+/* Whole-stack passes, threaded, the same result for every thread count (reference_cpu/parallel.c):
+ * voxels as double; labels as u32 (values <= 0 are background 0); the smallest and largest
+ * value (NaN ignored; lo > hi when there is none); the largest magnitude; the sum in double. */
+void ref_load_double(const struct stack *s, double *dst, int threads);
+void ref_load_labels(const struct stack *s, uint32_t *dst, int threads);
+void ref_min_max(const struct stack *s, double *lo, double *hi, int threads);
+double ref_max_abs(const struct stack *s, int threads);
+double ref_sum(const struct stack *s, int threads);
+
 #endif

@@ -212,13 +212,16 @@ static int label_max(const struct op_call *c, uint64_t *max, struct vb_err *err)
 	if (n >= LABEL_MAX_VOXELS) /* u32 sizes */
 		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu voxels; label ops take fewer than 2^32-1, "
 			       "crop the stack", ref_op_name(c), n);
-#pragma omp parallel for num_threads(ref_nthreads(c)) reduction(max : m) reduction(| : invalid)
-	for (size_t i = 0; i < n; i++) {
-		double v = stack_get(s, i);
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) reduction(max : m) reduction(| : invalid)")
+		for (size_t i = 0; i < n; i++) {
+			double v = (double)p[i];
 
-		invalid |= v < 0 || v != floor(v);
-		m = fmax(m, v);
-	}
+			invalid |= v < 0 || v != floor(v);
+			m = v > m ? v : m;
+		}
+	)
 	for (size_t i = 0; invalid && i < n; i++) /* the first bad label, for the message */
 		if (stack_get(s, i) < 0 || stack_get(s, i) != floor(stack_get(s, i))) {
 			bad = stack_get(s, i);
@@ -261,26 +264,21 @@ static void gather_labels(const struct op_call *c, int count_size, uint32_t *sta
 	const struct stack *s = c->in[0];
 	size_t n = stack_voxels(s);
 
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (size_t i = 0; i < n; i++) {
-		uint64_t l = (uint64_t)stack_get(s, i);
+	/* labels were checked by label_max: non-negative integers within the table */
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++) {
+			uint64_t l = (uint64_t)p[i];
 
-		if (l == 0) /* the background: not a label, and the one every thread would hit */
-			continue;
-		if (count_size) {
-#pragma omp atomic
-			stat[l]++;
-		} else {
-			uint32_t seen;
-
-#pragma omp atomic read
-			seen = stat[l];
-			if (!seen) {
-#pragma omp atomic write
-				stat[l] = 1u;
-			}
+			if (l == 0) /* the background: not a label, and the one every thread would hit */
+				continue;
+			if (count_size)
+				__atomic_fetch_add(&stat[l], 1u, __ATOMIC_RELAXED);
+			else if (!__atomic_load_n(&stat[l], __ATOMIC_RELAXED))
+				__atomic_store_n(&stat[l], 1u, __ATOMIC_RELAXED);
 		}
-	}
+	)
 }
 
 /* Keep a label of `count` voxels when minimum_size <= count <= maximum_size. */
@@ -317,9 +315,12 @@ static int relabel(const struct op_call *c, enum label_rule rule, double lo, dou
 
 		map[l] = keep ? ++next : 0;
 	}
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (size_t i = 0; i < n; i++)
-		out[i] = map[(uint64_t)stack_get(c->in[0], i)];
+	REF_SWITCH_DTYPE(c->in[0]->dtype, T,
+		const T *p = c->in[0]->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			out[i] = map[(uint64_t)p[i]];
+	)
 	free(stat);
 	free(map);
 	return VB_OK;

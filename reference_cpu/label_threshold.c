@@ -55,10 +55,13 @@ void ref_mark_near(const struct stack *s, double value, double tol, uint8_t *amb
 
 	if (!ambiguous)
 		return;
-#pragma omp parallel for num_threads(threads) schedule(static)
-	for (size_t i = 0; i < n; i++)
-		if (fabs(stack_get(s, i) - value) <= tol)
-			ambiguous[i] = 1;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = s->data;
+		_Pragma("omp parallel for num_threads(threads) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			if (fabs((double)p[i] - value) <= tol)
+				ambiguous[i] = 1;
+	)
 }
 
 /* out = v > threshold; voxels within tol of it are marked ambiguous. */
@@ -67,9 +70,12 @@ static void mask_above(const struct op_call *c, float threshold, double tol)
 	size_t n = stack_voxels(c->in[0]);
 	uint8_t *out = c->out->data;
 
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (size_t i = 0; i < n; i++)
-		out[i] = (float)stack_get(c->in[0], i) > threshold;
+	REF_SWITCH_DTYPE(c->in[0]->dtype, T,
+		const T *p = c->in[0]->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			out[i] = (float)p[i] > threshold;
+	)
 	ref_mark_near(c->in[0], threshold, tol, c->ambiguous, ref_nthreads(c));
 }
 
@@ -80,31 +86,51 @@ static void mask_above(const struct op_call *c, float threshold, double tol)
  * bin's centre, (float)(min + (k + 0.5) * (max - min) / 256) in double; out = v > threshold. The threshold is the side
  * value. A constant stack's threshold is its value.
  */
+/* hist = the 256 bins of in's voxels, bin (int)((v - lo) * scale) clamped, as the kernel
+ * computes it; per-thread histograms, added up (counts: any thread count gives the same). */
+static void otsu_histogram(const struct stack *in, float lo, float scale, uint64_t hist[256],
+			   int threads)
+{
+	size_t n = stack_voxels(in);
+
+#pragma omp parallel num_threads(threads)
+	{
+		uint64_t own[256] = { 0 };
+
+		REF_SWITCH_DTYPE(in->dtype, T,
+			const T *p = in->data;
+			_Pragma("omp for schedule(static)")
+			for (size_t i = 0; i < n; i++) {
+				int b = (int)(((float)p[i] - lo) * scale);
+
+				own[b > 255 ? 255 : b < 0 ? 0 : b]++;
+			}
+		)
+#pragma omp critical(otsu_histogram)
+		for (int k = 0; k < 256; k++)
+			hist[k] += own[k];
+	}
+}
+
 int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
 	size_t n = stack_voxels(in);
 	uint64_t hist[256] = { 0 };
-	float lo = INFINITY, hi = -INFINITY, scale, threshold;
+	double dlo, dhi;
+	float lo, hi, scale, threshold;
 
 	(void)err;
-	for (size_t i = 0; i < n; i++) {
-		float v = (float)stack_get(in, i);
-
-		lo = fminf(lo, v);
-		hi = fmaxf(hi, v);
-	}
+	/* the float extremes: min and max of the voxels converted to float (NaN ignored) */
+	ref_min_max(in, &dlo, &dhi, ref_nthreads(c));
+	lo = (float)dlo;
+	hi = (float)dhi;
 	if (!(hi > lo)) { /* constant (or empty): every voxel at the threshold */
 		threshold = n ? lo : 0.0f;
 	} else {
 		/* divisions in double: OpenCL's float division need not be correctly rounded */
 		scale = (float)(256.0 / (double)(hi - lo));
-		for (size_t i = 0; i < n; i++) {
-			float v = (float)stack_get(in, i);
-			int b = (int)((v - lo) * scale);
-
-			hist[b > 255 ? 255 : b < 0 ? 0 : b]++;
-		}
+		otsu_histogram(in, lo, scale, hist, ref_nthreads(c));
 		threshold = (float)((double)lo + ((double)ref_otsu_bin(hist) + 0.5) *
 					  ((double)hi - (double)lo) / 256.0);
 	}
@@ -126,8 +152,7 @@ int ref_threshold_mean(const struct op_call *c, struct vb_err *err)
 	float mean;
 
 	(void)err;
-	for (size_t i = 0; i < n; i++)
-		sum += stack_get(c->in[0], i);
+	sum = ref_sum(c->in[0], ref_nthreads(c));
 	mean = n ? (float)(sum / (double)n) : 0.0f;
 	tol = ref_threshold_tolerance(mean);
 	if (mean_op && n > 1)

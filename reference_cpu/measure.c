@@ -108,25 +108,20 @@ int ref_distance_transform_edt(const struct op_call *c, struct vb_err *err)
 
 	if (!t)
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for %zu voxels", ref_op_name(c), n);
+	ref_load_double(in, t, ref_nthreads(c));
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
-		t[i] = stack_get(in, i) != 0 ? INFINITY : 0.0;
+		t[i] = t[i] != 0 ? INFINITY : 0.0;
 	for (int a = 0; a < 3; a++)
 		if (edt_axis(t, dims, a, sp[a], ref_nthreads(c))) {
 			free(t);
 			return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
 		}
+#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		out[i] = (float)sqrt(t[i]);
 	free(t);
 	return VB_OK;
-}
-
-/* Label of voxel i: values <= 0 are background. */
-static inline uint32_t label_at(const struct stack *s, size_t i)
-{
-	double v = stack_get(s, i);
-
-	return v > 0 ? (uint32_t)v : 0;
 }
 
 /* Every (dx, dy, dz) with dx^2 + dy^2 + dz^2 <= r^2 (clipped to a length-1 axis' 0). */
@@ -177,8 +172,7 @@ static int ball_op(const struct op_call *c, ball_fn fn, struct vb_err *err)
 		free(lab);
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
 	}
-	for (size_t i = 0; i < n; i++)
-		lab[i] = label_at(in, i);
+	ref_load_labels(in, lab, ref_nthreads(c));
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(dynamic, 1)
 	for (size_t z = 0; z < dims[2]; z++)
 		for (size_t y = 0; y < dims[1]; y++)
@@ -253,12 +247,9 @@ int ref_erode_labels(const struct op_call *c, struct vb_err *err)
 	return ball_op(c, erode_voxel, err);
 }
 
-/* Per label (index label - 1) in double: STATISTICS_COLUMNS values each. */
-static void statistics_table(const struct stack *img, const struct stack *labels, size_t rows,
-			     double *t)
+/* The table's rows before any voxel: label numbers, zero sums, empty extremes. */
+static void statistics_init(double *t, size_t rows)
 {
-	size_t w = labels->width, h = labels->height, n = stack_voxels(labels);
-
 	for (size_t r = 0; r < rows; r++) {
 		double *row = t + r * STATISTICS_COLUMNS;
 
@@ -270,13 +261,94 @@ static void statistics_table(const struct stack *img, const struct stack *labels
 		row[STAT_MAX] = row[STAT_BBOX_MAX_X] = row[STAT_BBOX_MAX_Y] = row[STAT_BBOX_MAX_Z] =
 			-INFINITY;
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint32_t l = label_at(labels, i);
-		double v = stack_get(img, i), pos[3] = { i % w, i / w % h, i / w / h };
-		double *row = t + (size_t)(l - 1) * STATISTICS_COLUMNS;
+}
 
-		if (!l)
-			continue;
+/*
+ * The statistics visit each label's voxels in raster order, as one thread walking the stack
+ * would, so every thread count gives the same sums bit for bit; and the labels are shared out
+ * among the threads, so neither the label count nor the thread count multiplies the voxels.
+ * The voxels are first sorted by label (a counting sort over CHUNKS fixed ranges of voxels,
+ * each range's voxels kept in order), then each label's run is added up on its own.
+ */
+#define STAT_COUNT_BYTES ((size_t)256 << 20)
+#define STAT_MAX_CHUNKS 64
+
+struct label_runs {
+	uint32_t *index;  /* voxel indices, grouped by label, raster order within a label */
+	size_t *start;    /* rows + 1: label l's run is index[start[l - 1] .. start[l]) */
+};
+
+/* The ranges of the counting sort: as many as STAT_COUNT_BYTES of counters allow. */
+static size_t sort_chunks(size_t rows, size_t n)
+{
+	size_t k = STAT_COUNT_BYTES / ((rows + 1) * sizeof(uint32_t));
+
+	k = k < STAT_MAX_CHUNKS ? k : STAT_MAX_CHUNKS;
+	k = k < n ? k : n;
+	return k ? k : 1;
+}
+
+/* The label of voxel i of labels (values <= 0 or above rows: none, 0). */
+static inline uint32_t label_of(const struct stack *labels, size_t i, size_t rows)
+{
+	double v = stack_get(labels, i);
+
+	return v > 0 && v <= (double)rows ? (uint32_t)v : 0;
+}
+
+static int sort_by_label(const struct stack *labels, size_t rows, int nt, struct label_runs *r)
+{
+	size_t n = stack_voxels(labels), chunks = sort_chunks(rows, n);
+	uint32_t *count = calloc(chunks * (rows + 1), sizeof(*count));
+	size_t *pos = NULL;
+
+	r->index = malloc((n ? n : 1) * sizeof(*r->index));
+	r->start = calloc(rows + 1, sizeof(*r->start));
+	pos = malloc(chunks * (rows + 1) * sizeof(*pos));
+	if (!count || !r->index || !r->start || !pos || n >= LABEL_MAX_VOXELS) {
+		free(count);
+		free(pos);
+		return -1;
+	}
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+	for (size_t k = 0; k < chunks; k++)
+		for (size_t i = n * k / chunks; i < n * (k + 1) / chunks; i++)
+			count[k * (rows + 1) + label_of(labels, i, rows)]++;
+	/* label l's chunk k writes after every earlier label, and after chunks 0 .. k-1 of l */
+	for (size_t l = 1, at = 0; l <= rows; l++) {
+		for (size_t k = 0; k < chunks; k++) {
+			pos[k * (rows + 1) + l] = at;
+			at += count[k * (rows + 1) + l];
+		}
+		r->start[l] = at;
+	}
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+	for (size_t k = 0; k < chunks; k++) {
+		size_t *p = pos + k * (rows + 1);
+
+		for (size_t i = n * k / chunks; i < n * (k + 1) / chunks; i++) {
+			uint32_t l = label_of(labels, i, rows);
+
+			if (l)
+				r->index[p[l]++] = (uint32_t)i;
+		}
+	}
+	free(count);
+	free(pos);
+	return 0;
+}
+
+/* One label's row from its run of voxels: two passes, the deviations from its mean second. */
+static void label_row(const struct stack *img, const struct stack *labels, const uint32_t *run,
+		      size_t len, double *row)
+{
+	size_t w = labels->width, h = labels->height;
+
+	for (size_t k = 0; k < len; k++) {
+		size_t i = run[k];
+		double v = stack_get(img, i), pos[3] = { (double)(i % w), (double)(i / w % h),
+							 (double)(i / w / h) };
+
 		row[STAT_AREA] += 1;
 		row[STAT_SUM] += v;
 		row[STAT_MIN] = fmin(row[STAT_MIN], v);
@@ -287,32 +359,40 @@ static void statistics_table(const struct stack *img, const struct stack *labels
 			row[STAT_BBOX_MAX_X + a] = fmax(row[STAT_BBOX_MAX_X + a], pos[a]);
 		}
 	}
-	for (size_t r = 0; r < rows; r++) {
-		double *row = t + r * STATISTICS_COLUMNS;
-
-		row[STAT_MEAN] = row[STAT_SUM] / row[STAT_AREA];
-		for (int a = 0; a < 3; a++)
-			row[STAT_CENTROID_X + a] /= row[STAT_AREA];
+	if (row[STAT_AREA] == 0) { /* a gap in the numbering: area and sum 0, the rest NaN */
+		for (int c = STAT_MEAN; c < STATISTICS_COLUMNS; c++)
+			row[c] = NAN;
+		return;
 	}
-	/* the second pass: deviations from the mean, not sum of squares minus squared sum */
-	for (size_t i = 0; i < n; i++) {
-		uint32_t l = label_at(labels, i);
-		double *row = t + (size_t)(l - 1) * STATISTICS_COLUMNS;
-		double dv = l ? stack_get(img, i) - row[STAT_MEAN] : 0;
+	row[STAT_MEAN] = row[STAT_SUM] / row[STAT_AREA];
+	for (int a = 0; a < 3; a++)
+		row[STAT_CENTROID_X + a] /= row[STAT_AREA];
+	/* deviations from the mean, not sum of squares minus squared sum */
+	for (size_t k = 0; k < len; k++) {
+		double d = stack_get(img, run[k]) - row[STAT_MEAN];
 
-		if (l)
-			row[STAT_STD] += dv * dv;
+		row[STAT_STD] += d * d;
 	}
-	for (size_t r = 0; r < rows; r++) {
-		double *row = t + r * STATISTICS_COLUMNS;
+	row[STAT_STD] = sqrt(row[STAT_STD] / row[STAT_AREA]);
+}
 
-		if (row[STAT_AREA] == 0) { /* a gap in the numbering: area and sum 0, the rest NaN */
-			for (int k = STAT_MEAN; k < STATISTICS_COLUMNS; k++)
-				row[k] = NAN;
-			continue;
-		}
-		row[STAT_STD] = sqrt(row[STAT_STD] / row[STAT_AREA]);
+/* Per label (index label - 1) in double: STATISTICS_COLUMNS values each; -1 when out of memory. */
+static int statistics_table(const struct stack *img, const struct stack *labels, size_t rows,
+			    double *t, int threads)
+{
+	struct label_runs r = { 0 };
+	int nt = threads > 0 ? threads : 1, status = sort_by_label(labels, rows, nt, &r);
+
+	if (status == 0) {
+		statistics_init(t, rows);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
+		for (size_t l = 1; l <= rows; l++)
+			label_row(img, labels, r.index + r.start[l - 1], r.start[l] - r.start[l - 1],
+				  t + (l - 1) * STATISTICS_COLUMNS);
 	}
+	free(r.index);
+	free(r.start);
+	return status;
 }
 
 int ref_statistics_of_labelled_pixels(const struct op_call *c, struct vb_err *err)
@@ -329,7 +409,11 @@ int ref_statistics_of_labelled_pixels(const struct op_call *c, struct vb_err *er
 		return vb_errf(err, VB_E_ARGS, "%s: the intensity and label images differ in size",
 			       ref_op_name(c));
 	}
-	statistics_table(c->in[0], c->in[1], rows, t);
+	if (statistics_table(c->in[0], c->in[1], rows, t, ref_nthreads(c))) {
+		free(t);
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for the tables of %zu labels",
+			       ref_op_name(c), rows);
+	}
 	for (size_t i = 0; i < n; i++)
 		out[i] = (float)t[i];
 	free(t);
@@ -347,7 +431,11 @@ int ref_centroids_of_labels(const struct op_call *c, struct vb_err *err)
 	if (!t)
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for %zu labels", ref_op_name(c),
 			       rows);
-	statistics_table(c->in[0], c->in[0], rows, t);
+	if (statistics_table(c->in[0], c->in[0], rows, t, ref_nthreads(c))) {
+		free(t);
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for the tables of %zu labels",
+			       ref_op_name(c), rows);
+	}
 	for (size_t r = 0; r < rows; r++)
 		for (int a = 0; a < 3; a++)
 			out[r + rows * a] = (float)t[r * STATISTICS_COLUMNS + STAT_CENTROID_X + a];
@@ -355,37 +443,172 @@ int ref_centroids_of_labels(const struct op_call *c, struct vb_err *err)
 	return VB_OK;
 }
 
-/* One growth step from s into t; returns whether a voxel changed. */
-static int voronoi_step(const int32_t *s, int32_t *t, const size_t dims[3], int box, int threads)
+/*
+ * The Voronoi growth below visits only the front: a voxel labelled at step j has no unlabelled
+ * neighbour left after steps j + 1 and j + 2 (one of them takes the whole 3x3x3 box), so the
+ * voxels a step can label all touch one labelled at one of the two steps before it. Each step
+ * reads the state before it and writes after, as a full sweep would: the same labels, in any
+ * thread count and any order of the front.
+ */
+struct index_list {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int list_push(struct index_list *l, uint32_t i)
 {
-	long w = (long)dims[0], h = (long)dims[1], d = (long)dims[2];
-	int changed = 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+		uint32_t *v = realloc(l->v, cap * sizeof(*v));
 
-#pragma omp parallel for num_threads(threads) reduction(| : changed) schedule(static)
-	for (long z = 0; z < d; z++)
-		for (long y = 0; y < h; y++)
-			for (long x = 0; x < w; x++) {
-				size_t i = (size_t)(x + w * (y + h * z));
-				int32_t v = s[i];
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = i;
+	return 0;
+}
 
-				if (v == 0) {
-					for (long dz = -1; dz <= 1; dz++)
-						for (long dy = -1; dy <= 1; dy++)
-							for (long dx = -1; dx <= 1; dx++) {
-								long nx = x + dx, ny = y + dy, nz = z + dz;
-								int far = (dx != 0) + (dy != 0) + (dz != 0);
+/* The largest value among voxel i's neighbours (box: 26, else 6), 0 when none is larger. */
+static int32_t neighbour_max(const int32_t *s, const long dims[3], long x, long y, long z, int box)
+{
+	int32_t v = 0;
 
-								if ((!box && far > 1) || nx < 0 || ny < 0 ||
-								    nz < 0 || nx >= w || ny >= h || nz >= d)
-									continue;
-								v = s[nx + w * (ny + h * nz)] > v
-									    ? s[nx + w * (ny + h * nz)] : v;
-							}
-					changed |= v != 0;
-				}
-				t[i] = v;
+	for (long dz = -1; dz <= 1; dz++)
+		for (long dy = -1; dy <= 1; dy++)
+			for (long dx = -1; dx <= 1; dx++) {
+				long nx = x + dx, ny = y + dy, nz = z + dz;
+
+				if ((!box && (dx != 0) + (dy != 0) + (dz != 0) > 1) || nx < 0 ||
+				    ny < 0 || nz < 0 || nx >= dims[0] || ny >= dims[1] || nz >= dims[2])
+					continue;
+				v = s[nx + dims[0] * (ny + dims[1] * nz)] > v
+					    ? s[nx + dims[0] * (ny + dims[1] * nz)] : v;
 			}
-	return changed;
+	return v;
+}
+
+/* The unlabelled (0) neighbours of front voxel i not yet taken this step, into out. */
+static int front_candidates(const int32_t *s, uint8_t *taken, const long dims[3], uint32_t i,
+			    int box, struct index_list *out)
+{
+	long x = (long)(i % (size_t)dims[0]), y = (long)(i / (size_t)dims[0] % (size_t)dims[1]);
+	long z = (long)(i / ((size_t)dims[0] * (size_t)dims[1]));
+
+	for (long dz = -1; dz <= 1; dz++)
+		for (long dy = -1; dy <= 1; dy++)
+			for (long dx = -1; dx <= 1; dx++) {
+				long nx = x + dx, ny = y + dy, nz = z + dz;
+				uint32_t q;
+
+				if ((!box && (dx != 0) + (dy != 0) + (dz != 0) != 1) || nx < 0 ||
+				    ny < 0 || nz < 0 || nx >= dims[0] || ny >= dims[1] || nz >= dims[2])
+					continue;
+				q = (uint32_t)(nx + dims[0] * (ny + dims[1] * nz));
+				if (s[q] == 0 && !__atomic_exchange_n(&taken[q], 1, __ATOMIC_RELAXED) &&
+				    list_push(out, q))
+					return -1;
+			}
+	return 0;
+}
+
+/* Per thread: the voxels it labelled at the last two steps, and this step's candidates. */
+struct grow_thread {
+	struct index_list last[2], now;
+	int32_t *values;
+	size_t values_cap;
+};
+
+/* One step: candidates from both fronts, their values from the state before, then written. */
+static int grow_step(int32_t *s, uint8_t *taken, const long dims[3], int box,
+		     struct grow_thread *g, int nt)
+{
+	int failed = 0;
+	size_t labelled = 0;
+
+#pragma omp parallel num_threads(nt) reduction(| : failed) reduction(+ : labelled)
+	{
+		struct grow_thread *own = &g[REF_THREAD_NUM()];
+
+		own->now.n = 0;
+		for (int f = 0; f < 2; f++)
+			for (int t = 0; t < nt; t++) {
+#pragma omp for schedule(dynamic, 4096) nowait
+				for (size_t k = 0; k < g[t].last[f].n; k++)
+					failed |= front_candidates(s, taken, dims, g[t].last[f].v[k], box,
+								   &own->now);
+			}
+#pragma omp barrier
+		if (own->now.n > own->values_cap) {
+			int32_t *v = realloc(own->values, own->now.n * sizeof(*v));
+
+			failed |= !v;
+			if (v) {
+				own->values = v;
+				own->values_cap = own->now.n;
+			}
+		}
+		for (size_t k = 0; !failed && k < own->now.n; k++) {
+			uint32_t q = own->now.v[k];
+			long x = (long)(q % (size_t)dims[0]);
+			long y = (long)(q / (size_t)dims[0] % (size_t)dims[1]);
+			long z = (long)(q / ((size_t)dims[0] * (size_t)dims[1]));
+
+			own->values[k] = neighbour_max(s, dims, x, y, z, box);
+		}
+#pragma omp barrier
+		for (size_t k = 0; !failed && k < own->now.n; k++) {
+			s[own->now.v[k]] = own->values[k];
+			taken[own->now.v[k]] = 0;
+		}
+		labelled += own->now.n;
+		/* the front two steps back is done with: it becomes this step's list */
+		{
+			struct index_list old = own->last[1];
+
+			own->last[1] = own->last[0];
+			own->last[0] = own->now;
+			own->now = old;
+		}
+	}
+	return failed ? -1 : labelled > 0;
+}
+
+/* Grow the positive labels of s into its 0 voxels, box and 6-neighbour steps alternating, until
+ * no step labels a voxel. -1 when out of memory. */
+static int voronoi_grow(int32_t *s, const size_t sdims[3], int nt)
+{
+	const long dims[3] = { (long)sdims[0], (long)sdims[1], (long)sdims[2] };
+	size_t n = sdims[0] * sdims[1] * sdims[2];
+	struct grow_thread *g = calloc((size_t)nt, sizeof(*g));
+	uint8_t *taken = calloc(n ? n : 1, 1);
+	int status = g && taken ? 0 : -1, box = 1, more = 1;
+
+	/* the seeds are the first front, split between the threads by position */
+#pragma omp parallel num_threads(nt) reduction(| : status)
+	{
+		struct index_list *own = &g[REF_THREAD_NUM()].last[0];
+
+#pragma omp for schedule(static)
+		for (size_t i = 0; i < n; i++)
+			if (!status && s[i] > 0 && list_push(own, (uint32_t)i))
+				status = -1;
+	}
+	while (!status && more) {
+		more = grow_step(s, taken, dims, box, g, nt);
+		status = more < 0 ? -1 : 0;
+		box = !box;
+	}
+	for (int t = 0; g && t < nt; t++) {
+		free(g[t].last[0].v);
+		free(g[t].last[1].v);
+		free(g[t].now.v);
+		free(g[t].values);
+	}
+	free(g);
+	free(taken);
+	return status;
 }
 
 /*
@@ -399,41 +622,34 @@ int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0], *mask = c->in[1];
 	size_t dims[3] = { in->width, in->height, in->depth }, n = stack_voxels(in);
-	int32_t *s = malloc(n * sizeof(*s)), *t = malloc(n * sizeof(*t)), *tmp;
+	int32_t *s = malloc(n * sizeof(*s));
 	uint32_t *out = c->out->data;
-	int status, box = 1;
+	int status;
 
-	if (!s || !t) {
-		free(s);
-		free(t);
+	if (!s)
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
-	}
 	if (!ref_same_dims(in, mask)) {
 		free(s);
-		free(t);
 		return vb_errf(err, VB_E_ARGS, "%s: the seeds and the mask differ in size",
 			       ref_op_name(c));
 	}
 	status = ref_label_binary(in, 26, ref_nthreads(c), c->out, err); /* the seeds, into the output */
 	if (status) {
 		free(s);
-		free(t);
 		return status;
 	}
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		s[i] = (int32_t)out[i] - (stack_get(mask, i) != 0 ? 0 : 1);
-	while (voronoi_step(s, t, dims, box, ref_nthreads(c))) {
-		tmp = s;
-		s = t;
-		t = tmp;
-		box = !box;
+	if (voronoi_grow(s, dims, ref_nthreads(c))) {
+		free(s);
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for the growing front",
+			       ref_op_name(c));
 	}
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		out[i] = stack_get(mask, i) != 0 && s[i] > 0 ? (uint32_t)s[i] : 0;
 	free(s);
-	free(t);
 	return VB_OK;
 }
 
@@ -461,13 +677,10 @@ static int run_ref_op(const struct op_call *c, const char *name, const double *p
  * 2 ceil(4 sigma) + 1 products in float, whose rounding is bounded by taps * FLT_EPSILON of the
  * largest magnitude. Decisions taken within this of their threshold are ambiguous.
  */
-static double blur_tolerance(const struct stack *blur, double sigma)
+static double blur_tolerance(const struct stack *blur, double sigma, int threads)
 {
-	size_t n = stack_voxels(blur);
-	double largest = 0, taps = 2.0 * ceil(4.0 * sigma) + 1.0;
+	double largest = ref_max_abs(blur, threads), taps = 2.0 * ceil(4.0 * sigma) + 1.0;
 
-	for (size_t i = 0; i < n; i++)
-		largest = fmax(largest, fabs(stack_get(blur, i)));
 	return 3.0 * taps * FLT_EPSILON * fmax(largest, FLT_MIN);
 }
 
@@ -519,12 +732,13 @@ int ref_voronoi_otsu_labeling(const struct op_call *c, struct vb_err *err)
 	    (status = run_ref_op(c, "detect_maxima_box", NULL, &blur, NULL, &spots, NULL, err)))
 		goto out;
 	if (c->ambiguous)
-		mark_near_maxima(&blur, blur_tolerance(&blur, spot), c->ambiguous, ref_nthreads(c));
+		mark_near_maxima(&blur, blur_tolerance(&blur, spot, ref_nthreads(c)), c->ambiguous,
+				 ref_nthreads(c));
 	if ((status = run_ref_op(c, "gaussian_blur", outline3, in, NULL, &blur, NULL, err)) ||
 	    (status = run_ref_op(c, "threshold_otsu", NULL, &blur, NULL, &mask, &threshold, err)))
 		goto out;
 	if (c->ambiguous)
-		ref_mark_near(&blur, threshold, blur_tolerance(&blur, outline) +
+		ref_mark_near(&blur, threshold, blur_tolerance(&blur, outline, ref_nthreads(c)) +
 			      ref_threshold_tolerance(threshold), c->ambiguous, ref_nthreads(c));
 	if ((status = run_ref_op(c, "binary_and", NULL, &spots, &mask, &seeds, NULL, err)))
 		goto out;

@@ -127,7 +127,9 @@ struct report {
 	/* programs compiled before the rows ran (ops/prebuild.c): 0 programs when none were */
 	size_t prebuild_programs, prebuild_devices, prebuild_failed;
 	int prebuild_threads;
-	double prebuild_ms;
+	double prebuild_ms, prebuild_cpu_ms;
+	int prebuild_beside_references; /* compiled while the first references ran */
+	double wall_ms, cpu_ms; /* the whole run's wall and CPU time (every thread); 0 when unknown */
 };
 
 /* Empty report stamped with schema, version, the current UTC time and this host. */

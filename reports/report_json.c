@@ -56,11 +56,17 @@ static json_t *report_json(const struct report *r)
 	json_object_set_new(root, "probe", probe ? probe : json_null());
 	if (r->prebuild_programs) /* compiled ahead, on threads, before any row */
 		json_object_set_new(root, "prebuild",
-				    json_pack("{sI sI sI si sf}", "programs",
+				    json_pack("{sI sI sI si sf so sb}", "programs",
 					      (json_int_t)r->prebuild_programs, "devices",
 					      (json_int_t)r->prebuild_devices, "failed",
 					      (json_int_t)r->prebuild_failed, "threads",
-					      r->prebuild_threads, "ms", r->prebuild_ms));
+					      r->prebuild_threads, "ms", r->prebuild_ms, "cpu_ms",
+					      isfinite(r->prebuild_cpu_ms) ? json_real(r->prebuild_cpu_ms)
+									   : json_null(),
+					      "beside_references", r->prebuild_beside_references));
+	if (r->wall_ms > 0) /* the whole run: wall and CPU time (every thread) */
+		json_object_set_new(root, "run_time", json_pack("{sf sf}", "wall_ms", r->wall_ms,
+								 "cpu_ms", r->cpu_ms));
 	if (r->peers_json) /* run --peer: each peer's library, version, device, interpreter */
 		json_object_set_new(root, "peers", json_loads(r->peers_json, 0, NULL));
 	/* ops timed at two or more sizes: their log-log fits (reports/scaling.c) */

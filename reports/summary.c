@@ -36,14 +36,23 @@ void report_print_run_summary(const struct report *rep, double wall_ms, double p
 	if (nspeed)
 		fprintf(f, "\n  geometric-mean speedup over the CPU reference: %.1fx (kernel time, %zu "
 			"rows)", exp(log_sum / (double)nspeed), nspeed);
-	if (rep->prebuild_programs)
-		fprintf(f, "\n  compiled ahead: %zu programs for %zu device%s in %.1f s on %d threads"
-			"%s", rep->prebuild_programs, rep->prebuild_devices,
+	if (rep->prebuild_programs) {
+		fprintf(f, "\n  compiled ahead: %zu programs for %zu device%s in %.1f s on %d threads",
+			rep->prebuild_programs, rep->prebuild_devices,
 			rep->prebuild_devices == 1 ? "" : "s", rep->prebuild_ms / 1e3,
-			rep->prebuild_threads, rep->prebuild_failed ? " (some failed: their rows say why)"
-								     : "");
+			rep->prebuild_threads);
+		if (rep->prebuild_cpu_ms > 0 && rep->prebuild_ms > 0)
+			fprintf(f, " (%.1f cores busy)", rep->prebuild_cpu_ms / rep->prebuild_ms);
+		if (rep->prebuild_failed)
+			fprintf(f, " (some failed: their rows say why)");
+	}
 	fprintf(f, "\n  wall time: %.1f s", wall_ms / 1e3);
 	if (isfinite(probe_ms))
 		fprintf(f, " (probe %.1f s)", probe_ms / 1e3);
+	/* CPU time over wall: how many cores the run kept busy (the references and comparisons
+	 * are CPU work; a run near the core count is bound by the CPU, not the GPU) */
+	if (rep->cpu_ms > 0 && rep->wall_ms > 0)
+		fprintf(f, "; CPU %.1f s, %.1f cores busy on average", rep->cpu_ms / 1e3,
+			rep->cpu_ms / rep->wall_ms);
 	fprintf(f, "\n  report: %s\n", out ? out : "none (--out FILE writes one)");
 }

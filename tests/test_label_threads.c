@@ -2,11 +2,14 @@
  * tests/test_label_threads.c: the CPU reference's connected components shares the planes out
  * among threads and then unites where the slabs meet. Whatever the thread count, labels must be
  * those of one thread (components crossing every slab border, single planes, odd sizes), and
- * numbered in raster order of each component's first voxel.
+ * numbered in raster order of each component's first voxel. The references built on it (Voronoi
+ * growth from a front, label statistics by slabs, Otsu's histogram, sums in fixed blocks) must
+ * likewise give one thread's output, bit for bit, on any thread count.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../ops/op.h"
 #include "../reference_cpu/reference.h"
 #include "check.h"
 
@@ -85,9 +88,76 @@ static void known_case(void)
 	stack_free(&out);
 }
 
+/* Op name's reference over in0 (and in1) on `threads` threads into out (allocated here). */
+static int reference_on(const char *name, const struct stack *in0, const struct stack *in1,
+			int threads, struct stack *out)
+{
+	const struct op_desc *op = op_find(name);
+	struct op_call c = { .op = op, .in = { in0, in1 }, .out = out, .threads = threads };
+	double side = 0;
+	size_t dims[3];
+	struct vb_err err;
+
+	if (!op)
+		return -1;
+	c.side_value = &side;
+	op_default_params(op, c.p);
+	if (op_output_dims(&c, dims, &err) ||
+	    stack_alloc(out, dims[0], dims[1], dims[2], op_output_dtype(op, in0->dtype), &err))
+		return -1;
+	return op->ref(&c, &err);
+}
+
+/* Blobs of labels: the connected components of a random binary stack, then an intensity. */
+static void whole_op_cases(void)
+{
+	static const char *const ops[] = { "masked_voronoi_labeling", "voronoi_otsu_labeling",
+					   "statistics_of_labelled_pixels", "centroids_of_labels",
+					   "threshold_otsu", "threshold_mean", "detect_maxima_box",
+					   "median_box", "distance_transform_edt" };
+	static const int threads[] = { 2, 5, 16 };
+	struct stack seeds = { 0 }, mask = { 0 }, labels = { 0 }, img = { 0 };
+	struct vb_err err;
+
+	stack_alloc(&seeds, 41, 29, 23, DT_U8, &err);
+	stack_alloc(&mask, 41, 29, 23, DT_U8, &err);
+	stack_alloc(&labels, 41, 29, 23, DT_U32, &err);
+	stack_alloc(&img, 41, 29, 23, DT_F32, &err);
+	random_binary(&seeds, 0.02, 12345);
+	random_binary(&mask, 0.7, 999);
+	ref_label_binary(&mask, 6, 1, &labels, &err);
+	for (size_t i = 0; i < stack_voxels(&img); i++)
+		stack_set(&img, i, (double)((i * 2654435761u) % 1000) / 7.0);
+	for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+		const char *name = ops[o];
+		int labelled = strstr(name, "statistics") != NULL, centroids = strstr(name, "centroids") != NULL;
+		const struct stack *a = strstr(name, "masked") ? &seeds : centroids ? &labels : &img;
+		const struct stack *b = strstr(name, "masked") ? &mask : labelled ? &labels : NULL;
+		struct stack one = { 0 };
+		int ok = reference_on(name, a, b, 1, &one) == VB_OK, same = ok;
+
+		for (size_t t = 0; ok && t < sizeof(threads) / sizeof(threads[0]); t++) {
+			struct stack many = { 0 };
+
+			same &= reference_on(name, a, b, threads[t], &many) == VB_OK &&
+				stack_bytes(&many) == stack_bytes(&one) &&
+				memcmp(many.data, one.data, stack_bytes(&one)) == 0;
+			stack_free(&many);
+		}
+		CHECK(ok && same, "%s: the same output, bit for bit, on 2, 5 and 16 threads as on one",
+		      name);
+		stack_free(&one);
+	}
+	stack_free(&seeds);
+	stack_free(&mask);
+	stack_free(&labels);
+	stack_free(&img);
+}
+
 int main(void)
 {
 	random_cases();
 	known_case();
+	whole_op_cases();
 	CHECK_DONE();
 }

@@ -97,6 +97,28 @@ check(len(os.listdir(cache)) >= ahead.get("programs", 1),
 check(second["results"][0]["cache"] == "hit", "the second run hits the cache")
 check(off["results"][0]["cache"] == "miss" and "prebuild" not in off,
       "VOXBENCH_NO_CACHE=1 compiles afresh, at the first launch", str(off.get("prebuild")))
+check(ahead.get("beside_references") is False and ahead.get("cpu_ms", -1) >= 0,
+      "on a CPU device the programs compile before any reference (and say their CPU time)",
+      str(ahead))
+
+# --- overlapping (GPUs, or --overlap on): programs compile in the background beside the first
+# references; every row still waits for them (a hit), passes, and the run's time is recorded
+_, bg = run(["--ops", "mean_box,threshold_otsu,gaussian_blur", "--size", "16x12x8",
+             "--repeat", "1", "--overlap", "on"], {"VOXBENCH_CACHE_DIR": os.path.join(TMP, "bg")})
+bg_ahead = (bg or {}).get("prebuild") or {}
+check(bg_ahead.get("beside_references") is True and bg_ahead.get("programs", 0) >= 3,
+      "--overlap on: compiled ahead beside the references", str(bg_ahead))
+check(bg and all(r["cache"] == "hit" and r["status"] == "pass" for r in bg["results"]),
+      "--overlap on: every row loads a program compiled ahead, and passes",
+      str([(r["op"], r["cache"], r["status"]) for r in (bg or {}).get("results", [])]))
+_, two = run(["--ops", "copy", "--size", "8,16", "--repeat", "1", "--overlap", "on"])
+_, given = run(["--ops", "copy", "--size", "8,16", "--repeat", "1", "--overlap", "off"])
+widths = lambda rep: [r["stack"]["width"] for r in (rep or {}).get("results", [])]
+check(widths(two) == [16, 8] and widths(given) == [8, 16],
+      "overlapping, the largest size runs first (its references fill the compile); else as given",
+      f"{widths(two)} {widths(given)}")
+rt = (bg or {}).get("run_time") or {}
+check(rt.get("wall_ms", 0) > 0 and rt.get("cpu_ms", -1) >= 0, "the run's wall and CPU time", str(rt))
 
 # --- a kernel that does not build: its rows are errors with the build log, the run goes on
 broken = os.path.join(TMP, "kernels")
