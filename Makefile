@@ -50,8 +50,17 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/fuzz_%.c,$(TEST_SRCS)))
 
-.PHONY: all setup setup-test setup-venv run test fuzz clean
-all: $(BUILD)/voxbench $(TEST_BINS)
+# `make install PREFIX=/usr/local DESTDIR=...`: the binary, voxbench(1) and the bash and zsh
+# completions, the last three written by the binary from its own tables at build time.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR  ?= $(PREFIX)/share/zsh/site-functions
+DOCS = $(BUILD)/doc/voxbench.1 $(BUILD)/doc/voxbench.bash $(BUILD)/doc/_voxbench
+
+.PHONY: all setup setup-test setup-venv run test fuzz clean install uninstall
+all: $(BUILD)/voxbench $(TEST_BINS) $(DOCS)
 
 # install_missing PACKAGES: apt-get install those not installed yet (root, or through sudo).
 define install_missing
@@ -118,6 +127,29 @@ $(BUILD)/libvoxbench.a: $(LIB_OBJS)
 
 $(BUILD)/voxbench: $(CLI_OBJS) $(BUILD)/libvoxbench.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The man page and completions from the tables they describe (voxbench help --man, ...).
+$(BUILD)/doc/voxbench.1: $(BUILD)/voxbench
+	@mkdir -p $(dir $@)
+	$(BUILD)/voxbench help --man > $@.tmp && mv $@.tmp $@
+$(BUILD)/doc/voxbench.bash: $(BUILD)/voxbench
+	@mkdir -p $(dir $@)
+	$(BUILD)/voxbench help --completion > $@.tmp && mv $@.tmp $@
+$(BUILD)/doc/_voxbench: $(BUILD)/voxbench
+	@mkdir -p $(dir $@)
+	$(BUILD)/voxbench help --completion=zsh > $@.tmp && mv $@.tmp $@
+
+install: $(BUILD)/voxbench $(DOCS)
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' \
+		'$(DESTDIR)$(BASH_COMPLETION_DIR)' '$(DESTDIR)$(ZSH_COMPLETION_DIR)'
+	install -m 755 $(BUILD)/voxbench '$(DESTDIR)$(BINDIR)/voxbench'
+	install -m 644 $(BUILD)/doc/voxbench.1 '$(DESTDIR)$(MANDIR)/man1/voxbench.1'
+	install -m 644 $(BUILD)/doc/voxbench.bash '$(DESTDIR)$(BASH_COMPLETION_DIR)/voxbench'
+	install -m 644 $(BUILD)/doc/_voxbench '$(DESTDIR)$(ZSH_COMPLETION_DIR)/_voxbench'
+
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/voxbench' '$(DESTDIR)$(MANDIR)/man1/voxbench.1' \
+		'$(DESTDIR)$(BASH_COMPLETION_DIR)/voxbench' '$(DESTDIR)$(ZSH_COMPLETION_DIR)/_voxbench'
 
 # The sub-commands without main(), for the tests that call one in-process (cmd_info).
 $(BUILD)/libvoxbench_cli.a: $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJS))

@@ -177,7 +177,7 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 	struct vb_err err;
 
 	prebuild_wait(x); /* the GPU side starts once every program is built */
-	for (size_t d = 0; d < x->devs->n && rc == 0; d++) {
+	for (size_t d = 0; d < x->devs->n && rc == 0 && !vb_stop_requested(); d++) {
 		struct gpu_device *dev = x->devs->dev[d];
 		struct result_row row;
 		int had_reference = t->ref.computed;
@@ -214,8 +214,13 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 			rc = out_of_memory("keeping the results", x->rep->nrows);
 		progress_row(++x->done, x->total, &row);
 	}
-	if (!t->status && rc == 0)
+	if (!t->status && rc == 0) {
+		size_t before = x->rep->nrows;
+
 		peers_run_op(x->peers, op, a->params[t->op], t->in, &settings, &t->ref, x->rep);
+		for (size_t k = before; k < x->rep->nrows; k++)
+			progress_row(++x->done, x->total, &x->rep->rows[k]);
+	}
 	return rc;
 }
 
@@ -264,7 +269,8 @@ static void *reference_thread(void *arg)
 		while (j >= p->consumed + p->ahead)
 			pthread_cond_wait(&p->moved, &p->lock);
 		pthread_mutex_unlock(&p->lock);
-		task_prepare(p->x, p->b, p->set, &p->tasks[j], 1);
+		if (!vb_stop_requested()) /* a stopping run makes no more references */
+			task_prepare(p->x, p->b, p->set, &p->tasks[j], 1);
 		pthread_mutex_lock(&p->lock);
 		p->tasks[j].ready = 1;
 		pthread_cond_broadcast(&p->moved);
@@ -350,10 +356,10 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 			while (!tasks[i].ready)
 				pthread_cond_wait(&pipe.moved, &pipe.lock);
 			pthread_mutex_unlock(&pipe.lock);
-		} else {
+		} else if (!vb_stop_requested()) {
 			task_prepare(x, b, &set, &tasks[i], 0);
 		}
-		if (rc == 0)
+		if (rc == 0 && !vb_stop_requested())
 			rc = run_op(x, &tasks[i], b);
 		reference_cache_free(&tasks[i].ref);
 		pthread_mutex_lock(&pipe.lock);
@@ -465,7 +471,7 @@ static int run_file(struct run_ctx *x, int input)
 		tiff_close(tf);
 		return 1;
 	}
-	for (size_t t = 0; t < meta.frames && rc == 0; t++) {
+	for (size_t t = 0; t < meta.frames && rc == 0 && !vb_stop_requested(); t++) {
 		struct tiff_select sel = { .channel = (size_t)a->channel, .frame = t };
 		struct stack s = { .width = meta.width, .height = meta.height, .depth = meta.depth,
 				   .dtype = meta.dtype };
@@ -684,17 +690,20 @@ int bench_run(const struct bench_plan *a, const struct device_list *devs, struct
 		prebuild_start(&x);
 	if (rc == 0)
 		x.peers = peers_open(&a->peer, devs, stderr);
-	for (int i = 0; i < a->ninputs && rc == 0; i++)
+	x.total += peers_rows_per_block(x.peers, a->selected) * blocks;
+	/* a stop signal (common/cleanup.c, vb_stop_graceful) ends the run between rows */
+	for (int i = 0; i < a->ninputs && rc == 0 && !vb_stop_requested(); i++)
 		rc = run_file(&x, i);
 	sizes_in_run_order(a, x.overlap, order);
-	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == 0; s++) {
+	for (int s = 0; !a->ninputs && s < (a->nsizes ? a->nsizes : 1) && rc == 0 &&
+	     !vb_stop_requested(); s++) {
 		size_t dims[3] = { 0, 0, 0 };
 
 		if (a->nsizes)
 			memcpy(dims, a->sizes[order[s]], sizeof(dims));
 		else
 			auto_size_all(devs, dims);
-		for (int t = 0; t < a->ndtypes && rc == 0; t++)
+		for (int t = 0; t < a->ndtypes && rc == 0 && !vb_stop_requested(); t++)
 			rc = run_synthetic(&x, dims, a->dtypes[t], t > 0);
 	}
 	prebuild_wait(&x);

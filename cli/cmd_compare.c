@@ -16,12 +16,12 @@
 
 static const struct cli_option compare_options[] = {
 	{ "metric", 'm', "WHAT", "the time compared: gpu (default: median kernel time), transfers\n"
-	  "(kernel + host-to-device + device-to-host), cpu (the CPU reference)" },
+	  "(kernel + host-to-device + device-to-host), cpu (the CPU reference)", "gpu transfers cpu" },
 	{ "html", 'H', "DIR", "also write DIR/index.html (tables, grouped bar plots inline as SVG),\n"
 	  "DIR/compare.csv and the plots with their gnuplot script (DIR is\n"
-	  "replaced whole, as with report --html)" },
+	  "replaced whole, as with report --html)", "@dir" },
 	{ "csv", 'c', NULL, "print the matched rows as CSV instead of the text table" },
-	{ "plots", 'p', "KIND", "svg (default) or none: the plots of --html" },
+	{ "plots", 'p', "KIND", "svg (default) or none: the plots of --html", "svg none" },
 	{ "help", 'h', NULL, NULL },
 	{ NULL, 0, NULL, NULL },
 };

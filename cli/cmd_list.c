@@ -195,7 +195,7 @@ const struct cli_spec list_spec = {
 		 "pyclesperanto or scipy, 'voxbench list OP' says how and why (ops/conventions.def, "
 		 "checked by the tests).\n\n",
 	.footer = conventions,
-	.options = list_options, .permute = 1, .shorts = "jh", .in_usage = 1,
+	.options = list_options, .permute = 1, .shorts = "jh", .in_usage = 1, .operands = "@ops",
 };
 
 int cmd_list(int argc, char **argv)

@@ -11,10 +11,10 @@ static const struct cli_option probe_options[] = {
 	{ "json", 'j', NULL, "print the report as JSON (schema " PROBE_SCHEMA ")" },
 	{ "quick", 'q', NULL, "skip the micro-benchmarks" },
 	{ "device", 'd', "SPEC", "test only devices matching SPEC: an index, gpu, cpu, or part of\n"
-	  "a device or platform name" },
+	  "a device or platform name", "gpu cpu" },
 	{ "python", 'y', "PATH", "also check this Python interpreter's libraries (repeatable; they\n"
 	  "are checked first, then $CONDA_PREFIX/bin/python and python3 on\n"
-	  "PATH); --python none skips the Python section" },
+	  "PATH); --python none skips the Python section", "@file" },
 	{ "help", 'h', NULL, "show this help" },
 	{ NULL, 0, NULL, NULL },
 };

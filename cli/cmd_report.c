@@ -18,11 +18,11 @@ static const struct cli_option report_options[] = {
 	  "plots (SVG, PNG) and their gnuplot script plots.gp into DIR\n"
 	  "(default: REPORT.json's name without .json, beside it); prints the\n"
 	  "page's path. DIR is replaced whole (new, empty or written by\n"
-	  "voxbench before; a folder with other files is refused)" },
+	  "voxbench before; a folder with other files is refused)", "@dir" },
 	{ "text", 't', NULL, "print the table on the terminal instead (no files)" },
 	{ "csv", 'c', NULL, "print every row as CSV on stdout instead (no files)" },
 	{ "plots", 'p', "KIND", "svg (default): SVG and PNG through gnuplot; none: no plots;\n"
-	  "dumb: the speedup chart drawn on the terminal (no files)" },
+	  "dumb: the speedup chart drawn on the terminal (no files)", "svg dumb none" },
 	{ "help", 'h', NULL, NULL },
 	{ NULL, 0, NULL, NULL },
 };

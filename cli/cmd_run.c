@@ -39,13 +39,13 @@ struct run_args {
 static const struct cli_option run_options[] = {
 	{ "ops", 'o', "LIST",
 	  "op names, categories or 'all' (default), comma-separated;\n"
-	  "categories: %s" },
+	  "categories: %s", "@ops" },
 	{ "backend", 'b', "NAME",
-	  "opencl, cuda or all (default: all, every backend that loads)" },
+	  "opencl, cuda or all (default: all, every backend that loads)", "opencl cuda all" },
 	{ "device", 'd', "SPEC",
 	  "index, part of the device name (case-insensitive; 'h100' selects\n"
 	  "the OpenCL and the CUDA view of that card), or 'all';\n"
-	  "default: the first GPU of each backend, else the first device" },
+	  "default: the first GPU of each backend, else the first device", "all" },
 	{ "size", 's', "LIST",
 	  "WxHxD sizes or N cubes, comma-separated, or 'auto'; several sizes\n"
 	  "add a log-log fit per op (\"scaling\"); default: --suite standard\n"
@@ -53,16 +53,16 @@ static const struct cli_option run_options[] = {
 	{ "suite", 'Q', "NAME",
 	  "standard: every op at 256x256x128 and 512x512x256, u16 and f32,\n"
 	  "the same on every machine so reports compare row for row;\n"
-	  "quick: every op at 128x128x64 f32" },
+	  "quick: every op at 128x128x64 f32", "standard quick" },
 	{ "like", 'L', "REPORT",
 	  "exactly the rows of another report (ops, parameters, sizes,\n"
-	  "dtypes, stack, seed), to compare this machine with that one" },
+	  "dtypes, stack, seed), to compare this machine with that one", "@file" },
 	{ "sizes", 's', "LIST",
 	  "the same as --size" },
 	{ "dtype", 't', "LIST",
-	  "u8, u16, u32, i32, f32 (default f32), comma-separated" },
+	  "u8, u16, u32, i32, f32 (default f32), comma-separated", "@list:u8 u16 u32 i32 f32" },
 	{ "stack", 'k', "KIND",
-	  "blobs (default), noise, binary, labels" },
+	  "blobs (default), noise, binary, labels", "blobs noise binary labels" },
 	{ "param", 'p', "NAME=VAL",
 	  "set a parameter of every selected op that has it (repeatable)" },
 	{ "repeat", 'r', "N",
@@ -75,34 +75,34 @@ static const struct cli_option run_options[] = {
 	{ "seed", 'S', "N",
 	  "seed of the synthetic stacks (default 42)" },
 	{ "input", 'i', "FILE",
-	  "a TIFF stack instead of synthetic ones (repeatable); its dtype is used" },
+	  "a TIFF stack instead of synthetic ones (repeatable); its dtype is used", "@file" },
 	{ "channel", 'C', "C",
 	  "the channel of a multi-channel file (default 0)" },
 	{ "frame", 'F', "T|all",
-	  "the frame of a 3D+time file, or all (default): one stack per frame" },
+	  "the frame of a 3D+time file, or all (default): one stack per frame", "all" },
 	{ "save-outputs", 'D', "DIR",
 	  "write each op's GPU output to DIR as TIFF (ImageJ metadata), named\n"
-	  "OP_SIZE_DTYPE[_INPUT][_tT][_cC].tif" },
+	  "OP_SIZE_DTYPE[_INPUT][_tT][_cC].tif", "@dir" },
 	{ "save-reference", 'R', NULL,
 	  "with --save-outputs, the CPU reference's output too" },
 	{ "out", 'O', "FILE",
 	  "write the JSON report to FILE (a file is replaced atomically; a\n"
 	  "device or pipe is written in place; '-' is stdout, the table then\n"
-	  "goes to stderr)" },
+	  "goes to stderr)", "@file" },
 	{ "probe", 'P', "MODE",
 	  "full (default): embed the probe's devices and measured copy\n"
-	  "bandwidth; quick: without the benchmarks; none: skip it" },
+	  "bandwidth; quick: without the benchmarks; none: skip it", "full quick none" },
 	{ "overlap", 'V', "MODE",
 	  "auto (default): when every device is a GPU, the CPU references\n"
 	  "run on a thread of their own, ahead of the GPU side (one core\n"
-	  "fewer for them unless --cpu-threads is given); on; off" },
+	  "fewer for them unless --cpu-threads is given); on; off", "auto on off" },
 	{ "peer", 'e', "NAME",
 	  "also run the user's library on every op it has an equivalent\n"
 	  "for, compared with the same CPU reference: pyclesperanto (rows\n"
-	  "pyclesperanto-opencl, pyclesperanto-cuda) or cupy (repeatable)" },
+	  "pyclesperanto-opencl, pyclesperanto-cuda) or cupy (repeatable)", "pyclesperanto cupy" },
 	{ "python", 'y', "PATH",
 	  "the interpreter to find the peers in first (repeatable; then\n"
-	  "$CONDA_PREFIX/bin/python, python3 on PATH)" },
+	  "$CONDA_PREFIX/bin/python, python3 on PATH)", "@file" },
 	{ "help", 'h', NULL, NULL },
 	{ NULL, 0, NULL, NULL },
 };
@@ -412,6 +412,7 @@ int cmd_run(int argc, char **argv)
 	if (status)
 		return status < 0 ? EXIT_OK : status;
 	report_init(&rep, &err);
+	vb_stop_graceful(); /* SIGTERM, SIGINT: stop between rows, write what there is */
 	/* before any OpenCL call of ours: the probe enumerates each driver in a child first */
 	if (a.probe != PROBE_NONE) {
 		double t0 = vb_now_ms();
@@ -448,8 +449,12 @@ int cmd_run(int argc, char **argv)
 		return status;
 	}
 	status = bench_run(&a.plan, &chosen, &rep) ? EXIT_FAILED : EXIT_OK;
+	report_finish(&rep); /* the load average as the rows end, into the report */
 	rep.wall_ms = vb_now_ms() - started;
 	rep.cpu_ms = vb_cpu_ms() - cpu_started;
+	if ((rep.cut_signal = vb_stop_requested()))
+		fprintf(stderr, "voxbench run: stopped by %s after %zu rows; the report holds "
+			"them (\"cut\" says so)\n", strsignal(rep.cut_signal), rep.nrows);
 	/* --out -: stdout is the report's, the table goes to stderr */
 	report_print_table(&rep, a.out && a.out_target.kind == OUT_FD &&
 			   a.out_target.fd == STDOUT_FILENO ? stderr : stdout);
@@ -465,5 +470,6 @@ int cmd_run(int argc, char **argv)
 	report_free(&rep);
 	free(chosen.dev);
 	devices_close(&all);
+	vb_stop_reraise(); /* cut: the report is safe; end by the signal, as the shell expects */
 	return status;
 }

@@ -1,7 +1,8 @@
 /*
  * common/cleanup.c: what voxbench undoes when a signal stops it: temporary files and folders
  * it is writing, and child processes it is waiting for (gnuplot), so that SIGINT or SIGTERM
- * never leaves a half-written file or a running child behind.
+ * never leaves a half-written file or a running child behind. A run (`run`) may ask that the
+ * first SIGINT or SIGTERM only set a flag: it then stops between rows and writes its report.
  *
  * The handler only calls async-signal-safe functions (unlink, kill, openat, getdents64 through
  * syscall, unlinkat, close, sigaction, raise) on a fixed table filled beforehand.
@@ -95,9 +96,37 @@ static void stop_now(int sig)
 	raise(sig); /* ends as the signal would have: the shell sees it */
 }
 
+static volatile sig_atomic_t graceful, stop_asked;
+
 static void on_stop(int sig)
 {
+	if (graceful && !stop_asked && (sig == SIGINT || sig == SIGTERM)) {
+		stop_asked = sig; /* the run stops between rows (vb_stop_requested) */
+		return;
+	}
 	stop_now(sig);
+}
+
+void vb_stop_graceful(void)
+{
+	graceful = 1;
+}
+
+int vb_stop_requested(void)
+{
+	return stop_asked;
+}
+
+void vb_stop_reraise(void)
+{
+	struct sigaction dfl;
+
+	if (!stop_asked)
+		return;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(stop_asked, &dfl, NULL);
+	raise(stop_asked);
 }
 
 /* Enter the section (signals held off in this thread); 0, or -1 when a stop is under way. */

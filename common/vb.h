@@ -124,4 +124,14 @@ void vb_cleanup_done(int slot);
 /* In a forked child: the parent's files and children are not the child's to undo. */
 void vb_cleanup_forget(void);
 
+/*
+ * A run that stops between rows (`run`): after vb_stop_graceful, the first SIGINT or SIGTERM
+ * only sets a flag, vb_stop_requested (the signal, 0 when none came), which the run checks
+ * between rows and in its waits; a second one undoes and ends the process as above. When the
+ * run has written what it has, vb_stop_reraise ends it by that signal (the shell sees it).
+ */
+void vb_stop_graceful(void);
+int vb_stop_requested(void);
+void vb_stop_reraise(void);
+
 #endif

@@ -6,11 +6,13 @@
 #include "peers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +73,14 @@ struct peer {
 	struct py_proc proc;
 	int running;             /* proc said it is ready */
 	int starts;
+	double start_ms;         /* the first start (interpreter, imports, device): no row's */
+};
+
+/* An input stack of the block, in the shared file. */
+struct staged_input {
+	const struct stack *s;
+	char id[24];             /* the child keeps it on its device under this name */
+	size_t offset;
 };
 
 struct peer_set {
@@ -78,8 +88,11 @@ struct peer_set {
 	size_t n;
 	char dir[4096];          /* temporary folder: the script, the block's files, the logs */
 	char script[4200];
-	const struct stack *staged[MAX_STAGED];
-	char staged_path[MAX_STAGED][4200];
+	int dir_slot;            /* dir's vb_cleanup entry: a second stop signal removes it */
+	int share_fd;            /* the shared file, every child's fd 4; -1 when none */
+	size_t share_size;       /* its length */
+	size_t share_used;       /* the block's inputs end here; an op's output goes after */
+	struct staged_input staged[MAX_STAGED];
 	size_t nstaged;
 	unsigned serial;
 	double op_timeout_s, start_timeout_s;
@@ -110,107 +123,87 @@ int peer_python_add(struct peer_request *r, const char *path, struct vb_err *err
 	return VB_OK;
 }
 
-/* ---- .npy files (numpy's format 1.0: magic, header dict, C-order data) ---- */
+/*
+ * ---- the shared file ----
+ * The stacks cross in one file (a memfd: memory, not disk) that every child has as its fd 4:
+ * the block's inputs, each written once, from offset 0; an op's output after them. A request
+ * names offsets; nothing but JSON goes through the channel.
+ */
 
-static const char *npy_descr(enum dtype t)
+#define SHARE_ALIGN 4096u
+
+static size_t share_align(size_t n)
 {
-	static const char *const d[DT_COUNT] = {
-		[DT_U8] = "|u1", [DT_U16] = "<u2", [DT_U32] = "<u4", [DT_I32] = "<i4", [DT_F32] = "<f4",
-	};
-	return d[t];
+	return (n + SHARE_ALIGN - 1) / SHARE_ALIGN * SHARE_ALIGN;
 }
 
-/* s as PATH, shape (depth, height, width): numpy's (z, y, x). */
-static int npy_write(const char *path, const struct stack *s, struct vb_err *err)
+static int share_open(struct peer_set *ps, struct vb_err *err)
 {
-	char header[256];
-	int n = snprintf(header, sizeof(header), "{'descr': '%s', 'fortran_order': False, "
-			 "'shape': (%zu, %zu, %zu), }", npy_descr(s->dtype), s->depth, s->height,
-			 s->width);
-	FILE *f = fopen(path, "wb");
-	size_t total;
-	unsigned char pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0 };
-	int ok;
+	char path[4200];
 
-	if (!f)
-		return vb_errf(err, VB_E_IO, "cannot write %s: %s; set TMPDIR to a folder with room "
-			       "for the stacks", path, strerror(errno));
-	total = (10 + (size_t)n + 1 + 63) / 64 * 64;
-	while ((size_t)n < total - 10 - 1)
-		header[n++] = ' ';
-	header[n++] = '\n';
-	pre[8] = (unsigned char)(n & 0xff);
-	pre[9] = (unsigned char)(n >> 8);
-	ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)n, f) == (size_t)n &&
-	     fwrite(s->data, 1, stack_bytes(s), f) == stack_bytes(s);
-	ok = fclose(f) == 0 && ok;
-	if (!ok) {
-		unlink(path);
-		return vb_errf(err, VB_E_IO, "cannot write %s: disk full? set TMPDIR to a folder "
-			       "with room for the stacks", path);
+	ps->share_fd = memfd_create("voxbench-peers", MFD_CLOEXEC);
+	if (ps->share_fd >= 0)
+		return VB_OK;
+	/* no memfd (an old kernel, a seccomp filter): an unlinked file in the temporary folder */
+	snprintf(path, sizeof(path), "%s/share", ps->dir);
+	ps->share_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (ps->share_fd < 0)
+		return vb_errf(err, VB_E_IO, "cannot create %s: %s; set TMPDIR to a writable folder",
+			       path, strerror(errno));
+	unlink(path);
+	return VB_OK;
+}
+
+/* The file at least `end` bytes long. */
+static int share_reserve(struct peer_set *ps, size_t end, struct vb_err *err)
+{
+	if (end <= ps->share_size)
+		return VB_OK;
+	if (ftruncate(ps->share_fd, (off_t)end) != 0)
+		return vb_errf(err, VB_E_IO, "cannot grow the peers' shared memory to %zu MiB: %s",
+			       end >> 20, strerror(errno));
+	ps->share_size = end;
+	return VB_OK;
+}
+
+/* n bytes of data into the file at offset. */
+static int share_write(struct peer_set *ps, const void *data, size_t n, size_t offset,
+		       struct vb_err *err)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t k = pwrite(ps->share_fd, (const char *)data + done, n - done,
+				   (off_t)(offset + done));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return vb_errf(err, VB_E_IO, "cannot write the peers' shared memory at %zu "
+				       "MiB: %s", offset >> 20, k < 0 ? strerror(errno) : "no room");
+		done += (size_t)k;
 	}
 	return VB_OK;
 }
 
-/* PATH into s (allocated: its dims and dtype are what the file must hold). */
-static int npy_read(const char *path, struct stack *s, struct vb_err *err)
+/* s's voxels as the child wrote them at offset: mapped, not copied (share_unmap after). */
+static int share_map(struct peer_set *ps, struct stack *s, size_t offset, struct vb_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	unsigned char pre[12];
-	char *header = NULL, want[128];
-	size_t hlen, voxels = 1, got = 0;
-	int status = VB_OK;
-	const char *shape;
+	void *p = mmap(NULL, stack_bytes(s), PROT_READ, MAP_SHARED | MAP_POPULATE, ps->share_fd,
+		       (off_t)offset);
 
-	if (!f)
-		return vb_errf(err, VB_E_IO, "the peer wrote no output file %s", path);
-	if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0 || pre[6] < 1 ||
-	    pre[6] > 3) {
-		status = vb_errf(err, VB_E_IO, "%s is not a .npy file", path);
-		goto out;
-	}
-	hlen = pre[8] | (size_t)pre[9] << 8;
-	if (pre[6] >= 2) {
-		if (fread(pre + 10, 1, 2, f) != 2) {
-			status = vb_errf(err, VB_E_IO, "%s is cut short", path);
-			goto out;
-		}
-		hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
-	}
-	if (hlen > 65536 || !(header = calloc(1, hlen + 1)) || fread(header, 1, hlen, f) != hlen) {
-		status = vb_errf(err, VB_E_IO, "%s has a bad header", path);
-		goto out;
-	}
-	snprintf(want, sizeof(want), "'descr': '%s'", npy_descr(s->dtype));
-	shape = strstr(header, "'shape': (");
-	if (!strstr(header, want) || !strstr(header, "'fortran_order': False") || !shape) {
-		status = vb_errf(err, VB_E_IO, "bug: the peer's %s is not C-order %s: %s", path,
-				 dtype_name(s->dtype), header);
-		goto out;
-	}
-	for (const char *p = shape + 10; *p && *p != ')';) {
-		char *end;
-		unsigned long long v = strtoull(p, &end, 10);
+	if (p == MAP_FAILED)
+		return vb_errf(err, VB_E_IO, "cannot map the peer's output (%zu MiB): %s",
+			       stack_bytes(s) >> 20, strerror(errno));
+	s->data = p;
+	return VB_OK;
+}
 
-		if (end == p) {
-			p++;
-			continue;
-		}
-		voxels *= (size_t)v;
-		p = end;
-	}
-	if (voxels != stack_voxels(s)) {
-		status = vb_errf(err, VB_E_IO, "bug: the peer's %s holds %zu voxels, not %zu", path,
-				 voxels, stack_voxels(s));
-		goto out;
-	}
-	got = fread(s->data, 1, stack_bytes(s), f);
-	if (got != stack_bytes(s))
-		status = vb_errf(err, VB_E_IO, "%s is cut short", path);
-out:
-	free(header);
-	fclose(f);
-	return status;
+static void share_unmap(struct stack *s)
+{
+	if (s->data)
+		munmap(s->data, stack_bytes(s));
+	s->data = NULL;
 }
 
 /* ---- children ---- */
@@ -232,7 +225,8 @@ static int peer_start(struct peer_set *ps, struct peer *pe, char *why, size_t le
 	int rc;
 
 	snprintf(log, sizeof(log), "%s/%s-%d.log", ps->dir, pe->backend, pe->starts++);
-	if (py_start(&pe->proc, pe->interp, ps->script, args, log, &err) != VB_OK) {
+	if (py_start_shared(&pe->proc, pe->interp, ps->script, args, log, ps->share_fd,
+			    &err) != VB_OK) {
 		snprintf(why, len, "%s", err.msg);
 		return VB_E_IO;
 	}
@@ -249,8 +243,10 @@ static int peer_start(struct peer_set *ps, struct peer *pe, char *why, size_t le
 	if (rc == PY_MSG && json_is_string(json_object_get(msg, "fatal")))
 		snprintf(why, len, "%s", json_string_value(json_object_get(msg, "fatal")));
 	json_decref(msg);
-	py_stop(&pe->proc, rc == PY_TIMEOUT || rc == PY_MSG);
-	if (rc != PY_MSG) {
+	py_stop(&pe->proc, rc == PY_TIMEOUT || rc == PY_CUT || rc == PY_MSG);
+	if (rc == PY_CUT)
+		snprintf(why, len, "the run was cut (%s)", strsignal(vb_stop_requested()));
+	else if (rc != PY_MSG) {
 		py_describe(&pe->proc, how, sizeof(how));
 		py_log_tail(&pe->proc, tail, sizeof(tail));
 		snprintf(why, len, "its Python %s while starting%s%s", how, tail[0] ? ": " : "",
@@ -287,7 +283,7 @@ static json_t *check_interpreter(struct peer_set *ps, const char *interp, size_t
 			found = json_incref(json_object_get(msg, "check"));
 		json_decref(msg);
 	}
-	py_stop(&proc, rc == PY_TIMEOUT);
+	py_stop(&proc, rc == PY_TIMEOUT || rc == PY_CUT);
 	return found;
 }
 
@@ -407,11 +403,13 @@ struct peer_set *peers_open(const struct peer_request *r, const struct device_li
 		fprintf(notes, "voxbench run: out of memory: no peer rows\n");
 		return NULL;
 	}
+	ps->share_fd = -1;
+	ps->dir_slot = -1;
 	ps->op_timeout_s = py_timeout_s("VOXBENCH_PEER_TIMEOUT", OP_TIMEOUT_S);
 	ps->start_timeout_s = py_timeout_s("VOXBENCH_PYTHON_TIMEOUT", CHECK_TIMEOUT_S);
 	snprintf(ps->dir, sizeof(ps->dir), "%s/voxbench-peers-XXXXXX",
 		 base && *base ? base : "/tmp");
-	if (!mkdtemp(ps->dir)) {
+	if (!vb_mkdtemp_tracked(ps->dir, &ps->dir_slot)) {
 		fprintf(notes, "voxbench run: cannot create a temporary folder in %s for the peers; "
 			"set TMPDIR to a writable folder; no peer rows\n", base && *base ? base : "/tmp");
 		free(ps);
@@ -422,12 +420,21 @@ struct peer_set *peers_open(const struct peer_request *r, const struct device_li
 		peers_close(ps);
 		return NULL;
 	}
+	if (share_open(ps, &err) != VB_OK) {
+		fprintf(notes, "voxbench run: %s; no peer rows\n", err.msg);
+		peers_close(ps);
+		return NULL;
+	}
 	find_peers(ps, r, devs, notes);
-	/* each peer started once now: a backend without a device is a note, not error rows */
+	/* each peer started once now, for the whole run: a backend without a device is a note,
+	 * not error rows; the start (imports, device selection) is no row's time */
 	for (size_t i = 0; i < ps->n; i++) {
 		struct peer *pe = &ps->peers[i];
+		double t0 = vb_now_ms();
+		int started = peer_start(ps, pe, why, sizeof(why));
 
-		if (peer_start(ps, pe, why, sizeof(why)) != VB_OK) {
+		pe->start_ms = vb_now_ms() - t0;
+		if (started != VB_OK) {
 			fprintf(notes, "voxbench run: --peer %s: %s cannot start in %s: %s; no %s "
 				"rows\n", libs[pe->lib].name, pe->backend, pe->interp, why,
 				pe->backend);
@@ -496,25 +503,38 @@ static int ensure_reference(const struct op_desc *op, const double params[OP_MAX
 	return VB_OK;
 }
 
-/* The block's file of an input stack, written on first use. */
-static const char *staged(struct peer_set *ps, const struct stack *s, struct vb_err *err)
+/* The block's input stack s in the shared file (written on first use): its entry. */
+static const struct staged_input *staged(struct peer_set *ps, const struct stack *s,
+					 double *write_ms, struct vb_err *err)
 {
+	struct staged_input *e;
+	double t0 = vb_now_ms();
 	size_t i;
 
 	for (i = 0; i < ps->nstaged; i++)
-		if (ps->staged[i] == s)
-			return ps->staged_path[i];
+		if (ps->staged[i].s == s)
+			return &ps->staged[i];
 	if (ps->nstaged == MAX_STAGED) {
 		vb_errf(err, VB_E_ARGS, "bug: more than %d input stacks in one block", MAX_STAGED);
 		return NULL;
 	}
-	snprintf(ps->staged_path[i], sizeof(ps->staged_path[i]), "%s/in-%u.npy", ps->dir,
-		 ps->serial++);
-	if (npy_write(ps->staged_path[i], s, err) != VB_OK)
+	e = &ps->staged[i];
+	e->offset = ps->share_used;
+	if (share_reserve(ps, e->offset + share_align(stack_bytes(s)), err) != VB_OK ||
+	    share_write(ps, s->data, stack_bytes(s), e->offset, err) != VB_OK)
 		return NULL;
-	ps->staged[i] = s;
+	snprintf(e->id, sizeof(e->id), "in-%u", ps->serial++);
+	e->s = s;
+	ps->share_used = e->offset + share_align(stack_bytes(s));
 	ps->nstaged++;
-	return ps->staged_path[i];
+	*write_ms += vb_now_ms() - t0;
+	return e;
+}
+
+static json_t *stack_json(const struct stack *s)
+{
+	return json_pack("[I, I, I]", (json_int_t)s->depth, (json_int_t)s->height,
+			 (json_int_t)s->width);
 }
 
 static json_t *params_json(const struct op_desc *op, const double params[OP_MAX_PARAMS])
@@ -531,46 +551,105 @@ static json_t *params_json(const struct op_desc *op, const double params[OP_MAX_
 struct outcome {
 	enum row_status status;  /* ROW_PASS: an output to compare; else the row's status */
 	int hazard;              /* the input meets the adapter's known-bug condition */
+	int cut;                 /* a stop signal came before the reply: no row */
 	char reason[2048];
 	double ms[256];
 	int nms;
+	size_t out_offset;       /* where the output lies in the shared file */
+	double phase_ms[PHASE_COUNT]; /* start, upload, warmup, timed, compare (the child's
+				       * check of a bug's condition), download; NaN: none */
 };
+
+/* The child's own phases ({"upload": ms, ...}) into o's. */
+static void child_phases(json_t *msg, struct outcome *o)
+{
+	static const enum row_phase mine[] = { PHASE_UPLOAD, PHASE_WARMUP, PHASE_TIMED,
+					       PHASE_COMPARE, PHASE_DOWNLOAD };
+	json_t *ph = json_object_get(msg, "phases");
+
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
+		json_t *v = json_object_get(ph, row_phase_name(mine[i]));
+
+		if (json_is_number(v))
+			o->phase_ms[mine[i]] = (isfinite(o->phase_ms[mine[i]]) ? o->phase_ms[mine[i]]
+						: 0) + json_number_value(v);
+	}
+}
+
+/* (Re)start the peer's child when it is not running; its start is the row's. */
+static int ensure_started(struct peer_set *ps, struct peer *pe, struct outcome *o)
+{
+	char why[1024];
+	double t0 = vb_now_ms();
+	int status;
+
+	if (pe->running)
+		return VB_OK;
+	status = peer_start(ps, pe, why, sizeof(why));
+	o->phase_ms[PHASE_START] = vb_now_ms() - t0;
+	if (status != VB_OK)
+		snprintf(o->reason, sizeof(o->reason), "%s did not start: %s", pe->backend, why);
+	o->cut = vb_stop_requested() != 0;
+	return status;
+}
+
+/* The request of one op: the call, its inputs and output by place in the shared file. */
+static json_t *request_json(struct peer_set *ps, const struct peer_adapter *ad,
+			    const struct op_desc *op, const double params[OP_MAX_PARAMS],
+			    const struct stack *const in[OP_MAX_INPUTS], const struct stack *out,
+			    int repeat, struct outcome *o, struct vb_err *err)
+{
+	json_t *inputs = json_array();
+	double write_ms = 0;
+
+	for (int i = 0; i < op->n_inputs; i++) {
+		const struct staged_input *e = staged(ps, in[i], &write_ms, err);
+
+		if (!e) {
+			json_decref(inputs);
+			return NULL;
+		}
+		json_array_append_new(inputs, json_pack("{s:s, s:I, s:o, s:s}", "id", e->id,
+							"offset", (json_int_t)e->offset, "shape",
+							stack_json(in[i]), "dtype",
+							dtype_name(in[i]->dtype)));
+	}
+	o->phase_ms[PHASE_UPLOAD] = write_ms;
+	o->out_offset = ps->share_used;
+	if (share_reserve(ps, o->out_offset + share_align(stack_bytes(out)), err) != VB_OK) {
+		json_decref(inputs);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:I, s:I, s:o, s:s, s:i}",
+			 "op", op->name, "call", ad->call, "post", ad->post, "when", ad->when,
+			 "hazard", ad->hazard, "note", ad->note, "params", params_json(op, params),
+			 "inputs", inputs, "share", (json_int_t)ps->share_size, "out",
+			 (json_int_t)o->out_offset, "shape", stack_json(out), "dtype",
+			 dtype_name(out->dtype), "repeat", repeat);
+}
 
 /* Send one op to the peer's child and wait for its reply (restarting the child as needed). */
 static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter *ad,
 		const struct op_desc *op, const double params[OP_MAX_PARAMS],
 		const struct stack *const in[OP_MAX_INPUTS], const struct stack *out, int repeat,
-		const char *out_path, struct outcome *o)
+		struct outcome *o)
 {
-	json_t *req = NULL, *inputs = json_array(), *msg = NULL;
+	json_t *req = NULL, *msg = NULL;
 	struct vb_err err = { "" };
-	char how[256], tail[512], why[1024];
+	char how[256], tail[512];
 	int rc = PY_EOF;
 
 	o->status = ROW_ERROR;
 	if ((ad->flags & PA_ISOLATE))
 		peer_stop(pe);
-	if (!pe->running && peer_start(ps, pe, why, sizeof(why)) != VB_OK) {
-		snprintf(o->reason, sizeof(o->reason), "%s did not start: %s", pe->backend, why);
+	if (ensure_started(ps, pe, o) != VB_OK)
+		goto out;
+	req = request_json(ps, ad, op, params, in, out, repeat, o, &err);
+	if (!req) {
+		snprintf(o->reason, sizeof(o->reason), "%s", err.msg);
 		goto out;
 	}
-	for (int i = 0; i < op->n_inputs; i++) {
-		const char *path = staged(ps, in[i], &err);
-
-		if (!path) {
-			snprintf(o->reason, sizeof(o->reason), "%s", err.msg);
-			goto out;
-		}
-		json_array_append_new(inputs, json_string(path));
-	}
-	req = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:O, s:s, s:[I, I, I], s:s, s:i}",
-			"op", op->name, "call", ad->call, "post", ad->post, "when", ad->when,
-			"hazard", ad->hazard, "note", ad->note, "params", params_json(op, params),
-			"inputs", inputs,
-			"out", out_path, "shape", (json_int_t)out->depth, (json_int_t)out->height,
-			(json_int_t)out->width, "dtype", dtype_name(out->dtype), "repeat", repeat);
-	unlink(out_path);
-	if (!req || py_send(&pe->proc, req, &err) != VB_OK) {
+	if (py_send(&pe->proc, req, &err) != VB_OK) {
 		snprintf(o->reason, sizeof(o->reason), "cannot ask %s: %s", pe->backend, err.msg);
 		peer_stop(pe);
 		goto out;
@@ -579,6 +658,13 @@ static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter 
 	       !json_object_get(msg, "status")) {
 		json_decref(msg);
 		msg = NULL;
+	}
+	/* the run stops: the row is not finished (a reply that came with the signal, Ctrl-C's
+	 * KeyboardInterrupt, is not the op's), the child goes */
+	if (rc == PY_CUT || vb_stop_requested()) {
+		o->cut = 1;
+		peer_stop(pe);
+		goto out;
 	}
 	if (rc != PY_MSG) { /* crashed or hung: this op's error; the next op starts a new child */
 		py_stop(&pe->proc, rc == PY_TIMEOUT);
@@ -593,6 +679,7 @@ static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter 
 	}
 	for (size_t i = 0; i < json_array_size(json_object_get(msg, "ms")) && o->nms < 256; i++)
 		o->ms[o->nms++] = json_number_value(json_array_get(json_object_get(msg, "ms"), i));
+	child_phases(msg, o);
 	{
 		const char *st = json_string_value(json_object_get(msg, "status"));
 		const char *text = json_string_value(json_object_get(msg, "reason"));
@@ -608,11 +695,12 @@ static void ask(struct peer_set *ps, struct peer *pe, const struct peer_adapter 
 				 text ? text : "an error");
 	}
 out:
-	if ((ad->flags & PA_ISOLATE))
+	/* a call that met its known bug's condition may have written past its buffers (on PoCL
+	 * that is the child's own heap: later calls then hang in malloc's lock): a fresh child */
+	if ((ad->flags & PA_ISOLATE) || o->hazard)
 		peer_stop(pe);
 	json_decref(msg);
 	json_decref(req);
-	json_decref(inputs);
 }
 
 static struct timing summarize(const double *t, int n)
@@ -721,16 +809,57 @@ static void explain(struct result_row *row, const struct peer_adapter *ad)
 			 n ? "; " : "", ad->bug);
 }
 
-static void one_peer(struct peer_set *ps, struct peer *pe, const struct peer_adapter *ad,
-		     const struct op_desc *op, const double params[OP_MAX_PARAMS],
-		     const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
-		     struct reference_cache *ref, struct result_row *row)
+/* The peer's output out of the shared file, the reference, and the two compared. */
+static void check_output(struct peer_set *ps, const struct peer_adapter *ad,
+			 const struct op_desc *op, const double params[OP_MAX_PARAMS],
+			 const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
+			 struct reference_cache *ref, struct outcome *o, struct stack *out,
+			 struct result_row *row)
+{
+	struct vb_err err = { "" };
+	double t0 = vb_now_ms();
+	int had_reference = ref->out.data != NULL, status;
+
+	status = share_map(ps, out, o->out_offset, &err);
+	row->phase_ms[PHASE_DOWNLOAD] = (isfinite(o->phase_ms[PHASE_DOWNLOAD])
+					 ? o->phase_ms[PHASE_DOWNLOAD] : 0) + vb_now_ms() - t0;
+	t0 = vb_now_ms();
+	if (!status)
+		status = ensure_reference(op, params, in, s, ref, &err);
+	if (!had_reference && ref->out.data)
+		row->phase_ms[PHASE_REFERENCE] = vb_now_ms() - t0;
+	if (status) {
+		row->status = ROW_ERROR;
+		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
+	} else {
+		t0 = vb_now_ms();
+		compare_output(ad, op, out, in[0], ref, stack_voxels(in[0]), row);
+		row->phase_ms[PHASE_COMPARE] = (isfinite(o->phase_ms[PHASE_COMPARE])
+						? o->phase_ms[PHASE_COMPARE] : 0) + vb_now_ms() - t0;
+	}
+	if (o->hazard && row->status == ROW_PASS) {
+		row->status = ROW_FAIL;
+		snprintf(row->reason, sizeof(row->reason), "the input meets the known bug's "
+			 "condition: the output matched the reference this time, by chance");
+	} else if (o->hazard && row->status == ROW_FAIL) {
+		size_t n = strlen(row->reason);
+
+		snprintf(row->reason + n, sizeof(row->reason) - n, "; the input meets the known "
+			 "bug's condition");
+	}
+	share_unmap(out);
+}
+
+/* One op on one peer into row; 0 when a stop signal cut it (no row). */
+static int one_peer(struct peer_set *ps, struct peer *pe, const struct peer_adapter *ad,
+		    const struct op_desc *op, const double params[OP_MAX_PARAMS],
+		    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
+		    struct reference_cache *ref, struct result_row *row)
 {
 	struct op_call c = { .op = op, .threads = s->cpu_threads };
 	struct stack out = { 0 };
 	struct outcome o = { 0 };
 	struct vb_err err = { "" };
-	char path[4300];
 	size_t dims[3];
 	int status;
 
@@ -738,7 +867,7 @@ static void one_peer(struct peer_set *ps, struct peer *pe, const struct peer_ada
 	if (!ad->call) {
 		row->status = ROW_SKIP;
 		snprintf(row->reason, sizeof(row->reason), "%s", ad->note);
-		return;
+		return 1;
 	}
 	memcpy(c.p, params, sizeof(c.p));
 	for (int i = 0; i < op->n_inputs; i++) {
@@ -747,51 +876,37 @@ static void one_peer(struct peer_set *ps, struct peer *pe, const struct peer_ada
 			row->status = ROW_SKIP;
 			snprintf(row->reason, sizeof(row->reason), "%s needs an integer label image "
 				 "as input %d, not %s", op->name, i + 1, dtype_name(in[i]->dtype));
-			return;
+			return 1;
 		}
 	}
 	if (!(op->dtypes & DT_BIT(in[0]->dtype))) {
 		row->status = ROW_SKIP;
 		snprintf(row->reason, sizeof(row->reason), "%s does not accept %s input", op->name,
 			 dtype_name(in[0]->dtype));
-		return;
+		return 1;
 	}
-	if ((status = op_output_dims(&c, dims, &err)) ||
-	    (status = stack_alloc(&out, dims[0], dims[1], dims[2],
-				  op_output_dtype(op, in[0]->dtype), &err))) {
+	if ((status = op_output_dims(&c, dims, &err))) {
 		row->status = status == VB_E_TOO_BIG || status == VB_E_UNSUPPORTED ? ROW_SKIP
 										 : ROW_ERROR;
 		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
-		return;
+		return 1;
 	}
+	/* its voxels stay in the shared file, where the child writes them */
+	out = (struct stack){ .width = dims[0], .height = dims[1], .depth = dims[2],
+			      .dtype = op_output_dtype(op, in[0]->dtype) };
 	c.out = &out;
-	snprintf(path, sizeof(path), "%s/out-%s.npy", ps->dir, pe->backend);
-	ask(ps, pe, ad, op, params, in, &out, s->repeat < 1 ? 1 : s->repeat, path, &o);
+	for (int i = 0; i < PHASE_COUNT; i++)
+		o.phase_ms[i] = NAN;
+	ask(ps, pe, ad, op, params, in, &out, s->repeat < 1 ? 1 : s->repeat, &o);
+	if (o.cut)
+		return 0;
 	row->gpu = summarize(o.ms, o.nms);
 	row->status = o.status;
 	snprintf(row->reason, sizeof(row->reason), "%s", o.reason);
-	if (o.status == ROW_PASS) {
-		status = npy_read(path, &out, &err);
-		if (!status)
-			status = ensure_reference(op, params, in, s, ref, &err);
-		if (status) {
-			row->status = ROW_ERROR;
-			snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
-		} else {
-			compare_output(ad, op, &out, in[0], ref, stack_voxels(in[0]), row);
-		}
-		if (o.hazard && row->status == ROW_PASS) {
-			row->status = ROW_FAIL;
-			snprintf(row->reason, sizeof(row->reason), "the input meets the known bug's "
-				 "condition: the output matched the reference this time, by chance");
-		} else if (o.hazard && row->status == ROW_FAIL) {
-			size_t n = strlen(row->reason);
-
-			snprintf(row->reason + n, sizeof(row->reason) - n, "; the input meets the "
-				 "known bug's condition");
-		}
-	}
-	unlink(path);
+	for (int i = 0; i < PHASE_COUNT; i++)
+		row->phase_ms[i] = o.phase_ms[i];
+	if (o.status == ROW_PASS)
+		check_output(ps, ad, op, params, in, s, ref, &o, &out, row);
 	if (ref->out.data) {
 		row->cpu_ms = ref->cpu_ms;
 		row->cpu_threads = ref->cpu_threads;
@@ -800,7 +915,7 @@ static void one_peer(struct peer_set *ps, struct peer *pe, const struct peer_ada
 	row->speedup = row->cpu_ms / row->gpu.median;
 	row->effective_gbps = (double)row->bytes_moved / (row->gpu.median * 1e6);
 	explain(row, ad);
-	stack_free(&out);
+	return 1;
 }
 
 void peers_run_op(struct peer_set *ps, const struct op_desc *op,
@@ -809,26 +924,44 @@ void peers_run_op(struct peer_set *ps, const struct op_desc *op,
 {
 	struct vb_err err;
 
-	for (size_t i = 0; ps && i < ps->n; i++) {
+	for (size_t i = 0; ps && i < ps->n && !vb_stop_requested(); i++) {
 		const struct peer_adapter *ad = adapter_of(op, ps->peers[i].lib);
 		struct result_row row;
+		double t0 = vb_now_ms();
 
-		if (!ad)
+		if (!ad || !one_peer(ps, &ps->peers[i], ad, op, params, in, s, ref, &row))
 			continue;
-		one_peer(ps, &ps->peers[i], ad, op, params, in, s, ref, &row);
+		row.wall_ms = vb_now_ms() - t0;
 		report_add_row(rep, &row, &err);
 	}
 }
 
+size_t peers_rows_per_block(const struct peer_set *ps, const int *selected)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; ps && i < ps->n; i++)
+		for (size_t k = 0; k < op_count; k++)
+			n += selected[k] && adapter_of(&op_table[k], ps->peers[i].lib);
+	return n;
+}
+
+/* The end of a block: its inputs leave the children's devices and the shared file. */
 void peers_end_block(struct peer_set *ps)
 {
+	json_t *forget = json_pack("{s:b}", "forget", 1);
+	struct vb_err err;
+
 	if (!ps)
 		return;
 	for (size_t i = 0; i < ps->n; i++)
-		peer_stop(&ps->peers[i]);
-	for (size_t i = 0; i < ps->nstaged; i++)
-		unlink(ps->staged_path[i]);
+		if (ps->peers[i].running && py_send(&ps->peers[i].proc, forget, &err) != VB_OK)
+			peer_stop(&ps->peers[i]); /* gone: the next op starts it again */
+	json_decref(forget);
 	ps->nstaged = 0;
+	ps->share_used = 0;
+	if (ps->share_fd >= 0 && ftruncate(ps->share_fd, 0) == 0)
+		ps->share_size = 0;
 }
 
 char *peers_json(const struct peer_set *ps)
@@ -842,11 +975,13 @@ char *peers_json(const struct peer_set *ps)
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct peer *pe = &ps->peers[i];
 
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "backend",
-						     pe->backend, "library", libs[pe->lib].name,
-						     "version", pe->version, "device", pe->device,
-						     "python", pe->interp, "python_version",
-						     pe->python_version));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:i}",
+						     "backend", pe->backend, "library",
+						     libs[pe->lib].name, "version", pe->version,
+						     "device", pe->device, "python", pe->interp,
+						     "python_version", pe->python_version,
+						     "start_ms", pe->start_ms, "starts",
+						     pe->starts));
 	}
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
@@ -857,8 +992,12 @@ void peers_close(struct peer_set *ps)
 {
 	if (!ps)
 		return;
-	peers_end_block(ps);
+	for (size_t i = 0; i < ps->n; i++)
+		peer_stop(&ps->peers[i]);
+	if (ps->share_fd >= 0)
+		close(ps->share_fd);
 	if (ps->dir[0])
 		nftw(ps->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	vb_cleanup_done(ps->dir_slot);
 	free(ps);
 }

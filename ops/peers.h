@@ -3,11 +3,15 @@
  * each op it has an equivalent for, on the same stacks and parameters, and its output is
  * compared with voxbench's CPU reference by the op's own rule.
  *
- * A peer runs in a child Python process per block of stacks (python/peer.py, embedded in the
+ * A peer runs in one child Python process for the whole run (python/peer.py, embedded in the
  * binary), so a peer that crashes or hangs is an error row and the run goes on: the child is
- * started again for the block's next op. The stacks are handed over as .npy files in a
- * temporary folder; the output comes back the same way, after the op's convention adapter
- * (ops/conventions.def, the peer calls: one row per op and peer) has put it in voxbench's layout and dtype.
+ * started again for the next op. Its kernels compile once per run, not per block. The stacks
+ * are handed over in a shared memory file (a memfd, the child's fd 4), each input once per
+ * block; the output comes back the same way, after the op's convention adapter
+ * (the peer calls of ops/conventions.def: one row per op and peer) has put it in voxbench's
+ * layout and dtype.
+ * Each row's phases_ms says where its time went: start (a child started again), upload,
+ * warmup (the peer's compiles), timed, download, reference, compare.
  * Peer rows have the backend "pyclesperanto-opencl", "pyclesperanto-cuda" or "cupy"; their
  * GPU time is the peer's (warm, device synchronised, median of --repeat), the CPU time and the
  * reference are the same as the devices' rows.
@@ -55,7 +59,8 @@ struct peer_set *peers_open(const struct peer_request *r, const struct device_li
 			    FILE *notes);
 
 /*
- * Append to rep the peer rows of one op over in[] (after the devices' rows): a skip row where
+ * Append to rep the peer rows of one op over in[] (after the devices' rows; none once a stop
+ * signal came, and not the one it cut): a skip row where
  * the adapter table says the conventions cannot be reconciled, else the peer's output compared
  * with ref (computed here when no device computed it). Nothing for ops without an adapter row.
  */
@@ -63,7 +68,10 @@ void peers_run_op(struct peer_set *ps, const struct op_desc *op,
 		  const double params[OP_MAX_PARAMS], const struct stack *const in[OP_MAX_INPUTS],
 		  const struct run_settings *s, struct reference_cache *ref, struct report *rep);
 
-/* The end of a block of stacks: the children stop, the block's files go. */
+/* The peer rows one block of the ops selected[] (per op_table row) makes: for progress lines. */
+size_t peers_rows_per_block(const struct peer_set *ps, const int *selected);
+
+/* The end of a block of stacks: its inputs leave the children and the shared memory. */
 void peers_end_block(struct peer_set *ps);
 
 /* The report's "peers" section (JSON text, malloc'd): per peer its backend, library version,

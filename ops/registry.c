@@ -206,7 +206,9 @@ uint64_t op_bytes_moved(const struct op_call *c)
 	uint64_t bytes = stack_bytes(c->out);
 
 	for (int i = 0; i < c->op->n_inputs; i++)
-		bytes += stack_bytes(c->in[i]);
+		bytes += c->op->reads_output_voxels
+				 ? (uint64_t)stack_voxels(c->out) * dtype_size(c->in[i]->dtype)
+				 : stack_bytes(c->in[i]);
 	return bytes;
 }
 

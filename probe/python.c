@@ -352,6 +352,52 @@ static int cupy_duplicates(struct py_ctx *c, json_t *r)
 	return 1;
 }
 
+/* NVRTC's version from the cupy-nvrtc step as CUDA writes versions (12040), 0 unknown. */
+static int nvrtc_version(const struct py_ctx *c)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(c->steps, "cupy_nvrtc"),
+							  "nvrtc"));
+	int major, minor;
+
+	return v && sscanf(v, "%d.%d", &major, &minor) == 2 ? major * 1000 + minor * 10 : 0;
+}
+
+/*
+ * CuPy built for a newer minor CUDA than the driver's. The runtime itself runs by minor-version
+ * compatibility; what may fail is PTX from an NVRTC newer than the driver. When NVRTC is not
+ * newer and its kernel compiled and ran (the cupy-nvrtc step), that is proven here: OK, with
+ * a note. Else WARN.
+ */
+static void newer_minor(struct py_ctx *c, json_t *r, const char *dist, const char *rts, int drv)
+{
+	json_t *nv = json_object_get(c->steps, "cupy_nvrtc");
+	int nvrtc = nvrtc_version(c), ran = nv && state_is(nv, "ok");
+	char drvs[16], nvs[16];
+	struct check_result *res;
+
+	cuda_text(drv, drvs, sizeof(drvs));
+	cuda_text(nvrtc, nvs, sizeof(nvs));
+	if (nvrtc && nvrtc <= drv && ran &&
+	    json_integer_value(json_object_get(r, "device_count")) > 0 &&
+	    !json_object_get(r, "device_error")) {
+		add(c, "cupy", V_OK, "CuPy %s (%s): CUDA runtime %s, driver CUDA %s; %s (sm_%s); "
+		    "note: the runtime is newer than the driver, which minor-version compatibility "
+		    "allows, and NVRTC %s, not newer than the driver, compiled a kernel that ran",
+		    str(r, "version"), dist, rts, drvs, str(r, "device"), str(r, "arch"), nvs);
+		return;
+	}
+	res = add(c, "cupy", V_WARN, "CuPy %s (%s) is built for CUDA %s, newer than the "
+		  "driver's CUDA %s: it runs by minor-version compatibility, but kernels "
+		  "NVRTC compiles as PTX may not load (CUDA_ERROR_UNSUPPORTED_PTX_VERSION)",
+		  str(r, "version"), dist, rts, drvs);
+	if (nvrtc > drv)
+		result_detail(res, "NVRTC %s is newer than the driver's CUDA %s", nvs, drvs);
+	else if (!ran)
+		result_detail(res, "the cupy-nvrtc check did not compile and run a kernel");
+	result_fix(res, "install an NVIDIA driver for CUDA %s or newer%s", rts,
+		   nvrtc > drv ? ", or an NVRTC no newer than the driver's CUDA" : "");
+}
+
 static void v_cupy(struct py_ctx *c, json_t *r)
 {
 	int rt = (int)json_integer_value(json_object_get(r, "runtime")), drv = driver_cuda(c, r);
@@ -396,11 +442,7 @@ static void v_cupy(struct py_ctx *c, json_t *r)
 			   "install an NVIDIA driver for CUDA %s or newer", c->py, dist, c->py,
 			   drv / 1000, rts);
 	} else if (rt / 1000 == drv / 1000 && rt % 1000 > drv % 1000) {
-		res = add(c, "cupy", V_WARN, "CuPy %s (%s) is built for CUDA %s, newer than the "
-			  "driver's CUDA %s: it runs by minor-version compatibility, but kernels "
-			  "NVRTC compiles as PTX may not load (CUDA_ERROR_UNSUPPORTED_PTX_VERSION)",
-			  str(r, "version"), dist, rts, drvs);
-		result_fix(res, "install an NVIDIA driver for CUDA %s or newer", rts);
+		newer_minor(c, r, dist, rts, drv);
 	} else if (json_object_get(r, "device_error")) {
 		res = add(c, "cupy", V_FAIL, "CuPy %s (%s, CUDA runtime %s, driver CUDA %s) cannot "
 			  "reach a GPU: %s", str(r, "version"), dist, rts, drvs,

@@ -24,7 +24,9 @@ extern const char *const py_embedded_texts[];
 extern const unsigned py_embedded_count;
 
 #define CHANNEL_FD 3
+#define SHARE_FD 4
 #define MAX_LINE (256u << 20)
+#define STOP_SLICE_MS 200
 
 /* ---- finding interpreters ---- */
 
@@ -139,14 +141,29 @@ int py_script_write(const char *dir, const char *name, char *path, size_t len,
 
 /* ---- the child ---- */
 
+/* fd as target, kept open across exec (dup2 onto itself would keep its close-on-exec flag). */
+static int keep_as(int fd, int target)
+{
+	if (fd == target)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, target) < 0 ? -1 : 0;
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child_exec(int channel, int log, const char *const *argv)
+static void child_exec(int channel, int log, int share, const char *const *argv)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 	const char *msg = "{\"exec_error\": \"cannot run the interpreter\"}\n";
 
+	vb_cleanup_forget(); /* a signal before exec must not undo the parent's files */
+	/* the shared file first: moving the channel to 3 must not close it when it is 3 */
+	if (share == CHANNEL_FD && (share = fcntl(share, F_DUPFD_CLOEXEC, SHARE_FD + 1)) < 0)
+		_exit(126);
+	if (channel == SHARE_FD && (channel = fcntl(channel, F_DUPFD_CLOEXEC, SHARE_FD + 1)) < 0)
+		_exit(126);
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(log, STDOUT_FILENO) < 0 ||
-	    dup2(log, STDERR_FILENO) < 0 || dup2(channel, CHANNEL_FD) < 0)
+	    dup2(log, STDERR_FILENO) < 0 || keep_as(channel, CHANNEL_FD) < 0 ||
+	    (share >= 0 && keep_as(share, SHARE_FD) < 0))
 		_exit(126);
 	execv(argv[0], (char *const *)argv);
 	/* exec failed: say why on the channel (errno's text is not async-signal-safe: a code) */
@@ -163,11 +180,18 @@ static void child_exec(int channel, int log, const char *const *argv)
 int py_start(struct py_proc *p, const char *interp, const char *script,
 	     const char *const *args, const char *log, struct vb_err *err)
 {
+	return py_start_shared(p, interp, script, args, log, -1, err);
+}
+
+int py_start_shared(struct py_proc *p, const char *interp, const char *script,
+		    const char *const *args, const char *log, int share_fd, struct vb_err *err)
+{
 	const char *argv[64];
 	int sv[2], logfd, n = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
+	p->cleanup_slot = -1;
 	snprintf(p->log, sizeof(p->log), "%s", log);
 	argv[n++] = interp;
 	argv[n++] = script;
@@ -193,7 +217,8 @@ int py_start(struct py_proc *p, const char *interp, const char *script,
 		return vb_errf(err, VB_E_IO, "cannot fork: %s", strerror(errno));
 	}
 	if (p->pid == 0)
-		child_exec(sv[1], logfd, argv);
+		child_exec(sv[1], logfd, share_fd, argv);
+	p->cleanup_slot = vb_cleanup_child(p->pid); /* a second stop signal ends it too */
 	close(sv[1]);
 	close(logfd);
 	p->fd = sv[0];
@@ -272,7 +297,10 @@ int py_recv(struct py_proc *p, double deadline_ms, json_t **msg)
 			return PY_EOF;
 		if (left <= 0)
 			return PY_TIMEOUT;
-		r = poll(&pfd, 1, left > 1e6 ? 1000000 : (int)left + 1);
+		if (vb_stop_requested())
+			return PY_CUT;
+		/* in slices: a stop signal that comes just before poll is seen within one */
+		r = poll(&pfd, 1, left > STOP_SLICE_MS ? STOP_SLICE_MS : (int)left + 1);
 		if (r < 0 && errno != EINTR)
 			return PY_EOF;
 		if (r <= 0)
@@ -318,6 +346,8 @@ void py_stop(struct py_proc *p, int kill_it)
 	}
 	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	vb_cleanup_done(p->cleanup_slot);
+	p->cleanup_slot = -1;
 	p->pid = 0;
 	p->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	p->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -65,6 +65,7 @@ struct py_proc {
 	int signal;         /* after py_stop: the signal that ended it, 0 when none */
 	int timed_out;      /* py_stop was asked to kill it after a deadline */
 	int exec_failed;    /* the interpreter could not be started (exit 127 before any output) */
+	int cleanup_slot;   /* its vb_cleanup_child entry, -1 when none */
 	char exec_error[256];
 };
 
@@ -76,14 +77,22 @@ struct py_proc {
 int py_start(struct py_proc *p, const char *interp, const char *script,
 	     const char *const *args, const char *log, struct vb_err *err);
 
+/*
+ * py_start with share_fd (when >= 0) open in the child as its file descriptor 4: a file both
+ * sides read and write (ops/peers.c hands stacks over in one, not through the channel).
+ */
+int py_start_shared(struct py_proc *p, const char *interp, const char *script,
+		    const char *const *args, const char *log, int share_fd, struct vb_err *err);
+
 /* Send one JSON message as one line (the reference is not taken). VB_E_IO when it has gone. */
 int py_send(struct py_proc *p, const json_t *msg, struct vb_err *err);
 
-enum py_recv_status { PY_MSG, PY_EOF, PY_TIMEOUT };
+enum py_recv_status { PY_MSG, PY_EOF, PY_TIMEOUT, PY_CUT };
 /*
  * The next line that is a JSON object, waiting until deadline_ms (vb_now_ms's clock).
  * PY_MSG with *msg (the caller's reference); PY_EOF when the child closed the channel (it
- * exited or crashed: py_stop says how); PY_TIMEOUT at the deadline. Other lines are skipped.
+ * exited or crashed: py_stop says how); PY_TIMEOUT at the deadline; PY_CUT when a signal asked
+ * the run to stop (vb_stop_requested) before a message came. Other lines are skipped.
  */
 int py_recv(struct py_proc *p, double deadline_ms, json_t **msg);
 

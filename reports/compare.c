@@ -311,8 +311,8 @@ static void ratio_cell(const struct comparison *c, size_t line, size_t i, FILE *
 {
 	double r = line_time(c, line, i) / line_time(c, line, 0);
 
-	if (isfinite(r))
-		fprintf(out, " %8.3f", r);
+	if (isfinite(r)) /* significant digits: a 1000x faster row is 0.001, never 0.000 */
+		fprintf(out, r >= 0.1 ? " %8.3f" : " %8.3g", r);
 	else
 		fprintf(out, " %8s", "-");
 }
@@ -454,9 +454,16 @@ void compare_summary_text(const struct comparison *c, size_t i, char *buf, size_
 		return;
 	}
 	line_label(c, s.most_line, KEY_MATCH, label, sizeof(label));
-	snprintf(buf, len, "%s vs A: geometric-mean speedup %.3fx (A time / %s time) over %zu "
-		 "shared rows; differs most on %s (%s/A %.3f)", letter, s.geomean_speedup, letter,
-		 s.nshared, label, letter, s.most_ratio);
+	/* the speedup (A / this) and the column's ratio (this / A) both said, in words too */
+	snprintf(buf, len, s.geomean_speedup >= 0.1
+		 ? "%s vs A: geometric-mean speedup %.3fx (A time / %s time) over %zu "
+		   "shared rows: %s is %.3gx %s than A (%s/A time %.3g); differs most on %s (%s/A %.3g)"
+		 : "%s vs A: geometric-mean speedup %.3gx (A time / %s time) over %zu "
+		   "shared rows: %s is %.3gx %s than A (%s/A time %.3g); differs most on %s (%s/A %.3g)",
+		 letter, s.geomean_speedup, letter, s.nshared, letter,
+		 s.geomean_speedup >= 1 ? s.geomean_speedup : 1 / s.geomean_speedup,
+		 s.geomean_speedup >= 1 ? "faster" : "slower", letter, 1 / s.geomean_speedup, label,
+		 letter, s.most_ratio);
 }
 
 /* "A, C" for the reports that have a line. */
@@ -509,6 +516,7 @@ void compare_print(const struct comparison *c, FILE *out)
 	char line[2048];
 
 	print_machines(c, out);
+	compare_print_settings(c, out);
 	fprintf(out, "%s per row (ratio: this report's time / A's; below 1 is faster than A)\n",
 		compare_metric_name(c->metric));
 	print_table(c, out);

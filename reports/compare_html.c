@@ -1,15 +1,16 @@
 /*
  * reports/compare_html.c: the comparison page: the reports (machines), a summary line per
- * machine, the matched table with times and ratios, the rows not in every report, and grouped
- * bar plots of the times and of the speedup against the first report.
+ * machine, what differs between them, the matched table with times and ratios (better and
+ * worse coloured), the rows not in every report, and per report after the first a chart of its
+ * speedup against the first on every shared row, one panel per category.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "render.h"
 
-#define MAX_BARS 60
 
 static void machines_table(FILE *out, const struct comparison *c)
 {
@@ -43,6 +44,41 @@ static void machines_table(FILE *out, const struct comparison *c)
 	fputs("</table>\n", out);
 }
 
+/* The settings that differ between the reports, then those that do not. */
+static void differs_table(FILE *out, const struct comparison *c)
+{
+	char v[1024], letter[8];
+	int same = 0;
+
+	fputs("<h2>What differs</h2>\n<table class=\"kv\" id=\"differs\">\n<tr><th></th>", out);
+	for (size_t i = 0; i < c->nreports; i++) {
+		compare_letter(i, letter);
+		fprintf(out, "<th>%s</th>", letter);
+	}
+	fputs("</tr>\n", out);
+	for (size_t k = 0; k < compare_setting_count(); k++) {
+		if (!compare_setting_differs(c, k))
+			continue;
+		fprintf(out, "<tr class=\"differs\"><th>%s</th>", compare_setting_name(k));
+		for (size_t i = 0; i < c->nreports; i++) {
+			compare_setting_value(c, k, i, v, sizeof(v));
+			fputs("<td>", out);
+			html_escape(out, v);
+			fputs("</td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n<p class=\"meta\">The same in every report: ", out);
+	for (size_t k = 0; k < compare_setting_count(); k++) {
+		if (compare_setting_differs(c, k))
+			continue;
+		compare_setting_value(c, k, 0, v, sizeof(v));
+		fprintf(out, "%s%s ", same++ ? "; " : "", compare_setting_name(k));
+		html_escape(out, v);
+	}
+	fputs(same ? ".</p>\n" : "nothing.</p>\n", out);
+}
+
 static void summaries(FILE *out, const struct comparison *c)
 {
 	char line[2048];
@@ -72,8 +108,18 @@ static void line_cells(FILE *out, const struct comparison *c, size_t l)
 		else
 			html_num(out, t, 4);
 	}
-	for (size_t i = 1; i < c->nreports; i++)
-		html_num(out, compare_line_time(c, l, i) / compare_line_time(c, l, 0), 3);
+	for (size_t i = 1; i < c->nreports; i++) {
+		double r = compare_line_time(c, l, i) / compare_line_time(c, l, 0);
+
+		/* below 1 this report is faster than A: better */
+		fprintf(out, "<td class=\"n %s\">", !isfinite(r) ? "" : r < 0.95 ? "better" :
+			r > 1.05 ? "worse" : "");
+		if (!isfinite(r))
+			fputs("-", out);
+		else
+			fprintf(out, r >= 0.1 ? "%.3f" : "%.3g", r);
+		fputs("</td>", out);
+	}
 }
 
 static void lines_table(FILE *out, const struct comparison *c)
@@ -126,58 +172,149 @@ static void unmatched_list(FILE *out, const struct comparison *c)
 
 /* ---- plots ---- */
 
-/* Series names: "A host" for each report. */
-static void series_names(const struct comparison *c, char names[8][96], size_t n)
+/* "A: host, first device (backend)" */
+static void report_name(const struct comparison *c, size_t i, char *buf, size_t len)
 {
-	for (size_t i = 0; i < n; i++) {
-		char letter[8];
+	const struct report *r = &c->reports[i].rep;
+	char letter[8];
 
-		compare_letter(i, letter);
-		snprintf(names[i], sizeof(names[0]), "%s %.80s", letter,
-			 c->reports[i].rep.host.hostname);
-	}
+	compare_letter(i, letter);
+	snprintf(buf, len, "%s (%.60s, %.80s)", letter, r->host.hostname,
+		 r->ndevices ? r->devices[0].name : "no device");
 }
 
-/* Bars of the shared lines: times of every report (ratio 0) or A time / X time (ratio 1). */
-static int shared_chart(const struct comparison *c, struct gnuplot_script *gp, int ratio,
-			struct vb_err *err)
-{
-	size_t nr = c->nreports < 8 ? c->nreports : 8, first = ratio ? 1 : 0;
-	size_t nbars = c->nshared < MAX_BARS ? c->nshared : MAX_BARS;
-	unsigned parts = compare_label_parts(c);
-	char names[8][96];
-	struct bar_chart bc;
-	int status = bar_chart_alloc(&bc, nbars, nr - first, err);
+#define BETTER 0x3b884e
+#define WORSE 0xc8372d
+#define SAME 0x8a93a3
 
-	if (status)
-		return status;
-	series_names(c, names, nr);
-	bc.name = ratio ? "speedup_vs_a" : "times";
-	bc.title = ratio ? "Speedup against report A (A time / this time)"
-			 : "Time per row and report";
-	bc.ylabel = ratio ? "speedup against A (log scale)" : "ms (log scale, lower is faster)";
-	bc.logy = 1;
-	for (size_t i = first; i < nr; i++)
-		bc.series[i - first] = names[i];
-	for (size_t l = 0; l < c->nlines && bc.nlabels < nbars; l++) {
-		if (!compare_line_shared(c, l))
-			continue;
-		row_label(compare_line_row(c, l), parts, bc.labels[bc.nlabels], sizeof(bc.labels[0]));
-		for (size_t i = first; i < nr; i++)
-			bc.values[bc.nlabels * bc.nseries + i - first] = ratio
-				? compare_line_time(c, l, 0) / compare_line_time(c, l, i)
-				: compare_line_time(c, l, i);
-		bc.nlabels++;
+struct ratio_bar {
+	size_t line, category;
+	double speedup;
+};
+
+static int ratio_cmp(const void *a, const void *b)
+{
+	const struct ratio_bar *x = a, *y = b;
+
+	if (x->category != y->category)
+		return x->category < y->category ? -1 : 1;
+	if (x->speedup != y->speedup)
+		return x->speedup > y->speedup ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Where the line's category first appears among the lines. */
+static size_t category_of(const struct comparison *c, size_t line)
+{
+	const char *cat = compare_line_row(c, line)->category;
+
+	for (size_t l = 0; l < c->nlines; l++)
+		if (strcmp(compare_line_row(c, l)->category, cat) == 0)
+			return l;
+	return c->nlines;
+}
+
+struct ratio_arrays {
+	struct ratio_bar *bars;
+	char (*panel_title)[96];
+	size_t *start, *count;
+	char (*labels)[128];
+	double *value;
+	unsigned *colour;
+};
+
+static void ratio_arrays_free(struct ratio_arrays *a)
+{
+	free(a->bars);
+	free(a->panel_title);
+	free(a->start);
+	free(a->count);
+	free(a->labels);
+	free(a->value);
+	free(a->colour);
+}
+
+static int ratio_arrays_alloc(struct ratio_arrays *a, size_t n)
+{
+	n = n ? n : 1;
+	a->bars = calloc(n, sizeof(*a->bars));
+	a->panel_title = calloc(n, sizeof(*a->panel_title));
+	a->start = calloc(n, sizeof(*a->start));
+	a->count = calloc(n, sizeof(*a->count));
+	a->labels = calloc(n, sizeof(*a->labels));
+	a->value = calloc(n, sizeof(*a->value));
+	a->colour = calloc(n, sizeof(*a->colour));
+	return a->bars && a->panel_title && a->start && a->count && a->labels && a->value &&
+	       a->colour ? 0 : -1;
+}
+
+/* The bars of report i: every shared line, sorted into categories, fastest gain first. */
+static size_t ratio_panels(const struct comparison *c, size_t i, struct ratio_arrays *a)
+{
+	unsigned parts = compare_label_parts(c) & ~(unsigned)KEY_OP;
+	size_t n = 0, np = 0;
+
+	for (size_t l = 0; l < c->nlines; l++)
+		if (compare_line_shared(c, l))
+			a->bars[n++] = (struct ratio_bar){ l, category_of(c, l),
+				compare_line_time(c, l, 0) / compare_line_time(c, l, i) };
+	qsort(a->bars, n, sizeof(*a->bars), ratio_cmp);
+	for (size_t k = 0; k < n; k++) {
+		const struct result_row *row = compare_line_row(c, a->bars[k].line);
+		double v = a->bars[k].speedup;
+
+		if (k == 0 || a->bars[k].category != a->bars[k - 1].category) {
+			a->start[np] = k;
+			snprintf(a->panel_title[np++], sizeof(a->panel_title[0]), "%.60s",
+				 row->category[0] ? row->category : "(no category)");
+		}
+		a->count[np - 1]++;
+		row_label(row, KEY_OP | parts, a->labels[k], sizeof(a->labels[0]));
+		a->value[k] = v;
+		a->colour[k] = v > 1.05 ? BETTER : v < 1 / 1.05 ? WORSE : SAME;
 	}
-	if (c->nshared > nbars)
-		snprintf(bc.note, sizeof(bc.note), "first %zu of %zu shared rows", nbars, c->nshared);
-	if (ratio) {
-		bc.nlines = 1;
-		bc.line_value[0] = 1;
-		snprintf(bc.line_title[0], sizeof(bc.line_title[0]), "as fast as A");
+	for (size_t p = 0; p < np; p++) {
+		size_t len = strlen(a->panel_title[p]);
+
+		snprintf(a->panel_title[p] + len, sizeof(a->panel_title[0]) - len, ": %zu row%s",
+			 a->count[p], a->count[p] == 1 ? "" : "s");
 	}
-	status = gnuplot_bar_chart(gp, &bc, err);
-	bar_chart_free(&bc);
+	return np;
+}
+
+/* One panel chart per report after A: A time / its time, every shared row. */
+static int ratio_chart(const struct comparison *c, size_t i, struct gnuplot_script *gp,
+		       struct vb_err *err)
+{
+	struct ratio_arrays a = { 0 };
+	char name[32], title[440], an[200], bn[200], letter[8], heading[200];
+	int status;
+
+	if (ratio_arrays_alloc(&a, c->nshared)) {
+		ratio_arrays_free(&a);
+		return vb_errf(err, VB_E_NOMEM, "out of host memory for the comparison chart");
+	}
+	compare_letter(i, letter);
+	for (char *p = letter; *p; p++)
+		*p = (char)(*p | 0x20);
+	snprintf(name, sizeof(name), i == 1 ? "speedup_vs_a" : "speedup_%s_vs_a", letter);
+	report_name(c, 0, an, sizeof(an));
+	report_name(c, i, bn, sizeof(bn));
+	snprintf(title, sizeof(title), "%s against %s", bn, an);
+	compare_letter(i, letter);
+	snprintf(heading, sizeof(heading), "speedup of %s over A = A %s / %s %s (log scale)", letter,
+		 compare_metric_name(c->metric), letter, compare_metric_name(c->metric));
+	struct panel_chart pc = {
+		.name = name, .title = title, .panel_title = a.panel_title, .start = a.start,
+		.count = a.count, .labels = a.labels, .value = a.value, .colour = a.colour,
+		.logx = 1, .ratio = 1, .heading = heading, .ref = 1, .ref_title = "as fast as A",
+		.ref2 = NAN, .cap2 = NAN, .nkeys = 3, .key_title = { "faster than A", "slower",
+		"within 5 %" }, .key_colour = { BETTER, WORSE, SAME },
+	};
+	pc.npanels = ratio_panels(c, i, &a);
+	pc.nbars = c->nshared;
+	status = gnuplot_panel_chart(gp, &pc, err);
+	ratio_arrays_free(&a);
 	return status;
 }
 
@@ -192,8 +329,8 @@ static int draw(const struct comparison *c, const char *dir, struct plot_outcome
 		 c->reports[0].path);
 	if ((status = gnuplot_begin(&gp, dir, PLOTS_FILES, source, outcome, err)))
 		return status;
-	if (!(status = shared_chart(c, &gp, 0, err)))
-		status = shared_chart(c, &gp, 1, err);
+	for (size_t i = 1; i < c->nreports && !status; i++)
+		status = ratio_chart(c, i, &gp, err);
 	if (status)
 		gnuplot_abort(&gp);
 	else
@@ -213,6 +350,7 @@ static int write_page(const struct comparison *c, const char *dir,
 		return status;
 	html_begin(o.f, "voxbench comparison");
 	machines_table(o.f, c);
+	differs_table(o.f, c);
 	summaries(o.f, c);
 	fputs("<h2>Plots</h2>\n", o.f);
 	html_plots(o.f, dir, outcome);

@@ -18,7 +18,7 @@
 
 static const char css[] =
 	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
-	"margin:0 auto;max-width:1280px;padding:1em 1.5em 3em}\n"
+	"margin:0 auto;max-width:1320px;padding:1em 1.5em 3em}\n"
 	"h1{font-size:1.55em;margin:.4em 0}h2{font-size:1.2em;border-bottom:1px solid #d8dce3;"
 	"padding-bottom:.2em;margin-top:2em}\n"
 	"table{border-collapse:collapse;margin:.6em 0;font-size:.92em}\n"
@@ -28,7 +28,11 @@ static const char css[] =
 	"font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"table.kv th{background:none;font-weight:600;position:static}\n"
 	"tr.fail td,tr.error td{background:#fde4e2}tr.skip td{background:#fff5d6}\n"
-	"td.why{color:#8a1c12;font-size:.9em;max-width:32em}\n"
+	"td.better{background:#dcefdc;color:#1e5a2b}td.worse{background:#fde4e2;color:#8a1c12}"
+	"tr.differs th{color:#8a1c12}\n"
+	"td.why{color:#8a1c12;font-size:.9em;max-width:22em;overflow-wrap:anywhere}\n"
+	"table#results{font-size:.82em}table#results td.p{font-size:.92em;min-width:9em;"
+	"max-width:15em}div.wide{overflow-x:auto}\n"
 	".verdict{padding:.55em 1em;border-radius:4px;display:inline-block}\n"
 	".verdict.ok{background:#e2f4e0}.verdict.warn{background:#fff5d6}"
 	".verdict.fail{background:#fde4e2}.verdict.none{background:#eef0f3}\n"
@@ -58,7 +62,7 @@ void html_begin(FILE *out, const char *title)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	      out);
 	html_escape(out, title);
-	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
+	fprintf(out, "</title>\n<style>\n%s%s</style>\n</head>\n<body>\n<h1>", css, overview_css);
 	html_escape(out, title);
 	fputs("</h1>\n", out);
 }
@@ -144,6 +148,15 @@ static int embed_svg(FILE *out, const char *dir, const char *name)
 	return start ? 0 : -1;
 }
 
+static int has_file(const char *dir, const char *name, const char *ext)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
 void html_plots(FILE *out, const char *dir, const struct plot_outcome *o)
 {
 	if (o->note[0]) {
@@ -160,9 +173,11 @@ void html_plots(FILE *out, const char *dir, const struct plot_outcome *o)
 		}
 		fputs("\n<figcaption>", out);
 		html_escape(out, o->title[i]);
-		fprintf(out, " &middot; <a href=\"%s.svg\">SVG</a> &middot; <a href=\"%s.png\">PNG</a>"
-			     " &middot; data <a href=\"%s.dat\">%s.dat</a></figcaption>\n</figure>\n",
-			o->name[i], o->name[i], o->name[i], o->name[i]);
+		fprintf(out, " &middot; <a href=\"%s.svg\">SVG</a>", o->name[i]);
+		if (has_file(dir, o->name[i], "png"))
+			fprintf(out, " &middot; <a href=\"%s.png\">PNG</a>", o->name[i]);
+		fprintf(out, " &middot; data <a href=\"%s.dat\">%s.dat</a></figcaption>\n"
+			     "</figure>\n", o->name[i], o->name[i]);
 	}
 	if (o->nplots)
 		fputs("<p class=\"meta\">The plots come from <a href=\"plots.gp\">plots.gp</a>: edit "
@@ -192,6 +207,11 @@ static void machine_table(FILE *out, const struct loaded_report *lr)
 	kv(out, "CPU", buf);
 	snprintf(buf, sizeof(buf), "%.1f GiB", (double)h->memory_bytes / 1073741824.0);
 	kv(out, "memory", buf);
+	if (isfinite(h->load_start) || isfinite(h->load_end)) {
+		snprintf(buf, sizeof(buf), "%.2f at the start, %.2f at the end of the run",
+			 h->load_start, h->load_end);
+		kv(out, "load average", buf);
+	}
 	kv(out, "report", lr->path);
 	snprintf(buf, sizeof(buf), "%s by voxbench %s (%s)", lr->rep.created,
 		 lr->rep.voxbench_version, lr->rep.schema);
@@ -261,6 +281,18 @@ static void counts_line(FILE *out, const struct report *r)
 	free(t);
 }
 
+/* A busy machine or widely spread timings, said before any number is read. */
+static void noise_note(FILE *out, const struct report *r)
+{
+	char warning[600];
+
+	if (!report_noise_text(r, warning, sizeof(warning)))
+		return;
+	fputs("<p class=\"note\" id=\"noisy\"><b>Noisy run:</b> ", out);
+	html_escape(out, warning);
+	fputs("</p>\n", out);
+}
+
 static void summary(FILE *out, const struct loaded_report *lr)
 {
 	machine_table(out, lr);
@@ -269,6 +301,7 @@ static void summary(FILE *out, const struct loaded_report *lr)
 	html_escape(out, lr->verdict);
 	fputs("</p>\n", out);
 	counts_line(out, &lr->rep);
+	noise_note(out, &lr->rep);
 }
 
 /* ---- the results table ---- */
@@ -280,11 +313,13 @@ static void result_row_html(FILE *out, const struct loaded_report *lr,
 	char params[512], size[80], notes[160];
 
 	row_notes(row, notes, sizeof(notes));
-	row_params_text(row, params, sizeof(params));
+	row_params_compact(row, params, sizeof(params));
 	row_size_text(row, size, sizeof(size));
 	fprintf(out, "<tr class=\"%s\">", row_status_name(row->status));
 	cell(out, row->op);
-	cell(out, params);
+	fputs("<td class=\"p\">", out);
+	html_escape(out, params);
+	fputs("</td>", out);
 	cell(out, size);
 	cell(out, row->dtype);
 	cell(out, row->backend);
@@ -308,7 +343,7 @@ static void results_table(FILE *out, const struct loaded_report *lr)
 	size_t ncols = row_fields_in(1, cols, 16);
 	int show_device = (report_varying(&lr->rep) & KEY_DEVICE) != 0;
 
-	fputs("<h2>Results</h2>\n<table id=\"results\">\n<tr><th>op</th><th>params</th>"
+	fputs("<h2>Results</h2>\n<div class=\"wide\"><table id=\"results\">\n<tr><th>op</th><th>params</th>"
 	      "<th>size</th><th>dtype</th><th>backend</th>", out);
 	if (show_device)
 		fputs("<th>device</th>", out);
@@ -317,7 +352,7 @@ static void results_table(FILE *out, const struct loaded_report *lr)
 	fputs("<th>verdict</th><th>reason, notes</th></tr>\n", out);
 	for (size_t i = 0; i < lr->rep.nrows; i++)
 		result_row_html(out, lr, &lr->rep.rows[i], show_device, cols, ncols);
-	fputs("</table>\n<p class=\"meta\">Every row, as CSV: <a href=\"results.csv\">results.csv"
+	fputs("</table></div>\n<p class=\"meta\">Every row, as CSV: <a href=\"results.csv\">results.csv"
 	      "</a>. GPU ms: median kernel time (device events); speedup: CPU reference ms / GPU ms."
 	      "</p>\n", out);
 }
@@ -369,24 +404,29 @@ static int write_page(const struct loaded_report *lr, const struct scaling *s, c
 		 lr->rep.ndevices ? ", " : "", lr->rep.ndevices ? lr->rep.devices[0].name : "");
 	html_begin(o.f, title);
 	summary(o.f, lr);
-	results_table(o.f, lr);
-	html_peers_table(o.f, &lr->rep);
+	/* the machine at a glance first, then every row drawn, then the numbers */
+	if ((status = html_overview(o.f, lr, err))) {
+		out_abort(&o);
+		return status;
+	}
 	fputs("<h2>Plots</h2>\n", o.f);
 	html_plots(o.f, dir, outcome);
+	results_table(o.f, lr);
+	html_peers_table(o.f, &lr->rep);
 	scaling_table(o.f, &lr->rep, s);
 	html_end(o.f);
 	return out_commit(&o, err);
 }
 
-static int draw(const struct loaded_report *lr, const struct scaling *s, const char *dir,
-		struct plot_outcome *outcome, struct vb_err *err)
+static int draw(const struct loaded_report *lr, const char *dir, struct plot_outcome *outcome,
+		struct vb_err *err)
 {
 	struct gnuplot_script gp;
 	int status = gnuplot_begin(&gp, dir, PLOTS_FILES, lr->path, outcome, err);
 
 	if (status)
 		return status;
-	if ((status = report_charts(lr, s, &gp, err)))
+	if ((status = report_charts(lr, &gp, err)))
 		gnuplot_abort(&gp);
 	else
 		status = gnuplot_finish(&gp, err);
@@ -411,7 +451,7 @@ int report_write_html(const struct loaded_report *lr, const char *dir,
 	if (!status)
 		status = report_write_csv_file(lr, csv, err);
 	if (!status && opt->plots == PLOTS_FILES)
-		status = draw(lr, &s, f.tmp, outcome, err);
+		status = draw(lr, f.tmp, outcome, err);
 	else if (!status)
 		snprintf(outcome->note, sizeof(outcome->note), "plots turned off (--plots none)");
 	if (!status)
@@ -427,13 +467,12 @@ int report_write_html(const struct loaded_report *lr, const char *dir,
 int report_plot_dumb(const struct loaded_report *lr, struct plot_outcome *outcome,
 		     struct vb_err *err)
 {
-	struct scaling s = { 0 };
 	struct gnuplot_script gp;
 	int status = gnuplot_begin(&gp, NULL, PLOTS_DUMB, lr->path, outcome, err);
 
 	if (status)
 		return status;
-	if ((status = report_charts(lr, &s, &gp, err)))
+	if ((status = report_charts(lr, &gp, err)))
 		gnuplot_abort(&gp);
 	else
 		status = gnuplot_finish(&gp, err);
@@ -481,5 +520,11 @@ void report_print_summary(const struct loaded_report *lr, FILE *out)
 	}
 	fputs("probe   ", out);
 	vb_fputs_escaped(lr->verdict, out);
+	{
+		char warning[600];
+
+		if (report_noise_text(&lr->rep, warning, sizeof(warning)))
+			fprintf(out, "\nwarning %s", warning);
+	}
 	fputs("\n\n", out);
 }

@@ -34,6 +34,7 @@ static const struct field host_fields[] = {
 	{ "hostname", CK_STRING, 0, 255 }, { "os", CK_STRING, 0, 255 },
 	{ "kernel", CK_STRING, 0, 255 },   { "cpu_model", CK_STRING, 0, 255 },
 	{ "cpu_threads", CK_COUNT, 0, 0 }, { "memory_bytes", CK_COUNT, 0, 0 },
+	{ "load_start", CK_RATIO, 0, 0 },  { "load_end", CK_RATIO, 0, 0 },
 };
 
 static const struct field device_fields[] = {

@@ -54,21 +54,26 @@ static void gp_quote(FILE *f, const char *s)
 
 /* A label as the first field of a data line: escaped (no tab, no line break), never a
  * comment, and long ones shortened so that the plot keeps its room. */
-static void data_label(FILE *f, const char *label)
+static void data_label_max(FILE *f, const char *label, size_t max)
 {
 	char s[4 * 128 + 1];
 	size_t n, cut;
 
 	vb_escape_text(label, s, sizeof(s));
 	n = cut = strlen(s);
-	if (n > MAX_LABEL) /* never inside a UTF-8 sequence */
-		for (cut = MAX_LABEL; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
+	if (n > max) /* never inside a UTF-8 sequence */
+		for (cut = max; cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
 			;
 	if (*s == '#' || !*s)
 		fputc(' ', f);
 	fwrite(s, 1, cut, f);
 	if (cut < n)
 		fputs("...", f);
+}
+
+static void data_label(FILE *f, const char *label)
+{
+	data_label_max(f, label, MAX_LABEL);
 }
 
 static void data_value(FILE *f, double v, int logscale)
@@ -269,61 +274,421 @@ int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, stru
 	return VB_OK;
 }
 
-static int write_loglog_data(struct gnuplot_script *gp, const struct loglog_chart *c,
-			     struct vb_err *err)
+/* ---- panels of horizontal bars ---- */
+
+#define PANEL_WIDTH 1280
+#define BAR_PX 15       /* one bar's row: labels of 11 px keep a gap between them */
+#define PANEL_PX 58     /* a panel's title and its x axis */
+#define HEADER_PX 80    /* the chart's title, column headings and legend */
+#define MAX_PNG_PX 8000 /* taller charts are SVG only: a PNG that size is slow and unviewable */
+#define PANEL_LABEL 54  /* characters of a bar's label (10 px font, 30 % of the width) */
+#define PANEL_LEFT 0.31
+
+static int write_panel_data(struct gnuplot_script *gp, const struct panel_chart *c,
+			    struct vb_err *err)
 {
 	struct out_file o;
 	int status = open_data(gp, c->name, &o, err);
 
 	if (status)
 		return status;
-	fprintf(o.f, "# voxels\tms; one block per series, blocks separated by two blank lines\n");
-	for (size_t s = 0; s < c->nseries; s++) {
-		fprintf(o.f, "%s# ", s ? "\n\n" : "");
-		data_label(o.f, c->series[s]);
+	fprintf(o.f, "# label\tvalue\tmarker\tvalue2\tcolour; one block per panel, blocks "
+		     "separated by two blank lines\n");
+	for (size_t p = 0; p < c->npanels; p++) {
+		fprintf(o.f, "%s# ", p ? "\n\n" : "");
+		data_label(o.f, c->panel_title[p]);
 		fputc('\n', o.f);
-		for (size_t i = c->start[s]; i < c->start[s] + c->count[s]; i++) {
-			char x[40], y[40];
-
-			fprintf(o.f, "%s\t%s\n", fmt_num(x, c->x[i], 12), fmt_num(y, c->y[i], 10));
+		for (size_t b = c->start[p]; b < c->start[p] + c->count[p]; b++) {
+			data_label_max(o.f, c->labels[b], PANEL_LABEL);
+			data_value(o.f, c->value[b], c->logx);
+			data_value(o.f, c->marker ? c->marker[b] : NAN, c->logx);
+			data_value(o.f, c->value2 ? c->value2[b] : NAN, 0);
+			fprintf(o.f, "\t%u\n", c->colour[b] & 0xffffffu);
 		}
 	}
 	return out_commit(&o, err);
 }
 
-static void write_loglog_block(struct gnuplot_script *gp, const struct loglog_chart *c)
+/* The left column's range: powers of ten around every value (log), or 0 to the largest. */
+static void panel_range(const struct panel_chart *c, double *lo, double *hi)
 {
-	FILE *f = gp->script.f;
+	double a = INFINITY, b = 0;
 
-	block_start(gp, c->name, c->title, c->note);
-	fprintf(f, "set logscale xy\nset grid\nset key outside right top\nset xlabel ");
-	gp_quote(f, c->xlabel);
-	fprintf(f, "\nset ylabel ");
-	gp_quote(f, c->ylabel);
-	fputc('\n', f);
-	for (size_t s = 0; s < c->nseries; s++) {
-		char b[40], k[40];
+	for (size_t i = 0; i < c->nbars; i++) {
+		double v[2] = { c->value[i], c->marker ? c->marker[i] : NAN };
 
-		fprintf(f, "%s'%s.dat' index %zu using 1:2 with points pt %zu ps 1.2 lc %zu title ",
-			s ? ", \\\n     " : "plot ", c->name, s, s % 13 + 1, s + 1);
-		gp_quote(f, c->series[s]);
-		fprintf(f, ", \\\n     %s*x**(%s) with lines lc %zu notitle",
-			fmt_num(k, c->coefficient[s], 10), fmt_num(b, c->exponent[s], 10), s + 1);
+		for (int k = 0; k < 2; k++)
+			if (isfinite(v[k]) && (!c->logx || v[k] > 0)) {
+				a = v[k] < a ? v[k] : a;
+				b = v[k] > b ? v[k] : b;
+			}
 	}
-	fputc('\n', f);
-	block_end(gp, c->name);
+	if (isfinite(c->ref) && c->ref > 0) {
+		a = c->ref < a ? c->ref : a;
+		b = c->ref > b ? c->ref : b;
+	}
+	if (c->logx && c->ratio) { /* ratios: room around them, not whole decades */
+		*lo = isfinite(a) ? a / 1.25 : 0.5;
+		*hi = b > 0 ? b * 1.25 : 2;
+	} else if (c->logx) {
+		*lo = isfinite(a) ? pow(10, floor(log10(a) - 1e-9)) : 0.1;
+		*hi = b > 0 ? pow(10, ceil(log10(b) + 1e-9)) : 10;
+	} else {
+		*lo = 0;
+		*hi = b > 0 ? 1.05 * b : 1;
+	}
 }
 
-int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c,
-			 struct vb_err *err)
+static double panel_range2(const struct panel_chart *c)
 {
+	double hi = isfinite(c->ref2) ? 1.1 * c->ref2 : 0;
+
+	for (size_t i = 0; c->value2 && i < c->nbars; i++)
+		if (isfinite(c->value2[i]) && 1.05 * c->value2[i] > hi)
+			hi = 1.05 * c->value2[i];
+	if (isfinite(c->cap2) && hi > c->cap2)
+		hi = c->cap2;
+	return hi > 0 ? hi : 1;
+}
+
+static int has_value2(const struct panel_chart *c)
+{
+	for (size_t i = 0; c->value2 && i < c->nbars; i++)
+		if (isfinite(c->value2[i]))
+			return 1;
+	return 0;
+}
+
+static double panel_height(const struct panel_chart *c)
+{
+	double h = HEADER_PX;
+
+	for (size_t p = 0; p < c->npanels; p++)
+		h += PANEL_PX + BAR_PX * (double)c->count[p];
+	return h;
+}
+
+/* The legend as coloured labels along the top (a key's layout depends on font metrics that
+ * differ between the SVG and PNG terminals). */
+static void legend_item(FILE *f, int *tag, double *x, double y, unsigned colour, const char *mark,
+			const char *text)
+{
+	char item[200];
+
+	snprintf(item, sizeof(item), "%s %s", mark, text);
+	fprintf(f, "set label %d at screen %.4f, screen %.6f left font ',10' tc rgb '#%06x' ",
+		(*tag)++, *x, y, colour & 0xffffffu);
+	gp_quote(f, item);
+	fputc('\n', f);
+	*x += 0.02 + 0.0062 * (double)strlen(text);
+}
+
+static void panel_keys(FILE *f, const struct panel_chart *c, double H)
+{
+	double x = 0.01, y = 1 - 38 / H;
+	int tag = 910;
+
+	for (size_t k = 0; k < c->nkeys; k++)
+		legend_item(f, &tag, &x, y, c->key_colour[k], "\u25A0", c->key_title[k]);
+	if (c->marker)
+		legend_item(f, &tag, &x, y, 0x1d2330, "\u25CF", c->marker_title);
+	if (isfinite(c->ref))
+		legend_item(f, &tag, &x, y, 0x4a6fa5, "\u2506", c->ref_title);
+}
+
+/* The headings above the columns and the legend of the colours (first panel only). */
+static void panel_header(FILE *f, const struct panel_chart *c, double H, double split)
+{
+	fprintf(f, "set label 901 at screen 0.01, screen %.6f left font ',14' ", 1 - 16 / H);
+	gp_quote(f, c->title);
+	fprintf(f, "\nset label 902 at screen %.4f, screen %.6f center ",
+		(PANEL_LEFT + (split < 1 ? split - 0.03 : 0.98)) / 2, 1 - 60 / H);
+	gp_quote(f, c->heading);
+	fputc('\n', f);
+	if (split < 1) {
+		fprintf(f, "set label 903 at screen %.4f, screen %.6f center ", (split + 0.98) / 2,
+			1 - 60 / H);
+		gp_quote(f, c->heading2);
+		fputc('\n', f);
+	}
+	panel_keys(f, c, H);
+}
+
+/* Panel p: its title, the left column with the labels, then the right column. */
+static void panel_plot(FILE *f, const struct panel_chart *c, size_t p, double top, double H,
+		       double split, const double range[3])
+{
+	double bottom = top - (PANEL_PX + BAR_PX * (double)c->count[p]) / H;
+	double ptop = top - 24 / H, pbottom = bottom + 34 / H;
+	char lo[40], hi[40], hi2[40], ref[40];
+
+	fmt_num(lo, range[0], 6);
+	fmt_num(hi, range[1], 6);
+	fmt_num(hi2, range[2], 6);
+	fprintf(f, "set label 904 at screen 0.01, screen %.6f left font ',12' ", top - 12 / H);
+	gp_quote(f, c->panel_title[p]);
+	fprintf(f, "\nset tmargin at screen %.6f\nset bmargin at screen %.6f\n"
+		   "set lmargin at screen %.2f\nset rmargin at screen %.4f\n"
+		   "set yrange [%zu.5:-0.5]\nset ytics scale 0 font ',10'\n"
+		   "set xrange [%s:%s]\n%s",
+		ptop, pbottom, PANEL_LEFT, split < 1 ? split - 0.03 : 0.98, c->count[p] - 1, lo, hi,
+		c->logx ? "set logscale x\nset format x '%g'\n" : "unset logscale x\n");
+	if (c->logx && c->ratio) /* a narrow log axis has no decade inside: 1-2-5 tics */
+		fputs("set xtics (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1, 1.25, "
+		      "2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) nomirror\n", f);
+	if (isfinite(c->ref))
+		fprintf(f, "set arrow 1 from %s, graph 0 to %s, graph 1 nohead dt 2 lw 1.5 "
+			   "lc rgb '#4a6fa5' front\n", fmt_num(ref, c->ref, 10), ref);
+	/* every bar from the axis start: each one visible, the dashed line marks 1 */
+	fprintf(f, "plot '%s.dat' index %zu using (%s):0:(%s):2:($0-0.36):($0+0.36):5:ytic(1) "
+		   "with boxxyerror fs solid 0.9 noborder lc rgb variable notitle", c->name, p, lo, lo);
+	if (c->marker)
+		fprintf(f, ", \\\n     '' index %zu using 3:0 with points pt 7 ps 0.55 "
+			   "lc rgb '#1d2330' notitle", p);
+	fputs("\nunset arrow 1\n", f);
+	if (p == 0) /* the header's labels are drawn once */
+		for (int tag = 901; tag < 920; tag++)
+			if (tag != 904)
+				fprintf(f, "unset label %d\n", tag);
+	if (split >= 1)
+		return;
+	fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen 0.98\nunset logscale x\n"
+		   "set format x '%%g'\nset xrange [0:%s]\nset ytics format ''\nunset label 904\n",
+		split, hi2);
+	if (isfinite(c->ref2))
+		fprintf(f, "set arrow 1 from %s, graph 0 to %s, graph 1 nohead dt 2 lw 1.5 "
+			   "lc rgb '#4a6fa5' front\n", fmt_num(ref, c->ref2, 10), ref);
+	fprintf(f, "plot '%s.dat' index %zu using (0):0:(0):4:($0-0.36):($0+0.36):5 "
+		   "with boxxyerror fs solid 0.9 noborder lc rgb variable notitle, \\\n     "
+		   "'' index %zu using (%s):0:($4 > %s ? sprintf('%%.0f', $4) : '') with labels "
+		   "right offset -0.4,0 font ',9' tc rgb '#ffffff' notitle\n"
+		   "unset arrow 1\nset ytics format '%%h'\n", c->name, p, p, hi2, hi2);
+}
+
+static void write_panel_body(FILE *f, const struct panel_chart *c, double H)
+{
+	double split = has_value2(c) ? 0.66 : 1, top = 1 - HEADER_PX / H, range[3];
+
+	panel_range(c, &range[0], &range[1]);
+	range[2] = panel_range2(c);
+	fputs("set multiplot\nset style fill solid 0.9 noborder\nset grid xtics mxtics "
+	      "lc rgb '#e4e7ec'\nset border 3 lc rgb '#5a6270'\nset xtics nomirror font ',10'\n"
+	      "set ytics nomirror\nunset key\n", f);
+	panel_header(f, c, H, split);
+	for (size_t p = 0; p < c->npanels; p++) {
+		panel_plot(f, c, p, top, H, split, range);
+		top -= (PANEL_PX + BAR_PX * (double)c->count[p]) / H;
+	}
+	fputs("unset multiplot\n", f);
+}
+
+int gnuplot_panel_chart(struct gnuplot_script *gp, const struct panel_chart *c,
+			struct vb_err *err)
+{
+	FILE *f = gp->script.f;
+	double H = panel_height(c);
 	int status;
 
-	if (!c->nseries || gp->outcome->nplots == MAX_PLOTS)
+	if (!c->nbars || gp->mode == PLOTS_DUMB || gp->outcome->nplots == MAX_PLOTS)
 		return VB_OK;
-	if ((status = write_loglog_data(gp, c, err)))
+	if ((status = write_panel_data(gp, c, err)))
 		return status;
-	write_loglog_block(gp, c);
+	/* a multiplot cannot be replotted: the same panels once per terminal */
+	fprintf(f, "\n# ---- %s ----\nreset\nset datafile separator \"\\t\"\n"
+		   "set datafile missing \"?\"\n", c->name);
+	if (H > MAX_PNG_PX)
+		fprintf(f, "# no PNG: %.0f px is too tall for one (the SVG has every bar)\n", H);
+	for (int png = 0; png < (H > MAX_PNG_PX ? 1 : 2); png++) {
+		if (png)
+			fprintf(f, "reset\nset datafile separator \"\\t\"\nset datafile missing \"?\"\n"
+				   "set terminal @png_terminal size %d,%.0f noenhanced background "
+				   "'#ffffff'\nset output '%s.png'\n", PANEL_WIDTH, H, c->name);
+		else
+			fprintf(f, "set terminal svg size %d,%.0f dynamic noenhanced font 'Sans,11' "
+				   "background '#ffffff'\nset output '%s.svg'\n", PANEL_WIDTH, H,
+				c->name);
+		write_panel_body(f, c, H);
+		fputs("unset output\n", f);
+	}
+	add_outcome(gp, c->name, c->title);
+	return VB_OK;
+}
+
+/* ---- scaling panels ---- */
+
+#define SCALING_PANEL_W 640
+#define SCALING_PANEL_H 400
+
+static int write_scaling_data(struct gnuplot_script *gp, const struct scaling_chart *c,
+			      struct vb_err *err)
+{
+	struct out_file o;
+	int status = open_data(gp, c->name, &o, err);
+	size_t block = 0;
+
+	if (status)
+		return status;
+	fprintf(o.f, "# voxels\tms; one block per line of a panel, blocks separated by two "
+		     "blank lines\n");
+	for (size_t p = 0; p < c->npanels; p++)
+		for (size_t l = 0; l < c->panels[p].nlines; l++, block++) {
+			const struct scaling_line *line = &c->lines[c->panels[p].first_line + l];
+			char title[300];
+
+			snprintf(title, sizeof(title), "%s: %s", c->panels[p].title, line->title);
+			fprintf(o.f, "%s# ", block ? "\n\n" : "");
+			data_label(o.f, title);
+			fputc('\n', o.f);
+			for (size_t i = line->start; i < line->start + line->count; i++) {
+				char x[40], y[40];
+
+				fprintf(o.f, "%s\t%s\n", fmt_num(x, c->x[i], 12),
+					fmt_num(y, c->y[i], 10));
+			}
+		}
+	return out_commit(&o, err);
+}
+
+static void scaling_ticks(FILE *f, const struct scaling_panel *p)
+{
+	char num[40];
+
+	fputs("set xtics (", f);
+	for (size_t t = 0; t < p->nticks; t++) {
+		fputs(t ? ", " : "", f);
+		gp_quote(f, p->tick_label[t]);
+		fprintf(f, " %s", fmt_num(num, p->tick[t], 12));
+	}
+	fputs(") rotate by 20 right font ',9'\n", f);
+}
+
+/* Two decades of room below the lowest point or line: the legend sits there, under them. */
+static void scaling_yrange(FILE *f, const struct scaling_chart *c, const struct scaling_panel *sp)
+{
+	double lo = INFINITY, hi = 0;
+	char a[40], b[40];
+
+	for (size_t l = 0; l < sp->nlines; l++) {
+		const struct scaling_line *line = &c->lines[sp->first_line + l];
+
+		for (size_t i = line->start; i < line->start + line->count; i++) {
+			lo = c->y[i] < lo ? c->y[i] : lo;
+			hi = c->y[i] > hi ? c->y[i] : hi;
+		}
+		for (int end = 0; end < 2 && isfinite(line->exponent); end++) { /* the fit's ends */
+			double y = line->coefficient * pow(end ? sp->xmax : sp->xmin, line->exponent);
+
+			if (isfinite(y) && y > 0) {
+				lo = y < lo ? y : lo;
+				hi = y > hi ? y : hi;
+			}
+		}
+	}
+	if (!isfinite(lo) || lo <= 0 || hi <= 0)
+		return;
+	fprintf(f, "set yrange [%s:%s]\n", fmt_num(a, pow(10, floor(log10(lo / 100))), 6),
+		fmt_num(b, pow(10, ceil(log10(hi * 3))), 6));
+}
+
+static void scaling_panel(FILE *f, const struct scaling_chart *c, size_t p, size_t *block,
+			  int cols, int rows, double H)
+{
+	const struct scaling_panel *sp = &c->panels[p];
+	double usable = 1 - 30 / H; /* below the chart's title */
+	char lo[40], hi[40], num[40];
+
+	fprintf(f, "set origin %.4f, %.4f\nset size %.4f, %.4f\nset title ",
+		(double)(p % (size_t)cols) / cols,
+		usable * (1 - (double)(p / (size_t)cols + 1) / rows), 1.0 / cols, usable / rows);
+	gp_quote(f, sp->title);
+	fprintf(f, " font ',12'\nset xrange [%s:%s]\n", fmt_num(lo, sp->xmin, 6),
+		fmt_num(hi, sp->xmax, 6));
+	scaling_yrange(f, c, sp);
+	scaling_ticks(f, sp);
+	for (size_t k = 0; k < SCALING_MAX_CROSS; k++)
+		fprintf(f, "unset label %zu\nunset arrow %zu\n", k + 1, k + 1);
+	for (size_t k = 0; k < sp->ncross; k++) {
+		/* the text beside its line, on the side with room */
+		int right = log(sp->cross_x[k] / sp->xmin) > 0.5 * log(sp->xmax / sp->xmin);
+
+		fprintf(f, "set arrow %zu from %s, graph 0 to %s, graph 1 nohead dt 3 lc rgb '#8a1c12'\n"
+			   "set label %zu at %s, graph %.2f %s offset %s,0 font ',9' tc rgb '#8a1c12' ",
+			k + 1, fmt_num(num, sp->cross_x[k], 10), num, k + 1, num, 0.95 - 0.06 * (double)k,
+			right ? "right" : "left", right ? "-0.5" : "0.5");
+		gp_quote(f, sp->cross_label[k]);
+		fputc('\n', f);
+	}
+	fputs("unset label 20\n", f);
+	if (sp->note[0]) {
+		fputs("set label 20 at graph 0.02, graph 0.95 left font ',9' tc rgb '#5a6270' ", f);
+		gp_quote(f, sp->note);
+		fputc('\n', f);
+	}
+	for (size_t l = 0; l < sp->nlines; l++, (*block)++) {
+		const struct scaling_line *line = &c->lines[sp->first_line + l];
+		char k[40], b[40];
+
+		fprintf(f, "%s'%s.dat' index %zu using 1:2 with points pt 7 ps 0.8 lc rgb '#%06x' "
+			   "notitle", l ? ", \\\n     " : "plot ", c->name, *block,
+			line->colour & 0xffffffu);
+		if (isfinite(line->exponent))
+			fprintf(f, ", \\\n     %s*x**(%s) with lines lw 2 dt %d lc rgb '#%06x' title ",
+				fmt_num(k, line->coefficient, 10), fmt_num(b, line->exponent, 10),
+				line->dashed ? 2 : 1, line->colour & 0xffffffu);
+		else
+			fprintf(f, ", \\\n     '' index %zu using 1:2 with lines lw 2 dt %d "
+				   "lc rgb '#%06x' title ", *block, line->dashed ? 2 : 1,
+				line->colour & 0xffffffu);
+		gp_quote(f, line->title);
+	}
+	fputc('\n', f);
+	for (size_t k = 0; k < sp->ncross; k++)
+		fprintf(f, "unset arrow %zu\n", k + 1);
+}
+
+static void write_scaling_body(FILE *f, const struct scaling_chart *c, int cols, int rows,
+			       double H)
+{
+	size_t block = 0;
+
+	fputs("set multiplot", f);
+	fputs(" title ", f);
+	gp_quote(f, c->title);
+	fputs(" font ',14'\nset logscale xy\nset grid xtics ytics lc rgb '#e4e7ec'\n"
+	      "set border 3 lc rgb '#5a6270'\nset xtics nomirror\nset ytics nomirror font ',9'\n"
+	      "set format y '%g'\nset ylabel 'ms (log scale)' font ',10'\n"
+	      "set key bottom right font ',9' spacing 0.9 samplen 2.5 noopaque\n", f);
+	for (size_t p = 0; p < c->npanels; p++)
+		scaling_panel(f, c, p, &block, cols, rows, H);
+	fputs("unset multiplot\n", f);
+}
+
+int gnuplot_scaling_chart(struct gnuplot_script *gp, const struct scaling_chart *c,
+			  struct vb_err *err)
+{
+	FILE *f = gp->script.f;
+	int cols = c->npanels > 1 ? 2 : 1, rows, status;
+	double H;
+
+	if (!c->npanels || gp->mode == PLOTS_DUMB || gp->outcome->nplots == MAX_PLOTS)
+		return VB_OK;
+	rows = (int)((c->npanels + (size_t)cols - 1) / (size_t)cols);
+	H = (double)rows * SCALING_PANEL_H + 30;
+	if ((status = write_scaling_data(gp, c, err)))
+		return status;
+	fprintf(f, "\n# ---- %s ----\n", c->name);
+	for (int png = 0; png < 2; png++) {
+		fputs("reset\nset datafile separator \"\\t\"\nset datafile missing \"?\"\n", f);
+		if (png)
+			fprintf(f, "set terminal @png_terminal size %d,%.0f noenhanced background "
+				   "'#ffffff'\nset output '%s.png'\n", SCALING_PANEL_W * cols, H, c->name);
+		else
+			fprintf(f, "set terminal svg size %d,%.0f dynamic noenhanced font 'Sans,11' "
+				   "background '#ffffff'\nset output '%s.svg'\n", SCALING_PANEL_W * cols,
+				H, c->name);
+		write_scaling_body(f, c, cols, rows, H);
+		fputs("unset output\n", f);
+	}
 	add_outcome(gp, c->name, c->title);
 	return VB_OK;
 }

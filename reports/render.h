@@ -124,6 +124,8 @@ enum row_key_part {
 
 /* "sigma_x=1 sigma_y=2", parameters sorted by name; "" when the op has none. */
 void row_params_text(const struct result_row *row, char *buf, size_t len);
+/* The same for people: stem_x, stem_y, stem_z of one value as "stem_xyz=1". */
+void row_params_compact(const struct result_row *row, char *buf, size_t len);
 void row_size_text(const struct result_row *row, char *buf, size_t len); /* "64x64x32" */
 double row_voxels(const struct result_row *row);
 /* A key of the chosen parts, for sorting and matching (parts joined by '\x1f'). */
@@ -231,15 +233,62 @@ struct bar_chart {
 	char note[160];                 /* appended to the title, e.g. "first 60 of 200" */
 };
 
-/* One log-log chart of points with a fitted power law per series. */
-struct loglog_chart {
-	const char *name, *title, *xlabel, *ylabel;
-	size_t nseries;
-	char (*series)[160];            /* legend text of each series */
-	size_t *start, *count;          /* points of series s: x[start[s] .. start[s] + count[s]) */
+/*
+ * Horizontal bars in panels (one per category), one bar per row with its label on the left:
+ * a left column (value, coloured per bar, with an optional marker point on the same row) and
+ * an optional right column (value2, same colour). Every bar is drawn; the canvas grows with
+ * the number of bars. Bars of panel p: [start[p], start[p] + count[p]), already in order.
+ */
+struct panel_chart {
+	const char *name, *title;
+	size_t npanels, nbars;
+	char (*panel_title)[96];
+	size_t *start, *count;
+	char (*labels)[128];
+	double *value, *marker, *value2;   /* NaN: none (marker, value2 may be NULL) */
+	unsigned *colour;                  /* 0xRRGGBB of each bar */
+	const char *heading, *marker_title, *heading2;
+	int logx;                          /* the left column on a log scale */
+	int ratio;                         /* ratios near 1: an axis just wider than the values
+					    * (not whole decades), so that 0.9 and 1.1 differ */
+	double ref, ref2;                  /* a dashed vertical line in each column, NaN: none */
+	const char *ref_title;
+	double cap2;                       /* the right column's axis ends here (values beyond are
+					    * written as numbers at the end of their bar); NaN: none */
+	size_t nkeys;                      /* the colours' legend */
+	const char *key_title[6];
+	unsigned key_colour[6];
+};
+
+/* Log-log panels (one per category) of lines through points with a fitted power law each,
+ * crossovers marked: the category scaling chart. */
+struct scaling_line {
+	char title[128];
+	unsigned colour;
+	int dashed;
+	size_t start, count;               /* its points: x[start .. start + count) */
+	double exponent, coefficient;      /* the fit t = c * n^b; NaN: none */
+};
+#define SCALING_MAX_TICKS 8
+#define SCALING_MAX_CROSS 4
+struct scaling_panel {
+	char title[96];
+	size_t first_line, nlines;
+	size_t nticks;
+	double tick[SCALING_MAX_TICKS];
+	char tick_label[SCALING_MAX_TICKS][48];
+	size_t ncross;
+	double cross_x[SCALING_MAX_CROSS], cross_y[SCALING_MAX_CROSS];
+	char cross_label[SCALING_MAX_CROSS][160];
+	char note[128];                     /* under the title: "no crossover ..." */
+	double xmin, xmax;
+};
+struct scaling_chart {
+	const char *name, *title;
+	size_t npanels;
+	struct scaling_panel *panels;
+	struct scaling_line *lines;
 	double *x, *y;
-	double *exponent, *coefficient; /* the fitted line y = c * x^b of each series */
-	char note[160];
 };
 
 /* Labels and values for nlabels x nseries bars, values NaN; nlabels is set by the caller. */
@@ -259,8 +308,13 @@ struct gnuplot_script {
 int gnuplot_begin(struct gnuplot_script *gp, const char *dir, enum plot_mode mode,
 		  const char *source, struct plot_outcome *outcome, struct vb_err *err);
 int gnuplot_bar_chart(struct gnuplot_script *gp, const struct bar_chart *c, struct vb_err *err);
-int gnuplot_loglog_chart(struct gnuplot_script *gp, const struct loglog_chart *c,
-			 struct vb_err *err);
+int gnuplot_panel_chart(struct gnuplot_script *gp, const struct panel_chart *c,
+			struct vb_err *err);
+int gnuplot_scaling_chart(struct gnuplot_script *gp, const struct scaling_chart *c,
+			  struct vb_err *err);
+/* The scaling chart of a report: per category, geometric means over its ops of the CPU time,
+ * the GPU kernel time and the GPU time with transfers against the voxel count, per backend. */
+int report_scaling_chart(const struct report *r, struct gnuplot_script *gp, struct vb_err *err);
 /*
  * Commit the script and run gnuplot on it in its folder (PLOTS_DUMB: the charts go to stdout).
  * A missing or failing gnuplot is not an error: it is written into outcome->note.
@@ -273,9 +327,9 @@ int gnuplot_find(char *prog, size_t len, char *note, size_t notelen);
 
 /* ---- the report's charts and page ---- */
 
-/* Add the report's charts (speedup, bandwidth, scaling, backends) to a script. */
-int report_charts(const struct loaded_report *lr, const struct scaling *s,
-		  struct gnuplot_script *gp, struct vb_err *err);
+/* Add the report's charts (speedup and bandwidth panels, scaling, backends) to a script. */
+int report_charts(const struct loaded_report *lr, struct gnuplot_script *gp,
+		  struct vb_err *err);
 
 struct html_options {
 	enum plot_mode plots;   /* PLOTS_FILES (default) or PLOTS_NONE */
@@ -293,6 +347,11 @@ int report_plot_dumb(const struct loaded_report *lr, struct plot_outcome *outcom
 		     struct vb_err *err);
 /* Host, devices and the probe's verdict as a few lines of text. */
 void report_print_summary(const struct loaded_report *lr, FILE *out);
+
+/* The overview at the top of the report page (reports/overview.c): ops x sizes, dtypes,
+ * backends and devices, every row a cell coloured by verdict and speedup. */
+int html_overview(FILE *out, const struct loaded_report *lr, struct vb_err *err);
+extern const char overview_css[];
 
 /* HTML pieces shared by the report and comparison pages. */
 void html_escape(FILE *out, const char *text);
@@ -350,6 +409,14 @@ void compare_summary_text(const struct comparison *c, size_t i, char *buf, size_
 unsigned compare_label_parts(const struct comparison *c);
 /* "A", "B", ... "Z", then "R27"... */
 void compare_letter(size_t i, char buf[8]);
+/* What may differ between the reports (reports/compare_settings.c): a table of settings. */
+size_t compare_setting_count(void);
+const char *compare_setting_name(size_t k);
+void compare_setting_value(const struct comparison *c, size_t k, size_t report, char *buf,
+			   size_t len);
+int compare_setting_differs(const struct comparison *c, size_t k);
+/* "what differs:" and a line per differing setting (escaped). */
+void compare_print_settings(const struct comparison *c, FILE *out);
 /* The text output: machines, the table, a summary line per machine, the unmatched rows. */
 void compare_print(const struct comparison *c, FILE *out);
 int compare_write_csv(const struct comparison *c, FILE *out);

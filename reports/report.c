@@ -40,7 +40,7 @@ const char *row_phase_name(enum row_phase p)
 {
 	static const char *const names[PHASE_COUNT] = { "stack", "inputs", "upload", "warmup",
 							 "timed", "download", "reference",
-							 "compare" };
+							 "compare", "start" };
 
 	return p < PHASE_COUNT ? names[p] : "?";
 }
@@ -84,6 +84,24 @@ static void file_value(const char *path, const char *key, char *out, size_t len)
 	fclose(f);
 }
 
+double host_load_average(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double load = NAN;
+
+	if (f) {
+		if (fscanf(f, "%lf", &load) != 1)
+			load = NAN;
+		fclose(f);
+	}
+	return load;
+}
+
+void report_finish(struct report *r)
+{
+	r->host.load_end = host_load_average();
+}
+
 void host_info_fill(struct host_info *h)
 {
 	struct utsname u;
@@ -98,6 +116,8 @@ void host_info_fill(struct host_info *h)
 	file_value("/proc/cpuinfo", "model name", h->cpu_model, sizeof(h->cpu_model));
 	h->cpu_threads = vb_cpu_threads();
 	h->memory_bytes = vb_host_memory_total();
+	h->load_start = host_load_average();
+	h->load_end = NAN;
 }
 
 int report_init(struct report *r, struct vb_err *err)

@@ -45,10 +45,11 @@ struct row_delta {
  * so has the first device's row the reference, which every device's row shares. */
 enum row_phase {
 	PHASE_STACK, PHASE_INPUTS, PHASE_UPLOAD, PHASE_WARMUP, PHASE_TIMED, PHASE_DOWNLOAD,
-	PHASE_REFERENCE, PHASE_COMPARE, PHASE_COUNT
+	PHASE_REFERENCE, PHASE_COMPARE, PHASE_START, PHASE_COUNT
 };
 /* "stack", "inputs", "upload", "warmup" (compiles), "timed", "download", "reference",
- * "compare": the keys of a row's phases_ms */
+ * "compare", "start" (a peer's child started in the row: ops/peers.c): the keys of a row's
+ * phases_ms */
 const char *row_phase_name(enum row_phase p);
 
 struct result_row {
@@ -111,6 +112,9 @@ struct host_info {
 	char cpu_model[256];
 	int cpu_threads;
 	uint64_t memory_bytes;
+	/* the 1-minute load average (/proc/loadavg) when the run started and ended; NaN: not
+	 * known (an older report) */
+	double load_start, load_end;
 };
 
 struct report {
@@ -130,8 +134,20 @@ struct report {
 	double prebuild_ms, prebuild_cpu_ms;
 	int prebuild_beside_references; /* compiled while the first references ran */
 	double wall_ms, cpu_ms; /* the whole run's wall and CPU time (every thread); 0 when unknown */
+	int cut_signal;            /* a signal stopped the run before its end: its rows so far */
 };
 
+/* The 1-minute load average now (/proc/loadavg), NaN where there is none. */
+double host_load_average(void);
+/* Stamp the run's end: the load average as the rows finish (before the report is written). */
+void report_finish(struct report *r);
+/*
+ * Whether the report's timings may be disturbed: the machine was busy (a load average above
+ * 3/4 of its threads at the start or end of the run) or the GPU times spread widely (max - min
+ * above half the median in a fifth of the timed rows). buf gets one line saying which and what
+ * to do; 0 and "" when neither.
+ */
+int report_noise_text(const struct report *r, char *buf, size_t len);
 /* Empty report stamped with schema, version, the current UTC time and this host. */
 int report_init(struct report *r, struct vb_err *err);
 void report_free(struct report *r);

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,14 @@ static json_t *number(double v)
 
 static json_t *host_json(const struct host_info *h)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:I}", "hostname", h->hostname, "os", h->os,
-			 "kernel", h->kernel, "cpu_model", h->cpu_model, "cpu_threads",
-			 h->cpu_threads, "memory_bytes", (json_int_t)h->memory_bytes);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I}", "hostname", h->hostname, "os",
+			      h->os, "kernel", h->kernel, "cpu_model", h->cpu_model, "cpu_threads",
+			      h->cpu_threads, "memory_bytes", (json_int_t)h->memory_bytes);
+
+	/* how busy the machine was: a timing taken beside other work reads slower */
+	json_object_set_new(o, "load_start", number(h->load_start));
+	json_object_set_new(o, "load_end", number(h->load_end));
+	return o;
 }
 
 static json_t *device_json(const struct device_info *d)
@@ -67,6 +73,14 @@ static json_t *report_json(const struct report *r)
 	if (r->wall_ms > 0) /* the whole run: wall and CPU time (every thread) */
 		json_object_set_new(root, "run_time", json_pack("{sf sf}", "wall_ms", r->wall_ms,
 								 "cpu_ms", r->cpu_ms));
+	if (r->cut_signal) { /* stopped by a signal: the rows finished before it */
+		const char *abbrev = sigabbrev_np(r->cut_signal);
+		char sig[32];
+
+		snprintf(sig, sizeof(sig), "SIG%s", abbrev ? abbrev : "?");
+		json_object_set_new(root, "cut", json_pack("{s:s, s:I}", "signal", sig, "rows",
+							   (json_int_t)r->nrows));
+	}
 	if (r->peers_json) /* run --peer: each peer's library, version, device, interpreter */
 		json_object_set_new(root, "peers", json_loads(r->peers_json, 0, NULL));
 	/* ops timed at two or more sizes: their log-log fits (reports/scaling.c) */
@@ -179,6 +193,8 @@ static void read_host(const json_t *o, struct host_info *h)
 	get_string(o, "cpu_model", h->cpu_model, sizeof(h->cpu_model));
 	h->cpu_threads = (int)json_integer_value(json_object_get(o, "cpu_threads"));
 	h->memory_bytes = (uint64_t)json_integer_value(json_object_get(o, "memory_bytes"));
+	h->load_start = get_number(o, "load_start");
+	h->load_end = get_number(o, "load_end");
 }
 
 int report_schema_compatible(const char *schema)

@@ -22,6 +22,18 @@ static int has_ambiguous(const struct result_row *row) { return row->delta.ambig
 static int has_side(const struct result_row *row) { return row->side_name[0] != 0; }
 static int has_table(const struct result_row *row) { return row->table != NULL; }
 
+/* How much of its tolerance a row's largest difference used: the error that reads the same
+ * for exp (values near 1e38, deltas of 1e31) as for a blur (0.001 of 0.01). */
+static double of_tolerance(const struct loaded_report *lr, const struct result_row *row)
+{
+	(void)lr;
+	if (!row->has_delta || !isfinite(row->delta.max_abs) || !isfinite(row->delta.tolerance))
+		return NAN;
+	if (row->delta.tolerance > 0)
+		return row->delta.max_abs / row->delta.tolerance;
+	return row->delta.max_abs == 0 ? 0 : NAN;
+}
+
 static double voxels(const struct loaded_report *lr, const struct result_row *row)
 {
 	(void)lr;
@@ -88,6 +100,8 @@ const struct row_field row_fields[] = {
 	{ "delta.max_abs", RF_NUM, AT(delta.max_abs), NO_FLAG, .check = CK_REAL, .csv = 28,
 	  .csv_name = "max_abs_delta", .html = 7, .text = 5, .label = "max |delta|",
 	  .text_label = "max|delta|", .digits = 3, .text_digits = -1, .width = 10 },
+	{ "of_tolerance", RF_DERIVED, 0, 0, NO_FLAG, .html = 8, .label = "% of tolerance",
+	  .digits = 1, .scale = 100, .value = of_tolerance },
 	{ "delta.mean_abs", RF_NUM, AT(delta.mean_abs), NO_FLAG, .check = CK_REAL, .csv = 29,
 	  .csv_name = "mean_abs_delta" },
 	{ "delta.rmse", RF_NUM, AT(delta.rmse), NO_FLAG, .check = CK_REAL, .csv = 30,
@@ -118,6 +132,7 @@ const struct row_field row_fields[] = {
 	{ "phases_ms.download", RF_NUM, AT(phase_ms[PHASE_DOWNLOAD]), NO_FLAG, .check = CK_MS },
 	{ "phases_ms.reference", RF_NUM, AT(phase_ms[PHASE_REFERENCE]), NO_FLAG, .check = CK_MS },
 	{ "phases_ms.compare", RF_NUM, AT(phase_ms[PHASE_COMPARE]), NO_FLAG, .check = CK_MS },
+	{ "phases_ms.start", RF_NUM, AT(phase_ms[PHASE_START]), NO_FLAG, .check = CK_MS },
 	{ "wall_ms", RF_NUM, AT(wall_ms), NO_FLAG, .check = CK_MS },
 };
 const size_t row_field_count = sizeof(row_fields) / sizeof(row_fields[0]);

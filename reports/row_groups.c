@@ -34,6 +34,45 @@ void row_params_text(const struct result_row *row, char *buf, size_t len)
 	}
 }
 
+/* Whether sorted[i..i+2] are stem_x, stem_y, stem_z of one value. */
+static int xyz_triple(const struct param_value *p, int i, int n)
+{
+	size_t len = strlen(p[i].name);
+
+	if (i + 2 >= n || len < 3 || strcmp(p[i].name + len - 2, "_x") != 0)
+		return 0;
+	for (int k = 1; k <= 2; k++)
+		if (strlen(p[i + k].name) != len || strncmp(p[i].name, p[i + k].name, len - 1) ||
+		    p[i + k].name[len - 1] != "xyz"[k] || p[i + k].value != p[i].value)
+			return 0;
+	return 1;
+}
+
+void row_params_compact(const struct result_row *row, char *buf, size_t len)
+{
+	struct param_value sorted[REPORT_MAX_PARAMS];
+	int n = row->nparams < REPORT_MAX_PARAMS ? row->nparams : REPORT_MAX_PARAMS;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	memcpy(sorted, row->params, (size_t)n * sizeof(sorted[0]));
+	qsort(sorted, (size_t)n, sizeof(sorted[0]), param_cmp);
+	for (int i = 0; i < n && used < len; i++) {
+		char num[40];
+		int triple = xyz_triple(sorted, i, n), w;
+
+		w = snprintf(buf + used, len - used, "%s%.*s%s=%s", i ? " " : "",
+			     triple ? (int)strlen(sorted[i].name) - 2 : (int)strlen(sorted[i].name),
+			     sorted[i].name, triple ? "_xyz" : "", fmt_num(num, sorted[i].value, 10));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+		i += triple ? 2 : 0;
+	}
+}
+
 void row_size_text(const struct result_row *row, char *buf, size_t len)
 {
 	snprintf(buf, len, "%llux%llux%llu", (unsigned long long)row->width,

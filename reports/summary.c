@@ -2,7 +2,63 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "render.h"
 #include "report.h"
+
+#define BUSY_SHARE 0.75   /* load above this share of the threads: busy */
+#define SPREAD 0.5        /* (max - min) / median of a row's GPU runs above this: spread */
+#define SPREAD_SHARE 0.2  /* of the timed rows: noisy */
+
+int report_noise_text(const struct report *r, char *buf, size_t len)
+{
+	const struct host_info *h = &r->host;
+	double load = fmax(isfinite(h->load_start) ? h->load_start : 0,
+			   isfinite(h->load_end) ? h->load_end : 0);
+	size_t timed = 0, spread = 0;
+	int busy = h->cpu_threads > 0 && load > BUSY_SHARE * h->cpu_threads, n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct timing *t = &r->rows[i].gpu;
+
+		if (!isfinite(t->median) || t->median <= 0 || t->runs < 2 || !isfinite(t->max) ||
+		    !isfinite(t->min))
+			continue;
+		timed++;
+		spread += (t->max - t->min) / t->median > SPREAD;
+	}
+	if (!busy && !(timed && (double)spread > SPREAD_SHARE * (double)timed))
+		return 0;
+	if (busy)
+		n = snprintf(buf, len, "the machine was busy: load average %.2f at the start, %.2f at "
+			     "the end, on %d threads", h->load_start, h->load_end, h->cpu_threads);
+	if (timed && (double)spread > SPREAD_SHARE * (double)timed && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "%s%zu of %zu timed rows spread by more than "
+			      "half their median GPU time", n ? "; " : "", spread, timed);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ": timings (the CPU reference's most) may read "
+			 "slow; run again on an idle machine, or with a larger --repeat");
+	return 1;
+}
+
+static void print_noise(const struct report *rep, FILE *f)
+{
+	char warning[600];
+
+	if (report_noise_text(rep, warning, sizeof(warning)))
+		fprintf(f, "  warning: %s\n", warning);
+}
+
+/* A sweep (--sizes): the fitted exponents, as `report --text` prints them. */
+static void print_fits(const struct report *rep, FILE *f)
+{
+	struct scaling s = { 0 };
+	struct vb_err err;
+
+	if (scaling_fit_report(rep, &s, &err) == VB_OK && s.n)
+		scaling_print(rep, &s, f);
+	scaling_free(&s);
+}
 
 /*
  * The run's last lines: the devices, the verdicts counted, the geometric-mean speedup of the
@@ -24,6 +80,7 @@ void report_print_run_summary(const struct report *rep, double wall_ms, double p
 			nspeed++;
 		}
 	}
+	print_fits(rep, f);
 	fprintf(f, "\nSummary\n  devices: ");
 	for (size_t d = 0; d < rep->ndevices; d++)
 		fprintf(f, "%s%s (%s)", d ? ", " : "", rep->devices[d].name,
@@ -46,6 +103,9 @@ void report_print_run_summary(const struct report *rep, double wall_ms, double p
 		if (rep->prebuild_failed)
 			fprintf(f, " (some failed: their rows say why)");
 	}
+	if (isfinite(rep->host.load_start) || isfinite(rep->host.load_end))
+		fprintf(f, "\n  load average: %.2f at the start, %.2f at the end (%d threads)",
+			rep->host.load_start, rep->host.load_end, rep->host.cpu_threads);
 	fprintf(f, "\n  wall time: %.1f s", wall_ms / 1e3);
 	if (isfinite(probe_ms))
 		fprintf(f, " (probe %.1f s)", probe_ms / 1e3);
@@ -55,4 +115,5 @@ void report_print_run_summary(const struct report *rep, double wall_ms, double p
 		fprintf(f, "; CPU %.1f s, %.1f cores busy on average", rep->cpu_ms / 1e3,
 			rep->cpu_ms / rep->wall_ms);
 	fprintf(f, "\n  report: %s\n", out ? out : "none (--out FILE writes one)");
+	print_noise(rep, f);
 }

@@ -123,7 +123,8 @@ def get_platforms():
     return [_Platform()]
 '''
 
-# A CuPy stand-in on numpy/scipy: the CUDA versions, devices and NVRTC come from FAKE_CUPY_*;
+# A CuPy stand-in on numpy/scipy: the CUDA versions, devices and NVRTC (FAKE_CUPY_NVRTC=fail,
+# FAKE_CUPY_NVRTC_VERSION=12.4) come from FAKE_CUPY_*;
 # cupyx.scipy.ndimage is scipy.ndimage, so peer rows computed with it are scipy's answers.
 CUPY_INIT = '''
 import os as _os
@@ -172,7 +173,8 @@ runtime = _Runtime()
 class nvrtc:
     @staticmethod
     def getVersion():
-        return (12, 4)
+        v = _os.environ.get("FAKE_CUPY_NVRTC_VERSION", "12.4").split(".")
+        return (int(v[0]), int(v[1]))
 class Device:
     def __init__(self, i=0):
         self.compute_capability = "90"

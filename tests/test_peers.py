@@ -10,6 +10,9 @@
   are scipy's answers) runs every op with a CuPy row: each passes or is a documented skip. Then
   a crash, a hang and an exception inside one CuPy call: error rows, the next op still runs.
 - A peer that is not installed is one note and no rows; --peer with an unknown name is exit 2.
+- One child per peer for the run; each peer row has its phases and a progress line.
+- SIGTERM mid-run (in a hanging peer call): the child is killed, the report holds the rows so
+  far with "cut"; a second SIGTERM ends the run at once, with no child left.
 """
 import json
 import os
@@ -177,6 +180,24 @@ def fake_cupy(table):
     check(p.returncode == 0, "cupy (fake): exit 0", p.stderr[-400:])
     check((doc.get("peers") or [{}])[0].get("device") == "Fake CUDA GPU",
           "cupy (fake): the device it reports", doc.get("peers"))
+    check((doc.get("peers") or [{}])[0].get("starts") == 1,
+          "cupy (fake): one child for the whole run (two blocks), not one per block",
+          doc.get("peers"))
+    passed = [r for r in rows if r["status"] == "pass"]
+    bad = [(r["op"], r["phases_ms"], r["wall_ms"]) for r in passed
+           if not all(isinstance(r["phases_ms"].get(k), (int, float)) and r["phases_ms"][k] >= 0
+                      for k in ("upload", "warmup", "timed", "download", "compare")) or
+           r["phases_ms"]["timed"] < r["gpu_ms"]["min"] * r["gpu_ms"]["runs"] * 0.999 or
+           not r["wall_ms"] >= sum(v for v in r["phases_ms"].values() if v is not None) * 0.999]
+    check(passed and not bad, "cupy (fake): each peer row says where its time went (phases_ms "
+          "within its wall_ms, the timed phase holding the timed runs)", bad[:3])
+    lines = [l for l in p.stderr.splitlines() if re.match(r"^\[\d+/\d+\] \w+ \d+x\d+x\d+ \w+ "
+                                                          r"cupy: \w+", l)]
+    # (the compile-ahead line, [0/N], comes before the peers are found: N without them)
+    total = {int(m) for m in re.findall(r"^\[[1-9]\d*/(\d+)\]", p.stderr, re.M)}
+    check(len(lines) == len(rows) and len(total) == 1 and min(total) >= len(doc["results"]),
+          "cupy (fake): a progress line per peer row, counted in the run's total",
+          (len(lines), len(rows), total, len(doc["results"])))
 
     # a crash, a hang and an exception inside CuPy: error rows, the next ops still run
     for kind, fn, op, want, env in (
@@ -205,6 +226,93 @@ def fake_cupy(table):
     p, doc = run(["--size", "16x12x8", "--ops", "copy", "--peer", "cupy", "--python", odd])
     check([r["status"] for r in peer_rows(doc, "cupy")] == ["pass"],
           "cupy (fake): an interpreter path with quotes and $() works", p.stderr[-300:])
+
+
+def peer_children(tmpdir):
+    """Processes still running a peer script of a run whose TMPDIR is tmpdir."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        if tmpdir in cmd and "peer.py" in cmd:
+            found.append((pid, cmd.replace("\0", " ")))
+    return found
+
+
+def cut_run():
+    """SIGTERM mid-run: the peer child is killed, the report holds the rows so far and says it
+    was cut; a second signal ends the run at once."""
+    cupy = pyfakes.cupy_modules()
+    hang = pyfakes.interpreter(os.path.join(TMP, "fakes"), "cupy-cut", cupy,
+                               dists=[("cupy-cuda12x", "13.3.0")],
+                               env={"FAKE_CUPY_TRAP": "uniform_filter",
+                                    "FAKE_CUPY_TRAP_KIND": "hang"})
+    tmpdir = os.path.join(TMP, "cut-tmp")
+    os.makedirs(tmpdir, exist_ok=True)
+    out = os.path.join(TMP, "cut.json")
+    e = dict(os.environ, PATH="/usr/bin:/bin", TMPDIR=tmpdir, VOXBENCH_PEER_TIMEOUT="300")
+    e.pop("CONDA_PREFIX", None)
+    import time
+    if os.path.exists(out):
+        os.remove(out)
+    p = subprocess.Popen([VOXBENCH, "run", "--probe", "none", "--repeat", "2", "--size",
+                          "16x12x8", "--ops", "copy,mean_box,maximum_box", "--peer", "cupy",
+                          "--python", hang, "--out", out], stderr=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, text=True, env=e)
+    for line in p.stderr:  # until the peer row before the hanging one is done
+        if re.match(r"^\[\d+/\d+\] copy .* cupy: pass", line):
+            break
+    time.sleep(1.0)  # now inside mean_box's hanging call
+    t0 = time.time()
+    p.send_signal(15)
+    rest = p.stderr.read()
+    p.wait(timeout=60)
+    took = time.time() - t0
+    doc = json.load(open(out)) if os.path.exists(out) else None
+    got = [(r["op"], r["backend"], r["status"]) for r in (doc or {}).get("results", [])]
+    check(p.returncode == -15 and doc and doc.get("cut") == {"signal": "SIGTERM", "rows": 3} and
+          got == [("copy", "opencl", "pass"), ("copy", "cupy", "pass"),
+                  ("mean_box", "opencl", "pass")] and took < 20,
+          "SIGTERM in a hanging peer call: the run ends by SIGTERM at once, with the report of "
+          "the rows finished so far, marked cut", (p.returncode, took, doc and doc.get("cut"), got, rest[-400:]))
+    check("stopped by Terminated after 3 rows" in rest,
+          "SIGTERM: a line says the run was stopped and what the report holds", rest[-400:])
+    left = peer_children(tmpdir)
+    check(not left, "SIGTERM: no peer child left running", left)
+
+    os.remove(out)
+    # a slow row (median over a large ellipsoid, one CPU thread) with the peer's child waiting:
+    # the first SIGTERM lets the row finish, the second ends the run at once, child and all
+    p = subprocess.Popen([VOXBENCH, "run", "--probe", "none", "--repeat", "1", "--size",
+                          "96x96x48", "--ops", "median_sphere", "--param", "radius_x=5",
+                          "--param", "radius_y=5", "--param", "radius_z=5", "--cpu-threads", "1",
+                          "--peer", "cupy", "--python", hang, "--out", out],
+                         stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=e)
+    deadline = time.time() + 60
+    # the peer's own child (not the --check that finds it), then its imports: the row runs
+    while not any("peer.py cupy" in c for _, c in peer_children(tmpdir)) and \
+            time.time() < deadline and p.poll() is None:
+        time.sleep(0.1)
+    time.sleep(2.0)
+    p.send_signal(15)
+    time.sleep(1.0)
+    waiting = p.poll() is None
+    t0 = time.time()
+    p.send_signal(15)
+    p.wait(timeout=60)
+    took = time.time() - t0
+    if waiting:
+        check(p.returncode == -15 and took < 5 and not os.path.exists(out), "a second "
+              "SIGTERM: the run ends by it at once, in the middle of a row, with no report",
+              (p.returncode, took))
+    else:
+        check(True, "a second SIGTERM # SKIP the row ended within a second of the first")
+    left = peer_children(tmpdir)
+    check(not left, "a second SIGTERM: no peer child left running", left)
+    for pid, _ in left:
+        os.kill(int(pid), 9)
 
 
 def missing_and_unknown():
@@ -236,6 +344,7 @@ def main():
     check(len(rows["CLE"]) > 100 and len(rows["CUPY"]) > 90,
           "the adapter table parses", {k: len(v) for k, v in rows.items()})
     missing_and_unknown()
+    cut_run()
     fake_cupy(rows["CUPY"])
     real_pyclesperanto(rows["CLE"])
     return exit_status()

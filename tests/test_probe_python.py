@@ -192,9 +192,7 @@ def main():
                                 env={"FAKE_CUPY_NVRTC": "fail"})
     healthy = pyfakes.interpreter(fakes, "cupy-ok", cupy, dists=[("cupy-cuda12x", "13.3.0")],
                                   env={"FAKE_CUPY_RUNTIME": "11080"})
-    minor = pyfakes.interpreter(fakes, "cupy-minor", cupy, dists=[("cupy-cuda12x", "13.3.0")],
-                                env={"FAKE_CUPY_RUNTIME": "12080"})
-    code, doc = probe([too_new, dup, nvrtc, healthy, minor])
+    code, doc = probe([too_new, dup, nvrtc, healthy])
     real_driver = (doc.get("cuda") or {}).get("driver_version") or 0
     driver_major = real_driver // 1000 if real_driver else 12
     r = expect(doc, "CUDA too new", "cupy", too_new, "fail",
@@ -213,12 +211,33 @@ def main():
            ["CuPy 13.3.0 (cupy-cuda12x): CUDA runtime 11.8", "Fake CUDA GPU (sm_90)"])
     expect(doc, "CuPy healthy", "cupy-nvrtc", healthy, "ok", ["NVRTC 12.4 compiled a kernel for sm_90"])
     expect(doc, "CuPy healthy", "cupy-smoke", healthy, "ok", ["16773120"])
-    if real_driver:
-        check(True, "CuPy newer minor # SKIP the real driver decides here")
-    else:
-        expect(doc, "CuPy newer minor", "cupy", minor, "warn",
-               ["built for CUDA 12.8, newer than the driver's CUDA 12.4"],
-               ["driver for CUDA 12.8"])
+    # a runtime of a newer minor than the driver's (the real one where there is one): OK with a
+    # note when NVRTC is not newer than the driver and its kernel ran; else WARN
+    drv = real_driver or 12040
+    text = lambda v: f"{v // 1000}.{v % 1000 // 10}"  # noqa: E731
+    rt = drv + 20
+    wheel = [(f"cupy-cuda{drv // 1000}x", "14.2.0")]
+    proven = pyfakes.interpreter(fakes, "cupy-minor-ok", cupy, dists=wheel,
+                                 env={"FAKE_CUPY_RUNTIME": str(rt),
+                                      "FAKE_CUPY_NVRTC_VERSION": text(drv)})
+    newer = pyfakes.interpreter(fakes, "cupy-minor-nvrtc", cupy, dists=wheel,
+                                env={"FAKE_CUPY_RUNTIME": str(rt),
+                                     "FAKE_CUPY_NVRTC_VERSION": text(rt)})
+    broken = pyfakes.interpreter(fakes, "cupy-minor-nokernel", cupy, dists=wheel,
+                                 env={"FAKE_CUPY_RUNTIME": str(rt), "FAKE_CUPY_NVRTC": "fail",
+                                      "FAKE_CUPY_NVRTC_VERSION": text(drv)})
+    code, doc = probe([proven, newer, broken])
+    expect(doc, "CuPy newer minor, NVRTC proven", "cupy", proven, "ok",
+           [f"CUDA runtime {text(rt)}, driver CUDA {text(drv)}", "Fake CUDA GPU (sm_90)",
+            "minor-version compatibility", f"NVRTC {text(drv)}, not newer than the driver"])
+    expect(doc, "CuPy newer minor, NVRTC newer than the driver", "cupy", newer, "warn",
+           [f"built for CUDA {text(rt)}, newer than the driver's CUDA {text(drv)}"],
+           [f"driver for CUDA {text(rt)}", "an NVRTC no newer than the driver"])
+    r = expect(doc, "CuPy newer minor, no kernel ran", "cupy", broken, "warn",
+               [f"built for CUDA {text(rt)}, newer than the driver's CUDA {text(drv)}"],
+               [f"driver for CUDA {text(rt)}"])
+    check(r and "did not compile and run a kernel" in (r.get("detail") or ""),
+          "CuPy newer minor, no kernel ran: the detail says why it stays a warning", r)
     # fixes quote what the shell would split
     odd = pyfakes.interpreter(os.path.join(TMP, "it's odd"), "env", {},
                               dists=[("cupy-cuda12x", "13.3.0"), ("cupy-cuda11x", "12.0.0")])

@@ -386,10 +386,14 @@ static void test_html(void)
 	snprintf(index, sizeof(index), "%s/index.html", dir);
 	snprintf(svg, sizeof(svg), "%s/scaling.svg", dir);
 	if (page("report_scaling.json", dir, &o) == 0)
-		CHECK(o.drawn && o.nplots == 4 && file_has(index, "<svg") && file_has(svg, "n^1.00") &&
-			      file_has(svg, "n^1.50") && !file_has(index, "<script"),
-		      "with gnuplot: speedup, bandwidth, scaling (legend n^1.00, n^1.50) and "
-		      "backends plots inline (%zu plots, note '%s')", o.nplots, o.note);
+		CHECK(o.drawn && o.nplots == 3 && file_has(index, "<svg") &&
+			      file_has(svg, "CPU reference: n^1.00") &&
+			      file_has(svg, "GPU opencl kernel: n^1.00") &&
+			      file_has(svg, "math: geometric mean of 1 op") &&
+			      !file_has(index, "<script"),
+		      "with gnuplot: speedup and bandwidth panels, scaling per category (math: CPU "
+		      "and GPU n^1.00) and backends plots inline (%zu plots, note '%s')", o.nplots,
+		      o.note);
 }
 
 int main(void)

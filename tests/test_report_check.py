@@ -291,7 +291,7 @@ def check_page():
     p = PageParser()
     p.feed(open(os.path.join(out, "index.html")).read())
     dup = {i for i in p.ids if p.ids.count(i) > 1}
-    check(p.svgs == 4, "the page holds 4 inline SVG plots (%d)" % p.svgs)
+    check(p.svgs == 3, "the page holds 3 inline SVG plots (%d)" % p.svgs)
     check(not dup, "every id on the page is unique (the SVGs' ids are prefixed)", sorted(dup)[:5])
     check(p.scripts == 0 and not p.fetches, "no script and nothing fetched", p.fetches[:3])
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -307,8 +307,8 @@ def check_page():
             "--user-data-dir=" + os.path.join(TMP, "chromium")]
     dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True,
                          timeout=120)
-    check(dom.returncode == 0 and dom.stdout.count("<svg") == 4,
-          "Chromium loads the page and builds its 4 SVG plots",
+    check(dom.returncode == 0 and dom.stdout.count("<svg") == 3,
+          "Chromium loads the page and builds its 3 SVG plots",
           "exit %d, %d svg" % (dom.returncode, dom.stdout.count("<svg")))
     r = subprocess.run(base + ["--window-size=1280,2600", "--screenshot=" + shot, url],
                        capture_output=True, text=True, timeout=120)

@@ -27,8 +27,7 @@ out=$t/lap
 rc=$?
 check "report --html exits 0 (stderr: $(head -c 300 "$t/stderr"))" [ "$rc" -eq 0 ]
 check "report prints the page's path" [ "$(cat "$t/stdout")" = "$out/index.html" ]
-for f in index.html results.csv plots.gp speedup.dat speedup.svg speedup.png bandwidth.svg \
-	bandwidth.png; do
+for f in index.html results.csv plots.gp speedup.dat speedup.svg speedup.png; do
 	check "the folder has $f" [ -s "$out/$f" ]
 done
 check "PNG files are PNG" bash -c "head -c 8 '$out/speedup.png' | grep -q PNG"
@@ -59,8 +58,10 @@ check "default folder: mine/ beside mine.json" \
 "$vb" report "$g/report_scaling.json" --html "$t/sweep" >/dev/null 2>"$t/stderr"
 check "a sweep draws the scaling and backends plots" \
 	bash -c "[ -s '$t/sweep/scaling.svg' ] && [ -s '$t/sweep/backends.svg' ]"
-check "the scaling legend has the fitted exponents" \
-	bash -c "grep -q 'n^1.00' '$t/sweep/index.html' && grep -q 'n^1.50' '$t/sweep/index.html'"
+check "the scaling legend has the fitted exponents of the CPU and GPU lines" \
+	bash -c "grep -q 'CPU reference: n^1.00' '$t/sweep/index.html' && grep -q 'GPU opencl kernel: n^1.00' '$t/sweep/index.html'"
+check "the scaling table has gaussian_blur's exponent 1.500" grep -q '<td class="n">1.500</td>' \
+	"$t/sweep/index.html"
 check "the scaling table has the exponent 1.000" grep -q '<td class="n">1.000</td>' \
 	"$t/sweep/index.html"
 

@@ -12,7 +12,7 @@ ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; failures=$((failures + 1)); }
 
 "$vb" run --ops copy,add_image_and_scalar --sizes 8,16,24 --repeat 1 --probe none \
-	--out "$t/sweep.json" >/dev/null 2>"$t/stderr"
+	--out "$t/sweep.json" >"$t/stdout" 2>"$t/stderr"
 rc=$?
 if [ "$rc" -eq 3 ]; then
 	ok "no OpenCL device: the sweep is not run ($(head -c 200 "$t/stderr"))"
@@ -32,6 +32,22 @@ then
 	ok "the report has a scaling section: one fit per op over 3 sizes, 512 to 13824 voxels"
 else
 	bad "the report's scaling section is missing or wrong"
+fi
+if grep -q '^scaling: GPU time' "$t/stdout" && grep -Eq '^copy +3 ' "$t/stdout" &&
+	grep -Eq '^add_image_and_scalar +3 ' "$t/stdout"; then
+	ok "run --sizes prints its fits: one line per op over 3 sizes"
+else
+	bad "run --sizes printed no fit: $(tail -c 400 "$t/stdout")"
+fi
+if "$PYTHON" - "$t/sweep.json" <<'PY'
+import json, math, sys
+h = json.load(open(sys.argv[1]))["host"]
+assert all(isinstance(h[k], (int, float)) and 0 <= h[k] < 1e4 for k in ("load_start", "load_end")), h
+PY
+then
+	ok "the report records the load average at the start and end of the run"
+else
+	bad "host.load_start / load_end missing from the report"
 fi
 "$vb" run --ops copy --size 8 --repeat 1 --probe none --out "$t/one.json" >/dev/null 2>&1
 if grep -q '"scaling"' "$t/one.json"; then

@@ -77,6 +77,12 @@ for op, r in rows.items():
     d = r["delta"]
     check(d["mismatches"] == 0 and d["max_abs"] <= d["tolerance"] and d["rmse"] <= d["max_abs"]
           and d["mean_abs"] <= d["max_abs"], f"{op} delta is consistent", str(d))
+_, cropped = run(["--ops", "crop", "--size", "40x30x20", "--dtype", "u16", "--repeat", "1",
+                  "--param", "width=4", "--param", "height=3", "--param", "depth=2"])
+crop_row = (cropped or {}).get("results", [{}])[0]
+check(crop_row.get("bytes_moved") == 2 * 4 * 3 * 2 * 2,
+      "crop moves the block it reads and writes (4x3x2 u16, twice), not the whole stack",
+      str(crop_row.get("bytes_moved")))
 check(rows["add_images"]["params"] == {} and rows["gaussian_blur"]["params"] ==
       {"sigma_x": 2.0, "sigma_y": 2.0, "sigma_z": 2.0}, "params hold every parameter's value",
       str(rows["gaussian_blur"]["params"]))
