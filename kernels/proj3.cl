@@ -5,7 +5,7 @@
  * pair serves the family.
  *
  * Output layouts are clEsperanto's (ops/rows_projection.def): z -> out(x, y), y -> out(x, z),
- * x -> out(z, y). Positions and extrema are written in the voxel's own type (no float round
+ * x -> out(y, z) (numpy's (z, y)). Positions and extrema are written in the voxel's own type (no float round
  * trip: u32 above 2^24 survives); products, variances and sums are float.
  */
 #ifndef T_IN
@@ -45,7 +45,7 @@ ulong line_index(int axis, int u, int v, int k, int w, int h)
 		return (ulong)k * plane + (ulong)v * w + u; /* (x, y) = (u, v) */
 	if (axis == 1)
 		return (ulong)v * plane + (ulong)k * w + u; /* (x, z) = (u, v) */
-	return (ulong)v * w + (ulong)u * plane + k;         /* (z, y) = (u, v) */
+	return (ulong)v * plane + (ulong)u * w + k;         /* (y, z) = (u, v) */
 }
 
 /* Whether v takes the place of best: strictly better, or best is NaN and v is a number (NaN
@@ -61,7 +61,7 @@ __kernel void axis_project(__global const T_IN *in, __global T_OUT *out, const i
 			   const int h, const int d, const int axis, const int kind, const int ddof)
 {
 	int u = get_global_id(0), v = get_global_id(1);
-	int ow = axis == 0 ? d : w, oh = axis == 1 ? d : h, n = axis == 0 ? w : axis == 1 ? h : d;
+	int ow = axis == 0 ? h : w, oh = axis == 2 ? h : d, n = axis == 0 ? w : axis == 1 ? h : d;
 	ulong o;
 
 	if (u >= ow || v >= oh)

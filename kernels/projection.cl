@@ -162,7 +162,7 @@ __kernel void arg_maximum_z_projection(__global const T_IN *src, __global uint *
 
 /*
  * Along x: a work-group of X_LANES x X_ROWS work-items (1D) handles X_ROWS rows; row r = y + h*z
- * of the input gives output voxel (z, y) of the d x h output.
+ * of the input gives output voxel r, (y, z) of the h x d output (numpy's (z, y)).
  */
 __kernel void minmax_x_projection(__global const T_IN *src, __global T_IN *dst, const int w,
 				  const int h, const int d, const int maximum)
@@ -183,7 +183,7 @@ __kernel void minmax_x_projection(__global const T_IN *src, __global T_IN *dst, 
 			part[lid] = BETTER(part[lid], part[lid + s]);
 	}
 	if (lane == 0 && r < rows)
-		dst[(r / (size_t)h) + (size_t)d * (r % (size_t)h)] = part[lid];
+		dst[r] = part[lid];
 }
 
 __kernel void sum_x_projection(__global const T_IN *src, __global float *dst, const int w,
@@ -205,5 +205,5 @@ __kernel void sum_x_projection(__global const T_IN *src, __global float *dst, co
 			part[lid] += part[lid + step];
 	}
 	if (lane == 0 && r < rows)
-		dst[(r / (size_t)h) + (size_t)d * (r % (size_t)h)] = (float)part[lid] / divisor;
+		dst[r] = (float)part[lid] / divisor;
 }

@@ -2,7 +2,8 @@
  * kernels/stencil.cl: 3x3x3 derivative stencils (Sobel, Laplace, gradients) and the subtraction
  * that finishes the composed filters (difference of Gaussians, top hat, ...).
  *
- * One work-item per output voxel; borders clamp to the edge (scipy mode='nearest'). Every stencil
+ * One work-item per output voxel; borders clamp to the edge (scipy mode='nearest'; the gradients'
+ * clamped neighbour makes numpy.gradient's one-sided end differences). Every stencil
  * is written as a sum of differences of neighbours, so a large constant offset in the input
  * cancels before it can cost precision. Build with -DOP_<name>=1 to pick the stencil.
  */
@@ -44,12 +45,14 @@ __kernel void stencil3(__global const T_IN *src, __global T_OUT *dst, const int 
 		zo[k] = (IDX)clamp(z + k - 1, 0, d - 1) * plane;
 	}
 	float r;
+/* numpy.gradient's: the central difference halved inside, one-sided at both ends (0 where n = 1) */
+#define GRADIENT(d, i, n) ((i) == 0 || (i) == (n) - 1 ? (d) : (d) * 0.5f)
 #if OP_gradient_x
-	r = V(1, 0, 0) - V(-1, 0, 0);
+	r = GRADIENT(V(1, 0, 0) - V(-1, 0, 0), x, w);
 #elif OP_gradient_y
-	r = V(0, 1, 0) - V(0, -1, 0);
+	r = GRADIENT(V(0, 1, 0) - V(0, -1, 0), y, h);
 #elif OP_gradient_z
-	r = V(0, 0, 1) - V(0, 0, -1);
+	r = GRADIENT(V(0, 0, 1) - V(0, 0, -1), z, d);
 #elif OP_laplace_diamond
 	float c = V(0, 0, 0);
 

@@ -37,6 +37,15 @@
 #ifndef LINEAR
 #define LINEAR 1
 #endif
+#ifndef OUT_IS_FLOAT
+#define OUT_IS_FLOAT 1
+#endif
+/* a resampled value into T_OUT: integers rounded to nearest (half away from zero), as scipy */
+#if OUT_IS_FLOAT
+#define STORE_RESAMPLED(v) CONVERT_OUT(v)
+#else
+#define STORE_RESAMPLED(v) CONVERT_OUT(round(v))
+#endif
 
 /*
  * Swap x with axis o (y or z) of the input, the third axis t staying. A work-group of TILE x ROWS
@@ -108,7 +117,8 @@ float tf_coordinate(__constant float *m, int r, float fx, float fy, float fz, in
 
 /*
  * One output voxel per work-item: its input coordinate through the float 3x4 matrix m, then the
- * nearest voxel (floor(x + 0.5), copied exactly) or the trilinear sample (LINEAR), edges clamped.
+ * nearest voxel (floor(x + 0.5), copied exactly) or the trilinear sample (LINEAR, rounded to
+ * nearest in an integer output), edges clamped.
  */
 __kernel void resample(__global const T_IN *src, __global T_OUT *dst, __constant float *m,
 		       const int iw, const int ih, const int id, const int ow, const int oh,
@@ -137,7 +147,7 @@ __kernel void resample(__global const T_IN *src, __global T_OUT *dst, __constant
 	float c01 = tf_lerp(tx, (float)src[r01 + xa], (float)src[r01 + xb]);
 	float c11 = tf_lerp(tx, (float)src[r11 + xa], (float)src[r11 + xb]);
 
-	dst[di] = CONVERT_OUT(tf_lerp(tz, tf_lerp(ty, c00, c10), tf_lerp(ty, c01, c11)));
+	dst[di] = STORE_RESAMPLED(tf_lerp(tz, tf_lerp(ty, c00, c10), tf_lerp(ty, c01, c11)));
 #else
 	int xi = clamp((int)floor(x + 0.5f), 0, iw - 1), yi = clamp((int)floor(y + 0.5f), 0, ih - 1);
 	int zi = clamp((int)floor(z + 0.5f), 0, id - 1);

@@ -144,8 +144,8 @@ void geom_histogram_edges(enum dtype t, int nbins, double lo, double hi, void *e
 int dims_x_projection(const struct op_call *c, size_t out[3], struct vb_err *err)
 {
 	(void)err;
-	out[0] = c->in[0]->depth;
-	out[1] = c->in[0]->height;
+	out[0] = c->in[0]->height;
+	out[1] = c->in[0]->depth;
 	out[2] = 1;
 	return VB_OK;
 }

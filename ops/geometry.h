@@ -78,7 +78,8 @@ void geom_histogram_edges(enum dtype t, int nbins, double lo, double hi, void *e
  *    direction) and sample there; samples outside the input clamp to the edge (mode='nearest').
  *  - nearest: index floor(x + 0.5) (ties round up, as scipy order=0), the voxel copied bit for bit.
  *  - linear: trilinear, voxels read as float, x then y then z lerps a + t (b - a) as fma, stored
- *    with convert_<type>_sat (truncation). The coordinates are floats computed by nested fma from
+ *    in an integer type rounded to nearest (round, half away from zero, as scipy), saturated
+ *    (convert_<type>_sat). The coordinates are floats computed by nested fma from
  *    a float 3x4 matrix that geom_transform_matrix() makes for both sides, so the kernel and the
  *    reference do the same float operations and agree bit for bit.
  */
@@ -126,7 +127,7 @@ extern const int statistics_column_count;
 
 /* ---- output dims of SHAPE_CUSTOM rows (their .dims) ---- */
 
-int dims_x_projection(const struct op_call *c, size_t out[3], struct vb_err *err);   /* d x h */
+int dims_x_projection(const struct op_call *c, size_t out[3], struct vb_err *err);   /* h x d */
 int dims_y_projection(const struct op_call *c, size_t out[3], struct vb_err *err);   /* w x d */
 int dims_center_of_mass(const struct op_call *c, size_t out[3], struct vb_err *err); /* 3x1x1 */
 int dims_histogram(const struct op_call *c, size_t out[3], struct vb_err *err); /* bins x 1 x 1 */
@@ -139,6 +140,8 @@ int dims_pad(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_scale(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_statistics(const struct op_call *c, size_t out[3], struct vb_err *err);
 int dims_centroids(const struct op_call *c, size_t out[3], struct vb_err *err);
+/* the label, map and measurement ops of ops/rows_label3.def and ops/rows_measure3.def */
+#include "dims_label3.h"
 
 /* ---- stacks of ops/rows_stack3.def (ops/geometry_stack3.c) ---- */
 

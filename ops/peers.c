@@ -42,7 +42,7 @@ static const struct peer_lib_desc {
 /* Voxels whose disagreement a float decision explains (DESIGN.md, "Honest verdicts"). */
 enum peer_ambiguity { AMB_NONE, AMB_OTSU_BIN };
 
-/* One row of the adapter table (ops/peer_adapters.def documents the fields). */
+/* One row of the peer calls (ops/conventions.def: its CONVENTIONS_PEERS section says the fields). */
 struct peer_adapter {
 	const char *op;
 	enum peer_lib lib;
@@ -54,7 +54,9 @@ struct peer_adapter {
 };
 
 static const struct peer_adapter adapters[] = {
-#include "peer_adapters.def"
+#define CONVENTIONS_PEERS
+#include "conventions.def"
+#undef CONVENTIONS_PEERS
 };
 #define NADAPTERS (sizeof(adapters) / sizeof(adapters[0]))
 

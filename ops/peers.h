@@ -8,7 +8,8 @@
  * started again for the next op. Its kernels compile once per run, not per block. The stacks
  * are handed over in a shared memory file (a memfd, the child's fd 4), each input once per
  * block; the output comes back the same way, after the op's convention adapter
- * (ops/peer_adapters.def: one row per op and peer) has put it in voxbench's layout and dtype.
+ * (the peer calls of ops/conventions.def: one row per op and peer) has put it in voxbench's
+ * layout and dtype.
  * Each row's phases_ms says where its time went: start (a child started again), upload,
  * warmup (the peer's compiles), timed, download, reference, compare.
  * Peer rows have the backend "pyclesperanto-opencl", "pyclesperanto-cuda" or "cupy"; their

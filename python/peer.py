@@ -16,7 +16,7 @@ layout and dtype, "ms": the timed runs), "skip" or "fail" (with "reason") or "er
 "error"), and "phases": where its time went (ms: upload, warmup, timed, compare, download). An input is
 read and put on the device once, under its id, until {"forget": true} (the block's end).
 
-What to call comes from voxbench's adapter table (ops/peer_adapters.def), as Python
+What to call comes from voxbench's peer calls (ops/conventions.def), as Python
 expressions: `call` runs the peer (names: a and b, the inputs on the device; out, the output
 buffer of the previous call, None at first; the op's parameters by name; cle, cp, nd, np; F(x),
 x as float32, converted once outside the timing; S(x), x cast to voxbench's output dtype with
@@ -229,16 +229,6 @@ def laplace_kernel(np, box):
     return k
 
 
-def undivided(np, r, axis):
-    """numpy.gradient's central differences (halved inside, one-sided at the ends) as
-    voxbench's in(x+1) - in(x-1) with clamped ends: doubled inside, the ends as they are."""
-    r = np.array(r, copy=True)
-    inner = [slice(None)] * r.ndim
-    inner[axis] = slice(1, -1)
-    r[tuple(inner)] *= 2
-    return r
-
-
 def cle_histogram_range(cle, a, num_bins, lo, hi):
     """pyclesperanto's (min, max) that give numpy's bins over voxbench's range: its bin i is
     centred on min + i (max - min) / (bins - 1), so numpy's range shrunk by half a bin."""
@@ -337,7 +327,6 @@ class Server:
         names["laplace_diamond_kernel"] = lambda: xp.asarray(laplace_kernel(np, False))
         names["pad_widths"] = pad_widths
         names["stats_table"] = lambda r: stats_table(np, r)
-        names["undivided"] = lambda r, axis: undivided(np, r, axis)
         if "cle" in names:
             names["cle_histogram_range"] = lambda *args: cle_histogram_range(names["cle"], *args)
             names["cle_histogram_outside"] = lambda *args: cle_histogram_outside(names["cle"],

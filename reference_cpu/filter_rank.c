@@ -80,33 +80,6 @@ static uint32_t select_rank(uint32_t *a, long n, long k)
 	return a[k];
 }
 
-/*
- * The element of rank k of a[0 .. n-1] for n <= 32 (a 3x3x3 box, a small sphere): Batcher's
- * odd-even merge sort of the 32 values padded with the largest key. Its compare-exchanges do not
- * depend on the data, so no branch mispredicts, where the selection above mispredicts on every
- * other comparison (the median was the slowest reference of the default run).
- */
-#define NETWORK_MAX 32
-
-static uint32_t network_rank(const uint32_t *a, long n, long k)
-{
-	uint32_t v[NETWORK_MAX];
-
-	for (long i = 0; i < NETWORK_MAX; i++)
-		v[i] = i < n ? a[i] : UINT32_MAX;
-	for (int p = 1; p < NETWORK_MAX; p <<= 1)
-		for (int q = p; q >= 1; q >>= 1)
-			for (int j = q % p; j + q < NETWORK_MAX; j += 2 * q)
-				for (int i = 0; i < q && i + j + q < NETWORK_MAX; i++)
-					if ((i + j) / (2 * p) == (i + j + q) / (2 * p)) {
-						uint32_t x = v[i + j], y = v[i + j + q];
-
-						v[i + j] = x < y ? x : y;
-						v[i + j + q] = x < y ? y : x;
-					}
-	return v[k];
-}
-
 static inline size_t clampi(long i, size_t n)
 {
 	return i < 0 ? 0 : (size_t)i >= n ? n - 1 : (size_t)i;
@@ -220,9 +193,7 @@ static void window_row(const struct window *w, size_t y, size_t z, void *buf, si
 		long n = window_gather(w, off, x, buf);
 
 		if (w->keys)
-			store_key(w->c->out, (z * H + y) * W + x,
-				  n <= NETWORK_MAX ? network_rank(buf, n, n / 2)
-						   : select_rank(buf, n, n / 2));
+			store_key(w->c->out, (z * H + y) * W + x, select_rank(buf, n, n / 2));
 		else
 			orow[x] = reduce(w->kind, buf, n, w->vals[(z * H + y) * W + x]);
 	}

@@ -9,7 +9,7 @@
  *   cumulative_sum          integers summed exactly in int64, each prefix rounded once to float;
  *       floats summed in float; cumulative_product in float; cumulative max / min in the voxel's
  *       type (floats: fmax / fmin)
- * Output layouts: z -> out(x, y), y -> out(x, z), x -> out(z, y).
+ * Output layouts: z -> out(x, y), y -> out(x, z), x -> out(y, z).
  */
 #include <math.h>
 #include <string.h>
@@ -38,7 +38,7 @@ static inline size_t line_index(int axis, size_t u, size_t v, size_t k, size_t w
 		return k * w * h + v * w + u;
 	if (axis == 1)
 		return v * w * h + k * w + u;
-	return v * w + u * w * h + k;
+	return v * w * h + u * w + k;
 }
 
 #define BETTER(x, best, max) \
@@ -48,7 +48,7 @@ static int project(const struct op_call *c, int axis, enum p3_kind kind, struct 
 {
 	const struct stack *in = c->in[0];
 	size_t w = in->width, h = in->height, d = in->depth;
-	size_t ow = axis == 0 ? d : w, oh = axis == 1 ? d : h, n = axis == 0 ? w : axis == 1 ? h : d;
+	size_t ow = axis == 0 ? h : w, oh = axis == 2 ? h : d, n = axis == 0 ? w : axis == 1 ? h : d;
 	int ddof = op_param_count(c->op) ? (int)op_param(c, "ddof") : 0;
 	int status = check_io(c, err);
 	long v;

@@ -125,48 +125,48 @@ out:
 
 enum line_op { LINE_MAX, LINE_MIN, LINE_SUM, LINE_MEAN, LINE_STD, LINE_ARGMAX };
 
-/* The reduction of n voxels of s from `start`, `step` apart, in double. */
-static double reduce_line(const struct stack *s, size_t start, size_t step, size_t n,
-			  enum line_op op, int ddof)
+/* Voxels start, start + step, ... (n of them) of s as double, read typed. */
+static void load_line(const struct stack *s, size_t start, size_t step, size_t n, double *v)
 {
-	double acc = stack_get(s, start), mean, q = 0.0;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = (const T *)s->data + start;
+		for (size_t k = 0; k < n; k++)
+			v[k] = (double)p[k * step];
+	)
+}
+
+/* The reduction of the n values of a line, in order, in double. */
+static double reduce_line(const double *v, size_t n, enum line_op op, int ddof)
+{
+	double acc = v[0], mean, q = 0.0;
 	size_t k, arg = 0;
 
 	switch (op) {
 	case LINE_MAX:
 	case LINE_MIN:
-		for (k = 1; k < n; k++) {
-			double v = stack_get(s, start + k * step);
-
-			if (isnan(acc) || (op == LINE_MAX ? v > acc : v < acc))
-				acc = isnan(v) ? acc : v;
-		}
+		for (k = 1; k < n; k++)
+			if (isnan(acc) || (op == LINE_MAX ? v[k] > acc : v[k] < acc))
+				acc = isnan(v[k]) ? acc : v[k];
 		return acc;
 	case LINE_ARGMAX:
-		for (k = 1; k < n; k++) {
-			double v = stack_get(s, start + k * step);
-
-			if (v > acc || (isnan(acc) && !isnan(v))) {
-				acc = v;
+		for (k = 1; k < n; k++)
+			if (v[k] > acc || (isnan(acc) && !isnan(v[k]))) {
+				acc = v[k];
 				arg = k;
 			}
-		}
 		return (double)arg;
 	default:
 		break;
 	}
 	for (k = 1; k < n; k++)
-		acc += stack_get(s, start + k * step);
+		acc += v[k];
 	if (op == LINE_SUM)
 		return acc;
 	mean = acc / (double)n;
 	if (op == LINE_MEAN)
 		return mean;
-	for (k = 0; k < n; k++) {
-		double d = stack_get(s, start + k * step) - mean;
-
-		q += d * d;
-	}
+	for (k = 0; k < n; k++)
+		q += (v[k] - mean) * (v[k] - mean);
 	return (double)n - ddof > 0 ? sqrt(q / ((double)n - ddof)) : 0.0;
 }
 
@@ -175,55 +175,58 @@ static int project(const struct op_call *c, int axis, enum line_op op, struct vb
 {
 	const struct stack *in = c->in[0];
 	struct stack *out = c->out;
-	size_t W, H, D, ow, oh, n;
+	size_t W, H, D, ow, oh, n, len, step, bytes;
 	enum dtype want;
 	int ddof = op == LINE_STD ? (int)op_param(c, "ddof") : 0;
-	long long o;
+	const int nt = ref_nthreads(c);
+	double *lines;
 
 	if (!in || !out || !in->data || !out->data)
 		return vb_errf(err, VB_E_ARGS, "%s: missing input or output stack", ref_op_name(c));
 	W = in->width;
 	H = in->height;
 	D = in->depth;
-	ow = axis == 0 ? D : W;
-	oh = axis == 1 ? D : H;
+	ow = axis == 0 ? H : W;
+	oh = axis == 2 ? H : D;
 	want = op == LINE_MAX || op == LINE_MIN ? in->dtype : op == LINE_ARGMAX ? DT_U32 : DT_F32;
 	if (out->width != ow || out->height != oh || out->depth != 1 || out->dtype != want)
 		return vb_errf(err, VB_E_ARGS, "%s: output is %zux%zux%zu %s, expected %zux%zux1 %s",
 			       ref_op_name(c), out->width, out->height, out->depth,
 			       dtype_name(out->dtype), ow, oh, dtype_name(want));
 	n = ow * oh;
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (o = 0; o < (long long)n; o++) {
-		size_t i = (size_t)o, a = i % ow, b = i / ow, start, step, len;
-		double v;
+	len = axis == 2 ? D : axis == 1 ? H : W;
+	step = axis == 2 ? W * H : axis == 1 ? W : 1;
+	if (vb_mul_size(len, (size_t)nt * sizeof(double), &bytes) < 0 || !(lines = malloc(bytes)))
+		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate line buffers of %zu voxels",
+			       ref_op_name(c), len);
+#pragma omp parallel num_threads(nt)
+	{
+		double *line = lines + (size_t)REF_THREAD_NUM() * len;
+		long long o;
 
-		if (axis == 2) { /* out (x, y) */
-			start = i;
-			step = W * H;
-			len = D;
-		} else if (axis == 1) { /* out (x, z) */
-			start = a + W * H * b;
-			step = W;
-			len = H;
-		} else { /* out (z, y) */
-			start = W * (b + H * a);
-			step = 1;
-			len = W;
+#pragma omp for schedule(static)
+		for (o = 0; o < (long long)n; o++) {
+			size_t i = (size_t)o, a = i % ow, b = i / ow;
+			/* z: out (x, y); y: out (x, z); x: out (y, z), the row i */
+			size_t start = axis == 2 ? i : axis == 1 ? a + W * H * b : W * i;
+			double v;
+
+			load_line(in, start, step, len, line);
+			v = reduce_line(line, len, op, ddof);
+			if (out->dtype == DT_F32)
+				((float *)out->data)[i] = (float)v;
+			else
+				stack_set(out, i, v); /* exact: a voxel's own value or an index */
 		}
-		v = reduce_line(in, start, step, len, op, ddof);
-		if (out->dtype == DT_F32)
-			((float *)out->data)[i] = (float)v;
-		else
-			stack_set(out, i, v); /* exact: a voxel's own value or an index */
 	}
+	free(lines);
 	return VB_OK;
 }
 
 /*
  * Projections along one axis (reference_cpu/projection.c), computed in double per output voxel,
- * along its line in order. Output shapes (clEsperanto's): z -> width x height, y -> width x depth
- * (out(x, z)), x -> depth x height (out(z, y)).
+ * along its line in order. Output shapes (clEsperanto's and numpy's): z -> width x height,
+ * y -> width x depth (out(x, z)), x -> height x depth (out(y, z)).
  * minimum / maximum: the input's dtype, exact; NaN voxels are ignored (fmin/fmax), an all-NaN line
  * gives NaN. sum / mean: f32, the double sum (/ the line length) rounded once.
  * std_z_projection: f32, sqrt(sum (v - mean)^2 / (depth - ddof)) (two passes, double), 0 where

@@ -36,6 +36,16 @@ static inline size_t clampz(ptrdiff_t i, size_t n)
 	return i < 0 ? 0 : (size_t)i >= n ? n - 1 : (size_t)i;
 }
 
+/*
+ * numpy.gradient from the clamped difference d = in(i+1) - in(i-1) (one float subtraction, as
+ * the kernel's): halved inside (exact), one-sided at both ends, where the clamp makes d the
+ * end difference (0 where n = 1).
+ */
+static double gradient(float d, size_t i, size_t n)
+{
+	return i == 0 || i + 1 == n ? d : d * 0.5f;
+}
+
 /* One output voxel of stencil s at (x, y, z); f is the input as float, dims W x H x D. */
 static double stencil_at(enum stencil s, const float *f, size_t W, size_t H, size_t D, size_t x,
 			 size_t y, size_t z)
@@ -51,10 +61,9 @@ static double stencil_at(enum stencil s, const float *f, size_t W, size_t H, siz
 #define F(i, j, k) ((double)f[xo[(i) + 1] + yo[(j) + 1] + zo[(k) + 1]])
 	c = F(0, 0, 0);
 	switch (s) {
-	/* one float subtraction, rounded as the kernel rounds it: exact */
-	case ST_GRADIENT_X: return (float)F(1, 0, 0) - (float)F(-1, 0, 0);
-	case ST_GRADIENT_Y: return (float)F(0, 1, 0) - (float)F(0, -1, 0);
-	case ST_GRADIENT_Z: return (float)F(0, 0, 1) - (float)F(0, 0, -1);
+	case ST_GRADIENT_X: return gradient((float)F(1, 0, 0) - (float)F(-1, 0, 0), x, W);
+	case ST_GRADIENT_Y: return gradient((float)F(0, 1, 0) - (float)F(0, -1, 0), y, H);
+	case ST_GRADIENT_Z: return gradient((float)F(0, 0, 1) - (float)F(0, 0, -1), z, D);
 	case ST_LAPLACE_DIAMOND:
 		return 6.0 * c - F(-1, 0, 0) - F(1, 0, 0) - F(0, -1, 0) - F(0, 1, 0) - F(0, 0, -1) -
 		       F(0, 0, 1);
@@ -82,6 +91,16 @@ static double stencil_at(enum stencil s, const float *f, size_t W, size_t H, siz
 	return 0.0;
 }
 
+/* n voxels of s from off as float (the kernels' convert_float), read typed */
+static void row_as_float(const struct stack *s, size_t off, size_t n, float *dst)
+{
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *src = (const T *)s->data + off;
+		for (size_t i = 0; i < n; i++)
+			dst[i] = (float)src[i];
+	)
+}
+
 static int stencil_ref(const struct op_call *c, enum stencil s, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
@@ -99,8 +118,8 @@ static int stencil_ref(const struct op_call *c, enum stencil s, struct vb_err *e
 			       "choose a smaller size", ref_op_name(c), n * 4.0 / 1048576.0);
 	out = c->out->data;
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (row = 0; row < n; row++)
-		f[row] = (float)stack_get(in, row);
+	for (row = 0; row < H * D; row++)
+		row_as_float(in, row * W, W, f + row * W);
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (row = 0; row < H * D; row++) {
 		size_t z = row / H, y = row % H;
@@ -115,7 +134,8 @@ static int stencil_ref(const struct op_call *c, enum stencil s, struct vb_err *e
 /*
  * 3x3x3 stencils, borders clamped (scipy mode='nearest'), f32 output; voxels read as float,
  * combined in double, rounded to f32 once (reference_cpu/stencil.c):
- *   gradient_x/y/z   in(p+1) - in(p-1) along the axis (one float subtraction: exact)
+ *   gradient_x/y/z   numpy.gradient along the axis: (in(p+1) - in(p-1)) / 2 inside, the one-sided
+ *                    difference at both ends, 0 where the axis has one voxel
  *   laplace_diamond  6 in(p) - the 6 face neighbours
  *   laplace_box      26 in(p) - the 26 neighbours
  *   sobel            sqrt(Sx^2 + Sy^2 + Sz^2), S_a = scipy.ndimage.sobel along axis a (derivative

@@ -12,17 +12,25 @@ static int param_cmp(const void *a, const void *b)
 	return strcmp(((const struct param_value *)a)->name, ((const struct param_value *)b)->name);
 }
 
+/* The row's parameters sorted by name into sorted[]; how many. */
+static int sorted_params(const struct result_row *row, struct param_value sorted[REPORT_MAX_PARAMS])
+{
+	int n = row->nparams < REPORT_MAX_PARAMS ? row->nparams : REPORT_MAX_PARAMS;
+
+	if (n <= 0)
+		return 0;
+	memcpy(sorted, row->params, (size_t)n * sizeof(sorted[0]));
+	qsort(sorted, (size_t)n, sizeof(sorted[0]), param_cmp);
+	return n;
+}
+
 void row_params_text(const struct result_row *row, char *buf, size_t len)
 {
 	struct param_value sorted[REPORT_MAX_PARAMS];
-	int n = row->nparams < REPORT_MAX_PARAMS ? row->nparams : REPORT_MAX_PARAMS;
+	int n = sorted_params(row, sorted);
 	size_t used = 0;
 
 	buf[0] = '\0';
-	if (n <= 0)
-		return;
-	memcpy(sorted, row->params, (size_t)n * sizeof(sorted[0]));
-	qsort(sorted, (size_t)n, sizeof(sorted[0]), param_cmp);
 	for (int i = 0; i < n && used < len; i++) {
 		char num[40];
 		int w = snprintf(buf + used, len - used, "%s%s=%s", i ? " " : "", sorted[i].name,
@@ -51,14 +59,10 @@ static int xyz_triple(const struct param_value *p, int i, int n)
 void row_params_compact(const struct result_row *row, char *buf, size_t len)
 {
 	struct param_value sorted[REPORT_MAX_PARAMS];
-	int n = row->nparams < REPORT_MAX_PARAMS ? row->nparams : REPORT_MAX_PARAMS;
+	int n = sorted_params(row, sorted);
 	size_t used = 0;
 
 	buf[0] = '\0';
-	if (n <= 0)
-		return;
-	memcpy(sorted, row->params, (size_t)n * sizeof(sorted[0]));
-	qsort(sorted, (size_t)n, sizeof(sorted[0]), param_cmp);
 	for (int i = 0; i < n && used < len; i++) {
 		char num[40];
 		int triple = xyz_triple(sorted, i, n), w;

@@ -2,7 +2,7 @@
 """tests/test_peers.py: `voxbench run --peer`: the user's own libraries beside voxbench.
 
 - The real pyclesperanto of $VENV_PYTHON (make setup-venv; PoCL here) runs every op that has a
-  pyclesperanto row in the adapter table (ops/peer_adapters.def), f32 and u16: each row passes,
+  pyclesperanto row of the peer calls (ops/conventions.def), f32 and u16: each row passes,
   or is a skip whose reason is its table note, or a fail/error naming the known peer bug the
   table documents; the run goes on after the crashes; the report, its JSON "peers" section, the
   text table and the HTML page show voxbench and the peer side by side.
@@ -28,11 +28,11 @@ VOXBENCH = os.environ.get("VOXBENCH", "build/voxbench")
 TMP = os.path.join(os.environ.get("TEST_TMP") or "/tmp", "peers")
 VENV_PYTHON = os.environ.get("VENV_PYTHON", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
-TABLE = os.path.join(HERE, "..", "ops", "peer_adapters.def")
+TABLE = os.path.join(HERE, "..", "ops", "conventions.def")  # its peer calls (CLE rows)
 
 
 def adapter_rows():
-    """{peer: {op: row text}} from the adapter table's source, the table the rows must follow."""
+    """{peer: {op: row text}} from the peer calls' source, the table the rows must follow."""
     text = open(TABLE).read()
     rows = {"CLE": {}, "CUPY": {}}
     for m in re.finditer(r'^\t(CLE|CUPY)\("(\w+)"(.*?)\),\s*$', text, re.M | re.S):

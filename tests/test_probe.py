@@ -230,7 +230,7 @@ def healthy_pocl():
     check(timings and sum(timings.values()) <= elapsed * 1.01,
           "healthy PoCL: the checks' times add up to no more than the whole", (timings, elapsed))
     parts = bench.get("parts_ms", {})
-    check(sorted(parts) == ["allocation", "copy", "launch_latency", "transfers"]
+    check(sorted(parts) == ["allocation", "copy", "fma", "launch_latency", "transfers"]
           and all(v >= 0 for v in parts.values()),
           "healthy PoCL: the benchmarks' parts are timed", parts)
     vms = [v.get("ms") for v in (doc or {}).get("vendors", {}).get("drivers", [])]

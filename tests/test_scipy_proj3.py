@@ -10,7 +10,7 @@ random stacks of the 5 dtypes (and NaN / inf edges for f32):
   cumulative_prod   numpy.cumprod in float64, within 1e-6 of max |ref|
   cumulative_max/min  numpy fmax / fmin .accumulate, exact
 
-Output layouts are clEsperanto's: z -> (y, x), y -> (z, x), x -> (y, z) as numpy arrays.
+Output layouts are clEsperanto's: z -> (y, x), y -> (z, x), x -> (z, y) as numpy arrays.
 numpy arrays are (z, y, x); the op's axis 0 x, 1 y, 2 z is numpy's 2 - axis.
 """
 import warnings
@@ -24,9 +24,8 @@ NP_AXIS = {"x": 2, "y": 1, "z": 0}
 
 
 def layout(r, axis):
-    """numpy's reduction along axis in clEsperanto's layout: x -> (y, z)."""
-    r = np.asarray(r)
-    return (r.T if axis == "x" else r)[np.newaxis]
+    """numpy's reduction along axis as voxbench lays it out (clEsperanto's: numpy's own)."""
+    return np.asarray(r)[np.newaxis]
 
 
 def nan_arg(a, ax, fn):

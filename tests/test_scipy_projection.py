@@ -51,7 +51,7 @@ def std(a64, axis, ddof):
 # --- projections ------------------------------------------------------------------------------
 
 # axis of numpy's (z, y, x) and the transpose that gives clEsperanto's layout
-AXES = {"z": (0, lambda r: r), "y": (1, lambda r: r), "x": (2, lambda r: r.T)}
+AXES = {"z": (0, lambda r: r), "y": (1, lambda r: r), "x": (2, lambda r: r)}
 
 
 def projection_checks():

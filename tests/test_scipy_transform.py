@@ -16,8 +16,8 @@ Runs $BUILD/tests/ref_dump on random stacks and compares with:
 
 scipy works in double, we in float (see ops/geometry.h): nearest must agree
 exactly except at voxels whose double coordinate lies within 1e-4 of a .5 tie (such
-differences are counted, not failed); linear within 1e-5 of the range for f32 and, for integer outputs (truncated), within
-1 + 1e-5 of the range. numpy arrays are (z, y, x); sizes are written WIDTHxHEIGHTxDEPTH.
+differences are counted, not failed); linear within 1e-5 of the range for f32 and, for integer outputs (rounded to nearest, half
+away from zero, as scipy), within 1 + 1e-5 of the range. numpy arrays are (z, y, x); sizes are written WIDTHxHEIGHTxDEPTH.
 """
 import subprocess
 from functools import partial
@@ -65,7 +65,7 @@ def compare_exact(desc, got, want, mask=None):
 
 
 def compare_linear(desc, got, want64, dt):
-    """want64: scipy's double result before the store; ints are truncated on our side."""
+    """want64: scipy's double result before the store; ints are rounded to nearest on our side."""
     if got is None:
         report(False, desc, want64)
         return
@@ -77,9 +77,19 @@ def compare_linear(desc, got, want64, dt):
     if dt == "f32":
         diff, tol = np.abs(got - want64), 1e-5 * scale
     else:
-        diff = np.abs(got - sat(want64, dt, compute=np.float64).astype(np.float64))
+        rounded = np.sign(want64) * np.floor(np.abs(want64) + 0.5)  # C round()
+        diff = np.abs(got - sat(rounded, dt, compute=np.float64).astype(np.float64))
         tol = 1.0 + 1e-5 * scale  # float lerps of values near 2^31: a few ulps of 256
     worst = float(diff.max())
+    if dt != "f32":  # off by 1 only where float and double may fall on two sides of a .5 tie
+        frac = np.abs(want64) - np.floor(np.abs(want64))
+        off = (diff > 0.5) & (np.abs(frac - 0.5) > 1e-5 * scale)
+        if off.any():
+            where = tuple(int(i) for i in np.argwhere(off)[0])
+            report(False, desc, f"{int(off.sum())} voxels off by 1 away from a .5 tie (not "
+                                f"rounded to nearest), first at (z,y,x)={where}: got "
+                                f"{got[where]!r}, expected {want64[where]!r}")
+            return
     if worst <= tol:
         report(True, desc, f"max|diff| {worst:.3g} <= {tol:.3g}")
     else:
