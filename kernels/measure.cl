@@ -67,13 +67,8 @@ __kernel void edt_x(__global const T_IN *src, __global float *dst, const float s
 /*
  * dst(q) = min over p of sp2 (q - p)^2 + src(p) along axis 1 or 2 (squared distances; +inf where
  * the line has no finite value). Launch (width, the other axis). vb, zb: the envelope's sites and
- * boundaries, (length + 1) entries per line. Lines are grouped by 32 (a warp's): entry k of line l
- * at ((l / 32) (length + 1) + k) 32 + l % 32, so a group's envelopes lie together. (Entry k at
- * k * lines + l put each line's consecutive entries 4 MB apart at 1024x1024x512, and the
- * envelopes' scattered k across a warp made the pass 19 times slower for 8 times the voxels.)
+ * boundaries, (length + 1) entries per line, entry k of line l at k * lines + l.
  */
-#define ENVELOPE(k) (((((SIDX)line >> 5) * (SIDX)(n + 1) + (SIDX)(k)) << 5) | ((SIDX)line & 31))
-
 __kernel void edt_axis(__global const float *src, __global float *dst, __global int *vb,
 		       __global float *zb, const int axis, const float sp2, const int w, const int h,
 		       const int d, const int take_sqrt)
@@ -83,7 +78,7 @@ __kernel void edt_axis(__global const float *src, __global float *dst, __global 
 
 	if (x >= w || o >= other)
 		return;
-	SIDX line = (SIDX)x + (SIDX)w * (SIDX)o;
+	SIDX lines = (SIDX)w * (SIDX)other, line = (SIDX)x + (SIDX)w * (SIDX)o;
 	IDX stride = axis == 1 ? (IDX)w : (IDX)w * (IDX)h;
 	IDX base = axis == 1 ? (IDX)x + (IDX)w * (IDX)h * (IDX)o : (IDX)x + (IDX)w * (IDX)o;
 	int k = -1;
@@ -94,34 +89,34 @@ __kernel void edt_axis(__global const float *src, __global float *dst, __global 
 		if (fq == POS_INF)
 			continue;
 		while (k >= 0) {
-			int p = vb[ENVELOPE(k)];
+			int p = vb[(SIDX)k * lines + line];
 			float fp = src[base + (IDX)p * stride];
 
 			s = 0.5f * (float)(q + p) + (fq - fp) / (2.0f * sp2 * (float)(q - p));
-			if (s > zb[ENVELOPE(k)])
+			if (s > zb[(SIDX)k * lines + line])
 				break;
 			k--;
 		}
 		if (k < 0)
 			s = -POS_INF;
 		k++;
-		vb[ENVELOPE(k)] = q;
-		zb[ENVELOPE(k)] = s;
+		vb[(SIDX)k * lines + line] = q;
+		zb[(SIDX)k * lines + line] = s;
 	}
 	if (k < 0) {
 		for (int q = 0; q < n; q++)
 			dst[base + (IDX)q * stride] = POS_INF;
 		return;
 	}
-	zb[ENVELOPE(k + 1)] = POS_INF;
+	zb[(SIDX)(k + 1) * lines + line] = POS_INF;
 	k = 0;
 	for (int q = 0; q < n; q++) {
 		int p;
 		float v;
 
-		while (zb[ENVELOPE(k + 1)] < (float)q)
+		while (zb[(SIDX)(k + 1) * lines + line] < (float)q)
 			k++;
-		p = vb[ENVELOPE(k)];
+		p = vb[(SIDX)k * lines + line];
 		v = sp2 * (float)((q - p) * (q - p)) + src[base + (IDX)p * stride];
 		dst[base + (IDX)q * stride] = take_sqrt ? sqrt(v) : v;
 	}

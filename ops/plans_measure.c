@@ -32,9 +32,8 @@ int plan_distance_transform_edt(struct gpu_run *r, const struct op_call *c, stru
 	if (d > 1)
 		axes[naxes++] = 2;
 	for (int i = 0; i < naxes; i++) {
-		size_t n = axes[i] == 1 ? h : d, lines = (stack_voxels(in) / n + 31) / 32 * 32;
+		size_t n = axes[i] == 1 ? h : d, lines = stack_voxels(in) / n;
 
-		/* kernels/measure.cl's ENVELOPE: lines in groups of 32, n + 1 entries each */
 		entries = entries > lines * (n + 1) ? entries : lines * (n + 1);
 	}
 	if (naxes && ((status = gpu_scratch(r, 1, entries * sizeof(int32_t), &vb, err)) ||
