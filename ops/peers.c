@@ -909,6 +909,9 @@ static int one_peer(struct peer_set *ps, struct peer *pe, const struct peer_adap
 		check_output(ps, ad, op, params, in, s, ref, &o, &out, row);
 	if (ref->out.data) {
 		row->cpu_ms = ref->cpu_ms;
+		row->cpu_min_ms = ref->cpu_min_ms;
+		row->cpu_max_ms = ref->cpu_max_ms;
+		row->cpu_runs = ref->cpu_runs;
 		row->cpu_threads = ref->cpu_threads;
 	}
 	row->bytes_moved = op_bytes_moved(&c);

@@ -469,6 +469,12 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 		times[i] = vb_now_ms() - t0;
 	}
 	ref->cpu_ms = vb_median(times, (size_t)runs);
+	ref->cpu_min_ms = ref->cpu_max_ms = times[0];
+	for (int i = 1; i < runs; i++) {
+		ref->cpu_min_ms = fmin(ref->cpu_min_ms, times[i]);
+		ref->cpu_max_ms = fmax(ref->cpu_max_ms, times[i]);
+	}
+	ref->cpu_runs = runs;
 	ref->cpu_threads = c->threads;
 out:
 	if (status)
@@ -705,6 +711,9 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 					   ref->ambiguous, &d, &err)))
 		goto out;
 	row->cpu_ms = ref->cpu_ms;
+	row->cpu_min_ms = ref->cpu_min_ms;
+	row->cpu_max_ms = ref->cpu_max_ms;
+	row->cpu_runs = ref->cpu_runs;
 	row->cpu_threads = ref->cpu_threads;
 	row->side_cpu = ref->side_value;
 	finish_row(row, &d, op_bytes_moved(&c));

@@ -104,7 +104,8 @@ struct reference_cache {
 	char reason[1024];
 	struct stack out;  /* data is NULL until computed */
 	double cpu_ms;     /* median of its timed runs */
-	int cpu_threads;
+	double cpu_min_ms, cpu_max_ms;
+	int cpu_runs, cpu_threads;
 	double side_value; /* the op's side value (NaN when it has none) */
 	uint8_t *ambiguous;/* ops with an ambiguity rule: the reference's map, else NULL */
 	double wall_ms;    /* all its runs, warm-up included */

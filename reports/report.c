@@ -23,6 +23,7 @@ void result_row_init(struct result_row *row)
 	row->status = ROW_ERROR;
 	row->gpu.median = row->gpu.min = row->gpu.max = NAN;
 	row->h2d_ms = row->d2h_ms = row->compile_ms = row->cpu_ms = NAN;
+	row->cpu_min_ms = row->cpu_max_ms = NAN;
 	row->speedup = row->speedup_with_transfers = row->effective_gbps = NAN;
 	row->bandwidth_fraction = NAN;
 	row->cache_hit = -1;

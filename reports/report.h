@@ -74,7 +74,8 @@ struct result_row {
 	double compile_ms;
 	int cache_hit;             /* 1 hit, 0 miss, -1 not known */
 	double cpu_ms;             /* median of the reference's runs */
-	int cpu_threads;
+	double cpu_min_ms, cpu_max_ms; /* their spread: a busy machine shows here first */
+	int cpu_runs, cpu_threads;
 	double speedup;            /* cpu_ms / gpu median */
 	double speedup_with_transfers;
 	uint64_t bytes_moved;

@@ -14,27 +14,40 @@ int report_noise_text(const struct report *r, char *buf, size_t len)
 	const struct host_info *h = &r->host;
 	double load = fmax(isfinite(h->load_start) ? h->load_start : 0,
 			   isfinite(h->load_end) ? h->load_end : 0);
-	size_t timed = 0, spread = 0;
+	size_t timed = 0, spread = 0, cpu_timed = 0, cpu_spread = 0;
 	int busy = h->cpu_threads > 0 && load > BUSY_SHARE * h->cpu_threads, n = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct timing *t = &r->rows[i].gpu;
+		const struct result_row *row = &r->rows[i];
 
+		/* the CPU reference's runs: a busy machine spreads (and snaps) them first */
+		if (row->cpu_runs >= 2 && isfinite(row->cpu_ms) && row->cpu_ms > 0 &&
+		    isfinite(row->cpu_min_ms) && isfinite(row->cpu_max_ms)) {
+			cpu_timed++;
+			cpu_spread += (row->cpu_max_ms - row->cpu_min_ms) / row->cpu_ms > SPREAD;
+		}
 		if (!isfinite(t->median) || t->median <= 0 || t->runs < 2 || !isfinite(t->max) ||
 		    !isfinite(t->min))
 			continue;
 		timed++;
 		spread += (t->max - t->min) / t->median > SPREAD;
 	}
-	if (!busy && !(timed && (double)spread > SPREAD_SHARE * (double)timed))
+	int gpu_noisy = timed && (double)spread > SPREAD_SHARE * (double)timed;
+	int cpu_noisy = cpu_timed && (double)cpu_spread > SPREAD_SHARE * (double)cpu_timed;
+
+	if (!busy && !gpu_noisy && !cpu_noisy)
 		return 0;
 	if (busy)
 		n = snprintf(buf, len, "the machine was busy: load average %.2f at the start, %.2f at "
 			     "the end, on %d threads", h->load_start, h->load_end, h->cpu_threads);
-	if (timed && (double)spread > SPREAD_SHARE * (double)timed && n >= 0 && (size_t)n < len)
+	if (gpu_noisy && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, "%s%zu of %zu timed rows spread by more than "
 			      "half their median GPU time", n ? "; " : "", spread, timed);
+	if (cpu_noisy && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "%s%zu of %zu CPU references spread by more "
+			      "than half their median time", n ? "; " : "", cpu_spread, cpu_timed);
 	if (n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, ": timings (the CPU reference's most) may read "
 			 "slow; run again on an idle machine, or with a larger --repeat");

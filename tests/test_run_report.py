@@ -59,6 +59,9 @@ for op, r in rows.items():
     check(g["runs"] == 3 and 0 < g["min"] <= g["median"] <= g["max"],
           f"{op} gpu_ms has 3 runs, min <= median <= max", str(g))
     check(r["cpu_threads"] == 1 and r["cpu_ms"] > 0, f"{op} cpu_ms on 1 thread", str(r["cpu_ms"]))
+    check(r["cpu_runs"] == 3 and 0 < r["cpu_ms_min"] <= r["cpu_ms"] <= r["cpu_ms_max"],
+          f"{op} the CPU reference's runs and their spread",
+          str((r.get("cpu_runs"), r.get("cpu_ms_min"), r.get("cpu_ms"), r.get("cpu_ms_max"))))
     check(abs(r["speedup"] - r["cpu_ms"] / g["median"]) < 1e-6 * r["speedup"],
           f"{op} speedup = cpu_ms / gpu median")
     total = g["median"] + r["h2d_ms"] + r["d2h_ms"]
