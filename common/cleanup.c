@@ -97,12 +97,31 @@ static void stop_now(int sig)
 }
 
 static volatile sig_atomic_t graceful, stop_asked;
+static volatile long long stop_asked_ns; /* when: CLOCK_MONOTONIC, async-signal-safe */
+
+/* A second signal within this of the first is the same stop delivered twice: timeout(1) signals
+ * its command and then the command's process group (on the H200 a cut run with peers ended at
+ * once, without its report). */
+#define SAME_STOP_NS 500000000LL
+
+static long long monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 static void on_stop(int sig)
 {
-	if (graceful && !stop_asked && (sig == SIGINT || sig == SIGTERM)) {
-		stop_asked = sig; /* the run stops between rows (vb_stop_requested) */
-		return;
+	if (graceful && (sig == SIGINT || sig == SIGTERM)) {
+		if (!stop_asked) {
+			stop_asked_ns = monotonic_ns();
+			stop_asked = sig; /* the run stops between rows (vb_stop_requested) */
+			return;
+		}
+		if (monotonic_ns() - stop_asked_ns < SAME_STOP_NS)
+			return;
 	}
 	stop_now(sig);
 }

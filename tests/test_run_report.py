@@ -144,4 +144,21 @@ check(bad.get("status") == "error" and "CL_BUILD_PROGRAM_FAILURE" in bad.get("re
 check(rows.get("copy", {}).get("status") == "pass", "the run goes on after a failing op")
 check(proc.returncode == 1, "exit status 1 when a row errored", str(proc.returncode))
 
+# --- the same stop delivered twice at once (timeout(1) signals its command, then the command's
+# process group): one graceful stop, the report of the rows so far, marked cut
+import signal
+import time
+cut_out = os.path.join(TMP, "cut_twice.json")
+p = subprocess.Popen(["timeout", "-s", "TERM", "6", VOXBENCH, "run", "--probe", "none",
+                      "--repeat", "1", "--cpu-runs", "1", "--size", "24,128x128x64", "--ops",
+                      "copy,median_sphere", "--param", "radius_x=5", "--param", "radius_y=5",
+                      "--param", "radius_z=5", "--cpu-threads", "1", "--out", cut_out],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+err = p.communicate(timeout=120)[1]
+doc = json.load(open(cut_out)) if os.path.exists(cut_out) else None
+check(doc is not None and (doc.get("cut") or {}).get("signal") == "SIGTERM" and
+      "stopped by" in err,
+      "timeout(1)'s SIGTERM, sent to the run and to its group: one stop, the report kept",
+      (p.returncode, (doc or {}).get("cut"), err[-300:]))
+
 sys.exit(exit_status())
