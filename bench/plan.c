@@ -66,8 +66,14 @@ static int select_op(struct bench_plan *a, const char *name, struct vb_err *err)
 			found = 1;
 		}
 	}
-	return found ? 0 : vb_errf(err, VB_E_ARGS, "unknown op or category '%s'; 'voxbench list' "
-					      "shows the ops", name);
+	if (!found) {
+		const char *near = op_closest_name(name);
+
+		return vb_errf(err, VB_E_ARGS, "unknown op or category '%s'%s%s%s; 'voxbench list' "
+			       "shows the ops", name, near ? " (did you mean " : "", near ? near : "",
+			       near ? "?)" : "");
+	}
+	return 0;
 }
 
 static int add_size(struct bench_plan *a, const char *text, struct vb_err *err)

@@ -218,9 +218,13 @@ int cmd_list(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("list", "unexpected argument '%s': list takes one op name",
 				   argv[optind + 1]);
-	if (optind < argc && !(only = op_lookup(argv[optind])))
-		return usage_error("list", "unknown op '%s'; 'voxbench list' shows them all",
-				   argv[optind]);
+	if (optind < argc && !(only = op_lookup(argv[optind]))) {
+		const char *near = op_closest_name(argv[optind]);
+
+		return usage_error("list", "unknown op '%s'%s%s%s; 'voxbench list' shows them all",
+				   argv[optind], near ? " (did you mean " : "", near ? near : "",
+				   near ? "?)" : "");
+	}
 	if (json)
 		return list_json(only);
 	if (only) {

@@ -4,6 +4,7 @@
  * tests/test_conventions.py; and the lookup of an op by its name or an alias.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "op.h"
@@ -60,4 +61,54 @@ const struct op_desc *op_lookup(const char *name)
 			return op_find(a->op);
 	}
 	return NULL;
+}
+
+/* Edit distance (insertions, deletions, substitutions) of a and b, both under 64 characters. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), row[64], diag, up;
+
+	if (n >= 64 || m >= 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= m; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			up = row[j];
+			best = up + 1 < best ? up + 1 : best;
+			best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[m];
+}
+
+const char *op_closest_name(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, limit = strlen(name) / 4 + 1; /* a typo, not another word */
+
+	for (size_t i = 0; i < op_count; i++) {
+		size_t d = edit_distance(name, op_table[i].name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = op_table[i].name;
+		}
+	}
+	for (size_t i = 0; i < op_alias_count; i++) {
+		size_t d = edit_distance(name, op_aliases[i].name);
+
+		if (strcmp(op_aliases[i].library, "pyclesperanto") == 0 && !*op_aliases[i].args &&
+		    d < best_d) {
+			best_d = d;
+			best = op_aliases[i].name;
+		}
+	}
+	return best_d <= limit ? best : NULL;
 }

@@ -182,6 +182,8 @@ extern const size_t op_alias_count;
 /* The op called `name`, or that a pyclesperanto name (with its keywords: "label",
  * "connected_components_labeling(connectivity='sphere')") stands for; NULL if none. */
 const struct op_desc *op_lookup(const char *name);
+/* The op or pyclesperanto name closest to a mistyped one (a few edits away), or NULL. */
+const char *op_closest_name(const char *name);
 int op_param_count(const struct op_desc *op);
 /* Fill values with every parameter's default. */
 void op_default_params(const struct op_desc *op, double values[OP_MAX_PARAMS]);

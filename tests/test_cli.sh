@@ -46,6 +46,21 @@ expect_usage "unknown device index" run --device 999 --size 4x4x4 --out "$out"
 expect_usage "unwritable report folder" run --size 4x4x4 --out /nonexistent/dir/r.json
 expect_usage "unknown command" frobnicate
 expect_usage "list of an unknown op" list no_such_op
+# a typo gets the closest name; a word that is no op's gets none
+for args in "run --ops gausian_blur" "list median_bx"; do
+	# shellcheck disable=SC2086
+	msg=$("$vb" $args 2>&1 >/dev/null)
+	want=$([ "${args#run}" != "$args" ] && echo gaussian_blur || echo median_box)
+	case $msg in
+	*"(did you mean $want?)"*) ok "'$args' suggests $want" ;;
+	*) bad "'$args' should suggest $want: $msg" ;;
+	esac
+done
+msg=$("$vb" run --ops xyzzy 2>&1 >/dev/null)
+case $msg in
+*"did you mean"*) bad "'run --ops xyzzy' suggests a name: $msg" ;;
+*) ok "'run --ops xyzzy' suggests nothing" ;;
+esac
 
 # the message says what is accepted
 "$vb" run --size 12x 2>"$TEST_TMP/stderr"
