@@ -63,6 +63,12 @@ DOCS = $(BUILD)/doc/voxbench.1 $(BUILD)/doc/voxbench.bash $(BUILD)/doc/_voxbench
 all: $(BUILD)/voxbench $(TEST_BINS) $(DOCS)
 
 # install_missing PACKAGES: apt-get install those not installed yet (root, or through sudo).
+# SETUP=0 skips it: on Fedora or Arch install the packages the README names, then make SETUP=0.
+ifeq ($(SETUP),0)
+define install_missing
+	@echo "setup: skipped (SETUP=0)"
+endef
+else
 define install_missing
 	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
@@ -74,6 +80,7 @@ define install_missing
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 endef
+endif
 
 setup:
 	$(call install_missing,$(DEB_PACKAGES))
