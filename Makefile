@@ -176,8 +176,8 @@ run: setup all
 
 test: setup setup-test setup-venv all
 	VOXBENCH=$(abspath $(BUILD))/voxbench BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON) \
-		VENV_PYTHON=$(abspath $(VENV))/bin/python \
-		bash tests/run.sh
+		VENV_PYTHON=$(abspath $(VENV))/bin/python V=$(V) \
+		bash tests/run.sh $(T)
 
 # libFuzzer over the TIFF reader (clang); a crashing input is left in $(BUILD)/fuzz/.
 FUZZ_SECONDS ?= 300

@@ -4,6 +4,9 @@
 # passed.
 # Each program prints "ok - ..." / "not ok - ..." lines; a program that exits non-zero without
 # printing a "not ok" line counts as one failure, so a crash is never silent.
+# `run.sh PART` runs the programs whose name holds PART (make test T=label). Without V=1 a
+# program prints its failures, skips and summaries ("# ..." and "name: ..." lines) and one count
+# with the seconds it took; V=1 prints every line.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BUILD:?BUILD must name the build folder}"
@@ -20,12 +23,18 @@ failed=0
 skipped=0
 run_one() {
 	local name=$1; shift
-	local tmp log rc ok notok
+	local tmp log rc ok notok t0 ms
 	tmp=$(mktemp -d)
 	log="$tmp/.log"
+	t0=$(date +%s%N)
 	TEST_TMP="$tmp" timeout "$TEST_TIMEOUT" "$@" >"$log" 2>&1
 	rc=$?
-	sed "s/^/[$name] /" "$log"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	if [ "${V:-0}" = 1 ]; then
+		sed "s/^/[$name] /" "$log"
+	else
+		grep -E '^(not ok - |ok - .* # SKIP|# |[a-z_]+: [0-9])' "$log" | sed "s/^/[$name] /"
+	fi
 	ok=$(grep '^ok - ' "$log" | grep -vc ' # SKIP')
 	skip=$(grep -c '^ok - .* # SKIP' "$log")
 	notok=$(grep -c '^not ok - ' "$log")
@@ -37,6 +46,8 @@ run_one() {
 		echo "[$name] not ok - $name checked nothing"
 		notok=1
 	fi
+	printf '[%s] %d passed, %d failed, %d skipped in %d.%d s\n' "$name" "$ok" "$notok" "$skip" \
+		$((ms / 1000)) $((ms % 1000 / 100))
 	passed=$((passed + ok))
 	skipped=$((skipped + skip))
 	failed=$((failed + notok))
