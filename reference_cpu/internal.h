@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../common/vb.h"
 #include "../ops/geometry.h"
@@ -74,6 +75,35 @@ static inline void ref_row_store(struct stack *s, size_t off, size_t n, const do
 		T *p = (T *)s->data + off;
 		for (i = 0; i < n; i++)
 			p[i] = (T)src[i];
+	)
+}
+
+/* dst[0 .. n-1] = voxels start .. start+n-1 of s as float, as OpenCL's convert_float reads them
+ * (round to nearest for u32 and i32 beyond 2^24). */
+static inline void ref_block_load_float(const struct stack *s, size_t start, size_t n, float *dst)
+{
+	size_t i;
+
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = (const T *)s->data + start;
+		for (i = 0; i < n; i++)
+			dst[i] = (float)p[i];
+	)
+}
+
+/* Voxels start .. start+n-1 of s = v[0 .. n-1] through dtype_convert_sat() (f32: unchanged). */
+static inline void ref_block_store_sat(struct stack *s, size_t start, size_t n, const float *v)
+{
+	size_t i;
+
+	if (s->dtype == DT_F32) {
+		memcpy((float *)s->data + start, v, n * sizeof(*v));
+		return;
+	}
+	REF_SWITCH_DTYPE(s->dtype, T,
+		T *p = (T *)s->data + start;
+		for (i = 0; i < n; i++)
+			p[i] = (T)dtype_convert_sat(s->dtype, v[i]);
 	)
 }
 

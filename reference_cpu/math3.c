@@ -75,32 +75,6 @@ static void math3_block(enum m3_op op, size_t len, const float *a, const float *
 	}
 }
 
-static void load_block(const struct stack *s, size_t start, size_t n, float *dst)
-{
-	size_t i;
-
-	REF_SWITCH_DTYPE(s->dtype, T,
-		const T *p = (const T *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = (float)p[i];
-	)
-}
-
-static void store_block_sat(struct stack *s, size_t start, size_t n, const float *v)
-{
-	size_t i;
-
-	if (s->dtype == DT_F32) {
-		memcpy((float *)s->data + start, v, n * sizeof(*v));
-		return;
-	}
-	REF_SWITCH_DTYPE(s->dtype, T,
-		T *p = (T *)s->data + start;
-		for (i = 0; i < n; i++)
-			p[i] = (T)dtype_convert_sat(s->dtype, v[i]);
-	)
-}
-
 /* b[k] = the coordinate along dim (0 x, 1 y, 2 z) of voxel start + k. */
 static void coordinates(const struct stack *s, int dim, size_t start, size_t n, float *b)
 {
@@ -147,15 +121,15 @@ static int math3(const struct op_call *c, enum m3_op op, struct vb_err *err)
 		float a[M3_BLOCK], b[M3_BLOCK], r[M3_BLOCK];
 		size_t start = blk * M3_BLOCK, len = n - start < M3_BLOCK ? n - start : M3_BLOCK;
 
-		load_block(A, start, len, a);
+		ref_block_load_float(A, start, len, a);
 		if (B)
-			load_block(B, start, len, b);
+			ref_block_load_float(B, start, len, b);
 		else if (op == M3_POSITION)
 			coordinates(A, (int)s[0], start, len, b);
 		else
 			memset(b, 0, len * sizeof(*b));
 		math3_block(op, len, a, b, s, r);
-		store_block_sat(c->out, start, len, r);
+		ref_block_store_sat(c->out, start, len, r);
 	}
 	return VB_OK;
 }

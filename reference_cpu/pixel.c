@@ -15,35 +15,6 @@
 /* Voxels per block (three float blocks live on a thread's stack). */
 #define PIX_BLOCK 1024
 
-/* dst[0 .. n-1] = voxels start .. start+n-1 of s as float, as OpenCL's convert_float reads them
- * (round to nearest for u32 and i32 beyond 2^24). */
-static void load_block(const struct stack *s, size_t start, size_t n, float *dst)
-{
-	size_t i;
-
-	REF_SWITCH_DTYPE(s->dtype, T,
-		const T *p = (const T *)s->data + start;
-		for (i = 0; i < n; i++)
-			dst[i] = (float)p[i];
-	)
-}
-
-/* Voxels start .. start+n-1 of s = v[0 .. n-1] through dtype_convert_sat() (f32: unchanged). */
-static void store_block_sat(struct stack *s, size_t start, size_t n, const float *v)
-{
-	size_t i;
-
-	if (s->dtype == DT_F32) {
-		memcpy((float *)s->data + start, v, n * sizeof(*v));
-		return;
-	}
-	REF_SWITCH_DTYPE(s->dtype, T,
-		T *p = (T *)s->data + start;
-		for (i = 0; i < n; i++)
-			p[i] = (T)dtype_convert_sat(s->dtype, v[i]);
-	)
-}
-
 /* Number of blocks of n voxels, and the length of block b. */
 static size_t block_count(size_t n)
 {
@@ -195,13 +166,13 @@ static int pixel_math(const struct op_call *c, enum pix_op op, struct vb_err *er
 		float a[PIX_BLOCK], b[PIX_BLOCK], r[PIX_BLOCK];
 		size_t start = blk * PIX_BLOCK, len = block_len(n, blk);
 
-		load_block(A, start, len, a);
+		ref_block_load_float(A, start, len, a);
 		if (B)
-			load_block(B, start, len, b);
+			ref_block_load_float(B, start, len, b);
 		else
 			memset(b, 0, len * sizeof(*b));
 		pixel_block(op, len, a, b, s0, s1, r);
-		store_block_sat(out, start, len, r);
+		ref_block_store_sat(out, start, len, r);
 	}
 	return VB_OK;
 }
