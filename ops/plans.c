@@ -46,3 +46,18 @@ void launch_add_args(struct launch *l, int n, const struct karg *args)
 	for (int i = 0; i < n && l->nargs < LAUNCH_MAX_ARGS; i++)
 		l->args[l->nargs++] = args[i];
 }
+
+/* A scratch volume shaped like the input, of dtype t, in slot `slot`; desc describes it. */
+int plan_scratch_volume(struct gpu_run *r, const struct op_call *c, int slot, enum dtype t,
+			struct stack *desc, struct gpu_operand *op, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+
+	memset(desc, 0, sizeof(*desc));
+	desc->width = in->width;
+	desc->height = in->height;
+	desc->depth = in->depth;
+	desc->dtype = t;
+	op->desc = desc;
+	return gpu_scratch(r, slot, stack_voxels(in) * dtype_size(t), &op->buf, err);
+}

@@ -18,6 +18,10 @@ void launch_add_args(struct launch *l, int n, const struct karg *args);
 /* Work-groups of `group` items for a reduction over n voxels: at least 1, at most max_groups
  * (the kernels' grid-stride loops cover the rest). */
 size_t reduction_groups(size_t n, size_t group, size_t max_groups);
+/* A scratch volume shaped like c's input, of dtype t, in slot `slot`; desc describes it and
+ * op (desc and buffer) names it for a sub-plan. */
+int plan_scratch_volume(struct gpu_run *r, const struct op_call *c, int slot, enum dtype t,
+			struct stack *desc, struct gpu_operand *op, struct vb_err *err);
 /* A 1D launch of `items` work-items (rounded up to whole groups) in groups of `group`, built
  * with -DGROUP_SIZE=group and the extra options (or NULL). */
 struct launch launch_groups(const char *program, const char *kernel, enum dtype tin,

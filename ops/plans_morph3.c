@@ -12,21 +12,6 @@
 #define SUB_BASE 4
 #define SUB_SLOTS 12
 
-/* A scratch volume shaped like the input, of dtype t, in slot `slot`. */
-static int volume(struct gpu_run *r, const struct op_call *c, int slot, enum dtype t,
-		  struct stack *desc, struct gpu_operand *v, struct vb_err *err)
-{
-	const struct stack *in = c->in[0];
-
-	memset(desc, 0, sizeof(*desc));
-	desc->width = in->width;
-	desc->height = in->height;
-	desc->depth = in->depth;
-	desc->dtype = t;
-	v->desc = desc;
-	return gpu_scratch(r, slot, stack_voxels(in) * dtype_size(t), &v->buf, err);
-}
-
 /* Op `shape` ("minimum_box", "dilate_sphere", ...) from src into dst as sub-plan k, its
  * parameters (the radii) taken from c's of the same names. */
 static int sub(struct gpu_run *r, const struct op_call *c, const char *name,
@@ -68,9 +53,9 @@ static int max_and_min(struct gpu_run *r, const struct op_call *c, struct stack 
 	int status;
 
 	operands(r, c, &in, &out);
-	status = volume(r, c, 0, c->in[0]->dtype, &d[0], &t[0], err);
+	status = plan_scratch_volume(r, c, 0, c->in[0]->dtype, &d[0], &t[0], err);
 	if (!status)
-		status = volume(r, c, 1, c->in[0]->dtype, &d[1], &t[1], err);
+		status = plan_scratch_volume(r, c, 1, c->in[0]->dtype, &d[1], &t[1], err);
 	snprintf(name, sizeof(name), "maximum_%s", shape_of(c));
 	if (!status)
 		status = sub(r, c, name, &in, &t[0], 0, err);
@@ -121,7 +106,7 @@ int plan_binary_morphology(struct gpu_run *r, const struct op_call *c, struct vb
 	snprintf(first, sizeof(first), "%s_%s", opening ? "erode" : "dilate", shape_of(c));
 	snprintf(second, sizeof(second), "%s_%s", opening ? "dilate" : "erode", shape_of(c));
 	operands(r, c, &in, &out);
-	status = volume(r, c, 0, DT_U8, &d, &t, err);
+	status = plan_scratch_volume(r, c, 0, DT_U8, &d, &t, err);
 	if (!status)
 		status = sub(r, c, first, &in, &t, 0, err);
 	return status ? status : sub(r, c, second, &t, &out, 1, err);
@@ -136,7 +121,7 @@ int plan_detect_minima_box(struct gpu_run *r, const struct op_call *c, struct vb
 	int status;
 
 	operands(r, c, &in, &out);
-	status = volume(r, c, 0, c->in[0]->dtype, &d, &t, err);
+	status = plan_scratch_volume(r, c, 0, c->in[0]->dtype, &d, &t, err);
 	if (!status)
 		status = sub(r, c, "minimum_box", &in, &t, 0, err);
 	if (status)
@@ -165,7 +150,7 @@ int plan_bottom_hat_sphere(struct gpu_run *r, const struct op_call *c, struct vb
 	int status;
 
 	operands(r, c, &in, &out);
-	status = volume(r, c, 0, c->in[0]->dtype, &d, &t, err);
+	status = plan_scratch_volume(r, c, 0, c->in[0]->dtype, &d, &t, err);
 	if (!status)
 		status = sub(r, c, "closing_sphere", &in, &t, 0, err);
 	if (status)

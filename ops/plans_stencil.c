@@ -38,21 +38,6 @@ static int subtract(struct gpu_run *r, const struct gpu_operand *a, const struct
 	return gpu_launch(r, &l, err);
 }
 
-/* A scratch volume shaped like the input, of dtype t, in slot `slot`; desc describes it. */
-static int scratch_volume(struct gpu_run *r, const struct op_call *c, int slot, enum dtype t,
-			  struct stack *desc, struct gpu_operand *op, struct vb_err *err)
-{
-	const struct stack *in = c->in[0];
-
-	memset(desc, 0, sizeof(*desc));
-	desc->width = in->width;
-	desc->height = in->height;
-	desc->depth = in->depth;
-	desc->dtype = t;
-	op->desc = desc;
-	return gpu_scratch(r, slot, stack_voxels(in) * dtype_size(t), &op->buf, err);
-}
-
 /*
  * Run op `name` from `src` into `dst` as sub-plan number k. Its parameters come from c's of the
  * same name, or with `strip` replaced by `prefix` ("sigma_x" from "sigma1_x").
@@ -97,7 +82,7 @@ static int minus_first(struct gpu_run *r, const struct op_call *c, struct stack 
 	size_t n = stack_voxels(c->in[0]);
 	struct launch l = launch_1d("stencil", "minus_first", c->in[0]->dtype, DT_F32,
 				    (n + SUBTRACT_ITEMS - 1) / SUBTRACT_ITEMS);
-	int status = scratch_volume(r, c, 2, DT_F32, desc, t, err);
+	int status = plan_scratch_volume(r, c, 2, DT_F32, desc, t, err);
 
 	if (status)
 		return status;
@@ -115,9 +100,9 @@ int plan_difference_of_gaussian(struct gpu_run *r, const struct op_call *c, stru
 	operands(r, c, &in, &out);
 	status = minus_first(r, c, &dt, &in, err);
 	if (!status)
-		status = scratch_volume(r, c, 0, DT_F32, &d1, &b1, err);
+		status = plan_scratch_volume(r, c, 0, DT_F32, &d1, &b1, err);
 	if (!status)
-		status = scratch_volume(r, c, 1, DT_F32, &d2, &b2, err);
+		status = plan_scratch_volume(r, c, 1, DT_F32, &d2, &b2, err);
 	if (!status)
 		status = run_sub(r, c, "gaussian_blur", "sigma_", "sigma1_", &in, &b1, 0, err);
 	if (!status)
@@ -135,7 +120,7 @@ int plan_subtract_gaussian_background(struct gpu_run *r, const struct op_call *c
 	operands(r, c, &in, &out);
 	status = minus_first(r, c, &dt, &in, err);
 	if (!status)
-		status = scratch_volume(r, c, 0, DT_F32, &d, &b, err);
+		status = plan_scratch_volume(r, c, 0, DT_F32, &d, &b, err);
 	if (!status)
 		status = run_sub(r, c, "gaussian_blur", NULL, NULL, &in, &b, 0, err);
 	return status ? status : subtract(r, &in, &b, &out, err);
@@ -159,9 +144,9 @@ int plan_morphology(struct gpu_run *r, const struct op_call *c, struct vb_err *e
 	snprintf(first, sizeof(first), "%s_%s", opening ? "minimum" : "maximum", shape);
 	snprintf(second, sizeof(second), "%s_%s", opening ? "maximum" : "minimum", shape);
 	operands(r, c, &in, &out);
-	status = scratch_volume(r, c, 0, c->in[0]->dtype, &d1, &t1, err);
+	status = plan_scratch_volume(r, c, 0, c->in[0]->dtype, &d1, &t1, err);
 	if (!status && hat)
-		status = scratch_volume(r, c, 1, c->in[0]->dtype, &d2, &t2, err);
+		status = plan_scratch_volume(r, c, 1, c->in[0]->dtype, &d2, &t2, err);
 	if (!status)
 		status = run_sub(r, c, first, NULL, NULL, &in, &t1, 0, err);
 	if (!status)
