@@ -13,31 +13,11 @@ import sys
 import numpy as np
 import tifffile
 
-from vbcheck import check, exit_status, run_report
+from vbcheck import check, check_rows, exit_status, run_report, row_name
 
 TMP = os.environ["TEST_TMP"]
 SIZES = "7x5x3,130x67x19"
 DTYPES = "u8,u16,u32,i32,f32"
-
-
-def row_name(r):
-    s = r["stack"]
-    return f"{r['op']} {s['width']}x{s['height']}x{s['depth']} {s['dtype']}"
-
-
-def check_rows(rows, label, want_rows, params):
-    check(rows and len(rows) % want_rows == 0, f"{label}: {want_rows} rows per device",
-          f"{len(rows)} rows")
-    for r in rows:
-        what = f"{label}: {row_name(r)}"
-        for name, value in params.items():
-            if name in r["params"]:
-                check(abs(r["params"][name] - value) <= 1e-9 * max(1, abs(value)),
-                      f"{what} ran with {name}={value}", str(r["params"]))
-        d = r["delta"] or {}
-        check(r["status"] == "pass" and d.get("mismatches") == 0,
-              what + f" matches the reference (max |delta| {d.get('max_abs')})",
-              f"status {r['status']}: {r['reason']}")
 
 
 CASES = [

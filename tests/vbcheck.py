@@ -45,3 +45,25 @@ def run_report(args, label=None, save=None, save_reference=False, probe=False, t
         rows = json.load(f)["results"]
     os.remove(path)
     return proc.returncode, rows, stderr
+
+
+def row_name(r):
+    s = r["stack"]
+    return f"{r['op']} {s['width']}x{s['height']}x{s['depth']} {s['dtype']}"
+
+
+def check_rows(rows, label, want_rows, params):
+    """want_rows per device (a machine may show the GPU through OpenCL and CUDA), each run with
+    params and matching the reference."""
+    check(rows and len(rows) % want_rows == 0, f"{label}: {want_rows} rows per device",
+          f"{len(rows)} rows")
+    for r in rows:
+        what = f"{label}: {row_name(r)}"
+        for name, value in params.items():
+            if name in r["params"]:
+                check(abs(r["params"][name] - value) <= 1e-9 * max(1, abs(value)),
+                      f"{what} ran with {name}={value}", str(r["params"]))
+        d = r["delta"] or {}
+        check(r["status"] == "pass" and d.get("mismatches") == 0,
+              what + f" matches the reference (max |delta| {d.get('max_abs')})",
+              f"status {r['status']}: {r['reason']}")
