@@ -49,6 +49,8 @@ endif
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/fuzz_%.c,$(TEST_SRCS)))
+# benchmarks of the project itself (tools/*.c), not tests
+TOOL_BINS = $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
 # `make install PREFIX=/usr/local DESTDIR=...`: the binary, voxbench(1) and the bash and zsh
 # completions, the last three written by the binary from its own tables at build time.
@@ -60,7 +62,7 @@ ZSH_COMPLETION_DIR  ?= $(PREFIX)/share/zsh/site-functions
 DOCS = $(BUILD)/doc/voxbench.1 $(BUILD)/doc/voxbench.bash $(BUILD)/doc/_voxbench
 
 .PHONY: all setup setup-test setup-venv run test fuzz clean install uninstall
-all: $(BUILD)/voxbench $(TEST_BINS) $(DOCS)
+all: $(BUILD)/voxbench $(TEST_BINS) $(TOOL_BINS) $(DOCS)
 
 # install_missing PACKAGES: apt-get install those not installed yet (root, or through sudo).
 # SETUP=0 skips it: on Fedora or Arch install the packages the README names, then make SETUP=0.
@@ -165,6 +167,10 @@ $(BUILD)/libvoxbench_cli.a: $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJS))
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libvoxbench_cli.a $(BUILD)/libvoxbench.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench_cli.a $(BUILD)/libvoxbench.a $(LDLIBS)
+
+$(BUILD)/tools/%: tools/%.c $(BUILD)/libvoxbench.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvoxbench.a $(LDLIBS)
 
 # The run's report, then its page: report/index.html, whose path is printed last.
 run: setup all
