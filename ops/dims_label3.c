@@ -3,20 +3,6 @@
 
 #include "geometry.h"
 
-uint32_t label3_max_label(const struct stack *s)
-{
-	size_t n = s->data ? stack_voxels(s) : 0;
-	double m = 0;
-
-	STACK_SWITCH_DTYPE(s->dtype, T,
-		const T *v = s->data;
-		_Pragma("omp parallel for reduction(max : m) schedule(static)")
-		for (size_t i = 0; i < n; i++)
-			m = (double)v[i] > m ? (double)v[i] : m;
-	)
-	return m >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)m;
-}
-
 int label3_matrix_check(const char *op, uint64_t max, struct vb_err *err)
 {
 	if (max > LABEL3_MATRIX_MAX_LABEL)
@@ -28,7 +14,7 @@ int label3_matrix_check(const char *op, uint64_t max, struct vb_err *err)
 
 int dims_label_vector(const struct op_call *c, size_t out[3], struct vb_err *err)
 {
-	uint32_t m = label3_max_label(c->in[0]);
+	uint32_t m = geom_max_label(c->in[0]);
 
 	(void)err;
 	if (m > LABEL_MAX_VALUE)
@@ -41,7 +27,7 @@ int dims_label_vector(const struct op_call *c, size_t out[3], struct vb_err *err
 
 int dims_touch_matrix(const struct op_call *c, size_t out[3], struct vb_err *err)
 {
-	uint32_t m = label3_max_label(c->in[0]);
+	uint32_t m = geom_max_label(c->in[0]);
 	int status = label3_matrix_check(c->op->name, m, err);
 
 	out[0] = out[1] = (size_t)m + 1;
@@ -51,7 +37,7 @@ int dims_touch_matrix(const struct op_call *c, size_t out[3], struct vb_err *err
 
 int dims_overlap_matrix(const struct op_call *c, size_t out[3], struct vb_err *err)
 {
-	uint32_t a = label3_max_label(c->in[0]), b = label3_max_label(c->in[1]);
+	uint32_t a = geom_max_label(c->in[0]), b = geom_max_label(c->in[1]);
 	int status = label3_matrix_check(c->op->name, a > b ? a : b, err);
 
 	out[0] = (size_t)a + 1;
@@ -62,7 +48,7 @@ int dims_overlap_matrix(const struct op_call *c, size_t out[3], struct vb_err *e
 
 int dims_background_statistics(const struct op_call *c, size_t out[3], struct vb_err *err)
 {
-	uint32_t m = label3_max_label(c->in[1]);
+	uint32_t m = geom_max_label(c->in[1]);
 
 	if (m >= LABEL_MAX_VALUE)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u; the table takes labels below %u",
@@ -115,7 +101,7 @@ int dims_spots_pointlist(const struct op_call *c, size_t out[3], struct vb_err *
 
 int dims_labelled_pointlist(const struct op_call *c, size_t out[3], struct vb_err *err)
 {
-	uint32_t m = label3_max_label(c->in[0]);
+	uint32_t m = geom_max_label(c->in[0]);
 
 	if (m > LABEL_MAX_VALUE)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: label %u exceeds %u; relabel first",

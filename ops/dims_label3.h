@@ -18,9 +18,6 @@
  */
 #define LABEL3_MATRIX_MAX_LABEL 8191u
 
-/* The largest label of s (values <= 0 are background), typed and threaded; 0 for a device-only
- * stack (data NULL). */
-uint32_t label3_max_label(const struct stack *s);
 /* VB_E_TOO_BIG with a message when a matrix over labels 0..max cannot be built. */
 int label3_matrix_check(const char *op, uint64_t max, struct vb_err *err);
 

@@ -407,24 +407,21 @@ const char *const statistics_columns[] = {
 };
 const int statistics_column_count = STATISTICS_COLUMNS;
 
-/* Label of voxel i: values <= 0 are background. */
-static inline uint32_t label_at(const struct stack *s, size_t i)
-{
-	double v = stack_get(s, i);
-
-	return v > 0 ? (uint32_t)v : 0;
-}
-
+/* The largest label (values <= 0 are background; fractions truncate, as the ops read them;
+ * capped at UINT32_MAX), in parallel and without a conversion call per voxel: every table op
+ * sizes its output with it, on the reference's side and on every device's. */
 uint32_t geom_max_label(const struct stack *s)
 {
 	size_t n = s->data ? stack_voxels(s) : 0; /* a device-only stack (sub-plans): unknown */
-	uint32_t m = 0;
+	double m = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		uint32_t l = label_at(s, i);
-		m = l > m ? l : m;
-	}
-	return m;
+	STACK_SWITCH_DTYPE(s->dtype, T,
+		const T *v = s->data;
+		_Pragma("omp parallel for reduction(max : m) schedule(static)")
+		for (size_t i = 0; i < n; i++)
+			m = (double)v[i] > m ? (double)v[i] : m;
+	)
+	return m >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)m;
 }
 
 int dims_statistics(const struct op_call *c, size_t out[3], struct vb_err *err)

@@ -115,7 +115,7 @@ int ref_mask_label(const struct op_call *c, struct vb_err *err)
 static int table_map(const struct op_call *c, const struct stack *img, const struct stack *lab,
 		     int col, struct vb_err *err)
 {
-	uint32_t max = label3_max_label(lab);
+	uint32_t max = geom_max_label(lab);
 	size_t n = stack_voxels(lab), rows = max ? max : 1;
 	struct stack table = { 0 };
 	float *o = c->out->data;
@@ -285,7 +285,7 @@ int ref_count_touching_neighbors(const struct op_call *c, struct vb_err *err)
 int ref_touching_neighbor_count_map(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *lab = c->in[0];
-	uint32_t max = label3_max_label(lab), *count;
+	uint32_t max = geom_max_label(lab), *count;
 	size_t n = stack_voxels(lab);
 	float *o = c->out->data;
 	int status;
@@ -416,7 +416,7 @@ int ref_combine_labels(const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *a = c->in[0], *b = c->in[1];
 	size_t n = stack_voxels(a);
-	uint32_t offset = label3_max_label(a), top = label3_max_label(b), *first;
+	uint32_t offset = geom_max_label(a), top = geom_max_label(b), *first;
 	struct stack tmp = { 0 };
 	int status;
 
@@ -503,7 +503,7 @@ int ref_merge_touching_labels(const struct op_call *c, struct vb_err *err)
 	const struct stack *s = c->in[0];
 	long w = (long)s->width, h = (long)s->height, d = (long)s->depth;
 	size_t n = stack_voxels(s), sy = (size_t)w, sz = (size_t)w * (size_t)h;
-	uint32_t max = label3_max_label(s), *parent, *o;
+	uint32_t max = geom_max_label(s), *parent, *o;
 	struct stack tmp = { 0 };
 	int status = VB_OK, failed = 0;
 
@@ -610,7 +610,7 @@ static int extension_map(const struct op_call *c, int what, struct vb_err *err)
 {
 	const struct stack *lab = c->in[0];
 	long w = (long)lab->width, h = (long)lab->height, d = (long)lab->depth;
-	uint32_t max = label3_max_label(lab);
+	uint32_t max = geom_max_label(lab);
 	size_t n = stack_voxels(lab), rows = max ? max : 1;
 	struct stack table = { 0 };
 	int64_t *sum = calloc(rows, sizeof(*sum));
@@ -751,7 +751,7 @@ int ref_spots_to_pointlist(const struct op_call *c, struct vb_err *err)
 static int neighbor_map(const struct op_call *c, int agg, struct vb_err *err)
 {
 	const struct stack *lab = c->in[1];
-	uint32_t max = label3_max_label(lab);
+	uint32_t max = geom_max_label(lab);
 	size_t n = stack_voxels(lab), n1 = (size_t)max + 1, rows = max ? max : 1;
 	int skip_bg = op_param(c, "ignore_background") != 0;
 	struct stack table = { 0 };

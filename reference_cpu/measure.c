@@ -288,12 +288,40 @@ static size_t sort_chunks(size_t rows, size_t n)
 	return k ? k : 1;
 }
 
+/* Voxel i of data (dtype t) as double; the switch is the same for every voxel of a loop, so the
+ * branch costs nothing, and the loops need no copy per dtype. */
+static inline double value_at(enum dtype t, const void *data, size_t i)
+{
+	switch (t) {
+	case DT_U8: return ((const uint8_t *)data)[i];
+	case DT_U16: return ((const uint16_t *)data)[i];
+	case DT_U32: return ((const uint32_t *)data)[i];
+	case DT_I32: return ((const int32_t *)data)[i];
+	default: return ((const float *)data)[i];
+	}
+}
+
 /* The label of voxel i of labels (values <= 0 or above rows: none, 0). */
 static inline uint32_t label_of(const struct stack *labels, size_t i, size_t rows)
 {
-	double v = stack_get(labels, i);
+	double v = value_at(labels->dtype, labels->data, i);
 
 	return v > 0 && v <= (double)rows ? (uint32_t)v : 0;
+}
+
+/* Where the run of equal values that starts at voxel i ends (at most end), its label in *l. Equal
+ * values have one label; equal labels may span several runs (3.2 then 3.7), which is fine. */
+static size_t run_end(const struct stack *labels, size_t i, size_t end, size_t rows, uint32_t *l)
+{
+	size_t j = i + 1;
+
+	*l = label_of(labels, i, rows);
+	STACK_SWITCH_DTYPE(labels->dtype, L,
+		const L *v = labels->data;
+		while (j < end && v[j] == v[i])
+			j++;
+	)
+	return j;
 }
 
 static int sort_by_label(const struct stack *labels, size_t rows, int nt, struct label_runs *r)
@@ -310,10 +338,19 @@ static int sort_by_label(const struct stack *labels, size_t rows, int nt, struct
 		free(pos);
 		return -1;
 	}
+	/* both passes go by runs of one label, so consecutive voxels do not wait on one counter */
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-	for (size_t k = 0; k < chunks; k++)
-		for (size_t i = n * k / chunks; i < n * (k + 1) / chunks; i++)
-			count[k * (rows + 1) + label_of(labels, i, rows)]++;
+	for (size_t k = 0; k < chunks; k++) {
+		size_t i = n * k / chunks, end = n * (k + 1) / chunks;
+
+		while (i < end) {
+			uint32_t l;
+			size_t j = run_end(labels, i, end, rows, &l);
+
+			count[k * (rows + 1) + l] += (uint32_t)(j - i);
+			i = j;
+		}
+	}
 	/* label l's chunk k writes after every earlier label, and after chunks 0 .. k-1 of l */
 	for (size_t l = 1, at = 0; l <= rows; l++) {
 		for (size_t k = 0; k < chunks; k++) {
@@ -324,13 +361,20 @@ static int sort_by_label(const struct stack *labels, size_t rows, int nt, struct
 	}
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 	for (size_t k = 0; k < chunks; k++) {
-		size_t *p = pos + k * (rows + 1);
+		size_t *p = pos + k * (rows + 1), i = n * k / chunks, end = n * (k + 1) / chunks;
 
-		for (size_t i = n * k / chunks; i < n * (k + 1) / chunks; i++) {
-			uint32_t l = label_of(labels, i, rows);
+		while (i < end) {
+			uint32_t l;
+			size_t j = run_end(labels, i, end, rows, &l);
 
-			if (l)
-				r->index[p[l]++] = (uint32_t)i;
+			if (l) {
+				uint32_t *to = r->index + p[l];
+
+				for (size_t v = i; v < j; v++)
+					to[v - i] = (uint32_t)v;
+				p[l] += j - i;
+			}
+			i = j;
 		}
 	}
 	free(count);
@@ -338,42 +382,132 @@ static int sort_by_label(const struct stack *labels, size_t rows, int nt, struct
 	return 0;
 }
 
-/* One label's row from its run of voxels: two passes, the deviations from its mean second. */
-static void label_row(const struct stack *img, const struct stack *labels, const uint32_t *run,
-		      size_t len, double *row)
+/*
+ * A label's run is added up in segments of STAT_SEGMENT voxels, so one huge label (the
+ * background of statistics_of_background_and_labelled_pixels, half the stack) is shared out
+ * like many small ones. The segments are fixed by the run, not by the thread count, and their
+ * sums are added in order: the same bits on any thread count. A label of one segment is summed
+ * in raster order, as one thread walking the stack would.
+ */
+#define STAT_SEGMENT ((size_t)1 << 18)
+
+struct segment {
+	uint32_t label;
+	size_t at, len;               /* within the label's run */
+	double sum, mn, mx, dev;
+	uint64_t sum_pos[3];
+	size_t lo[3], hi[3];
+};
+
+/* First pass over a segment: sums and extremes. Coordinates are integers (their sums exact); a
+ * voxel that follows its predecessor in x takes its y and z, so the divisions are paid once per
+ * x run. */
+static void segment_sums(const struct stack *img, const struct stack *labels, const uint32_t *run,
+			 struct segment *g)
 {
-	size_t w = labels->width, h = labels->height;
+	size_t w = labels->width, h = labels->height, x = 0, y = 0, z = 0, prev = 0;
+	enum dtype t = img->dtype;
 
-	for (size_t k = 0; k < len; k++) {
-		size_t i = run[k];
-		double v = stack_get(img, i), pos[3] = { (double)(i % w), (double)(i / w % h),
-							 (double)(i / w / h) };
+	g->sum = 0, g->mn = INFINITY, g->mx = -INFINITY;
+	for (int a = 0; a < 3; a++)
+		g->sum_pos[a] = 0, g->lo[a] = SIZE_MAX, g->hi[a] = 0;
+	for (size_t k = 0; k < g->len; k++) {
+		size_t i = run[k], pos[3];
+		double v = value_at(t, img->data, i);
 
-		row[STAT_AREA] += 1;
-		row[STAT_SUM] += v;
-		row[STAT_MIN] = fmin(row[STAT_MIN], v);
-		row[STAT_MAX] = fmax(row[STAT_MAX], v);
+		if (k && i == prev + 1 && x + 1 < w) {
+			x++;
+		} else {
+			size_t q = i / w;
+
+			x = i - q * w, y = q % h, z = q / h;
+		}
+		prev = i;
+		pos[0] = x, pos[1] = y, pos[2] = z;
+		g->sum += v;
+		g->mn = v < g->mn ? v : g->mn; /* NaN never wins, as with fmin */
+		g->mx = v > g->mx ? v : g->mx;
 		for (int a = 0; a < 3; a++) {
-			row[STAT_CENTROID_X + a] += pos[a];
-			row[STAT_BBOX_MIN_X + a] = fmin(row[STAT_BBOX_MIN_X + a], pos[a]);
-			row[STAT_BBOX_MAX_X + a] = fmax(row[STAT_BBOX_MAX_X + a], pos[a]);
+			g->sum_pos[a] += pos[a];
+			g->lo[a] = pos[a] < g->lo[a] ? pos[a] : g->lo[a];
+			g->hi[a] = pos[a] > g->hi[a] ? pos[a] : g->hi[a];
 		}
 	}
-	if (row[STAT_AREA] == 0) { /* a gap in the numbering: area and sum 0, the rest NaN */
+}
+
+/* Second pass: the squared deviations from the label's mean (not sum of squares minus squared
+ * sum). */
+static void segment_dev(const struct stack *img, const uint32_t *run, double mean,
+			struct segment *g)
+{
+	g->dev = 0;
+	for (size_t k = 0; k < g->len; k++) {
+		double d = value_at(img->dtype, img->data, run[k]) - mean;
+
+		g->dev += d * d;
+	}
+}
+
+/* Label l's row from its segments g[0 .. n-1] (the first pass done): all but the deviation. */
+static void row_from_segments(const struct segment *g, size_t n, size_t len, double *row)
+{
+	uint64_t sum_pos[3] = { 0, 0, 0 };
+	size_t lo[3] = { SIZE_MAX, SIZE_MAX, SIZE_MAX }, hi[3] = { 0, 0, 0 };
+	double sum = 0, mn = INFINITY, mx = -INFINITY;
+
+	row[STAT_AREA] = (double)len;
+	if (len == 0) { /* a gap in the numbering: area and sum 0, the rest NaN */
 		for (int c = STAT_MEAN; c < STATISTICS_COLUMNS; c++)
 			row[c] = NAN;
 		return;
 	}
-	row[STAT_MEAN] = row[STAT_SUM] / row[STAT_AREA];
-	for (int a = 0; a < 3; a++)
-		row[STAT_CENTROID_X + a] /= row[STAT_AREA];
-	/* deviations from the mean, not sum of squares minus squared sum */
-	for (size_t k = 0; k < len; k++) {
-		double d = stack_get(img, run[k]) - row[STAT_MEAN];
-
-		row[STAT_STD] += d * d;
+	for (size_t s = 0; s < n; s++) {
+		sum = s ? sum + g[s].sum : g[s].sum;
+		mn = g[s].mn < mn ? g[s].mn : mn;
+		mx = g[s].mx > mx ? g[s].mx : mx;
+		for (int a = 0; a < 3; a++) {
+			sum_pos[a] += g[s].sum_pos[a];
+			lo[a] = g[s].lo[a] < lo[a] ? g[s].lo[a] : lo[a];
+			hi[a] = g[s].hi[a] > hi[a] ? g[s].hi[a] : hi[a];
+		}
 	}
-	row[STAT_STD] = sqrt(row[STAT_STD] / row[STAT_AREA]);
+	row[STAT_SUM] = sum;
+	row[STAT_MIN] = mn;
+	row[STAT_MAX] = mx;
+	row[STAT_MEAN] = sum / (double)len;
+	for (int a = 0; a < 3; a++) {
+		row[STAT_CENTROID_X + a] = (double)sum_pos[a] / (double)len;
+		row[STAT_BBOX_MIN_X + a] = (double)lo[a];
+		row[STAT_BBOX_MAX_X + a] = (double)hi[a];
+	}
+}
+
+/* The segments of every label's run, in label order; first[l - 1] is label l's first. */
+static struct segment *segments_of(const struct label_runs *r, size_t rows, size_t *first,
+				   size_t *count)
+{
+	size_t n = 0;
+	struct segment *g;
+
+	for (size_t l = 1; l <= rows; l++) {
+		size_t len = r->start[l] - r->start[l - 1];
+
+		first[l - 1] = n;
+		n += len > STAT_SEGMENT ? (len + STAT_SEGMENT - 1) / STAT_SEGMENT : 1;
+	}
+	first[rows] = n;
+	*count = n;
+	g = malloc((n ? n : 1) * sizeof(*g));
+	for (size_t l = 1; g && l <= rows; l++) {
+		size_t len = r->start[l] - r->start[l - 1];
+
+		for (size_t s = first[l - 1]; s < first[l]; s++) {
+			g[s].label = (uint32_t)l;
+			g[s].at = (s - first[l - 1]) * STAT_SEGMENT;
+			g[s].len = len - g[s].at < STAT_SEGMENT ? len - g[s].at : STAT_SEGMENT;
+		}
+	}
+	return g;
 }
 
 /* Per label (index label - 1) in double: STATISTICS_COLUMNS values each; -1 when out of memory. */
@@ -382,14 +516,41 @@ static int statistics_table(const struct stack *img, const struct stack *labels,
 {
 	struct label_runs r = { 0 };
 	int nt = threads > 0 ? threads : 1, status = sort_by_label(labels, rows, nt, &r);
+	size_t *first = status ? NULL : malloc((rows + 1) * sizeof(*first)), n = 0;
+	struct segment *g = first ? segments_of(&r, rows, first, &n) : NULL;
 
-	if (status == 0) {
-		statistics_init(t, rows);
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
-		for (size_t l = 1; l <= rows; l++)
-			label_row(img, labels, r.index + r.start[l - 1], r.start[l] - r.start[l - 1],
-				  t + (l - 1) * STATISTICS_COLUMNS);
+	if (!g) {
+		status = -1;
+		goto out;
 	}
+	statistics_init(t, rows);
+#pragma omp parallel num_threads(nt)
+	{
+#pragma omp for schedule(dynamic, 16)
+		for (size_t s = 0; s < n; s++)
+			segment_sums(img, labels, r.index + r.start[g[s].label - 1] + g[s].at, &g[s]);
+#pragma omp for schedule(dynamic, 64)
+		for (size_t l = 1; l <= rows; l++)
+			row_from_segments(g + first[l - 1], first[l] - first[l - 1],
+					  r.start[l] - r.start[l - 1], t + (l - 1) * STATISTICS_COLUMNS);
+#pragma omp for schedule(dynamic, 16)
+		for (size_t s = 0; s < n; s++)
+			segment_dev(img, r.index + r.start[g[s].label - 1] + g[s].at,
+				    t[(g[s].label - 1) * STATISTICS_COLUMNS + STAT_MEAN], &g[s]);
+#pragma omp for schedule(dynamic, 64)
+		for (size_t l = 1; l <= rows; l++) {
+			double *row = t + (l - 1) * STATISTICS_COLUMNS, dev = 0;
+
+			if (row[STAT_AREA] == 0)
+				continue;
+			for (size_t s = first[l - 1]; s < first[l]; s++)
+				dev = s > first[l - 1] ? dev + g[s].dev : g[s].dev;
+			row[STAT_STD] = sqrt(dev / row[STAT_AREA]);
+		}
+	}
+out:
+	free(g);
+	free(first);
 	free(r.index);
 	free(r.start);
 	return status;
@@ -471,10 +632,46 @@ static int list_push(struct index_list *l, uint32_t i)
 }
 
 /* The largest value among voxel i's neighbours (box: 26, else 6), 0 when none is larger. */
-static int32_t neighbour_max(const int32_t *s, const long dims[3], long x, long y, long z, int box)
+/* The index offsets of a voxel's 26 box neighbours, the 6 face ones first (used away from the
+ * borders, where no neighbour needs a bounds check). */
+struct neighbours {
+	long off[26];
+};
+
+static struct neighbours neighbours_of(const long dims[3])
+{
+	struct neighbours nb;
+	int n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (long dz = -1; dz <= 1; dz++)
+			for (long dy = -1; dy <= 1; dy++)
+				for (long dx = -1; dx <= 1; dx++) {
+					int axes = (dx != 0) + (dy != 0) + (dz != 0);
+
+					if (axes && (axes == 1) == (pass == 0))
+						nb.off[n++] = dx + dims[0] * (dy + dims[1] * dz);
+				}
+	return nb;
+}
+
+static inline int interior(const long dims[3], long x, long y, long z)
+{
+	return x > 0 && y > 0 && z > 0 && x + 1 < dims[0] && y + 1 < dims[1] && z + 1 < dims[2];
+}
+
+static int32_t neighbour_max(const int32_t *s, const long dims[3], const struct neighbours *nb,
+			     long x, long y, long z, int box)
 {
 	int32_t v = 0;
 
+	if (interior(dims, x, y, z)) {
+		const int32_t *c = s + x + dims[0] * (y + dims[1] * z);
+
+		for (int k = 0; k < (box ? 26 : 6); k++)
+			v = c[nb->off[k]] > v ? c[nb->off[k]] : v;
+		return v;
+	}
 	for (long dz = -1; dz <= 1; dz++)
 		for (long dy = -1; dy <= 1; dy++)
 			for (long dx = -1; dx <= 1; dx++) {
@@ -489,25 +686,36 @@ static int32_t neighbour_max(const int32_t *s, const long dims[3], long x, long 
 	return v;
 }
 
+static inline int take(const int32_t *s, uint8_t *taken, uint32_t q, struct index_list *out)
+{
+	/* a plain read first: most candidates are already taken, and the exchange locks the bus */
+	return s[q] == 0 && !__atomic_load_n(&taken[q], __ATOMIC_RELAXED) &&
+	       !__atomic_exchange_n(&taken[q], 1, __ATOMIC_RELAXED) && list_push(out, q);
+}
+
 /* The unlabelled (0) neighbours of front voxel i not yet taken this step, into out. */
-static int front_candidates(const int32_t *s, uint8_t *taken, const long dims[3], uint32_t i,
-			    int box, struct index_list *out)
+static int front_candidates(const int32_t *s, uint8_t *taken, const long dims[3],
+			    const struct neighbours *nb, uint32_t i, int box,
+			    struct index_list *out)
 {
 	long x = (long)(i % (size_t)dims[0]), y = (long)(i / (size_t)dims[0] % (size_t)dims[1]);
 	long z = (long)(i / ((size_t)dims[0] * (size_t)dims[1]));
 
+	if (interior(dims, x, y, z)) {
+		for (int k = 0; k < (box ? 26 : 6); k++)
+			if (take(s, taken, (uint32_t)((long)i + nb->off[k]), out))
+				return -1;
+		return 0;
+	}
 	for (long dz = -1; dz <= 1; dz++)
 		for (long dy = -1; dy <= 1; dy++)
 			for (long dx = -1; dx <= 1; dx++) {
 				long nx = x + dx, ny = y + dy, nz = z + dz;
-				uint32_t q;
 
 				if ((!box && (dx != 0) + (dy != 0) + (dz != 0) != 1) || nx < 0 ||
 				    ny < 0 || nz < 0 || nx >= dims[0] || ny >= dims[1] || nz >= dims[2])
 					continue;
-				q = (uint32_t)(nx + dims[0] * (ny + dims[1] * nz));
-				if (s[q] == 0 && !__atomic_exchange_n(&taken[q], 1, __ATOMIC_RELAXED) &&
-				    list_push(out, q))
+				if (take(s, taken, (uint32_t)(nx + dims[0] * (ny + dims[1] * nz)), out))
 					return -1;
 			}
 	return 0;
@@ -524,6 +732,7 @@ struct grow_thread {
 static int grow_step(int32_t *s, uint8_t *taken, const long dims[3], int box,
 		     struct grow_thread *g, int nt)
 {
+	const struct neighbours nb = neighbours_of(dims);
 	int failed = 0;
 	size_t labelled = 0;
 
@@ -536,7 +745,7 @@ static int grow_step(int32_t *s, uint8_t *taken, const long dims[3], int box,
 			for (int t = 0; t < nt; t++) {
 #pragma omp for schedule(dynamic, 4096) nowait
 				for (size_t k = 0; k < g[t].last[f].n; k++)
-					failed |= front_candidates(s, taken, dims, g[t].last[f].v[k], box,
+					failed |= front_candidates(s, taken, dims, &nb, g[t].last[f].v[k], box,
 								   &own->now);
 			}
 #pragma omp barrier
@@ -555,7 +764,7 @@ static int grow_step(int32_t *s, uint8_t *taken, const long dims[3], int box,
 			long y = (long)(q / (size_t)dims[0] % (size_t)dims[1]);
 			long z = (long)(q / ((size_t)dims[0] * (size_t)dims[1]));
 
-			own->values[k] = neighbour_max(s, dims, x, y, z, box);
+			own->values[k] = neighbour_max(s, dims, &nb, x, y, z, box);
 		}
 #pragma omp barrier
 		for (size_t k = 0; !failed && k < own->now.n; k++) {
@@ -702,7 +911,11 @@ static void mark_near_maxima(const struct stack *blur, double tol, uint8_t *ambi
 					for (long dy = y > 0 ? -1 : 0; dy <= (y + 1 < h); dy++)
 						for (long dx = x > 0 ? -1 : 0; dx <= (x + 1 < w); dx++)
 							if (dx || dy || dz)
-								m = fmaxf(m, v[i + dx + w * (dy + h * dz)]);
+							{
+								float u = v[i + dx + w * (dy + h * dz)];
+
+								m = u > m ? u : m; /* NaN never wins, as with fmaxf */
+							}
 				if (fabs((double)v[i] - (double)m) <= tol)
 					ambiguous[i] = 1;
 			}
