@@ -199,6 +199,222 @@ static void window_row(const struct window *w, size_t y, size_t z, void *buf, si
 	}
 }
 
+/*
+ * The extreme filters (minimum, maximum, erosion, dilation, local maxima) as maxima of 32-bit
+ * keys, in two steps: each row's maximum over every x half-width the footprint uses, then the
+ * maximum of those over the footprint's rows (9 reads a voxel for the 3x3x3 box, not 27). A
+ * minimum is the maximum of inverted keys, an erosion the complement of the dilation of zeros.
+ * The same result as gathering each window, since a maximum does not depend on order; f32 input
+ * holding a NaN (whose order the gathering path defines) takes that path instead.
+ */
+static int has_nan(const struct stack *in, int nt)
+{
+	const float *v = in->data;
+	size_t n = stack_voxels(in);
+	int found = 0;
+
+	if (in->dtype != DT_F32)
+		return 0;
+#pragma omp parallel for num_threads(nt) reduction(| : found) schedule(static)
+	for (size_t i = 0; i < n; i++)
+		found |= isnan(v[i]);
+	return found;
+}
+
+/* The key whose maximum the filter takes (f32 -0 as +0, so equal values have equal keys). */
+static inline uint32_t extreme_key(enum win_kind kind, enum dtype t, const void *data, size_t i)
+{
+	uint32_t k;
+
+	if (kind == W_ERODE || kind == W_DILATE) {
+		k = key_of(t, data, i) != key_of(t, &(float){ 0 }, 0);
+		if (t == DT_F32 && ((const float *)data)[i] == 0.0f)
+			k = 0;
+		return kind == W_ERODE ? !k : k;
+	}
+	k = t == DT_F32 && ((const float *)data)[i] == 0.0f ? 0x80000000u : key_of(t, data, i);
+	return kind == W_MIN ? ~k : k;
+}
+
+/* out[x] = max of row[x - a .. x + a], clamped to the row's ends. */
+static void row_max(const uint32_t *row, size_t W, int a, uint32_t *out)
+{
+	for (size_t x = 0; x < W; x++) {
+		uint32_t m = row[x];
+
+		for (long dx = -a; dx <= a; dx++) {
+			uint32_t v = row[clampi((long)x + dx, W)];
+
+			m = v > m ? v : m;
+		}
+		out[x] = m;
+	}
+}
+
+static void extreme_store(const struct op_call *c, enum win_kind kind, const uint32_t *keys,
+			  size_t i, uint32_t m)
+{
+	switch (kind) {
+	case W_MIN: store_key(c->out, i, ~m); break;
+	case W_MAX: store_key(c->out, i, m); break;
+	case W_ERODE: ((uint8_t *)c->out->data)[i] = !m; break;
+	case W_DILATE: ((uint8_t *)c->out->data)[i] = (uint8_t)m; break;
+	default: ((uint8_t *)c->out->data)[i] = keys[i] == m; break;
+	}
+}
+
+/* Radii up to this take the two-step path (its row pointers live on the stack). */
+#define EXTREME_MAX_RADIUS 15
+
+/* VB_OK done, VB_E_NOMEM, or -1: this input takes the gathering path. */
+static int extreme_filter(const struct op_call *c, enum win_kind kind, const int r[3],
+			  const int *runs, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	const size_t W = in->width, H = in->height, D = in->depth, n = stack_voxels(in);
+	const int ny = 2 * r[1] + 1, nrows = ny * (2 * r[2] + 1), nt = ref_nthreads(c);
+	uint32_t *keys, *wide[EXTREME_MAX_RADIUS + 1] = { 0 };
+	int status = VB_OK;
+
+	if (r[0] > EXTREME_MAX_RADIUS || r[1] > EXTREME_MAX_RADIUS || r[2] > EXTREME_MAX_RADIUS ||
+	    has_nan(in, nt))
+		return -1;
+	keys = malloc(n * sizeof(*keys));
+	for (int k = 0; k < nrows && keys; k++)
+		if (runs[k] > 0 && !wide[runs[k]] && !(wide[runs[k]] = malloc(n * sizeof(uint32_t))))
+			break;
+	for (int k = 0; k < nrows; k++)
+		if (!keys || (runs[k] > 0 && !wide[runs[k]])) {
+			status = vb_errf(err, VB_E_NOMEM, "%s: cannot allocate its scratch; choose a "
+					 "smaller size", ref_op_name(c));
+			goto out;
+		}
+	wide[0] = keys;
+#pragma omp parallel for num_threads(nt) schedule(static)
+	for (size_t i = 0; i < n; i++)
+		keys[i] = extreme_key(kind, in->dtype, in->data, i);
+	for (int a = 1; a <= EXTREME_MAX_RADIUS; a++)
+		if (wide[a]) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+			for (size_t row = 0; row < H * D; row++)
+				row_max(keys + row * W, W, a, wide[a] + row * W);
+		}
+#pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
+	for (size_t z = 0; z < D; z++)
+		for (size_t y = 0; y < H; y++) {
+			const uint32_t *src[(2 * EXTREME_MAX_RADIUS + 1) * (2 * EXTREME_MAX_RADIUS + 1)];
+			int m = 0;
+
+			for (int k = 0; k < nrows; k++)
+				if (runs[k] >= 0)
+					src[m++] = wide[runs[k]] +
+						   (clampi((long)z + k / ny - r[2], D) * H +
+						    clampi((long)y + k % ny - r[1], H)) * W;
+			for (size_t x = 0; x < W; x++) {
+				uint32_t best = 0;
+
+				for (int k = 0; k < m; k++)
+					best = src[k][x] > best ? src[k][x] : best;
+				extreme_store(c, kind, keys, (z * H + y) * W + x, best);
+			}
+		}
+out:
+	for (int a = 1; a <= EXTREME_MAX_RADIUS; a++)
+		free(wide[a]);
+	free(keys);
+	return status;
+}
+
+/*
+ * The 3x3x3 box median without gathering: each x of an output row sorts its column of 9 keys
+ * once (a 25-comparator network), and each output merges its 3 columns up to rank 13. The keys
+ * order every value (NaN included), so this is the element of rank 13 the gathering path selects.
+ */
+#define CSWAP(a, b)                                                                          \
+	do {                                                                                 \
+		uint32_t lo_ = (a) < (b) ? (a) : (b), hi_ = (a) < (b) ? (b) : (a);           \
+		(a) = lo_;                                                                   \
+		(b) = hi_;                                                                   \
+	} while (0)
+
+static void sort9(uint32_t *v)
+{
+	static const unsigned char net[25][2] = {
+		{ 0, 3 }, { 1, 7 }, { 2, 5 }, { 4, 8 }, { 0, 7 }, { 2, 4 }, { 3, 8 }, { 5, 6 },
+		{ 0, 2 }, { 1, 3 }, { 4, 5 }, { 7, 8 }, { 1, 4 }, { 3, 6 }, { 5, 7 }, { 0, 1 },
+		{ 2, 4 }, { 3, 5 }, { 6, 8 }, { 2, 3 }, { 4, 5 }, { 6, 7 }, { 1, 2 }, { 3, 4 },
+		{ 5, 6 },
+	};
+
+	for (int k = 0; k < 25; k++)
+		CSWAP(v[net[k][0]], v[net[k][1]]);
+}
+
+/* The element of rank 13 of three sorted columns of 9 (each ends in a sentinel, v[9]). */
+static uint32_t rank13(const uint32_t *a, const uint32_t *b, const uint32_t *c)
+{
+	uint32_t m = 0;
+
+	for (int t = 0, i = 0, j = 0, k = 0; t < 14; t++) {
+		uint32_t x = a[i], y = b[j], z = c[k];
+		int ta = x <= y && x <= z, tb = !ta && y <= z;
+
+		m = ta ? x : tb ? y : z;
+		i += ta;
+		j += tb;
+		k += !ta && !tb;
+	}
+	return m;
+}
+
+static void median_box3_row(const struct op_call *c, const uint32_t *keys, size_t y, size_t z,
+			    uint32_t *cols)
+{
+	const struct stack *in = c->in[0];
+	const size_t W = in->width, H = in->height, D = in->depth;
+	const uint32_t *src[9];
+
+	for (int k = 0; k < 9; k++)
+		src[k] = keys + (clampi((long)z + k / 3 - 1, D) * H + clampi((long)y + k % 3 - 1, H)) * W;
+	for (size_t x = 0; x < W; x++) {
+		uint32_t *col = cols + 10 * x;
+
+		for (int k = 0; k < 9; k++)
+			col[k] = src[k][x];
+		sort9(col);
+		col[9] = UINT32_MAX; /* never taken before rank 13: 18 real keys precede it */
+	}
+	for (size_t x = 0; x < W; x++)
+		store_key(c->out, (z * H + y) * W + x,
+			  rank13(cols + 10 * clampi((long)x - 1, W), cols + 10 * x,
+				 cols + 10 * clampi((long)x + 1, W)));
+}
+
+static int median_box3(const struct op_call *c, const uint32_t *keys, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	const size_t W = in->width, H = in->height, D = in->depth;
+	int failed = 0;
+
+#pragma omp parallel num_threads(ref_nthreads(c))
+	{
+		uint32_t *cols = malloc(W * 10 * sizeof(*cols));
+
+		if (!cols) {
+#pragma omp atomic write
+			failed = 1;
+		}
+#pragma omp for schedule(static) collapse(2)
+		for (size_t z = 0; z < D; z++)
+			for (size_t y = 0; y < H; y++)
+				if (cols)
+					median_box3_row(c, keys, y, z, cols);
+		free(cols);
+	}
+	return failed ? vb_errf(err, VB_E_NOMEM, "%s: cannot allocate a row of columns per thread",
+				ref_op_name(c)) : VB_OK;
+}
+
 static int window_filter(const struct op_call *c, int sphere, enum win_kind kind,
 			 struct vb_err *err)
 {
@@ -233,6 +449,12 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 		goto out;
 	}
 	w.count = geom_footprint_runs(sphere, w.r, runs);
+	if (kind == W_MIN || kind == W_MAX || kind == W_ERODE || kind == W_DILATE ||
+	    kind == W_MAXIMA) {
+		if ((status = extreme_filter(c, kind, w.r, runs, err)) >= 0)
+			goto out;
+		status = VB_OK;
+	}
 	w.runs = runs;
 	w.vals = vals;
 	w.keys = keys;
@@ -240,6 +462,10 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 #pragma omp parallel for num_threads(nt) schedule(static)
 		for (size_t i = 0; i < n; i++)
 			keys[i] = key_of(in->dtype, in->data, i);
+		if (!sphere && w.r[0] == 1 && w.r[1] == 1 && w.r[2] == 1) {
+			status = median_box3(c, keys, err);
+			goto out;
+		}
 	} else {
 		ref_load_double(in, vals, nt);
 	}
