@@ -224,8 +224,8 @@ static double largest_finite(const struct stack *s)
 		for (size_t i = 0; i < n; i++) {
 			double a = fabs((double)v[i]);
 
-			if (isfinite(a))
-				largest = fmax(largest, a);
+			if (isfinite(a) && a > largest) /* no fmax call per voxel */
+				largest = a;
 		}
 	)
 	return largest;
@@ -293,7 +293,7 @@ static struct delta_sums delta_sums(const struct stack *gpu, const struct stack 
 		for (size_t i = 0; i < n; i++) {
 			double diff = voxel_diff((double)g[i], (double)r[i]);
 
-			max_abs = fmax(max_abs, diff);
+			max_abs = diff > max_abs ? diff : max_abs; /* diff is never NaN */
 			sum_abs += diff;
 			sum_sq += diff * diff;
 			if (diff > (cols == 1 ? tol0 : tol[i % cols])) {
@@ -405,14 +405,15 @@ static int64_t max_label(const struct stack *s)
 
 	STACK_SWITCH_DTYPE(s->dtype, T,
 		const T *v = s->data;
+		_Pragma("omp parallel for reduction(max : m) reduction(| : invalid) schedule(static) if (n > 65536)")
 		for (size_t i = 0; i < n; i++) {
 			double x = (double)v[i];
 
-			invalid |= x < 0 || x != floor(x);
+			invalid |= !(x >= 0) || (x < 0x1p62 && x != (double)(int64_t)x); /* NaN too */
 			m = x > m ? x : m;
 		}
 	)
-	return invalid ? -1 : (int64_t)m;
+	return invalid || m > (double)UINT32_MAX ? -1 : (int64_t)m;
 }
 
 /* Voxel counts of (gpu label, reference label) pairs: open addressing on the packed pair. */
@@ -455,7 +456,7 @@ static int pairs_grow(struct pair_counts *p)
 	return VB_OK;
 }
 
-static int pairs_add(struct pair_counts *p, uint64_t pair)
+static int pairs_add(struct pair_counts *p, uint64_t pair, uint64_t voxels)
 {
 	size_t h;
 
@@ -468,41 +469,56 @@ static int pairs_add(struct pair_counts *p, uint64_t pair)
 		p->key[h] = pair + 1;
 		p->used++;
 	}
-	p->count[h]++;
+	p->count[h] += voxels;
 	return VB_OK;
 }
 
+/* Claim map[from] = to, or find it already so; 0 when it maps elsewhere. */
+static inline int claim(int64_t *map, int64_t from, int64_t to)
+{
+	int64_t seen = __atomic_load_n(&map[from], __ATOMIC_RELAXED);
+
+	/* a plain read first: the exchange would make every thread fight for label 0's line */
+	if (seen >= 0)
+		return seen == to;
+	return __atomic_compare_exchange_n(&map[from], &seen, to, 0, __ATOMIC_RELAXED,
+					   __ATOMIC_RELAXED) || seen == to;
+}
+
 /*
- * The common case, fast: whether every GPU label maps to one reference label and back (the
- * first pair seen for each label holds everywhere). Counts the labels of both sides when so.
+ * The common case, fast: whether every GPU label maps to one reference label and back (each
+ * label's first claimed partner holds everywhere; which voxel claims first does not matter, as
+ * any two voxels that disagree are found). Counts the labels of both sides when so.
  * g2r and r2g hold gmax + 1 and rmax + 1 entries.
  */
 static int same_partition(const struct stack *gpu, const struct stack *ref, int64_t *g2r,
 			  int64_t *r2g, int64_t gmax, int64_t rmax, struct delta *d)
 {
 	size_t n = stack_voxels(ref);
+	int same = 1;
 
 	for (int64_t i = 0; i <= gmax; i++)
 		g2r[i] = -1;
 	for (int64_t i = 0; i <= rmax; i++)
 		r2g[i] = -1;
-	d->labels_gpu = d->labels_ref = 0;
 	STACK_SWITCH_DTYPE(ref->dtype, T,
 		const T *g = gpu->data, *r = ref->data;
+		_Pragma("omp parallel for reduction(& : same) schedule(static) if (n > 65536)")
 		for (size_t i = 0; i < n; i++) {
 			int64_t a = (int64_t)g[i], b = (int64_t)r[i];
 
-			if (g2r[a] < 0 && r2g[b] < 0) {
-				g2r[a] = b;
-				r2g[b] = a;
-				d->labels_gpu += a != 0;
-				d->labels_ref += b != 0;
-			}
-			if (g2r[a] != b || r2g[b] != a || (a == 0) != (b == 0))
-				return 0;
+			if (i && g[i - 1] == g[i] && r[i - 1] == r[i])
+				continue; /* the pair of the voxel before, checked */
+			if (same && ((a == 0) != (b == 0) || !claim(g2r, a, b) || !claim(r2g, b, a)))
+				same = 0;
 		}
 	)
-	return 1;
+	d->labels_gpu = d->labels_ref = 0;
+	for (int64_t i = 1; same && i <= gmax; i++)
+		d->labels_gpu += g2r[i] >= 0;
+	for (int64_t i = 1; same && i <= rmax; i++)
+		d->labels_ref += r2g[i] >= 0;
+	return same;
 }
 
 /* For each label of one side, the label of the other side it shares most voxels with (ties: the
@@ -615,6 +631,24 @@ static int excused_labels(const struct op_desc *op, const struct stack *gpu,
 	return VB_OK;
 }
 
+/* Every voxel's (gpu label, reference label) pair counted, a run of one pair at a time. */
+static int count_pairs(const struct stack *gpu, const struct stack *ref, struct pair_counts *p)
+{
+	size_t n = stack_voxels(ref), start = 0;
+	int status = VB_OK;
+
+	STACK_SWITCH_DTYPE(ref->dtype, T,
+		const T *g = gpu->data, *r = ref->data;
+		for (size_t i = 1; i <= n && !status; i++)
+			if (i == n || g[i] != g[start] || r[i] != r[start]) {
+				status = pairs_add(p, (uint64_t)g[start] << 32 | (uint64_t)r[start],
+						   i - start);
+				start = i;
+			}
+	)
+	return status;
+}
+
 /*
  * Partition comparison. Each GPU label is matched with the reference label it overlaps most and
  * the other way round; a voxel is right when its pair of labels chose each other and background
@@ -647,9 +681,8 @@ static int compare_labels(const struct op_desc *op, const struct stack *gpu,
 		d->mismatches = 0;
 		d->max_abs = d->mean_abs = d->rmse = d->tolerance = 0;
 	}
-	for (size_t i = 0; i < n && !status; i++)
-		status = pairs_add(&pairs, (uint64_t)stack_get(gpu, i) << 32 |
-						   (uint64_t)stack_get(ref, i));
+	if (n && !status)
+		status = count_pairs(gpu, ref, &pairs);
 	if (!status && n) {
 		best_partners(&pairs, 1, gbest, gvotes);
 		best_partners(&pairs, 0, rbest, rvotes);

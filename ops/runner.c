@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "../reports/render.h"
 #include "../stacks/tiff.h"
 #include "backend.h"
@@ -451,18 +453,18 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 		rc.ambiguous = ref->ambiguous;
 	}
 	if (rc.ambiguous)
-		memset(rc.ambiguous, 0, stack_voxels(&ref->out));
+		vb_parallel_zero(rc.ambiguous, stack_voxels(&ref->out), c->threads);
 	/* one run asked for: no warm-up run, but its output's pages are touched first, so the run
 	 * does not time the kernel's page faults */
 	if (runs == 1)
-		memset(ref->out.data, 0, stack_bytes(&ref->out));
+		vb_parallel_zero(ref->out.data, stack_bytes(&ref->out), c->threads);
 	else if (stack_voxels(c->in[0]) < CPU_WARMUP_VOXELS && (status = c->op->ref(&rc, err)))
 		goto out;
 	for (int i = 0; i < runs; i++) {
 		double t0 = vb_now_ms();
 
 		if (rc.ambiguous) /* each run marks afresh */
-			memset(rc.ambiguous, 0, stack_voxels(&ref->out));
+			vb_parallel_zero(rc.ambiguous, stack_voxels(&ref->out), c->threads);
 		status = c->op->ref(&rc, err);
 		if (status)
 			goto out;
@@ -487,6 +489,7 @@ void reference_cache_free(struct reference_cache *ref)
 	stack_free(&ref->out);
 	free(ref->ambiguous);
 	ref->ambiguous = NULL;
+	ref->compared = 0;
 }
 
 /* Label roles need integer voxels; a label op given floats refuses (a skip row says so). */
@@ -652,6 +655,29 @@ static int read_side_value(struct gpu_run *run, const struct op_desc *op, struct
 	return VB_OK;
 }
 
+/* The comparison of out with the reference, or the last one's when out is the same bytes (the
+ * OpenCL and the CUDA view of one card usually agree exactly: half the comparing saved). */
+static int compare_once(const struct op_desc *op, const struct stack *out,
+			struct reference_cache *ref, uint64_t in_voxels, struct delta *d,
+			struct vb_err *err)
+{
+	XXH128_hash_t h = XXH3_128bits(out->data, stack_bytes(out));
+	int status;
+
+	if (ref->compared && ref->compared_hash[0] == h.high64 && ref->compared_hash[1] == h.low64) {
+		*d = ref->compared_delta;
+		return VB_OK;
+	}
+	status = op_compare_ambiguous(op, out, &ref->out, in_voxels, ref->ambiguous, d, err);
+	if (status == VB_OK) {
+		ref->compared = 1;
+		ref->compared_hash[0] = h.high64;
+		ref->compared_hash[1] = h.low64;
+		ref->compared_delta = *d;
+	}
+	return status;
+}
+
 void op_run(struct gpu_device *dev, const struct op_desc *op, const double params[OP_MAX_PARAMS],
 	    const struct stack *const in[OP_MAX_INPUTS], const struct run_settings *s,
 	    struct reference_cache *ref, struct result_row *row)
@@ -707,8 +733,7 @@ void op_run(struct gpu_device *dev, const struct op_desc *op, const double param
 		goto out;
 	}
 	t0 = vb_now_ms();
-	if ((status = op_compare_ambiguous(op, &gpu_out, &ref->out, stack_voxels(in[0]),
-					   ref->ambiguous, &d, &err)))
+	if ((status = compare_once(op, &gpu_out, ref, stack_voxels(in[0]), &d, &err)))
 		goto out;
 	row->cpu_ms = ref->cpu_ms;
 	row->cpu_min_ms = ref->cpu_min_ms;

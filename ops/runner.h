@@ -109,6 +109,11 @@ struct reference_cache {
 	double side_value; /* the op's side value (NaN when it has none) */
 	uint8_t *ambiguous;/* ops with an ambiguity rule: the reference's map, else NULL */
 	double wall_ms;    /* all its runs, warm-up included */
+	/* the last output compared with it, by hash, and what that gave: a second device whose
+	 * output is the same, byte for byte, gets the same delta without a second pass */
+	int compared;
+	uint64_t compared_hash[2];
+	struct delta compared_delta;
 };
 void reference_cache_free(struct reference_cache *ref);
 /*

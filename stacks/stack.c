@@ -131,6 +131,16 @@ int stack_alloc(struct stack *s, size_t width, size_t height, size_t depth, enum
 	return VB_OK;
 }
 
+void vb_parallel_zero(void *p, size_t n, int threads)
+{
+	const size_t chunk = (size_t)1 << 21; /* 2 MiB: a huge page, 512 small ones */
+	size_t chunks = (n + chunk - 1) / chunk;
+
+#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static) if (chunks > 1)
+	for (size_t k = 0; k < chunks; k++)
+		memset((char *)p + k * chunk, 0, k + 1 < chunks ? chunk : n - k * chunk);
+}
+
 void stack_free(struct stack *s)
 {
 	free(s->data);
