@@ -176,7 +176,6 @@ static int run_op(struct run_ctx *x, struct op_task *t, const struct block *b)
 	int reference_counted = 0, rc = 0;
 	struct vb_err err;
 
-	prebuild_wait(x); /* the GPU side starts once every program is built */
 	for (size_t d = 0; d < x->devs->n && rc == 0 && !vb_stop_requested(); d++) {
 		struct gpu_device *dev = x->devs->dev[d];
 		struct result_row row;
@@ -279,10 +278,12 @@ static void *reference_thread(void *arg)
 	return NULL;
 }
 
-/* Threads of the main thread's comparisons beside the reference thread: a quarter of the cores. */
+/* Threads of the main thread's comparisons beside the reference thread: half the cores (with a
+ * quarter, the comparisons were the run's longest path on the H200: 51 s against 83 s of
+ * references that keep 8 of 16 cores busy on average; reports/BENCHMARKS.md). */
 static int compare_threads(const struct run_ctx *x)
 {
-	int n = (x->ref_threads + 1) / 4;
+	int n = (x->ref_threads + 1) / 2;
 
 	return n < 1 ? 1 : n;
 }
@@ -343,9 +344,9 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	pthread_cond_init(&pipe.moved, NULL);
 	if (x->overlap && !status && pipe.n > 1)
 		threaded = pthread_create(&thread, NULL, reference_thread, &pipe) == 0;
-	/* while references run, the main thread's own work (comparing outputs) keeps to a quarter
-	 * of the cores: the references are timed on the others (they name their own counts), and
-	 * one core alone made the comparisons as long as the references (101 s on the H200) */
+	/* while references run, the main thread's own work (comparing outputs) keeps to half the
+	 * cores: the references are timed beside it (they name their own counts), and one core
+	 * alone made the comparisons as long as the references (101 s on the H200) */
 	if (threaded) {
 		main_threads = omp_get_max_threads();
 		omp_set_num_threads(compare_threads(x));
@@ -565,10 +566,10 @@ static size_t planned_blocks(const struct bench_plan *a, const struct device_lis
 }
 
 /*
- * Every program the rows will launch, compiled on threads before the first GPU row (one by one
- * at first launch they took 80 s on the H200). On GPUs this runs in the background while the
- * first references run: the drivers' compilers serialise, keeping about 2.5 of 16 cores busy on
- * the H200 (reports/BENCHMARKS.md), so the references lose little and the run 30 s of waiting.
+ * Every program the rows will launch, compiled on threads (one by one at first launch they took
+ * 80 s on the H200). On GPUs this runs in the background, beside the references and the GPU
+ * rows: the drivers' compilers serialise, keeping about 2.5 of 16 cores busy on the H200
+ * (reports/BENCHMARKS.md), and a row waits only for its own programs (program_cache_claim).
  */
 static void prebuild(const struct bench_plan *a, const struct device_list *devs, size_t total,
 		     struct report *rep)
@@ -638,9 +639,8 @@ static void prebuild_wait(struct run_ctx *x)
 }
 
 /*
- * The order of the sizes: as given, or, overlapping, the largest first. Its references are the
- * only ones long enough to fill the half minute the drivers spend compiling ahead (the first
- * block's references run beside the compilers; the GPU side waits for them).
+ * The order of the sizes: as given, or, overlapping, the largest first: its references are the
+ * longest, and run beside the drivers' compilers while the first rows wait for their programs.
  */
 static void sizes_in_run_order(const struct bench_plan *a, int overlap, int order[BENCH_MAX_SIZES])
 {

@@ -170,5 +170,14 @@ int program_cache_enabled(void);
 /* Whether something is there under key's name (not checked: program_cache_load checks it, and
  * a damaged entry is reported and replaced when a launch first loads it). */
 int program_cache_has(const char *key);
+/*
+ * Builds in flight, within this process: the compiles ahead and the launches share them, so a
+ * launch whose program a compile thread is building waits for it instead of building it twice,
+ * and rows need not wait for every program. program_cache_claim returns 1 when the caller is
+ * to build key (then program_cache_release after storing it, or after failing), 0 when another
+ * thread built it meanwhile (load it from the cache; a failed build is the caller's to redo).
+ */
+int program_cache_claim(const char *key);
+void program_cache_release(const char *key);
 
 #endif

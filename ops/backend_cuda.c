@@ -426,18 +426,24 @@ static int build_module(struct gpu_device *d, const char *name, const char *opti
 	double t0 = vb_now_ms();
 	size_t len = 0;
 	CUresult rc;
-	int status = VB_OK;
+	int status = VB_OK, mine = 0;
 
 	if (!source)
 		return VB_E_ARGS;
 	module_key(d, source, options, key);
-	if (program_cache_load(key, &image, &len) == VB_OK &&
-	    load_image(image, module, log, sizeof(log)) == CUDA_SUCCESS) {
-		d->programs_cached++;
-		goto out;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (program_cache_load(key, &image, &len) == VB_OK &&
+		    load_image(image, module, log, sizeof(log)) == CUDA_SUCCESS) {
+			d->programs_cached++;
+			goto out;
+		}
+		free(image); /* absent, or rejected by this driver: build it again */
+		image = NULL;
+		/* a compile thread may be building it: wait for that, then load it */
+		if (attempt == 0 && !(mine = program_cache_claim(key)))
+			continue;
+		break;
 	}
-	free(image); /* absent, or rejected by this driver: build it again */
-	image = NULL;
 	status = cuda_compile(name, source, options, impl_of(d)->arch, &image, &len, err);
 	if (status)
 		goto out;
@@ -449,6 +455,8 @@ static int build_module(struct gpu_device *d, const char *name, const char *opti
 	d->programs_built++;
 	program_cache_store(key, image, len);
 out:
+	if (mine)
+		program_cache_release(key);
 	if (status == VB_OK)
 		d->compile_ms += vb_now_ms() - t0;
 	free(image);
@@ -468,11 +476,16 @@ static int cu_precompile(struct gpu_device *d, const char *name, const char *opt
 	if (!source)
 		return VB_E_ARGS;
 	module_key(d, source, options, key);
-	if (program_cache_has(key))
+	if (program_cache_has(key) || !program_cache_claim(key))
+		return VB_OK; /* built, or built meanwhile by a launch that needed it */
+	if (program_cache_has(key)) {
+		program_cache_release(key);
 		return VB_OK;
+	}
 	status = cuda_compile(name, source, options, impl_of(d)->arch, &image, &len, err);
 	if (status == VB_OK)
 		program_cache_store(key, image, len);
+	program_cache_release(key);
 	free(image);
 	return status;
 }

@@ -328,15 +328,20 @@ static int cl_precompile(struct gpu_device *d, const char *name, const char *opt
 	if (!source)
 		return VB_E_ARGS;
 	program_key(d, source, options, key);
-	if (program_cache_has(key))
+	if (program_cache_has(key) || !program_cache_claim(key))
+		return VB_OK; /* built, or built meanwhile by a launch that needed it */
+	if (program_cache_has(key)) {
+		program_cache_release(key);
 		return VB_OK;
+	}
 	program = cl.clCreateProgramWithSource(impl->context, 1, &source, NULL, &rc);
-	if (rc != CL_SUCCESS)
-		return CL_FAIL(err, rc, "creating a program");
-	rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
-	if (rc == CL_SUCCESS)
-		store_binary(d, program, key);
-	cl.clReleaseProgram(program);
+	if (rc == CL_SUCCESS) {
+		rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
+		if (rc == CL_SUCCESS)
+			store_binary(d, program, key);
+		cl.clReleaseProgram(program);
+	}
+	program_cache_release(key);
 	return rc == CL_SUCCESS ? VB_OK : CL_FAIL(err, rc, "building a program ahead");
 }
 
@@ -349,27 +354,38 @@ static int build_program(struct gpu_device *d, const char *name, const char *opt
 	double t0 = vb_now_ms();
 	cl_program program = NULL;
 	cl_int rc;
+	int mine = 0, status = VB_OK;
 
 	if (!source)
 		return VB_E_ARGS;
 	program_key(d, source, options, key);
 	program = load_cached(d, key, options);
+	if (!program) { /* a compile thread may be building it: wait for that, then load it */
+		mine = program_cache_claim(key);
+		program = load_cached(d, key, options);
+	}
 	if (program) {
 		d->programs_cached++;
-	} else {
-		program = cl.clCreateProgramWithSource(impl->context, 1, &source, NULL, &rc);
-		if (rc != CL_SUCCESS)
-			return CL_FAIL(err, rc, "creating a program");
-		rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
-		if (rc != CL_SUCCESS) {
-			int status = build_failure(d, program, name, options, rc, err);
-
-			cl.clReleaseProgram(program);
-			return status;
-		}
-		d->programs_built++;
-		store_binary(d, program, key);
+		goto out;
 	}
+	program = cl.clCreateProgramWithSource(impl->context, 1, &source, NULL, &rc);
+	if (rc != CL_SUCCESS) {
+		status = CL_FAIL(err, rc, "creating a program");
+		goto out;
+	}
+	rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
+	if (rc != CL_SUCCESS) {
+		status = build_failure(d, program, name, options, rc, err);
+		cl.clReleaseProgram(program);
+		goto out;
+	}
+	d->programs_built++;
+	store_binary(d, program, key);
+out:
+	if (mine)
+		program_cache_release(key);
+	if (status)
+		return status;
 	d->compile_ms += vb_now_ms() - t0;
 	*out = program;
 	return VB_OK;

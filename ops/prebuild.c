@@ -225,10 +225,10 @@ static void *compile_worker(void *arg)
 	uint64_t cpu0 = thread_cpu_us();
 
 	while ((k = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < total) {
-		/* device by device (interleaving OpenCL and CUDA builds measured no better on the
-		 * H200: 41.6 s against 30.4 and 38.5 s; reports/BENCHMARKS.md) */
-		struct gpu_device *d = p->devs[k / p->list->n];
-		const struct program_need *need = &p->list->need[k % p->list->n];
+		/* in the order the rows launch them, each op on every device in turn: a row waits
+		 * only for its own programs (program_cache_claim), not for the whole list */
+		struct gpu_device *d = p->devs[k % p->ndevs];
+		const struct program_need *need = &p->list->need[k / p->ndevs];
 		struct vb_err ignored; /* the launch that needs it builds it again and says why */
 
 		if (d->backend->precompile(d, need->name, need->options, &ignored))

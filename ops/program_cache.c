@@ -1,6 +1,7 @@
 /* ops/program_cache.c: compiled kernels on disk, keyed by a hash of everything that built them. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,4 +188,49 @@ int program_cache_has(const char *key)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s" ENTRY_SUFFIX, dir, key);
 	return lstat(path, &st) == 0; /* whatever it is, loading it checks it and says so */
+}
+
+/* The keys being built now (few: one per compile thread), and who waits for them. */
+#define MAX_IN_FLIGHT 256
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	char key[MAX_IN_FLIGHT][33];
+	int n;
+} flight = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { { 0 } }, 0 };
+
+static int in_flight(const char *key)
+{
+	for (int i = 0; i < flight.n; i++)
+		if (!strcmp(flight.key[i], key))
+			return i;
+	return -1;
+}
+
+int program_cache_claim(const char *key)
+{
+	int waited = 0, mine;
+
+	pthread_mutex_lock(&flight.lock);
+	while (in_flight(key) >= 0) {
+		waited = 1;
+		pthread_cond_wait(&flight.done, &flight.lock);
+	}
+	/* a full table only loses the sharing: the caller builds, as without it */
+	mine = !waited;
+	if (mine && flight.n < MAX_IN_FLIGHT)
+		snprintf(flight.key[flight.n++], 33, "%s", key);
+	pthread_mutex_unlock(&flight.lock);
+	return mine;
+}
+
+void program_cache_release(const char *key)
+{
+	int i;
+
+	pthread_mutex_lock(&flight.lock);
+	if ((i = in_flight(key)) >= 0)
+		memcpy(flight.key[i], flight.key[--flight.n], 33);
+	pthread_cond_broadcast(&flight.done);
+	pthread_mutex_unlock(&flight.lock);
 }
