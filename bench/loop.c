@@ -278,12 +278,12 @@ static void *reference_thread(void *arg)
 	return NULL;
 }
 
-/* Threads of the main thread's comparisons beside the reference thread: half the cores (with a
- * quarter, the comparisons were the run's longest path on the H200: 51 s against 83 s of
- * references that keep 8 of 16 cores busy on average; reports/BENCHMARKS.md). */
+/* Threads of the main thread's comparisons beside the reference thread: a quarter of the cores
+ * (half made the H200's run slower, 125 -> 156 s: the drivers' compilers, which the first rows
+ * wait for, lost their cores; reports/BENCHMARKS.md). */
 static int compare_threads(const struct run_ctx *x)
 {
-	int n = (x->ref_threads + 1) / 2;
+	int n = (x->ref_threads + 1) / 4;
 
 	return n < 1 ? 1 : n;
 }
@@ -344,9 +344,9 @@ static int run_ops(struct run_ctx *x, const struct stack *const in[OP_MAX_INPUTS
 	pthread_cond_init(&pipe.moved, NULL);
 	if (x->overlap && !status && pipe.n > 1)
 		threaded = pthread_create(&thread, NULL, reference_thread, &pipe) == 0;
-	/* while references run, the main thread's own work (comparing outputs) keeps to half the
-	 * cores: the references are timed beside it (they name their own counts), and one core
-	 * alone made the comparisons as long as the references (101 s on the H200) */
+	/* while references run, the main thread's own work (comparing outputs) keeps to a quarter
+	 * of the cores: the references are timed on the others (they name their own counts), and
+	 * one core alone made the comparisons as long as the references (101 s on the H200) */
 	if (threaded) {
 		main_threads = omp_get_max_threads();
 		omp_set_num_threads(compare_threads(x));

@@ -46,8 +46,9 @@ struct gpu_backend {
 	int (*finish)(struct gpu_device *d, double *span_ms, struct vb_err *err);
 	/*
 	 * Compile kernels/<name>.cl with these options into the disk cache, unless it is there
-	 * already, so a later launch only loads it. Safe to call from several threads at once for
-	 * different programs (it touches no per-device table); NULL where the backend cannot.
+	 * already, so a later launch only loads it (OpenCL also keeps the built program, under a
+	 * lock of its own, for that launch to take). Safe to call from several threads at once for
+	 * different programs; NULL where the backend cannot.
 	 */
 	int (*precompile)(struct gpu_device *d, const char *name, const char *options,
 			  struct vb_err *err);
@@ -111,6 +112,8 @@ int built_table_add(struct built_table *t, const char *name, const char *options
 		    struct vb_err *err);
 /* Free the table; release(handle) for each entry unless release is NULL. */
 void built_table_free(struct built_table *t, void (*release)(void *handle));
+/* Find and remove: the handle (now the caller's), or NULL. */
+void *built_table_take(struct built_table *t, const char *name, const char *options);
 
 /*
  * Run op's plan once on dev with buffers the device makes and no transfers, timing nothing: how

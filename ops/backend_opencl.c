@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@ struct cl_device_impl {
 	size_t max_work_group;
 	char platform_version[256];
 	struct built_table programs; /* of cl_program */
+	/* programs the compile threads built, until a launch takes them: loading the binary again
+	 * costs the driver's compiler a second time (serialised with every other build) */
+	struct built_table ahead;
+	pthread_mutex_t ahead_lock;
 	struct built_kernel *kernels;
 	size_t nkernels;
 	cl_event *events;
@@ -76,6 +81,7 @@ static int open_device(cl_platform_id platform, cl_device_id dev, struct gpu_dev
 	d->backend = &opencl_backend;
 	d->impl = impl;
 	impl->device = dev;
+	pthread_mutex_init(&impl->ahead_lock, NULL);
 	fill_info(d, platform, dev);
 	impl->context = cl.clCreateContext(NULL, 1, &dev, NULL, NULL, &rc);
 	if (rc != CL_SUCCESS) {
@@ -145,6 +151,8 @@ static void cl_close(struct gpu_device *d)
 	for (size_t i = 0; i < impl->nkernels; i++)
 		cl.clReleaseKernel(impl->kernels[i].kernel);
 	built_table_free(&impl->programs, release_program);
+	built_table_free(&impl->ahead, release_program);
+	pthread_mutex_destroy(&impl->ahead_lock);
 	for (size_t i = 0; i < impl->nevents; i++)
 		cl.clReleaseEvent(impl->events[i]);
 	free(impl->kernels);
@@ -315,7 +323,34 @@ static void program_key(struct gpu_device *d, const char *source, const char *op
 	program_cache_key(parts, sizeof(parts) / sizeof(parts[0]), key);
 }
 
-/* Build into the disk cache only (backend.h): the context is shared, the program is not. */
+/* Keep a program built ahead for the launch that will need it (NULL: nothing to keep). */
+static void keep_ahead(struct cl_device_impl *impl, const char *name, const char *options,
+		       cl_program program)
+{
+	struct vb_err ignored;
+	int kept;
+
+	if (!program)
+		return;
+	pthread_mutex_lock(&impl->ahead_lock);
+	kept = built_table_add(&impl->ahead, name, options, program, &ignored) == VB_OK;
+	pthread_mutex_unlock(&impl->ahead_lock);
+	if (!kept)
+		cl.clReleaseProgram(program);
+}
+
+/* The program a compile thread built for (name, options), now the caller's, or NULL. */
+static cl_program take_ahead(struct cl_device_impl *impl, const char *name, const char *options)
+{
+	cl_program program;
+
+	pthread_mutex_lock(&impl->ahead_lock);
+	program = built_table_take(&impl->ahead, name, options);
+	pthread_mutex_unlock(&impl->ahead_lock);
+	return program;
+}
+
+/* Build into the disk cache, and keep the program for its launch (take_ahead). */
 static int cl_precompile(struct gpu_device *d, const char *name, const char *options,
 			 struct vb_err *err)
 {
@@ -339,7 +374,9 @@ static int cl_precompile(struct gpu_device *d, const char *name, const char *opt
 		rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);
 		if (rc == CL_SUCCESS)
 			store_binary(d, program, key);
-		cl.clReleaseProgram(program);
+		keep_ahead(impl, name, options, rc == CL_SUCCESS ? program : NULL);
+		if (rc != CL_SUCCESS)
+			cl.clReleaseProgram(program);
 	}
 	program_cache_release(key);
 	return rc == CL_SUCCESS ? VB_OK : CL_FAIL(err, rc, "building a program ahead");
@@ -359,10 +396,13 @@ static int build_program(struct gpu_device *d, const char *name, const char *opt
 	if (!source)
 		return VB_E_ARGS;
 	program_key(d, source, options, key);
-	program = load_cached(d, key, options);
-	if (!program) { /* a compile thread may be building it: wait for that, then load it */
-		mine = program_cache_claim(key);
+	program = take_ahead(impl, name, options);
+	if (!program)
 		program = load_cached(d, key, options);
+	if (!program) { /* a compile thread may be building it: wait for that, then take it */
+		mine = program_cache_claim(key);
+		if (!(program = take_ahead(impl, name, options)))
+			program = load_cached(d, key, options);
 	}
 	if (program) {
 		d->programs_cached++;

@@ -49,3 +49,16 @@ void built_table_free(struct built_table *t, void (*release)(void *handle))
 	t->entries = NULL;
 	t->n = 0;
 }
+
+void *built_table_take(struct built_table *t, const char *name, const char *options)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (same_id(t->entries[i].id, name, options)) {
+			void *handle = t->entries[i].handle;
+
+			free(t->entries[i].id);
+			t->entries[i] = t->entries[--t->n];
+			return handle;
+		}
+	return NULL;
+}
