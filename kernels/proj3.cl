@@ -166,3 +166,60 @@ __kernel void axis_cumulate(__global const T_IN *in, __global T_OUT *out, const 
 		}
 	}
 }
+
+/*
+ * axis_cumulate along x, coalesced: a group of CUM_ROWS work-items takes CUM_ROWS rows (h * d,
+ * rounded up), CUM_ROWS columns at a time through local tiles, each work-item carrying its row's
+ * running value from tile to tile, in x order as axis_cumulate does. One work-item per row made
+ * neighbours touch lines w apart: 20 times the time for 8 times the voxels at 1024x1024x512.
+ */
+#define CUM_ROWS 32
+
+__kernel void x_cumulate(__global const T_IN *in, __global T_OUT *out, const int w, const int h,
+			 const int d, const int kind)
+{
+	__local T_IN tin[CUM_ROWS][CUM_ROWS + 1]; /* + 1: a row's reads hit every bank */
+	__local T_OUT tout[CUM_ROWS][CUM_ROWS + 1];
+	int t = get_local_id(0);
+	ulong rows = (ulong)h * d, r0 = (ulong)get_group_id(0) * CUM_ROWS;
+	long isum = 0;
+	float fsum = 0.0f, prod = 1.0f;
+	T_IN ext = 0;
+
+	for (int x0 = 0; x0 < w; x0 += CUM_ROWS) {
+		for (int i = 0; i < CUM_ROWS; i++)
+			if (r0 + i < rows && x0 + t < w)
+				tin[i][t] = in[(r0 + i) * (ulong)w + x0 + t];
+		barrier(CLK_LOCAL_MEM_FENCE);
+		for (int j = 0; j < CUM_ROWS && x0 + j < w; j++) {
+			T_IN x = tin[t][j];
+			int k = x0 + j;
+
+			if (kind == C3_SUM) {
+#if IN_IS_FLOAT
+				fsum += (float)x;
+				tout[t][j] = CONVERT_OUT(fsum);
+#else
+				isum += (long)x;
+				tout[t][j] = CONVERT_OUT((float)isum);
+#endif
+			} else if (kind == C3_PRODUCT) {
+				prod = prod * (float)x;
+				tout[t][j] = CONVERT_OUT(prod);
+			} else {
+#if IN_IS_FLOAT
+				ext = k == 0 ? x : kind == C3_MAX ? fmax(ext, x) : fmin(ext, x);
+#else
+				ext = k == 0 ? x : kind == C3_MAX ? (x > ext ? x : ext)
+								  : (x < ext ? x : ext);
+#endif
+				tout[t][j] = (T_OUT)ext;
+			}
+		}
+		barrier(CLK_LOCAL_MEM_FENCE);
+		for (int i = 0; i < CUM_ROWS; i++)
+			if (r0 + i < rows && x0 + t < w)
+				out[(r0 + i) * (ulong)w + x0 + t] = tout[i][t];
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+}

@@ -6,6 +6,8 @@
 
 #include "plans.h"
 
+#define CUM_ROWS 32 /* rows of an x_cumulate group, as kernels/proj3.cl defines it */
+
 /* kernels/proj3.cl's kinds, by the names the rows use (index = the kernel's number). */
 static const char *const project_kinds[] = { "argmin", "argmax", "product", "variance", "std" };
 static const char *const cumulate_kinds[] = { "sum", "product", "max", "min" };
@@ -53,6 +55,14 @@ int plan_axis_cumulate(struct gpu_run *r, const struct op_call *c, struct vb_err
 
 	if (status)
 		return status;
+	if (axis == 0) { /* along rows: CUM_ROWS (kernels/proj3.cl) rows per group, coalesced */
+		l.kernel = "x_cumulate";
+		l.global[0] = (in->height * in->depth + CUM_ROWS - 1) / CUM_ROWS * CUM_ROWS;
+		l.local[0] = CUM_ROWS;
+		ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(in->width),
+		     KI32(in->height), KI32(in->depth), KI32(kind));
+		return gpu_launch(r, &l, err);
+	}
 	l.dims = 2;
 	l.global[0] = axis == 0 ? in->height : in->width;
 	l.global[1] = axis == 2 ? in->height : in->depth;

@@ -12,6 +12,7 @@
  * Output layouts: z -> out(x, y), y -> out(x, z), x -> out(y, z).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -44,6 +45,96 @@ static inline size_t line_index(int axis, size_t u, size_t v, size_t k, size_t w
 #define BETTER(x, best, max) \
 	((best) != (best) ? (x) == (x) : (max) ? (x) > (best) : (x) < (best))
 
+/* Per thread: each output u of the current row's running values (project_rows). */
+struct p3_row {
+	float *s, *q;
+	uint32_t *pos;
+	void *best;
+};
+
+/*
+ * Projections along y or z, row by row: for one output row v the lines through u = 0 .. ow - 1
+ * advance together, element k of all of them being one contiguous input row, so every read
+ * streams (a line at a time strode a plane per element: at 1024x1024x512 f32, whose planes of
+ * 4 MiB share cache sets, variance_z_projection took 41 times as long for 8 times the voxels).
+ * Each output sees its elements in the same order, in the same precision, as a line at a time.
+ */
+static int project_rows(const struct op_call *c, int axis, enum p3_kind kind, size_t ow,
+			size_t oh, size_t n, int ddof, struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	size_t w = in->width, h = in->height;
+	int failed = 0;
+
+	STACK_SWITCH_DTYPE(in->dtype, T,
+		const T *p = in->data;
+		_Pragma("omp parallel num_threads(ref_nthreads(c))")
+		{
+			float *s = malloc(ow * sizeof(float)), *q = malloc(ow * sizeof(float));
+			uint32_t *pos = malloc(ow * sizeof(uint32_t));
+			T *best = malloc(ow * sizeof(T));
+
+			if (!s || !q || !pos || !best)
+				failed = 1;
+			_Pragma("omp for schedule(static)")
+			for (long v = 0; v < (long)oh; v++) {
+				if (!s || !q || !pos || !best)
+					continue;
+				for (size_t k = 0; k < n; k++) {
+					const T *row = p + line_index(axis, 0, (size_t)v, k, w, h);
+
+					for (size_t u = 0; u < ow; u++) {
+						T x = row[u];
+
+						if (kind == P3_ARGMIN || kind == P3_ARGMAX) {
+							if (k == 0 || BETTER(x, best[u], kind == P3_ARGMAX)) {
+								best[u] = x;
+								pos[u] = (uint32_t)k;
+							}
+						} else if (kind == P3_PRODUCT) {
+							s[u] = (k ? s[u] : 1.0f) * (float)x;
+						} else {
+							s[u] = (k ? s[u] : 0.0f) + (float)x;
+						}
+					}
+				}
+				if (kind == P3_VARIANCE || kind == P3_STD) {
+					for (size_t u = 0; u < ow; u++)
+						s[u] = s[u] / (float)n; /* the mean */
+					for (size_t k = 0; k < n; k++) {
+						const T *row = p + line_index(axis, 0, (size_t)v, k, w, h);
+
+						for (size_t u = 0; u < ow; u++) {
+							float e = (float)row[u] - s[u];
+
+							q[u] = (k ? q[u] : 0.0f) + e * e;
+						}
+					}
+				}
+				for (size_t u = 0; u < ow; u++) {
+					size_t o = (size_t)v * ow + u;
+					float var;
+
+					if (kind == P3_ARGMIN || kind == P3_ARGMAX) {
+						((uint32_t *)c->out->data)[o] = pos[u];
+					} else if (kind == P3_PRODUCT) {
+						((float *)c->out->data)[o] = s[u];
+					} else {
+						var = (long)n > ddof ? q[u] / (float)((long)n - ddof) : 0.0f;
+						((float *)c->out->data)[o] = kind == P3_STD ? sqrtf(var) : var;
+					}
+				}
+			}
+			free(s);
+			free(q);
+			free(pos);
+			free(best);
+		}
+	)
+	return failed ? vb_errf(err, VB_E_NOMEM, "%s: out of memory for a row per thread",
+				ref_op_name(c)) : VB_OK;
+}
+
 static int project(const struct op_call *c, int axis, enum p3_kind kind, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
@@ -58,6 +149,8 @@ static int project(const struct op_call *c, int axis, enum p3_kind kind, struct 
 	if (c->out->width != ow || c->out->height != oh || c->out->depth != 1)
 		return vb_errf(err, VB_E_ARGS, "%s: the output is not %zux%zux1", ref_op_name(c), ow,
 			       oh);
+	if (axis != 0 && n > 0)
+		return project_rows(c, axis, kind, ow, oh, n, ddof, err);
 	STACK_SWITCH_DTYPE(in->dtype, T,
 		const T *p = in->data;
 		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
