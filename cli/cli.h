@@ -13,9 +13,11 @@ int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 
 /* Each command's option table (cli/options.h), for --help, the man page and completion. */
 struct cli_spec;
+extern const struct cli_spec cache_spec;
 extern const struct cli_spec run_spec, list_spec, report_spec, compare_spec, probe_spec,
 	info_spec;
 

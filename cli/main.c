@@ -27,6 +27,8 @@ static const struct cli_command commands[] = {
 	  &probe_spec },
 	{ "info", cmd_info, "what voxbench understands of a TIFF file: dims, dtype, layout, voxel size",
 	  &info_spec },
+	{ "cache", cmd_cache, "where the kernel cache is, what it holds; --clear empties it",
+	  &cache_spec },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -233,4 +234,97 @@ void program_cache_release(const char *key)
 		memcpy(flight.key[i], flight.key[--flight.n], 33);
 	pthread_cond_broadcast(&flight.done);
 	pthread_mutex_unlock(&flight.lock);
+}
+
+/* Whether a folder entry's name is one of ours: <32 hex>.vbk, or its temporary .vbk.XXXXXX. */
+static int entry_name(const char *name, int *temporary)
+{
+	size_t n = strspn(name, "0123456789abcdef"), suffix = strlen(ENTRY_SUFFIX);
+
+	if (n != 32 || strncmp(name + 32, ENTRY_SUFFIX, suffix) != 0)
+		return 0;
+	*temporary = name[32 + suffix] == '.' && strlen(name + 32 + suffix) == 7;
+	return name[32 + suffix] == '\0' || *temporary;
+}
+
+/* Visit each of our regular files in the cache folder; fn returns nonzero to stop. */
+static int each_entry(const char *dir, int (*fn)(const char *path, const struct stat *st,
+						 int temporary, void *arg), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int stop = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while (!stop && (e = readdir(d))) {
+		char path[4400];
+		struct stat st;
+		int temporary = 0;
+
+		if (!entry_name(e->d_name, &temporary))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) /* never a link or a folder */
+			stop = fn(path, &st, temporary, arg);
+	}
+	closedir(d);
+	return stop;
+}
+
+static int count_entry(const char *path, const struct stat *st, int temporary, void *arg)
+{
+	struct program_cache_stats *s = arg;
+
+	(void)path;
+	s->entries += !temporary;
+	s->temporary += temporary;
+	s->bytes += (unsigned long long)st->st_size;
+	return 0;
+}
+
+int program_cache_stats(struct program_cache_stats *st)
+{
+	const char *dir = cache_dir();
+
+	memset(st, 0, sizeof(*st));
+	if (!dir)
+		return VB_OK;
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	return each_entry(dir, count_entry, st) < 0 ? VB_E_IO : VB_OK;
+}
+
+struct clearing {
+	long removed;
+	char *failed;
+	size_t len;
+};
+
+static int remove_entry_file(const char *path, const struct stat *st, int temporary, void *arg)
+{
+	struct clearing *c = arg;
+
+	(void)st;
+	(void)temporary;
+	if (unlink(path) != 0) {
+		snprintf(c->failed, c->len, "%s", path);
+		return 1;
+	}
+	c->removed++;
+	return 0;
+}
+
+long program_cache_clear(char *failed, size_t len)
+{
+	const char *dir = cache_dir();
+	struct clearing c = { 0, failed, len };
+	int stop;
+
+	failed[0] = '\0';
+	if (!dir)
+		return 0;
+	stop = each_entry(dir, remove_entry_file, &c);
+	if (stop < 0)
+		snprintf(failed, len, "%s", dir);
+	return stop ? -1 : c.removed;
 }

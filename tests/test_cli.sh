@@ -95,4 +95,31 @@ n=$("$vb" list | wc -l)
 	|| bad "list --help lacks the border convention"
 "$vb" --version | grep -q "^voxbench [0-9]" && ok "--version" || bad "--version"
 
+# cache: where it is, what it holds, --clear removes only voxbench's own regular files
+cdir=$TEST_TMP/cache
+mkdir -p "$cdir"
+printf 'abc' >"$cdir/0123456789abcdef0123456789abcdef.vbk"
+printf 'de' >"$cdir/00000000000000000000000000000000.vbk.Xy12Zw"
+printf 'keep' >"$cdir/notes.txt"
+printf 'target' >"$TEST_TMP/outside"
+ln -sf "$TEST_TMP/outside" "$cdir/11111111111111111111111111111111.vbk"
+mkdir -p "$cdir/22222222222222222222222222222222.vbk"
+text=$(VOXBENCH_CACHE_DIR=$cdir "$vb" cache)
+echo "$text" | grep -q "1 entry, 0.0 MiB (1 of the files left over" && echo "$text" | grep -qF "$cdir" \
+	&& ok "cache names its folder and counts 1 entry and 1 left-over file (not the link, folder or notes)" \
+	|| bad "cache printed: $text"
+json=$(VOXBENCH_CACHE_DIR=$cdir "$vb" cache --clear --json)
+if echo "$json" | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not (d["entries"]==1 and d["temporary"]==1 and d["bytes"]==5 and d["removed"]==2 and d["enabled"]))' &&
+	[ ! -e "$cdir/0123456789abcdef0123456789abcdef.vbk" ] && [ -f "$cdir/notes.txt" ] &&
+	[ -L "$cdir/11111111111111111111111111111111.vbk" ] && [ "$(cat "$TEST_TMP/outside")" = target ] &&
+	[ -d "$cdir/22222222222222222222222222222222.vbk" ]; then
+	ok "cache --clear --json: removed the 2 files of voxbench's, kept the notes, the link (and its target) and the folder"
+else
+	bad "cache --clear --json: $json; left: $(ls "$cdir" | tr '\n' ' ')"
+fi
+VOXBENCH_NO_CACHE=1 "$vb" cache | grep -q "kernel cache: off" && ok "cache says when caching is off" \
+	|| bad "cache with VOXBENCH_NO_CACHE=1"
+expect_usage "cache with an operand" cache somewhere
+expect_usage "cache with an unknown option" cache --purge
+
 [ "$failures" -eq 0 ]
