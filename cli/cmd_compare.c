@@ -21,6 +21,8 @@ static const struct cli_option compare_options[] = {
 	  "DIR/compare.csv and the plots with their gnuplot script (DIR is\n"
 	  "replaced whole, as with report --html)", "@dir" },
 	{ "csv", 'c', NULL, "print the matched rows as CSV instead of the text table" },
+	{ "json", 'j', NULL, "print the comparison as JSON instead of the text table: the\n"
+	  "reports, each one's summary, every row's times, statuses, ratios" },
 	{ "plots", 'p', "KIND", "svg (default) or none: the plots of --html", "svg none" },
 	{ "help", 'h', NULL, NULL },
 	{ NULL, 0, NULL, NULL },
@@ -38,7 +40,7 @@ const struct cli_spec compare_spec = {
 
 struct compare_args {
 	const char *html;
-	int csv;
+	int csv, json;
 	enum compare_metric metric;
 	enum plot_mode plots;
 	int first, n; /* the report paths: argv[first .. first + n) */
@@ -84,6 +86,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 		case 'm': status = parse_metric(optarg, &a->metric); break;
 		case 'H': a->html = optarg; break;
 		case 'c': a->csv = 1; break;
+		case 'j': a->json = 1; break;
 		case 'p': status = parse_plots(optarg, &a->plots); break;
 		case 'h': cli_print_help(stdout, &compare_spec, NULL); return -1;
 		default:
@@ -133,7 +136,7 @@ static int write_html(const struct comparison *c, const struct compare_args *a)
 	}
 	if (outcome.note[0] && a->plots == PLOTS_FILES)
 		print_error("compare", outcome.note);
-	fprintf(a->csv ? stderr : stdout, "\n%s/index.html\n", a->html);
+	fprintf(a->csv || a->json ? stderr : stdout, "\n%s/index.html\n", a->html);
 	return EXIT_OK;
 }
 
@@ -147,7 +150,9 @@ static int run_compare(const struct loaded_report *reps, const struct compare_ar
 		print_error("compare", err.msg);
 		return EXIT_FAILED;
 	}
-	if (a->csv) {
+	if (a->json) {
+		status = compare_write_json(&c, stdout) ? EXIT_FAILED : EXIT_OK;
+	} else if (a->csv) {
 		status = compare_write_csv(&c, stdout) ? EXIT_FAILED : EXIT_OK;
 	} else {
 		/* the reports' strings go to a terminal: no control character of them passes raw */

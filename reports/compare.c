@@ -5,6 +5,7 @@
  * and per machine the geometric-mean speedup over the rows every report has. Rows that only
  * some reports have are listed, never dropped silently.
  */
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,6 +586,96 @@ int compare_write_csv(const struct comparison *c, FILE *out)
 	for (size_t l = 0; l < c->nlines; l++)
 		csv_line(c, l, out);
 	return ferror(out) ? VB_E_IO : VB_OK;
+}
+
+/* ---- JSON ---- */
+
+/* A report's string as JSON: valid UTF-8 whatever the report held (a field cut to its buffer may
+ * end inside a character), never NULL. */
+static json_t *text_of(const char *s)
+{
+	char buf[4096];
+	json_t *j;
+
+	vb_copy_utf8(buf, sizeof(buf), s ? s : "");
+	j = json_string(buf);
+	return j ? j : json_string("");
+}
+
+/* A finite number, else JSON null (a missing or unusable time). */
+static json_t *number_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *json_line(const struct comparison *c, size_t l)
+{
+	const struct result_row *row = compare_line_row(c, l);
+	json_t *times = json_array(), *status = json_array(), *ratios = json_array();
+	char params[512];
+
+	row_params_text(row, params, sizeof(params));
+	for (size_t i = 0; i < c->nreports; i++) {
+		size_t j = c->cell[l * c->nreports + i];
+
+		json_array_append_new(times, number_or_null(line_time(c, l, i)));
+		json_array_append_new(status, json_string(j == COMPARE_NONE ? "missing" :
+			row_status_name(c->reports[i].rep.rows[j].status)));
+		if (i)
+			json_array_append_new(ratios, number_or_null(line_time(c, l, i) /
+								      line_time(c, l, 0)));
+	}
+	return json_pack("{s:o, s:o, s:[I,I,I], s:o, s:o, s:b, s:o, s:o, s:o}", "op",
+			 text_of(row->op), "params", text_of(params), "size", (json_int_t)row->width,
+			 (json_int_t)row->height, (json_int_t)row->depth, "dtype", text_of(row->dtype),
+			 "backend", text_of(row->backend), "in_every_report",
+			 compare_line_matched(c, l), "ms", times, "status", status, "over_first",
+			 ratios);
+}
+
+static json_t *json_summary(const struct comparison *c, size_t i)
+{
+	struct compare_summary s;
+	char text[1024];
+
+	compare_summarize(c, i, &s);
+	compare_summary_text(c, i, text, sizeof(text));
+	return json_pack("{s:I, s:o, s:I, s:o, s:o}", "report", (json_int_t)i,
+			 "geomean_speedup_first_over_this", number_or_null(s.geomean_speedup),
+			 "shared_lines", (json_int_t)s.nshared, "largest_ratio",
+			 number_or_null(s.nshared ? s.most_ratio : NAN), "text", text_of(text));
+}
+
+int compare_write_json(const struct comparison *c, FILE *out)
+{
+	json_t *doc = json_object(), *reports = json_array(), *summaries = json_array(),
+	       *lines = json_array();
+	int status;
+
+	for (size_t i = 0; i < c->nreports; i++) {
+		const struct report *r = &c->reports[i].rep;
+		char letter[8];
+
+		compare_letter(i, letter);
+		json_array_append_new(reports, json_pack("{s:s, s:o, s:o, s:I}", "letter", letter,
+							 "path", text_of(c->reports[i].path), "host",
+							 text_of(r->host.hostname),
+							 "rows", (json_int_t)r->nrows));
+		if (i)
+			json_array_append_new(summaries, json_summary(c, i));
+	}
+	for (size_t l = 0; l < c->nlines; l++)
+		json_array_append_new(lines, json_line(c, l));
+	json_object_set_new(doc, "schema", json_integer(1));
+	json_object_set_new(doc, "metric", json_string(compare_metric_name(c->metric)));
+	json_object_set_new(doc, "reports", reports);
+	json_object_set_new(doc, "summaries", summaries);
+	json_object_set_new(doc, "unmatched_lines", json_integer((json_int_t)compare_unmatched(c)));
+	json_object_set_new(doc, "lines", lines);
+	status = json_dumpf(doc, out, JSON_INDENT(1) | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF
+			 ? VB_OK : VB_E_IO;
+	json_decref(doc);
+	return status;
 }
 
 int compare_write_csv_file(const struct comparison *c, const char *path, struct vb_err *err)

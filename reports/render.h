@@ -420,6 +420,9 @@ void compare_print_settings(const struct comparison *c, FILE *out);
 /* The text output: machines, the table, a summary line per machine, the unmatched rows. */
 void compare_print(const struct comparison *c, FILE *out);
 int compare_write_csv(const struct comparison *c, FILE *out);
+/* The same as JSON (schema 1): the reports, each one's summary against the first, every line
+ * with its times, statuses and ratios (null where a report lacks it), and the unmatched count. */
+int compare_write_json(const struct comparison *c, FILE *out);
 int compare_write_csv_file(const struct comparison *c, const char *path, struct vb_err *err);
 /* dir/index.html with the tables and grouped bar plots, dir/compare.csv, plots as SVG/PNG. */
 int compare_write_html(const struct comparison *c, const char *dir, enum plot_mode plots,

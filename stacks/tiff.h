@@ -79,6 +79,7 @@
 #ifndef VB_TIFF_H
 #define VB_TIFF_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -160,6 +161,7 @@ int tiff_sha256_buffer(const void *data, size_t size, char hex[65], struct vb_er
 struct tiff_info_opts {
 	long channel, frame; /* -1: all */
 	int verify;          /* decode every volume selected, to prove the data readable */
+	json_t *json;        /* not NULL: each file becomes an object appended to this array */
 };
 /*
  * Print what was understood of the file (dims, dtype, pages, layout, compression, voxel size,

@@ -116,6 +116,18 @@ check "compare: the skipped row shows its status" grep -Eq '^maximum_z_projectio
 check "compare: 3 unmatched rows are listed" bash -c "grep -q 'rows not in every report (3)' \
 	'$t/cmp' && grep -q 'sum_of_all_pixels 64x64x64 f32 opencl: only in A' '$t/cmp' && grep -q \
 	'absolute 64x64x64 f32 opencl: only in B' '$t/cmp' && grep -q 'gaussian_blur sigma_x=2 sigma_y=2 sigma_z=2 64x64x64 f32 opencl: only in B' '$t/cmp'"
+"$vb" compare "$g/report_laptop.json" "$g/report_desktop.json" --json >"$t/cmp.json" 2>"$t/stderr"
+check "compare --json: exit 0; the speedup 4 over 3 shared rows, copy at 0.25, 3 lines not in both" \
+	"${PYTHON:-python3}" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summaries"][0]
+copy = [l for l in d["lines"] if l["op"] == "copy"][0]
+only = [l for l in d["lines"] if not l["in_every_report"]]
+assert abs(s["geomean_speedup_first_over_this"] - 4) < 1e-9 and s["shared_lines"] == 3, s
+assert copy["ms"] == [2, 0.5] and abs(copy["over_first"][0] - 0.25) < 1e-12, copy
+assert len(only) == 3 == d["unmatched_lines"] and [r["letter"] for r in d["reports"]] == ["A", "B"]
+' "$t/cmp.json"
 "$vb" compare "$g/report_laptop.json" "$g/report_desktop.json" --metric transfers >"$t/cmp2" 2>&1
 check "compare --metric transfers: geometric mean 40^(1/3) = 3.420" \
 	grep -q 'geometric-mean speedup 3.420x' "$t/cmp2"

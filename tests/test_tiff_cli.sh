@@ -41,4 +41,21 @@ done
 rc=$?
 check $((rc != 2 || $(grep -c '^dims:' "$tmp/mixed.out") != 1)) \
 	"info on a good and a bad file prints the good one and exits 2 (got $rc)"
+"$VOXBENCH" info --json "$VB_DATA"/stacks/05_mini-t1-head_ImageJ_u16.tif \
+	"$VB_DATA"/bad-tiff/pillow_seek_too_large.tif "$VB_DATA"/stacks/01_mri-stack_ImageJ_u8.tif \
+	>"$tmp/info.json" 2>"$tmp/info.err"
+rc=$?
+"${PYTHON:-python3}" - "$tmp/info.json" "$tmp/mixed.out" <<'PY'
+import json, re, sys
+files = json.load(open(sys.argv[1]))
+text_dims = re.search(r"^dims: +(\d+)x(\d+)x(\d+)", open(sys.argv[2]).read(), re.M).groups()
+assert [f["file"].rsplit("/", 1)[1] for f in files] == ["05_mini-t1-head_ImageJ_u16.tif",
+                                                        "01_mri-stack_ImageJ_u8.tif"], files
+assert files[0]["dims"] == [int(v) for v in text_dims] and files[0]["dtype"] == "u16"
+assert files[1]["dims"] == [186, 226, 27] and len(files[1]["decoded"]) == 1
+assert all(d["min"] <= d["max"] for f in files for d in f["decoded"])
+assert all(len(f["sha256"]) == 64 for f in files)
+PY
+check $((rc != 2 || $? != 0 || $(wc -l <"$tmp/info.err") != 1)) \
+	"info --json: the two good files as objects (dims as the text says), the bad one one line, exit 2 (got $rc)"
 exit $fail
