@@ -27,7 +27,7 @@ CFLAGS  += -DVB_HAVE_CUDA -idirafter $(CUDA_HOME)/include
 endif
 endif
 
-TEST_DEB_PACKAGES = chromium python3-venv
+TEST_DEB_PACKAGES = chromium python3-venv zsh
 
 # The users' own Python libraries, for the tests that check them (pyclesperanto on PoCL): PyPI
 # packages in a virtual environment of the build, which also sees Debian's numpy and scipy.
@@ -87,7 +87,8 @@ endif
 setup:
 	$(call install_missing,$(DEB_PACKAGES))
 
-# Only the tests need these: the report page is loaded in a headless browser.
+# Only the tests need these: the report page is loaded in a headless browser, zsh parses its
+# completion file.
 setup-test:
 	$(call install_missing,$(TEST_DEB_PACKAGES))
 
