@@ -440,6 +440,14 @@ struct peer_set *peers_open(const struct peer_request *r, const struct device_li
 				pe->backend);
 			continue;
 		}
+		/* select_device falls back to its default silently: say so, or the rows' times
+		 * would read as that GPU's (pyclesperanto's own OpenCL loader seeing only PoCL, on
+		 * the H200 machine) */
+		if (pe->hint[0] && !strcasestr(pe->device, pe->hint))
+			fprintf(notes, "voxbench run: --peer %s: %s was asked for %s but runs on %s "
+				"(it does not see that device: its OpenCL loader finds other drivers "
+				"than voxbench's); its rows are that device's\n", libs[pe->lib].name,
+				pe->backend, pe->hint, pe->device[0] ? pe->device : "an unnamed device");
 		ps->peers[kept++] = *pe;
 	}
 	ps->n = kept;

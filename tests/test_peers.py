@@ -338,12 +338,30 @@ def missing_and_unknown():
           "run --help lists --peer and --python")
 
 
+def device_fallback():
+    """pyclesperanto's select_device falls back to its default when it does not see the run's
+    device (its own OpenCL loader finding only PoCL, as on the H200 machine): a note says so."""
+    mod = pyfakes.cle_module(device="Fake CPU 0") + (
+        "def select_backend(name):\n    pass\n"
+        "def select_device(name, kind='all'):\n    return _Device()\n"
+        "def wait_for_kernel_to_finish(flag=True):\n    pass\n")
+    fake = pyfakes.interpreter(os.path.join(TMP, "fakes"), "cle-fallback",
+                               {"pyclesperanto/__init__.py": mod})
+    p, doc = run(["--size", "16x12x8", "--ops", "copy", "--peer", "pyclesperanto", "--python",
+                  fake])
+    notes = [l for l in p.stderr.splitlines() if "was asked for" in l]
+    check(len(notes) == 1 and "pyclesperanto-opencl was asked for" in notes[0] and
+          "but runs on Fake CPU 0" in notes[0], "a peer on another device than the run's: "
+          "one note naming both", p.stderr[-600:])
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
     rows = adapter_rows()
     check(len(rows["CLE"]) > 100 and len(rows["CUPY"]) > 90,
           "the adapter table parses", {k: len(v) for k, v in rows.items()})
     missing_and_unknown()
+    device_fallback()
     cut_run()
     fake_cupy(rows["CUPY"])
     real_pyclesperanto(rows["CLE"])
