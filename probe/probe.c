@@ -113,6 +113,7 @@ void probe_free(struct probe *p)
 	json_decref(p->nvrtc);
 	json_decref(p->python);
 	json_decref(p->timings);
+	python_early_free(p); /* a probe that ended before its Python section */
 	free(p);
 }
 
@@ -343,6 +344,8 @@ static void run_checks(struct probe *p, FILE *human, int devices_only)
 	const char *section = NULL;
 	int nfix = 0;
 
+	if (p->opt.quick && !devices_only)
+		python_start_early(p);
 	for (size_t i = 0; i < NCHECKS; i++) {
 		size_t from = p->nres;
 		double t0 = vb_now_ms();

@@ -556,19 +556,80 @@ static const struct py_check {
 
 /* ---- running the script ---- */
 
+/* The scripts --quick starts ahead: the interpreters found, the script, one child each. */
+struct py_early {
+	struct py_interps found;
+	char script[4200];
+	int have_script;
+	struct vb_err script_err;
+	struct py_proc proc[PY_MAX_INTERPS];
+	int started[PY_MAX_INTERPS];
+	double started_ms[PY_MAX_INTERPS];
+};
+
+static void log_path(const struct probe *p, size_t index, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/python-%zu.log", p->tmpdir, index);
+}
+
+void python_start_early(struct probe *p)
+{
+	struct py_early *e;
+
+	if (p->opt.no_python || !(e = calloc(1, sizeof(*e))))
+		return;
+	py_find(p->opt.python, p->opt.npython, &e->found);
+	e->have_script = py_script_write(p->tmpdir, "probe", e->script, sizeof(e->script),
+					 &e->script_err) == VB_OK;
+	for (size_t i = 0; e->have_script && i < e->found.n; i++) {
+		char log[4200];
+		struct vb_err ignored; /* check_python starts it again and says why */
+
+		if (!e->found.v[i].exists)
+			continue;
+		log_path(p, i, log, sizeof(log));
+		e->started_ms[i] = vb_now_ms();
+		e->started[i] = py_start(&e->proc[i], e->found.v[i].path, e->script, NULL, log,
+					 &ignored) == VB_OK;
+	}
+	p->early = e;
+}
+
+void python_early_free(struct probe *p)
+{
+	for (size_t i = 0; p->early && i < p->early->found.n; i++)
+		if (p->early->started[i])
+			py_stop(&p->early->proc[i], 1);
+	free(p->early);
+	p->early = NULL;
+}
+
+/* The child started ahead for interpreter `index`, now the caller's, or NULL. */
+static struct py_proc *take_early(struct probe *p, size_t index, double *started_ms)
+{
+	if (!p->early || index >= p->early->found.n || !p->early->started[index])
+		return NULL;
+	p->early->started[index] = 0;
+	*started_ms = p->early->started_ms[index];
+	return &p->early->proc[index];
+}
+
 /* One run of the script; the step it was in when it crashed or hung, or NULL. */
 static const char *run_once(struct py_ctx *c, const char *script, const char *skip,
-			    const char *log, double timeout_s)
+			    const char *log, double timeout_s, struct py_proc *early,
+			    double early_ms)
 {
 	const char *args[3] = { skip[0] ? "--skip" : NULL, skip, NULL };
 	struct py_proc proc;
 	struct vb_err err = { "" };
-	double deadline = vb_now_ms() + timeout_s * 1e3;
+	double deadline = (early ? early_ms : vb_now_ms()) + timeout_s * 1e3;
 	json_t *msg, *pending = NULL;
 	static char step[64];
 	int rc;
 
-	if (py_start(&proc, c->it->path, script, args, log, &err) != VB_OK) {
+	if (early) {
+		proc = *early; /* started ahead, with no step skipped */
+	} else if (py_start(&proc, c->it->path, script, args, log, &err) != VB_OK) {
 		snprintf(c->ended, sizeof(c->ended), "%s", err.msg);
 		return NULL;
 	}
@@ -605,10 +666,12 @@ static void run_script(struct py_ctx *c, const char *script, size_t index)
 	double timeout_s = py_timeout_s("VOXBENCH_PYTHON_TIMEOUT", PY_TIMEOUT_S);
 	char skip[512] = "", log[4200];
 	const char *crashed;
+	double early_ms = 0;
+	struct py_proc *early = take_early(c->p, index, &early_ms);
 
-	snprintf(log, sizeof(log), "%s/python-%zu.log", c->p->tmpdir, index);
+	log_path(c->p, index, log, sizeof(log));
 	for (int attempt = 0; attempt < PY_MAX_ATTEMPTS && !c->done; attempt++) {
-		crashed = run_once(c, script, skip, log, timeout_s);
+		crashed = run_once(c, script, skip, log, timeout_s, attempt ? NULL : early, early_ms);
 		if (!crashed)
 			break;
 		snprintf(skip + strlen(skip), sizeof(skip) - strlen(skip), "%s%s",
@@ -702,14 +765,24 @@ void check_python(struct probe *p)
 		probe_add(p, "python", V_SKIP, "", "the Python section is off (--python none)");
 		return;
 	}
-	py_find(p->opt.python, p->opt.npython, &found);
+	if (p->early) /* the same interpreters and script the early start used */
+		found = p->early->found;
+	else
+		py_find(p->opt.python, p->opt.npython, &found);
 	if (!found.n) {
 		r = probe_add(p, "python", V_SKIP, "", "no Python interpreter found (python3 on "
 			      "PATH, $CONDA_PREFIX/bin/python, --python PATH)");
 		result_detail(r, "PATH=%s", getenv("PATH") ? getenv("PATH") : "");
 		return;
 	}
-	have_script = py_script_write(p->tmpdir, "probe", script, sizeof(script), &err) == VB_OK;
+	if (p->early) {
+		have_script = p->early->have_script;
+		err = p->early->script_err;
+		snprintf(script, sizeof(script), "%s", p->early->script);
+	} else {
+		have_script = py_script_write(p->tmpdir, "probe", script, sizeof(script), &err) ==
+			      VB_OK;
+	}
 	if (!have_script) {
 		r = probe_add(p, "python", V_FAIL, "", "cannot run the Python probe: %s", err.msg);
 		result_fix(r, "set TMPDIR to a writable folder");
@@ -717,4 +790,5 @@ void check_python(struct probe *p)
 	}
 	for (size_t i = 0; i < found.n; i++)
 		check_one(p, &found.v[i], script, i);
+	python_early_free(p);
 }
