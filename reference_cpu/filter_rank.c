@@ -226,10 +226,14 @@ static inline uint32_t extreme_key(enum win_kind kind, enum dtype t, const void 
 {
 	uint32_t k;
 
-	if (kind == W_ERODE || kind == W_DILATE) {
-		k = key_of(t, data, i) != key_of(t, &(float){ 0 }, 0);
-		if (t == DT_F32 && ((const float *)data)[i] == 0.0f)
-			k = 0;
+	if (kind == W_ERODE || kind == W_DILATE) { /* the voxel is non-zero (-0 is zero) */
+		switch (t) {
+		case DT_U8: k = ((const uint8_t *)data)[i] != 0; break;
+		case DT_U16: k = ((const uint16_t *)data)[i] != 0; break;
+		case DT_U32: k = ((const uint32_t *)data)[i] != 0; break;
+		case DT_I32: k = ((const int32_t *)data)[i] != 0; break;
+		default: k = ((const float *)data)[i] != 0.0f; break;
+		}
 		return kind == W_ERODE ? !k : k;
 	}
 	k = t == DT_F32 && ((const float *)data)[i] == 0.0f ? 0x80000000u : key_of(t, data, i);
