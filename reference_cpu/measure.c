@@ -288,23 +288,10 @@ static size_t sort_chunks(size_t rows, size_t n)
 	return k ? k : 1;
 }
 
-/* Voxel i of data (dtype t) as double; the switch is the same for every voxel of a loop, so the
- * branch costs nothing, and the loops need no copy per dtype. */
-static inline double value_at(enum dtype t, const void *data, size_t i)
-{
-	switch (t) {
-	case DT_U8: return ((const uint8_t *)data)[i];
-	case DT_U16: return ((const uint16_t *)data)[i];
-	case DT_U32: return ((const uint32_t *)data)[i];
-	case DT_I32: return ((const int32_t *)data)[i];
-	default: return ((const float *)data)[i];
-	}
-}
-
 /* The label of voxel i of labels (values <= 0 or above rows: none, 0). */
 static inline uint32_t label_of(const struct stack *labels, size_t i, size_t rows)
 {
-	double v = value_at(labels->dtype, labels->data, i);
+	double v = stack_get(labels, i);
 
 	return v > 0 && v <= (double)rows ? (uint32_t)v : 0;
 }
@@ -406,14 +393,13 @@ static void segment_sums(const struct stack *img, const struct stack *labels, co
 			 struct segment *g)
 {
 	size_t w = labels->width, h = labels->height, x = 0, y = 0, z = 0, prev = 0;
-	enum dtype t = img->dtype;
 
 	g->sum = 0, g->mn = INFINITY, g->mx = -INFINITY;
 	for (int a = 0; a < 3; a++)
 		g->sum_pos[a] = 0, g->lo[a] = SIZE_MAX, g->hi[a] = 0;
 	for (size_t k = 0; k < g->len; k++) {
 		size_t i = run[k], pos[3];
-		double v = value_at(t, img->data, i);
+		double v = stack_get(img, i);
 
 		if (k && i == prev + 1 && x + 1 < w) {
 			x++;
@@ -442,7 +428,7 @@ static void segment_dev(const struct stack *img, const uint32_t *run, double mea
 {
 	g->dev = 0;
 	for (size_t k = 0; k < g->len; k++) {
-		double d = value_at(img->dtype, img->data, run[k]) - mean;
+		double d = stack_get(img, run[k]) - mean;
 
 		g->dev += d * d;
 	}
@@ -631,7 +617,6 @@ static int list_push(struct index_list *l, uint32_t i)
 	return 0;
 }
 
-/* The largest value among voxel i's neighbours (box: 26, else 6), 0 when none is larger. */
 /* The index offsets of a voxel's 26 box neighbours, the 6 face ones first (used away from the
  * borders, where no neighbour needs a bounds check). */
 struct neighbours {
@@ -660,6 +645,7 @@ static inline int interior(const long dims[3], long x, long y, long z)
 	return x > 0 && y > 0 && z > 0 && x + 1 < dims[0] && y + 1 < dims[1] && z + 1 < dims[2];
 }
 
+/* The largest value among voxel i's neighbours (box: 26, else 6), 0 when none is larger. */
 static int32_t neighbour_max(const int32_t *s, const long dims[3], const struct neighbours *nb,
 			     long x, long y, long z, int box)
 {
@@ -745,8 +731,8 @@ static int grow_step(int32_t *s, uint8_t *taken, const long dims[3], int box,
 			for (int t = 0; t < nt; t++) {
 #pragma omp for schedule(dynamic, 4096) nowait
 				for (size_t k = 0; k < g[t].last[f].n; k++)
-					failed |= front_candidates(s, taken, dims, &nb, g[t].last[f].v[k], box,
-								   &own->now);
+					failed |= front_candidates(s, taken, dims, &nb,
+								   g[t].last[f].v[k], box, &own->now);
 			}
 #pragma omp barrier
 		if (own->now.n > own->values_cap) {

@@ -147,18 +147,6 @@ void stack_free(struct stack *s)
 	s->data = NULL;
 }
 
-double stack_get(const struct stack *s, size_t i)
-{
-	switch (s->dtype) {
-	case DT_U8: return ((const uint8_t *)s->data)[i];
-	case DT_U16: return ((const uint16_t *)s->data)[i];
-	case DT_U32: return ((const uint32_t *)s->data)[i];
-	case DT_I32: return ((const int32_t *)s->data)[i];
-	case DT_F32: return ((const float *)s->data)[i];
-	default: return NAN;
-	}
-}
-
 void stack_set(struct stack *s, size_t i, double v)
 {
 	/* Integers: NaN -> 0, toward zero, saturate; in double so that u32/i32 stay exact. */

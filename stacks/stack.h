@@ -71,7 +71,18 @@ void vb_parallel_zero(void *p, size_t n, int threads);
 	}
 
 /* Voxel i as double; store a double into voxel i (integers: NaN -> 0, toward zero, saturated). */
-double stack_get(const struct stack *s, size_t i);
+static inline double stack_get(const struct stack *s, size_t i)
+{
+	/* inline: loops over every voxel call it, and the dtype's branch is the same each time */
+	switch (s->dtype) {
+	case DT_U8: return ((const uint8_t *)s->data)[i];
+	case DT_U16: return ((const uint16_t *)s->data)[i];
+	case DT_U32: return ((const uint32_t *)s->data)[i];
+	case DT_I32: return ((const int32_t *)s->data)[i];
+	case DT_F32: return ((const float *)s->data)[i];
+	default: return __builtin_nan("");
+	}
+}
 void stack_set(struct stack *s, size_t i, double v);
 
 /*
