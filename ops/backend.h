@@ -181,6 +181,10 @@ int program_cache_has(const char *key);
  * thread built it meanwhile (load it from the cache; a failed build is the caller's to redo).
  */
 int program_cache_claim(const char *key);
+void program_cache_release(const char *key);
+/* For a compile ahead: 1 when key is neither cached nor being built, and is now the caller's to
+ * build (then program_cache_release); 0 when there is nothing to do. */
+int program_cache_claim_absent(const char *key);
 /* The cache as `voxbench cache` shows it: its folder ("" when caching is off), its entries (the
  * folder's regular files named <32 hex>.vbk, and left-over temporary ones) and their bytes. */
 struct program_cache_stats {
@@ -191,6 +195,5 @@ int program_cache_stats(struct program_cache_stats *st);
 /* Remove the entries counted above, nothing else (not other files, links or folders); the
  * number removed, or -1 with *failed set to the first path that could not be removed. */
 long program_cache_clear(char *failed, size_t len);
-void program_cache_release(const char *key);
 
 #endif

@@ -417,6 +417,18 @@ static void module_key(struct gpu_device *d, const char *source, const char *opt
 	program_cache_key(parts, 9, key);
 }
 
+/* The module from the disk cache: 1 when it was there and this driver took it. */
+static int load_cached_module(const char *key, CUmodule *module, char *log, size_t len)
+{
+	unsigned char *image = NULL;
+	size_t size = 0;
+	int loaded = program_cache_load(key, &image, &size) == VB_OK &&
+		     load_image(image, module, log, len) == CUDA_SUCCESS;
+
+	free(image);
+	return loaded;
+}
+
 static int build_module(struct gpu_device *d, const char *name, const char *options,
 			CUmodule *module, struct vb_err *err)
 {
@@ -426,23 +438,19 @@ static int build_module(struct gpu_device *d, const char *name, const char *opti
 	double t0 = vb_now_ms();
 	size_t len = 0;
 	CUresult rc;
-	int status = VB_OK, mine = 0;
+	int status = VB_OK, mine = 0, loaded;
 
 	if (!source)
 		return VB_E_ARGS;
 	module_key(d, source, options, key);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (program_cache_load(key, &image, &len) == VB_OK &&
-		    load_image(image, module, log, sizeof(log)) == CUDA_SUCCESS) {
-			d->programs_cached++;
-			goto out;
-		}
-		free(image); /* absent, or rejected by this driver: build it again */
-		image = NULL;
-		/* a compile thread may be building it: wait for that, then load it */
-		if (attempt == 0 && !(mine = program_cache_claim(key)))
-			continue;
-		break;
+	loaded = load_cached_module(key, module, log, sizeof(log));
+	if (!loaded) { /* absent or rejected: a compile thread may be building it, wait, look again */
+		mine = program_cache_claim(key);
+		loaded = load_cached_module(key, module, log, sizeof(log));
+	}
+	if (loaded) {
+		d->programs_cached++;
+		goto out;
 	}
 	status = cuda_compile(name, source, options, impl_of(d)->arch, &image, &len, err);
 	if (status)
@@ -476,12 +484,8 @@ static int cu_precompile(struct gpu_device *d, const char *name, const char *opt
 	if (!source)
 		return VB_E_ARGS;
 	module_key(d, source, options, key);
-	if (program_cache_has(key) || !program_cache_claim(key))
-		return VB_OK; /* built, or built meanwhile by a launch that needed it */
-	if (program_cache_has(key)) {
-		program_cache_release(key);
+	if (!program_cache_claim_absent(key))
 		return VB_OK;
-	}
 	status = cuda_compile(name, source, options, impl_of(d)->arch, &image, &len, err);
 	if (status == VB_OK)
 		program_cache_store(key, image, len);

@@ -363,12 +363,8 @@ static int cl_precompile(struct gpu_device *d, const char *name, const char *opt
 	if (!source)
 		return VB_E_ARGS;
 	program_key(d, source, options, key);
-	if (program_cache_has(key) || !program_cache_claim(key))
-		return VB_OK; /* built, or built meanwhile by a launch that needed it */
-	if (program_cache_has(key)) {
-		program_cache_release(key);
+	if (!program_cache_claim_absent(key))
 		return VB_OK;
-	}
 	program = cl.clCreateProgramWithSource(impl->context, 1, &source, NULL, &rc);
 	if (rc == CL_SUCCESS) {
 		rc = cl.clBuildProgram(program, 1, &impl->device, options, NULL, NULL);

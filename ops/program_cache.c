@@ -1,11 +1,11 @@
 /* ops/program_cache.c: compiled kernels on disk, keyed by a hash of everything that built them. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -234,6 +234,18 @@ void program_cache_release(const char *key)
 		memcpy(flight.key[i], flight.key[--flight.n], 33);
 	pthread_cond_broadcast(&flight.done);
 	pthread_mutex_unlock(&flight.lock);
+}
+
+int program_cache_claim_absent(const char *key)
+{
+	/* claimed after a wait: a launch that needed it built it meanwhile */
+	if (program_cache_has(key) || !program_cache_claim(key))
+		return 0;
+	if (program_cache_has(key)) { /* stored between the look and the claim */
+		program_cache_release(key);
+		return 0;
+	}
+	return 1;
 }
 
 /* Whether a folder entry's name is one of ours: <32 hex>.vbk, or its temporary .vbk.XXXXXX. */
