@@ -443,21 +443,22 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 	W = in->width, H = in->height, D = in->depth;
 	n = stack_voxels(in);
 	runs = malloc((2 * (size_t)w.r[1] + 1) * (2 * (size_t)w.r[2] + 1) * sizeof(*runs));
+	if (!runs)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for its footprint", ref_op_name(c));
+	w.count = geom_footprint_runs(sphere, w.r, runs);
+	/* the extreme filters' own path, before any scratch of the gathering one is allocated */
+	if ((kind == W_MIN || kind == W_MAX || kind == W_ERODE || kind == W_DILATE ||
+	     kind == W_MAXIMA) && (status = extreme_filter(c, kind, w.r, runs, err)) >= 0)
+		goto out;
+	status = VB_OK;
 	if (kind == W_MEDIAN)
 		keys = malloc(n * sizeof(*keys));
 	else
 		vals = malloc(n * sizeof(*vals));
-	if (!runs || (!keys && !vals)) {
+	if (!keys && !vals) {
 		status = vb_errf(err, VB_E_NOMEM, "%s: cannot allocate %zu MiB of scratch; choose a "
 				 "smaller size", ref_op_name(c), (n * 8) >> 20);
 		goto out;
-	}
-	w.count = geom_footprint_runs(sphere, w.r, runs);
-	if (kind == W_MIN || kind == W_MAX || kind == W_ERODE || kind == W_DILATE ||
-	    kind == W_MAXIMA) {
-		if ((status = extreme_filter(c, kind, w.r, runs, err)) >= 0)
-			goto out;
-		status = VB_OK;
 	}
 	w.runs = runs;
 	w.vals = vals;
