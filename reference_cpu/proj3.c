@@ -45,19 +45,14 @@ static inline size_t line_index(int axis, size_t u, size_t v, size_t k, size_t w
 #define BETTER(x, best, max) \
 	((best) != (best) ? (x) == (x) : (max) ? (x) > (best) : (x) < (best))
 
-/* Per thread: each output u of the current row's running values (project_rows). */
-struct p3_row {
-	float *s, *q;
-	uint32_t *pos;
-	void *best;
-};
-
 /*
  * Projections along y or z, row by row: for one output row v the lines through u = 0 .. ow - 1
  * advance together, element k of all of them being one contiguous input row, so every read
  * streams (a line at a time strode a plane per element: at 1024x1024x512 f32, whose planes of
  * 4 MiB share cache sets, variance_z_projection took 41 times as long for 8 times the voxels).
- * Each output sees its elements in the same order, in the same precision, as a line at a time.
+ * Each output sees its elements in the same order, in the same precision, as a line at a time;
+ * along x the lines are rows already, and go one at a time (below: a group of one line costs
+ * 2-4 times as much there).
  */
 static int project_rows(const struct op_call *c, int axis, enum p3_kind kind, size_t ow,
 			size_t oh, size_t n, int ddof, struct vb_err *err)
