@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "vb.h"
+#include <jansson.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,4 +215,18 @@ FILE *vb_escaping_stream(FILE *to)
 	if (!f)
 		free(e);
 	return f;
+}
+
+struct json_t *vb_json_text(const char *text)
+{
+	char buf[4096];
+	json_t *j;
+
+	vb_copy_utf8(buf, sizeof(buf), text ? text : "");
+	if ((j = json_string(buf)))
+		return j;
+	for (char *p = buf; *p; p++) /* not UTF-8: keep its ASCII */
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	return json_string(buf);
 }

@@ -104,6 +104,10 @@ FILE *vb_escaping_stream(FILE *to);
 void vb_utf8_trim(char *s);
 /* snprintf(dst, len, "%s", src), cut between UTF-8 characters when src does not fit. */
 void vb_copy_utf8(char *dst, size_t len, const char *src);
+/* A JSON string of text that came from outside (a file, a report, argv): at most 4095 bytes, cut
+ * between characters, and bytes that are not UTF-8 made '?' (jansson refuses them); never NULL
+ * unless out of memory. */
+struct json_t *vb_json_text(const char *text);
 
 
 /* ---- undone when a signal stops voxbench (common/cleanup.c) ---- */

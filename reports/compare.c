@@ -590,18 +590,6 @@ int compare_write_csv(const struct comparison *c, FILE *out)
 
 /* ---- JSON ---- */
 
-/* A report's string as JSON: valid UTF-8 whatever the report held (a field cut to its buffer may
- * end inside a character), never NULL. */
-static json_t *text_of(const char *s)
-{
-	char buf[4096];
-	json_t *j;
-
-	vb_copy_utf8(buf, sizeof(buf), s ? s : "");
-	j = json_string(buf);
-	return j ? j : json_string("");
-}
-
 /* A finite number, else JSON null (a missing or unusable time). */
 static json_t *number_or_null(double v)
 {
@@ -625,12 +613,13 @@ static json_t *json_line(const struct comparison *c, size_t l)
 			json_array_append_new(ratios, number_or_null(line_time(c, l, i) /
 								      line_time(c, l, 0)));
 	}
-	return json_pack("{s:o, s:o, s:[I,I,I], s:o, s:o, s:b, s:o, s:o, s:o}", "op",
-			 text_of(row->op), "params", text_of(params), "size", (json_int_t)row->width,
-			 (json_int_t)row->height, (json_int_t)row->depth, "dtype", text_of(row->dtype),
-			 "backend", text_of(row->backend), "in_every_report",
-			 compare_line_matched(c, l), "ms", times, "status", status, "over_first",
-			 ratios);
+	return json_pack("{s:o, s:o, s:[I,I,I], s:o, s:o, s:b, s:o, s:o, s:o}",
+			 "op", vb_json_text(row->op), "params", vb_json_text(params),
+			 "size", (json_int_t)row->width, (json_int_t)row->height,
+			 (json_int_t)row->depth, "dtype", vb_json_text(row->dtype),
+			 "backend", vb_json_text(row->backend),
+			 "in_every_report", compare_line_matched(c, l),
+			 "ms", times, "status", status, "over_first", ratios);
 }
 
 static json_t *json_summary(const struct comparison *c, size_t i)
@@ -643,7 +632,7 @@ static json_t *json_summary(const struct comparison *c, size_t i)
 	return json_pack("{s:I, s:o, s:I, s:o, s:o}", "report", (json_int_t)i,
 			 "geomean_speedup_first_over_this", number_or_null(s.geomean_speedup),
 			 "shared_lines", (json_int_t)s.nshared, "largest_ratio",
-			 number_or_null(s.nshared ? s.most_ratio : NAN), "text", text_of(text));
+			 number_or_null(s.nshared ? s.most_ratio : NAN), "text", vb_json_text(text));
 }
 
 int compare_write_json(const struct comparison *c, FILE *out)
@@ -658,8 +647,8 @@ int compare_write_json(const struct comparison *c, FILE *out)
 
 		compare_letter(i, letter);
 		json_array_append_new(reports, json_pack("{s:s, s:o, s:o, s:I}", "letter", letter,
-							 "path", text_of(c->reports[i].path), "host",
-							 text_of(r->host.hostname),
+							 "path", vb_json_text(c->reports[i].path), "host",
+							 vb_json_text(r->host.hostname),
 							 "rows", (json_int_t)r->nrows));
 		if (i)
 			json_array_append_new(summaries, json_summary(c, i));

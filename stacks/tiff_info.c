@@ -108,36 +108,26 @@ static int verify(struct tiff_file *tf, const struct tiff_meta *m, const struct 
 	return 0;
 }
 
-/* A file's string as JSON, valid UTF-8 whatever the file held. */
-static json_t *text_of(const char *s)
-{
-	char buf[512];
-	json_t *j;
-
-	vb_copy_utf8(buf, sizeof(buf), s);
-	j = json_string(buf);
-	return j ? j : json_string("");
-}
-
 static json_t *meta_json(const char *path, const struct tiff_meta *m, const char *sha)
 {
 	return json_pack("{s:o, s:I, s:s, s:b, s:b, s:I, s:I, s:b, s:I, s:o, s:I, s:o, s:s, s:b, "
 			 "s:o, s:[I,I,I], s:I, s:I, s:o, s:s, s:o, s:[f,f,f], s:o, s:f, s:o, s:o}",
-			 "file", text_of(path), "size_bytes", (json_int_t)m->file_size, "sha256",
-			 sha, "bigtiff", m->bigtiff, "big_endian", m->big_endian, "pages",
-			 (json_int_t)m->pages, "skipped_pages", (json_int_t)m->skipped_pages,
+			 "file", vb_json_text(path), "size_bytes", (json_int_t)m->file_size,
+			 "sha256", sha, "bigtiff", m->bigtiff, "big_endian", m->big_endian,
+			 "pages", (json_int_t)m->pages, "skipped_pages", (json_int_t)m->skipped_pages,
 			 "tiled", m->tiled, "compression", (json_int_t)m->compression,
-			 "compression_name", text_of(m->compression_name), "photometric",
-			 (json_int_t)m->photometric, "photometric_name",
-			 text_of(photometric_name(m->photometric)), "layout",
-			 tiff_layout_name(m->layout), "contiguous", m->contiguous, "software",
-			 text_of(m->software), "dims", (json_int_t)m->width, (json_int_t)m->height,
-			 (json_int_t)m->depth, "channels", (json_int_t)m->channels, "frames",
-			 (json_int_t)m->frames, "plane_order", text_of(m->order), "dtype",
-			 dtype_name(m->dtype), "file_dtype", text_of(m->file_dtype), "voxel_size",
-			 m->voxel_size[0], m->voxel_size[1], m->voxel_size[2], "unit",
-			 text_of(m->unit), "frame_interval", m->frame_interval, "time_unit",
-			 text_of(m->time_unit), "note", text_of(m->note));
+			 "compression_name", vb_json_text(m->compression_name),
+			 "photometric", (json_int_t)m->photometric,
+			 "photometric_name", vb_json_text(photometric_name(m->photometric)),
+			 "layout", tiff_layout_name(m->layout), "contiguous", m->contiguous,
+			 "software", vb_json_text(m->software),
+			 "dims", (json_int_t)m->width, (json_int_t)m->height, (json_int_t)m->depth,
+			 "channels", (json_int_t)m->channels, "frames", (json_int_t)m->frames,
+			 "plane_order", vb_json_text(m->order), "dtype", dtype_name(m->dtype),
+			 "file_dtype", vb_json_text(m->file_dtype),
+			 "voxel_size", m->voxel_size[0], m->voxel_size[1], m->voxel_size[2],
+			 "unit", vb_json_text(m->unit), "frame_interval", m->frame_interval,
+			 "time_unit", vb_json_text(m->time_unit), "note", vb_json_text(m->note));
 }
 
 int tiff_info_print(const char *path, const struct tiff_info_opts *o, int *blocks)
