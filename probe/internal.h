@@ -78,7 +78,7 @@ struct probe {
 
 	/* Python interpreters and what their libraries said (python.c) */
 	json_t *python;
-	struct py_early *early; /* --quick: the scripts started before the other checks */
+	struct py_early *early; /* the Python probe's children, started by python_start */
 
 	json_t *timings;        /* check id -> wall milliseconds, in run order */
 };
@@ -154,10 +154,11 @@ int probe_outcome(const struct probe *p, json_t **used);
 void check_cuda(struct probe *p);        /* cuda.c */
 void check_nvrtc(struct probe *p);
 void check_python(struct probe *p);      /* python.c */
-/* --quick: start every interpreter's script now, so its imports (CuPy's, seconds) overlap the
- * other checks; check_python then reads what it says. The full probe starts them in
- * check_python, after the micro-benchmarks, which a child's GPU work would disturb. */
-void python_start_early(struct probe *p);
+/* Start every interpreter's Python probe now; check_python reads what they say (and starts them
+ * itself when nothing did). --quick starts them before the other checks, so their imports
+ * (CuPy's, seconds) overlap them; the full probe lets check_python start them, after the
+ * micro-benchmarks, which a child's GPU work would disturb. */
+void python_start(struct probe *p);
 void python_early_free(struct probe *p);
 
 /* ---- OpenCL work done inside a vendor's child (opencl.c) ---- */

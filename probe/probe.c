@@ -345,7 +345,7 @@ static void run_checks(struct probe *p, FILE *human, int devices_only)
 	int nfix = 0;
 
 	if (p->opt.quick && !devices_only)
-		python_start_early(p);
+		python_start(p);
 	for (size_t i = 0; i < NCHECKS; i++) {
 		size_t from = p->nres;
 		double t0 = vb_now_ms();

@@ -556,7 +556,8 @@ static const struct py_check {
 
 /* ---- running the script ---- */
 
-/* The scripts --quick starts ahead: the interpreters found, the script, one child each. */
+/* The Python probe's runs: the interpreters found, the script, a child each, started by
+ * python_start (ahead of the other checks with --quick). */
 struct py_early {
 	struct py_interps found;
 	char script[4200];
@@ -572,7 +573,7 @@ static void log_path(const struct probe *p, size_t index, char *buf, size_t len)
 	snprintf(buf, len, "%s/python-%zu.log", p->tmpdir, index);
 }
 
-void python_start_early(struct probe *p)
+void python_start(struct probe *p)
 {
 	struct py_early *e;
 
@@ -753,11 +754,8 @@ static void check_one(struct probe *p, const struct py_interp *it, const char *s
 
 void check_python(struct probe *p)
 {
-	struct py_interps found;
-	struct vb_err err = { "" };
-	char script[4200];
+	struct py_early *e;
 	struct check_result *r;
-	int have_script;
 
 	if (!p->python)
 		p->python = json_array();
@@ -765,30 +763,23 @@ void check_python(struct probe *p)
 		probe_add(p, "python", V_SKIP, "", "the Python section is off (--python none)");
 		return;
 	}
-	if (p->early) /* the same interpreters and script the early start used */
-		found = p->early->found;
-	else
-		py_find(p->opt.python, p->opt.npython, &found);
-	if (!found.n) {
+	if (!p->early) /* not started ahead (--quick does): now */
+		python_start(p);
+	if (!(e = p->early)) {
+		probe_add(p, "python", V_FAIL, "", "out of memory starting the Python probe");
+		return;
+	}
+	if (!e->found.n) {
 		r = probe_add(p, "python", V_SKIP, "", "no Python interpreter found (python3 on "
 			      "PATH, $CONDA_PREFIX/bin/python, --python PATH)");
 		result_detail(r, "PATH=%s", getenv("PATH") ? getenv("PATH") : "");
-		return;
-	}
-	if (p->early) {
-		have_script = p->early->have_script;
-		err = p->early->script_err;
-		snprintf(script, sizeof(script), "%s", p->early->script);
-	} else {
-		have_script = py_script_write(p->tmpdir, "probe", script, sizeof(script), &err) ==
-			      VB_OK;
-	}
-	if (!have_script) {
-		r = probe_add(p, "python", V_FAIL, "", "cannot run the Python probe: %s", err.msg);
+	} else if (!e->have_script) {
+		r = probe_add(p, "python", V_FAIL, "", "cannot run the Python probe: %s",
+			      e->script_err.msg);
 		result_fix(r, "set TMPDIR to a writable folder");
-		return;
+	} else {
+		for (size_t i = 0; i < e->found.n; i++)
+			check_one(p, &e->found.v[i], e->script, i);
 	}
-	for (size_t i = 0; i < found.n; i++)
-		check_one(p, &found.v[i], script, i);
 	python_early_free(p);
 }
