@@ -162,7 +162,7 @@ static struct run_settings settings_of(const struct run_ctx *x, const struct blo
 	const struct bench_plan *a = x->a;
 
 	return (struct run_settings){ a->repeat, x->ref_threads, a->save_dir, a->save_reference,
-				      b->tag, a->cpu_runs };
+				      b->tag, a->cpu_runs, (int)x->devs->n };
 }
 
 /* One op on every device (or, when its task failed, rows saying why not). */

@@ -91,6 +91,8 @@ struct run_settings {
 	int save_reference;     /* with save_dir: the CPU reference's output too */
 	const char *save_tag;   /* appended to saved file names ("_t3" for frame 3), or "" */
 	int cpu_runs;           /* timed runs of the CPU reference (1 to 3; 0 means 3) */
+	int devices;            /* rows that compare with one reference: above 1, each output is
+				 * hashed so the next, when the same bytes, takes its delta */
 };
 
 /*
@@ -110,7 +112,8 @@ struct reference_cache {
 	uint8_t *ambiguous;/* ops with an ambiguity rule: the reference's map, else NULL */
 	double wall_ms;    /* all its runs, warm-up included */
 	/* the last output compared with it, by hash, and what that gave: a second device whose
-	 * output is the same, byte for byte, gets the same delta without a second pass */
+	 * output is the same, byte for byte, gets the same delta without a second pass (only
+	 * when run_settings.devices is above 1: one device's rows hash nothing) */
 	int compared;
 	uint64_t compared_hash[2];
 	struct delta compared_delta;
