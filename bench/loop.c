@@ -135,7 +135,6 @@ struct run_ctx {
 	int prebuild_pending;
 };
 
-static void prebuild_wait(struct run_ctx *x);
 
 /* Where the stacks of a block came from, stamped on its rows. */
 struct block {

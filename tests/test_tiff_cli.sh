@@ -56,6 +56,7 @@ assert files[1]["dims"] == [186, 226, 27] and len(files[1]["decoded"]) == 1
 assert all(d["min"] <= d["max"] for f in files for d in f["decoded"])
 assert all(len(f["sha256"]) == 64 for f in files)
 PY
-check $((rc != 2 || $? != 0 || $(wc -l <"$tmp/info.err") != 1)) \
+fields=$?
+check $((rc != 2 || fields != 0 || $(wc -l <"$tmp/info.err") != 1)) \
 	"info --json: the two good files as objects (dims as the text says), the bad one one line, exit 2 (got $rc)"
 exit $fail
