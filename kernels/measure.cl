@@ -35,13 +35,16 @@
 
 /*
  * dst = (distance to the nearest zero of the row, times sx)^2, or its root with take_sqrt.
- * Launch EDT_ROWS work-items per group over the rows (h * d, rounded up): each group scans
+ * Launch EDT_ROWS (GROUP_SIZE) work-items per group over the rows (h * d, rounded up): each scans
  * EDT_ROWS rows, EDT_ROWS columns at a time, through a tile in local memory, so the loads and
  * stores of a group are one row segment each (coalesced). One work-item walking its row alone
  * made neighbours touch lines w apart: at 1024x1024x512 their lines outgrew L1 and the pass took
  * 17 times as long for 8 times the voxels (reports/BENCHMARKS.md).
  */
-#define EDT_ROWS 32
+#ifndef GROUP_SIZE
+#define GROUP_SIZE 32 /* ops/plans_measure.c passes it (launch_groups) */
+#endif
+#define EDT_ROWS GROUP_SIZE
 
 __kernel void edt_x(__global const T_IN *src, __global float *dst, const float sx, const int w,
 		    const int h, const int d, const int take_sqrt)

@@ -173,7 +173,10 @@ __kernel void axis_cumulate(__global const T_IN *in, __global T_OUT *out, const 
  * running value from tile to tile, in x order as axis_cumulate does. One work-item per row made
  * neighbours touch lines w apart: 20 times the time for 8 times the voxels at 1024x1024x512.
  */
-#define CUM_ROWS 32
+#ifndef GROUP_SIZE
+#define GROUP_SIZE 32 /* ops/plans_proj3.c passes it (launch_groups) */
+#endif
+#define CUM_ROWS GROUP_SIZE
 
 __kernel void x_cumulate(__global const T_IN *in, __global T_OUT *out, const int w, const int h,
 			 const int d, const int kind)

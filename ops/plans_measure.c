@@ -8,7 +8,7 @@
 #include "plans.h"
 
 #define LINE_GROUP_X 64 /* work-items per line group: consecutive x, coalesced loads */
-#define EDT_ROWS 32     /* rows of an edt_x group, as kernels/measure.cl defines it */
+#define EDT_ROWS 32     /* rows an edt_x group scans: its work-items, and its tiles' side */
 
 /* Scratch indices of edt_axis need 64 bits when lines * (length + 1) does not fit 32. */
 static const char *scratch_index(size_t entries)
@@ -44,10 +44,7 @@ int plan_distance_transform_edt(struct gpu_run *r, const struct op_call *c, stru
 		return status;
 	/* the last pass must land in the output: the x pass starts there when the count is even */
 	dst = naxes == 1 ? tmp : gpu_output(r);
-	/* EDT_ROWS (kernels/measure.cl) work-items per group, a group per EDT_ROWS rows */
-	l = launch_1d("measure", "edt_x", in->dtype, DT_F32,
-		      (h * d + EDT_ROWS - 1) / EDT_ROWS * EDT_ROWS);
-	l.local[0] = EDT_ROWS;
+	l = launch_groups("measure", "edt_x", in->dtype, DT_F32, h * d, EDT_ROWS, NULL);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(dst), KF32(sp[0]), KI32(w), KI32(h), KI32(d),
 	     KI32(naxes == 0));
 	if ((status = gpu_launch(r, &l, err)))

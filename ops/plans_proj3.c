@@ -6,7 +6,7 @@
 
 #include "plans.h"
 
-#define CUM_ROWS 32 /* rows of an x_cumulate group, as kernels/proj3.cl defines it */
+#define CUM_ROWS 32 /* rows an x_cumulate group scans: its work-items, and its tiles' side */
 
 /* kernels/proj3.cl's kinds, by the names the rows use (index = the kernel's number). */
 static const char *const project_kinds[] = { "argmin", "argmax", "product", "variance", "std" };
@@ -55,10 +55,9 @@ int plan_axis_cumulate(struct gpu_run *r, const struct op_call *c, struct vb_err
 
 	if (status)
 		return status;
-	if (axis == 0) { /* along rows: CUM_ROWS (kernels/proj3.cl) rows per group, coalesced */
-		l.kernel = "x_cumulate";
-		l.global[0] = (in->height * in->depth + CUM_ROWS - 1) / CUM_ROWS * CUM_ROWS;
-		l.local[0] = CUM_ROWS;
+	if (axis == 0) { /* along rows: CUM_ROWS rows per group through local tiles, coalesced */
+		l = launch_groups("proj3", "x_cumulate", in->dtype, c->out->dtype,
+				  in->height * in->depth, CUM_ROWS, NULL);
 		ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KI32(in->width),
 		     KI32(in->height), KI32(in->depth), KI32(kind));
 		return gpu_launch(r, &l, err);
