@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/vb.h"
 #include "../ops/op.h"
@@ -87,21 +88,22 @@ int main(int argc, char **argv)
 	size_t dims[3] = { 256, 256, 128 };
 	const char *kind = "blobs";
 	enum dtype t = DT_F32;
-	int counts[MAX_COUNTS] = { 1, vb_cpu_threads() }, n = 2, argi = 1, failed = 0;
+	int counts[MAX_COUNTS] = { 1, vb_cpu_threads() }, n = 2, argi, failed = 0, opt;
 	struct stack img[OP_MAX_INPUTS] = { { 0 } };
 	struct op_inputs set = { 0 };
 	struct vb_err err = { "" };
 
-	for (; argi + 1 < argc && argv[argi][0] == '-'; argi += 2) {
-		const char *o = argv[argi], *v = argv[argi + 1];
-
-		if ((!strcmp(o, "-s") && size_parse(v, dims, &err) == VB_OK) ||
-		    (!strcmp(o, "-t") && dtype_parse(v, &t) == VB_OK) || (!strcmp(o, "-k") && (kind = v)) ||
-		    (!strcmp(o, "-j") && (n = parse_counts(v, counts)) > 0))
+	opterr = 0;
+	while ((opt = getopt(argc, argv, "s:t:k:j:")) != -1) {
+		if ((opt == 's' && size_parse(optarg, dims, &err) == VB_OK) ||
+		    (opt == 't' && dtype_parse(optarg, &t) == VB_OK) || (opt == 'k' && (kind = optarg)) ||
+		    (opt == 'j' && (n = parse_counts(optarg, counts)) > 0))
 			continue;
-		fprintf(stderr, "ref_timing: bad option '%s %s'; %s\n", o, v, USAGE);
+		fprintf(stderr, "ref_timing: bad option -%c%s%s; %s\n", opt == '?' ? optopt : opt,
+			opt == '?' ? "" : " ", opt == '?' ? "" : optarg, USAGE);
 		return 2;
 	}
+	argi = optind;
 	for (int i = 0; i < 2; i++)
 		if (synth_generate(&img[i], kind, dims[0], dims[1], dims[2], t, 42 + i, &err)) {
 			fprintf(stderr, "ref_timing: %s\n", err.msg);
