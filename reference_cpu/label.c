@@ -45,6 +45,15 @@ static void unite(uint32_t *parent, uint32_t a, uint32_t b)
 		parent[a] = b;
 }
 
+/* Whether (dx, dy, dz), dz <= 0, is an earlier neighbour: before the voxel in raster order, and a
+ * face neighbour when connectivity is 6. */
+static inline int earlier(int dx, int dy, int dz, int connectivity)
+{
+	if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
+		return 0; /* later in raster order */
+	return connectivity != 6 || abs(dx) + abs(dy) + abs(dz) == 1;
+}
+
 /* The earlier neighbours (the half of the neighbourhood that precedes a voxel in raster order)
  * in planes dz_lo .. dz_hi, as index offsets; those at dx = +1 first, `right` of them. */
 struct earlier {
@@ -59,15 +68,9 @@ static struct earlier earlier_neighbours(long w, long h, int connectivity, int d
 	for (int pass = 0; pass < 2; pass++) { /* the dx = +1 ones, then the others */
 		for (int dz = dz_lo; dz <= dz_hi; dz++)
 			for (int dy = -1; dy <= 1; dy++)
-				for (int dx = -1; dx <= 1; dx++) {
-					if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
-						continue; /* later in raster order */
-					if (connectivity == 6 && abs(dx) + abs(dy) + abs(dz) != 1)
-						continue;
-					if ((dx == 1) != (pass == 0))
-						continue;
-					e.off[e.n++] = ((int64_t)dz * h + dy) * w + dx;
-				}
+				for (int dx = -1; dx <= 1; dx++)
+					if (earlier(dx, dy, dz, connectivity) && (dx == 1) == (pass == 0))
+						e.off[e.n++] = ((int64_t)dz * h + dy) * w + dx;
 		if (pass == 0)
 			e.right = e.n;
 	}
@@ -84,11 +87,8 @@ static void unite_border_voxel(const uint8_t *fg, long w, long h, long x, long y
 				long nx = x + dx, ny = y + dy;
 				int64_t j = i + ((int64_t)dz * h + dy) * w + dx;
 
-				if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
-					continue; /* later in raster order */
-				if (connectivity == 6 && abs(dx) + abs(dy) + abs(dz) != 1)
-					continue;
-				if (nx >= 0 && ny >= 0 && nx < w && ny < h && fg[j])
+				if (earlier(dx, dy, dz, connectivity) && nx >= 0 && ny >= 0 && nx < w &&
+				    ny < h && fg[j])
 					unite(parent, (uint32_t)i, (uint32_t)j);
 			}
 }
