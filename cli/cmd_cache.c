@@ -46,8 +46,8 @@ static void print_text(const struct program_cache_stats *st, long removed)
 
 static int print_json(const struct program_cache_stats *st, long removed)
 {
-	json_t *o = json_pack("{s:i, s:b, s:s, s:I, s:I, s:I}", "schema", 1, "enabled",
-			      st->dir[0] != '\0', "folder", st->dir, "entries",
+	json_t *o = json_pack("{s:i, s:b, s:o, s:I, s:I, s:I}", "schema", 1, "enabled",
+			      st->dir[0] != '\0', "folder", vb_json_text(st->dir), "entries",
 			      (json_int_t)st->entries, "bytes", (json_int_t)st->bytes, "temporary",
 			      (json_int_t)st->temporary);
 	int rc;
