@@ -78,7 +78,7 @@ struct probe {
 
 	/* Python interpreters and what their libraries said (python.c) */
 	json_t *python;
-	struct py_early *early; /* the Python probe's children, started by python_start */
+	struct py_runs *py_runs; /* the Python probe's children, started by python_start */
 
 	json_t *timings;        /* check id -> wall milliseconds, in run order */
 };
@@ -159,7 +159,7 @@ void check_python(struct probe *p);      /* python.c */
  * (CuPy's, seconds) overlap them; the full probe lets check_python start them, after the
  * micro-benchmarks, which a child's GPU work would disturb. */
 void python_start(struct probe *p);
-void python_early_free(struct probe *p);
+void python_runs_free(struct probe *p);
 
 /* ---- OpenCL work done inside a vendor's child (opencl.c) ---- */
 

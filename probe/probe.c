@@ -113,7 +113,7 @@ void probe_free(struct probe *p)
 	json_decref(p->nvrtc);
 	json_decref(p->python);
 	json_decref(p->timings);
-	python_early_free(p); /* a probe that ended before its Python section */
+	python_runs_free(p); /* a probe that ended before its Python section */
 	free(p);
 }
 

@@ -558,7 +558,7 @@ static const struct py_check {
 
 /* The Python probe's runs: the interpreters found, the script, a child each, started by
  * python_start (ahead of the other checks with --quick). */
-struct py_early {
+struct py_runs {
 	struct py_interps found;
 	char script[4200];
 	int have_script;
@@ -575,7 +575,7 @@ static void log_path(const struct probe *p, size_t index, char *buf, size_t len)
 
 void python_start(struct probe *p)
 {
-	struct py_early *e;
+	struct py_runs *e;
 
 	if (p->opt.no_python || !(e = calloc(1, sizeof(*e))))
 		return;
@@ -593,43 +593,43 @@ void python_start(struct probe *p)
 		e->started[i] = py_start(&e->proc[i], e->found.v[i].path, e->script, NULL, log,
 					 &ignored) == VB_OK;
 	}
-	p->early = e;
+	p->py_runs = e;
 }
 
-void python_early_free(struct probe *p)
+void python_runs_free(struct probe *p)
 {
-	for (size_t i = 0; p->early && i < p->early->found.n; i++)
-		if (p->early->started[i])
-			py_stop(&p->early->proc[i], 1);
-	free(p->early);
-	p->early = NULL;
+	for (size_t i = 0; p->py_runs && i < p->py_runs->found.n; i++)
+		if (p->py_runs->started[i])
+			py_stop(&p->py_runs->proc[i], 1);
+	free(p->py_runs);
+	p->py_runs = NULL;
 }
 
 /* The child started ahead for interpreter `index`, now the caller's, or NULL. */
-static struct py_proc *take_early(struct probe *p, size_t index, double *started_ms)
+static struct py_proc *take_run(struct probe *p, size_t index, double *started_ms)
 {
-	if (!p->early || index >= p->early->found.n || !p->early->started[index])
+	if (!p->py_runs || index >= p->py_runs->found.n || !p->py_runs->started[index])
 		return NULL;
-	p->early->started[index] = 0;
-	*started_ms = p->early->started_ms[index];
-	return &p->early->proc[index];
+	p->py_runs->started[index] = 0;
+	*started_ms = p->py_runs->started_ms[index];
+	return &p->py_runs->proc[index];
 }
 
 /* One run of the script; the step it was in when it crashed or hung, or NULL. */
 static const char *run_once(struct py_ctx *c, const char *script, const char *skip,
-			    const char *log, double timeout_s, struct py_proc *early,
-			    double early_ms)
+			    const char *log, double timeout_s, struct py_proc *started,
+			    double started_ms)
 {
 	const char *args[3] = { skip[0] ? "--skip" : NULL, skip, NULL };
 	struct py_proc proc;
 	struct vb_err err = { "" };
-	double deadline = (early ? early_ms : vb_now_ms()) + timeout_s * 1e3;
+	double deadline = (started ? started_ms : vb_now_ms()) + timeout_s * 1e3;
 	json_t *msg, *pending = NULL;
 	static char step[64];
 	int rc;
 
-	if (early) {
-		proc = *early; /* started ahead, with no step skipped */
+	if (started) {
+		proc = *started; /* started by python_start, with no step skipped */
 	} else if (py_start(&proc, c->it->path, script, args, log, &err) != VB_OK) {
 		snprintf(c->ended, sizeof(c->ended), "%s", err.msg);
 		return NULL;
@@ -667,12 +667,12 @@ static void run_script(struct py_ctx *c, const char *script, size_t index)
 	double timeout_s = py_timeout_s("VOXBENCH_PYTHON_TIMEOUT", PY_TIMEOUT_S);
 	char skip[512] = "", log[4200];
 	const char *crashed;
-	double early_ms = 0;
-	struct py_proc *early = take_early(c->p, index, &early_ms);
+	double started_ms = 0;
+	struct py_proc *started = take_run(c->p, index, &started_ms);
 
 	log_path(c->p, index, log, sizeof(log));
 	for (int attempt = 0; attempt < PY_MAX_ATTEMPTS && !c->done; attempt++) {
-		crashed = run_once(c, script, skip, log, timeout_s, attempt ? NULL : early, early_ms);
+		crashed = run_once(c, script, skip, log, timeout_s, attempt ? NULL : started, started_ms);
 		if (!crashed)
 			break;
 		snprintf(skip + strlen(skip), sizeof(skip) - strlen(skip), "%s%s",
@@ -754,7 +754,7 @@ static void check_one(struct probe *p, const struct py_interp *it, const char *s
 
 void check_python(struct probe *p)
 {
-	struct py_early *e;
+	struct py_runs *e;
 	struct check_result *r;
 
 	if (!p->python)
@@ -763,9 +763,9 @@ void check_python(struct probe *p)
 		probe_add(p, "python", V_SKIP, "", "the Python section is off (--python none)");
 		return;
 	}
-	if (!p->early) /* not started ahead (--quick does): now */
+	if (!p->py_runs) /* not started ahead (--quick does): now */
 		python_start(p);
-	if (!(e = p->early)) {
+	if (!(e = p->py_runs)) {
 		probe_add(p, "python", V_FAIL, "", "out of memory starting the Python probe");
 		return;
 	}
@@ -781,5 +781,5 @@ void check_python(struct probe *p)
 		for (size_t i = 0; i < e->found.n; i++)
 			check_one(p, &e->found.v[i], e->script, i);
 	}
-	python_early_free(p);
+	python_runs_free(p);
 }
