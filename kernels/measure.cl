@@ -3,9 +3,10 @@
  * per-label statistics.
  *
  * Distance transform: one pass per axis over squared distances. The x pass finds the nearest
- * zero of each row by two scans (through local tiles, coalesced); the y and z passes take the lower envelope of the parabolas
- * sp2 (q - p)^2 + f(p) of each line (Felzenszwalb-Huttenlocher), one work-item per line with x
- * fastest across work-items so every load and scratch access is coalesced.
+ * zero of each row by two scans (through local tiles, coalesced); the y and z passes take the
+ * lower envelope of the parabolas sp2 (q - p)^2 + f(p) of each line (Felzenszwalb-Huttenlocher),
+ * a bounded number of work-items walking the lines in turn, x fastest across work-items so
+ * loads and scratch accesses are coalesced.
  *
  * Statistics: one work-item per SEG voxels of a row accumulates runs of one label in registers
  * and flushes each run with 32-bit atomics: integer sums exactly in two words, float sums through
@@ -105,59 +106,77 @@ __kernel void edt_x(__global const T_IN *src, __global float *dst, const float s
 
 /*
  * dst(q) = min over p of sp2 (q - p)^2 + src(p) along axis 1 or 2 (squared distances; +inf where
- * the line has no finite value). Launch (width, the other axis). vb, zb: the envelope's sites and
- * boundaries, (length + 1) entries per line, entry k of line l at k * lines + l.
+ * the line has no finite value). Launch (width, lanes): work-item (x, o) takes the lines (x, o),
+ * (x, o + lanes), ... so the envelopes in flight, and their scratch, are bounded by the launch,
+ * not by the volume: with every line in flight at once, the scratch outgrew the L2 cache and
+ * 8x the voxels took 16x the time (reports/BENCHMARKS.md). vb, zb: the envelope's sites and
+ * boundaries, (length + 1) entries per work-item, entry k of work-item s at k * slots + s. The
+ * top entry stays in registers, so a site that pops nothing costs no scratch read.
  */
 __kernel void edt_axis(__global const float *src, __global float *dst, __global int *vb,
 		       __global float *zb, const int axis, const float sp2, const int w, const int h,
-		       const int d, const int take_sqrt)
+		       const int d, const int lanes, const int take_sqrt)
 {
-	int x = get_global_id(0), o = get_global_id(1);
+	int x = get_global_id(0);
 	int n = axis == 1 ? h : d, other = axis == 1 ? d : h;
 
-	if (x >= w || o >= other)
+	if (x >= w || get_global_id(1) >= lanes) /* the launch may round lanes up */
 		return;
-	SIDX lines = (SIDX)w * (SIDX)other, line = (SIDX)x + (SIDX)w * (SIDX)o;
+	SIDX slots = (SIDX)w * (SIDX)lanes, slot = (SIDX)x + (SIDX)w * (SIDX)get_global_id(1);
 	IDX stride = axis == 1 ? (IDX)w : (IDX)w * (IDX)h;
-	IDX base = axis == 1 ? (IDX)x + (IDX)w * (IDX)h * (IDX)o : (IDX)x + (IDX)w * (IDX)o;
-	int k = -1;
 
-	for (int q = 0; q < n; q++) {
-		float fq = src[base + (IDX)q * stride], s = -POS_INF;
+	for (int o = get_global_id(1); o < other; o += lanes) {
+		IDX base = axis == 1 ? (IDX)x + (IDX)w * (IDX)h * (IDX)o : (IDX)x + (IDX)w * (IDX)o;
+		int k = -1, top, tp = 0; /* the top entry: site tp, value tf, boundary tz */
+		float tf = 0.0f, tz = 0.0f, znext;
 
-		if (fq == POS_INF)
-			continue;
-		while (k >= 0) {
-			int p = vb[(SIDX)k * lines + line];
-			float fp = src[base + (IDX)p * stride];
+		for (int q = 0; q < n; q++) {
+			float fq = src[base + (IDX)q * stride], s = -POS_INF;
 
-			s = 0.5f * (float)(q + p) + (fq - fp) / (2.0f * sp2 * (float)(q - p));
-			if (s > zb[(SIDX)k * lines + line])
-				break;
-			k--;
-		}
-		if (k < 0)
-			s = -POS_INF;
-		k++;
-		vb[(SIDX)k * lines + line] = q;
-		zb[(SIDX)k * lines + line] = s;
-	}
-	if (k < 0) {
-		for (int q = 0; q < n; q++)
-			dst[base + (IDX)q * stride] = POS_INF;
-		return;
-	}
-	zb[(SIDX)(k + 1) * lines + line] = POS_INF;
-	k = 0;
-	for (int q = 0; q < n; q++) {
-		int p;
-		float v;
-
-		while (zb[(SIDX)(k + 1) * lines + line] < (float)q)
+			if (fq == POS_INF)
+				continue;
+			while (k >= 0) {
+				s = 0.5f * (float)(q + tp) + (fq - tf) / (2.0f * sp2 * (float)(q - tp));
+				if (s > tz)
+					break;
+				if (--k >= 0) {
+					tp = vb[(SIDX)k * slots + slot];
+					tz = zb[(SIDX)k * slots + slot];
+					tf = src[base + (IDX)tp * stride];
+				}
+			}
+			if (k < 0)
+				s = -POS_INF;
 			k++;
-		p = vb[(SIDX)k * lines + line];
-		v = sp2 * (float)((q - p) * (q - p)) + src[base + (IDX)p * stride];
-		dst[base + (IDX)q * stride] = take_sqrt ? sqrt(v) : v;
+			tp = q;
+			tf = fq;
+			tz = s;
+			vb[(SIDX)k * slots + slot] = q;
+			zb[(SIDX)k * slots + slot] = s;
+		}
+		if (k < 0) {
+			for (int q = 0; q < n; q++)
+				dst[base + (IDX)q * stride] = POS_INF;
+			continue;
+		}
+		/* second walk: the parabola whose interval holds q, entries read once each */
+		top = k;
+		k = 0;
+		tp = vb[slot];
+		tf = src[base + (IDX)tp * stride];
+		znext = top >= 1 ? zb[slots + slot] : POS_INF;
+		for (int q = 0; q < n; q++) {
+			float v;
+
+			while (znext < (float)q) {
+				k++;
+				tp = vb[(SIDX)k * slots + slot];
+				tf = src[base + (IDX)tp * stride];
+				znext = k < top ? zb[(SIDX)(k + 1) * slots + slot] : POS_INF;
+			}
+			v = sp2 * (float)((q - tp) * (q - tp)) + tf;
+			dst[base + (IDX)q * stride] = take_sqrt ? sqrt(v) : v;
+		}
 	}
 }
 

@@ -49,6 +49,8 @@ struct launch {
 };
 
 int gpu_launch(struct gpu_run *r, const struct launch *l, struct vb_err *err);
+/* The device's compute units (SMs, cores), at least 1: for plans that bound work in flight. */
+unsigned gpu_compute_units(const struct gpu_run *r);
 struct gpu_buf *gpu_input(struct gpu_run *r, int i);
 struct gpu_buf *gpu_output(struct gpu_run *r);
 /* A device buffer kept across the repetitions of one op (allocated on first use, by slot). */

@@ -26,6 +26,11 @@ int gpu_launch(struct gpu_run *r, const struct launch *l, struct vb_err *err)
 	return r->dev->backend->launch(r->dev, l, options, r->timed, err);
 }
 
+unsigned gpu_compute_units(const struct gpu_run *r)
+{
+	return r->dev->info.compute_units ? r->dev->info.compute_units : 1u;
+}
+
 struct gpu_buf *gpu_input(struct gpu_run *r, int i)
 {
 	return r->in[i];

@@ -10,10 +10,26 @@
 #define LINE_GROUP_X 64 /* work-items per line group: consecutive x, coalesced loads */
 #define EDT_ROWS 32     /* rows an edt_x group scans: its work-items, and its tiles' side */
 
-/* Scratch indices of edt_axis need 64 bits when lines * (length + 1) does not fit 32. */
+/* Scratch indices of edt_axis need 64 bits when slots * length does not fit 32. */
 static const char *scratch_index(size_t entries)
 {
 	return entries >= (1ull << 32) ? "-DSIDX=ulong" : "-DSIDX=uint";
+}
+
+/*
+ * Lines an envelope pass keeps in flight per compute unit. Their scratch must stay in the
+ * last-level cache: on the H200 (132 SMs, 50 MB L2), 512 per SM took 54 ms at 1024x1024x512
+ * where every line at once took 103 ms, and 256 took 79 (reports/BENCHMARKS.md).
+ */
+#define EDT_LANES_PER_UNIT 512
+
+/* Work-items along the second launch axis of edt_axis: each walks other / lanes lines. */
+static size_t edt_lanes(const struct gpu_run *r, size_t w, size_t other)
+{
+	size_t groups_x = (w + LINE_GROUP_X - 1) / LINE_GROUP_X;
+	size_t lanes = (size_t)gpu_compute_units(r) * EDT_LANES_PER_UNIT / (groups_x * LINE_GROUP_X);
+
+	return lanes < 1 ? 1 : lanes > other ? other : lanes;
 }
 
 int plan_distance_transform_edt(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
@@ -23,7 +39,7 @@ int plan_distance_transform_edt(struct gpu_run *r, const struct op_call *c, stru
 	float sp[3] = { (float)op_param(c, "voxel_size_x"), (float)op_param(c, "voxel_size_y"),
 			(float)op_param(c, "voxel_size_z") };
 	int axes[2], naxes = 0, status;
-	size_t entries = 0;
+	size_t entries = 0, lanes[2];
 	struct gpu_buf *tmp = NULL, *vb = NULL, *zb = NULL, *src, *dst;
 	struct launch l;
 
@@ -33,9 +49,10 @@ int plan_distance_transform_edt(struct gpu_run *r, const struct op_call *c, stru
 	if (d > 1)
 		axes[naxes++] = 2;
 	for (int i = 0; i < naxes; i++) {
-		size_t n = axes[i] == 1 ? h : d, lines = stack_voxels(in) / n;
+		size_t n = axes[i] == 1 ? h : d, other = axes[i] == 1 ? d : h;
 
-		entries = entries > lines * (n + 1) ? entries : lines * (n + 1);
+		lanes[i] = edt_lanes(r, w, other);
+		entries = entries > w * lanes[i] * n ? entries : w * lanes[i] * n;
 	}
 	if (naxes && ((status = gpu_scratch(r, 1, entries * sizeof(int32_t), &vb, err)) ||
 		      (status = gpu_scratch(r, 2, entries * sizeof(float), &zb, err))))
@@ -56,12 +73,12 @@ int plan_distance_transform_edt(struct gpu_run *r, const struct op_call *c, stru
 		dst = last ? gpu_output(r) : tmp;
 		l = launch_1d("measure", "edt_axis", DT_F32, DT_F32, w);
 		l.dims = 2;
-		l.global[1] = a == 1 ? d : h;
+		l.global[1] = lanes[i];
 		l.local[0] = w >= LINE_GROUP_X ? LINE_GROUP_X : 0;
 		l.local[1] = w >= LINE_GROUP_X ? 1 : 0;
 		snprintf(l.options, sizeof(l.options), "%s", scratch_index(entries));
 		ARGS(&l, KBUF(src), KBUF(dst), KBUF(vb), KBUF(zb), KI32(a), KF32(sp[a] * sp[a]),
-		     KI32(w), KI32(h), KI32(d), KI32(last));
+		     KI32(w), KI32(h), KI32(d), KI32(lanes[i]), KI32(last));
 		if ((status = gpu_launch(r, &l, err)))
 			return status;
 	}
