@@ -200,6 +200,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			if (backend_name_check(optarg, &err))
 				return usage_error("run", "%s", err.msg);
 			a->backend = optarg;
+			p->peer.backend = optarg;
 			break;
 		case 's':
 			status = plan_status(bench_add_sizes(p, optarg, &err), &err);

@@ -287,14 +287,24 @@ static json_t *check_interpreter(struct peer_set *ps, const char *interp, size_t
 	return found;
 }
 
-static void add_peer(struct peer_set *ps, enum peer_lib lib, const char *option,
-		     const char *interp, json_t *check, const struct device_list *devs)
+/*
+ * A peer runs beside the run's device of its own backend, so both measure the same GPU. One
+ * whose backend the run's --backend leaves out is left out too, with a note: 0 then, else 1.
+ */
+static int add_peer(struct peer_set *ps, enum peer_lib lib, const char *option,
+		    const char *interp, json_t *check, const struct device_list *devs,
+		    const char *run_backend, FILE *notes)
 {
 	struct peer *pe;
 	const char *want = lib == PEER_CLE && strcmp(option, "opencl") == 0 ? "opencl" : "cuda";
 
+	if (run_backend && strcmp(run_backend, "all") && strcmp(run_backend, want)) {
+		fprintf(notes, "voxbench run: no %s%s%s rows: the run is --backend %s\n",
+			libs[lib].name, option[0] ? "-" : "", option, run_backend);
+		return 0;
+	}
 	if (ps->n == MAX_PEERS)
-		return;
+		return 1;
 	pe = &ps->peers[ps->n++];
 	memset(pe, 0, sizeof(*pe));
 	pe->lib = lib;
@@ -314,6 +324,7 @@ static void add_peer(struct peer_set *ps, enum peer_lib lib, const char *option,
 			break;
 		}
 	}
+	return 1;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -343,6 +354,7 @@ static void find_peers(struct peer_set *ps, const struct peer_request *r,
 	for (int lib = 0; lib < PEER_COUNT; lib++) {
 		const char *broken = NULL;
 		size_t before = ps->n;
+		int left_out = 0; /* a backend --backend excludes: noted already */
 
 		if (!(r->libs & (1u << lib)))
 			continue;
@@ -356,19 +368,23 @@ static void find_peers(struct peer_set *ps, const struct peer_request *r,
 			if (!state || strcmp(state, "ok"))
 				continue;
 			if (lib == PEER_CUPY)
-				add_peer(ps, PEER_CUPY, "", found.v[i].path, checks[i], devs);
+				left_out += !add_peer(ps, PEER_CUPY, "", found.v[i].path, checks[i],
+						      devs, r->backend, notes);
 			json_array_foreach(json_object_get(c, "backends"), k, b)
 				if (lib == PEER_CLE && (!strcmp(json_string_value(b), "opencl") ||
 							!strcmp(json_string_value(b), "cuda")))
-					add_peer(ps, PEER_CLE, json_string_value(b), found.v[i].path,
-						 checks[i], devs);
+					left_out += !add_peer(ps, PEER_CLE, json_string_value(b),
+							      found.v[i].path, checks[i], devs,
+							      r->backend, notes);
+			if (left_out)
+				break;
 			if (ps->n == before && lib == PEER_CLE)
 				fprintf(notes, "voxbench run: --peer pyclesperanto: %s has pyclesperanto "
 					"but no OpenCL or CUDA backend: pip install "
 					"pyclesperanto-opencl; no pyclesperanto rows\n",
 					found.v[i].path);
 		}
-		if (ps->n > before)
+		if (ps->n > before || left_out)
 			continue;
 		if (!found.n)
 			fprintf(notes, "voxbench run: --peer %s: no Python interpreter found "

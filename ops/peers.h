@@ -37,6 +37,7 @@ struct peer_request {
 	unsigned libs;                       /* bit per peer library */
 	const char *python[PEER_MAX_PYTHON]; /* --python PATH, tried first */
 	size_t npython;
+	const char *backend; /* the run's --backend: peers of another backend are left out; NULL: all */
 };
 
 /* Add --peer NAME: VB_E_ARGS naming the peers voxbench knows for another name. */

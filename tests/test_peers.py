@@ -9,7 +9,8 @@
 - CuPy cannot run here: a fake CuPy (tests/pyfakes.py, numpy and scipy underneath, so its rows
   are scipy's answers) runs every op with a CuPy row: each passes or is a documented skip. Then
   a crash, a hang and an exception inside one CuPy call: error rows, the next op still runs.
-- A peer that is not installed is one note and no rows; --peer with an unknown name is exit 2.
+- A peer that is not installed is one note and no rows; --peer with an unknown name is exit 2;
+  --backend leaves out the peers of the other backend, with a note each.
 - One child per peer for the run; each peer row has its phases and a progress line.
 - SIGTERM mid-run (in a hanging peer call): the child is killed, the report holds the rows so
   far with "cut"; a second SIGTERM ends the run at once, with no child left.
@@ -355,6 +356,29 @@ def device_fallback():
           "one note naming both", p.stderr[-600:])
 
 
+def backend_narrows_peers():
+    """--backend opencl keeps pyclesperanto's OpenCL rows and leaves its CUDA backend and CuPy
+    out, each with a note (they would not run beside any device of the run)."""
+    mod = pyfakes.cle_module(backends=("opencl", "cuda")) + (
+        "def select_backend(name):\n    pass\n"
+        "def select_device(name, kind='all'):\n    return _Device()\n"
+        "def wait_for_kernel_to_finish(flag=True):\n    pass\n")
+    files = dict(pyfakes.cupy_modules())
+    files["pyclesperanto/__init__.py"] = mod
+    fake = pyfakes.interpreter(os.path.join(TMP, "fakes"), "cle-two-backends", files,
+                               dists=[("cupy-cuda12x", "13.3.0")])
+    p, doc = run(["--size", "16x12x8", "--ops", "copy", "--backend", "opencl", "--peer",
+                  "pyclesperanto", "--peer", "cupy", "--python", fake])
+    backends = sorted({r["backend"] for r in (doc or {}).get("results", [])})
+    notes = [l for l in p.stderr.splitlines() if "the run is --backend opencl" in l]
+    check(backends == ["opencl", "pyclesperanto-opencl"],
+          "--backend opencl: pyclesperanto-opencl rows only, beside voxbench's", backends)
+    check(len(notes) == 2 and any("no pyclesperanto-cuda rows" in n for n in notes) and
+          any("no cupy rows" in n for n in notes) and "not installed" not in p.stderr,
+          "--backend opencl: one note each for pyclesperanto-cuda and cupy, nothing else",
+          p.stderr[-800:])
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
     rows = adapter_rows()
@@ -362,6 +386,7 @@ def main():
           "the adapter table parses", {k: len(v) for k, v in rows.items()})
     missing_and_unknown()
     device_fallback()
+    backend_narrows_peers()
     cut_run()
     fake_cupy(rows["CUPY"])
     real_pyclesperanto(rows["CLE"])
