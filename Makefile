@@ -59,6 +59,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETION_DIR  ?= $(PREFIX)/share/zsh/site-functions
+DOCDIR  ?= $(PREFIX)/share/doc/voxbench
 DOCS = $(BUILD)/doc/voxbench.1 $(BUILD)/doc/voxbench.bash $(BUILD)/doc/_voxbench
 
 .PHONY: all setup setup-test setup-venv run test fuzz clean install uninstall
@@ -151,15 +152,18 @@ $(BUILD)/doc/_voxbench: $(BUILD)/voxbench
 
 install: $(BUILD)/voxbench $(DOCS)
 	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' \
-		'$(DESTDIR)$(BASH_COMPLETION_DIR)' '$(DESTDIR)$(ZSH_COMPLETION_DIR)'
+		'$(DESTDIR)$(BASH_COMPLETION_DIR)' '$(DESTDIR)$(ZSH_COMPLETION_DIR)' '$(DESTDIR)$(DOCDIR)'
 	install -m 755 $(BUILD)/voxbench '$(DESTDIR)$(BINDIR)/voxbench'
 	install -m 644 $(BUILD)/doc/voxbench.1 '$(DESTDIR)$(MANDIR)/man1/voxbench.1'
 	install -m 644 $(BUILD)/doc/voxbench.bash '$(DESTDIR)$(BASH_COMPLETION_DIR)/voxbench'
 	install -m 644 $(BUILD)/doc/_voxbench '$(DESTDIR)$(ZSH_COMPLETION_DIR)/_voxbench'
+	install -m 644 LICENSE '$(DESTDIR)$(DOCDIR)/LICENSE'
 
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/voxbench' '$(DESTDIR)$(MANDIR)/man1/voxbench.1' \
-		'$(DESTDIR)$(BASH_COMPLETION_DIR)/voxbench' '$(DESTDIR)$(ZSH_COMPLETION_DIR)/_voxbench'
+		'$(DESTDIR)$(BASH_COMPLETION_DIR)/voxbench' '$(DESTDIR)$(ZSH_COMPLETION_DIR)/_voxbench' \
+		'$(DESTDIR)$(DOCDIR)/LICENSE'
+	-rmdir '$(DESTDIR)$(DOCDIR)' 2>/dev/null
 
 # The sub-commands without main(), for the tests that call one in-process (cmd_info).
 $(BUILD)/libvoxbench_cli.a: $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJS))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# make install / uninstall into a DESTDIR: the binary, voxbench(1) and the bash and zsh
-# completions; the man page renders (man -l) and names every op of `voxbench list`; the bash
-# completion, sourced from where it was installed, completes sub-commands, options, their
-# values and op names (voxbench run --ops gaus<TAB>).
+# make install / uninstall into a DESTDIR: the binary, voxbench(1), the bash and zsh
+# completions and the LICENSE; the man page renders (man -l) and names every op of
+# `voxbench list`; the bash completion, sourced from where it was installed, completes
+# sub-commands, options, their values and op names (voxbench run --ops gaus<TAB>).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -27,11 +27,13 @@ bin=$dest$prefix/bin/voxbench
 man1=$dest$prefix/share/man/man1/voxbench.1
 bashc=$dest$prefix/share/bash-completion/completions/voxbench
 zshc=$dest$prefix/share/zsh/site-functions/_voxbench
+lic=$dest$prefix/share/doc/voxbench/LICENSE
 check "the binary is installed, executable, and runs" \
 	bash -c "[ -x '$bin' ] && '$bin' --version | grep -q '^voxbench '"
-for f in "$man1" "$bashc" "$zshc"; do
+for f in "$man1" "$bashc" "$zshc" "$lic"; do
 	check "installed ${f#"$dest"} (mode 644)" bash -c "[ -s '$f' ] && [ \"\$(stat -c %a '$f')\" = 644 ]"
 done
+check "the licence installed is the tree's LICENSE" cmp -s "$lic" "$root/LICENSE"
 
 # the man page: renders, has its sections, every sub-command and every op of the table
 if command -v man >/dev/null 2>&1; then
@@ -89,6 +91,6 @@ else
 fi
 
 make -s -C "$root" uninstall BUILD="$BUILD" DESTDIR="$dest" PREFIX="$prefix" >/dev/null 2>&1
-check "make uninstall removes the binary, the man page and both completions" \
-	bash -c "[ ! -e '$bin' ] && [ ! -e '$man1' ] && [ ! -e '$bashc' ] && [ ! -e '$zshc' ]"
+check "make uninstall removes the binary, the man page, both completions and the licence" \
+	bash -c "[ ! -e '$bin' ] && [ ! -e '$man1' ] && [ ! -e '$bashc' ] && [ ! -e '$zshc' ] && [ ! -e '$lic' ]"
 [ "$failures" -eq 0 ]
