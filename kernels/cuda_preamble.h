@@ -16,9 +16,9 @@
  *   clamp (int, uint, float); min, max, fabs and the math library are CUDA's own
  *   atomic_{add,sub,inc,dec,xchg,min,max,and,or,cmpxchg} on 32-bit int/uint -> atomic*();
  *   as_uint, as_int (of a float), as_float (of a uint) -> __float_as_uint etc.;
- *   mem_fence -> __threadfence()
+ *   mem_fence -> __threadfence(); vload4(i, const uint *) -> a uint4 load (.x .y .z .w)
  * Outside it (no CUDA equivalent by macros): __local pointer parameters (CUDA has no __shared__
- * parameters: pass the array through a macro), vector types and their literals, images.
+ * parameters: pass the array through a macro), other vector types and their literals, images.
  *
  * The conversions are plain C as well, so that tests/test_cuda_preamble.c runs them on the host
  * against the CPU reference's dtype_convert_sat().
@@ -170,6 +170,12 @@ VB_FN size_t get_global_size(uint d)
 #define as_int(x) __float_as_int(x)
 #define as_float(x) __uint_as_float((uint)(x))
 #define mem_fence(flags) __threadfence()
+
+/* vload4 of uint words only: the one vector load the kernels use (16 bytes per work-item) */
+VB_FN uint4 vload4(size_t i, const uint *p)
+{
+	return ((const uint4 *)p)[i];
+}
 #endif
 
 #endif
