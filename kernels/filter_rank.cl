@@ -2,7 +2,7 @@
  * kernels/filter_rank.cl: window filters over a footprint of x runs (box or sphere, see
  * ops/geometry.h): mean, minimum, maximum, variance, standard deviation, binary
  * erosion and dilation, local maxima (window_filter), and the median (median_window,
- * median_box3). Borders clamp to the edge. One work-item per output voxel unless said otherwise.
+ * median_box3, median_sphere1). Borders clamp to the edge. One work-item per output voxel unless said otherwise.
  *
  * runs[(dz + rz) * (2 ry + 1) + dy + ry] is the half-width of the footprint's x run at (dy, dz),
  * or -1 for none; the host computes it (ref_footprint_runs), so kernel and reference share one
@@ -297,5 +297,46 @@ __kernel void median_box3(__global const T_IN *src, __global T_OUT *dst, const i
 			a[i] = b[i];
 			b[i] = c[i];
 		}
+	}
+}
+
+/*
+ * The median of the radius-1 sphere (the voxel and its 6 face neighbours), in registers: a
+ * work-item walks ZCHUNK voxels of a z column, keeping the column's three keys, and sorts the 7
+ * keys by odd-even transposition (7 rounds of fixed pairs sort any 7 keys). The window kernel's
+ * selection indexes a private array by data, which puts it in local memory: 2.5 ms at
+ * 512x512x256 u16 on the H200, behind CuPy.
+ */
+#define ROUND_EVEN7(v) CE(v, 0, 1) CE(v, 2, 3) CE(v, 4, 5)
+#define ROUND_ODD7(v) CE(v, 1, 2) CE(v, 3, 4) CE(v, 5, 6)
+#define SORT7(v) \
+	ROUND_EVEN7(v) ROUND_ODD7(v) ROUND_EVEN7(v) ROUND_ODD7(v) ROUND_EVEN7(v) ROUND_ODD7(v) \
+	ROUND_EVEN7(v)
+
+__kernel void median_sphere1(__global const T_IN *src, __global T_OUT *dst, const int w,
+			     const int h, const int d)
+{
+	int x = get_global_id(0), y = get_global_id(1), z0 = get_global_id(2) * ZCHUNK;
+
+	if (x >= w || y >= h || z0 >= d)
+		return;
+	IDX plane = (IDX)w * (IDX)h, row = (IDX)y * (IDX)w;
+	IDX xm = (IDX)max(x - 1, 0), xp = (IDX)min(x + 1, w - 1);
+	IDX ym = (IDX)max(y - 1, 0) * (IDX)w, yp = (IDX)min(y + 1, h - 1) * (IDX)w;
+	int z1 = min(z0 + ZCHUNK, d);
+	uint below = to_key(src[(IDX)max(z0 - 1, 0) * plane + row + (IDX)x]);
+	uint here = to_key(src[(IDX)z0 * plane + row + (IDX)x]);
+
+	for (int z = z0; z < z1; z++) {
+		IDX o = (IDX)z * plane;
+		uint above = to_key(src[(IDX)min(z + 1, d - 1) * plane + row + (IDX)x]);
+		uint v[7] = { below, here, above, to_key(src[o + row + xm]),
+			      to_key(src[o + row + xp]), to_key(src[o + ym + (IDX)x]),
+			      to_key(src[o + yp + (IDX)x]) };
+
+		SORT7(v)
+		dst[o + row + (IDX)x] = from_key(v[3]);
+		below = here;
+		here = above;
 	}
 }

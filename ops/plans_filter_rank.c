@@ -12,7 +12,7 @@
 
 /* Medians of windows up to this many voxels select in a private array; larger ones bisect. */
 #define MEDIAN_PRIVATE_MAX 125
-/* z planes per work-item of median_box3 (2 extra planes are sorted per chunk) */
+/* z planes per work-item of median_box3 and median_sphere1 */
 #define MEDIAN3_ZCHUNK 32
 
 static const char *const reductions[] = { "mean", "min", "max", "var", "std",
@@ -37,11 +37,15 @@ static int footprint(struct gpu_run *r, const struct op_call *c, int sphere, int
 	return status;
 }
 
-/* median_box3: work-items walk MEDIAN3_ZCHUNK voxels of a z column (kernels/filter_rank.cl). */
-static int median_box3(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+/*
+ * median_box3 and median_sphere1: work-items walk MEDIAN3_ZCHUNK voxels of a z column
+ * (kernels/filter_rank.cl).
+ */
+static int median_column(struct gpu_run *r, const struct op_call *c, const char *kernel,
+			 struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
-	struct launch l = launch_3d("filter_rank", "median_box3", in->dtype, c->out->dtype, in);
+	struct launch l = launch_3d("filter_rank", kernel, in->dtype, c->out->dtype, in);
 
 	l.global[2] = (in->depth + MEDIAN3_ZCHUNK - 1) / MEDIAN3_ZCHUNK;
 	l.local[0] = 32;
@@ -75,8 +79,9 @@ int plan_window(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 	status = footprint(r, c, sphere, radius, &runs, &count, err);
 	if (status)
 		return status;
-	if (median && !sphere && radius[0] == 1 && radius[1] == 1 && radius[2] == 1)
-		return median_box3(r, c, err);
+	if (median && radius[0] == 1 && radius[1] == 1 && radius[2] == 1 &&
+	    (!sphere || count == 7))
+		return median_column(r, c, sphere ? "median_sphere1" : "median_box3", err);
 	l = launch_3d("filter_rank", median ? "median_window" : "window_filter", in->dtype,
 		      c->out->dtype, in);
 	/* the radii are build options: the row loops know their counts */
