@@ -110,7 +110,7 @@ __kernel void edt_x(__global const T_IN *src, __global float *dst, const float s
  * (x, o + lanes), ... so the envelopes in flight, and their scratch, are bounded by the launch,
  * not by the volume: with every line in flight at once, the scratch outgrew the L2 cache and
  * 8x the voxels took 16x the time (reports/BENCHMARKS.md). vb, zb: the envelope's sites and
- * boundaries, (length + 1) entries per work-item, entry k of work-item s at k * slots + s. The
+ * boundaries, length entries per work-item, entry k of work-item s at k * slots + s. The
  * top entry stays in registers, so a site that pops nothing costs no scratch read.
  */
 __kernel void edt_axis(__global const float *src, __global float *dst, __global int *vb,
