@@ -80,15 +80,6 @@ static int make_inputs(const struct bench_plan *a, const size_t dims[3], enum dt
 	return status;
 }
 
-static size_t count_selected(const struct bench_plan *a)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < op_count; i++)
-		n += a->selected[i];
-	return n;
-}
-
 /* Host memory ran out where no row can say so: one line, and exit 1. */
 static int out_of_memory(const char *doing, size_t rows)
 {
@@ -134,6 +125,36 @@ struct run_ctx {
 	pthread_t prebuild_tid; /* compiling ahead in the background (overlap), until joined */
 	int prebuild_pending;
 };
+
+/*
+ * The rows a block makes (its ops on every device, then the peers' rows): the progress lines'
+ * total. A size's later dtypes leave out the ops on derived labels.
+ */
+static size_t rows_per_block(const struct run_ctx *x, int later_dtype)
+{
+	int selected[BENCH_MAX_OPS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < op_count; i++) {
+		selected[i] = x->a->selected[i] && op_runs_in_block(&op_table[i], later_dtype);
+		n += (size_t)selected[i];
+	}
+	return n * x->devs->n + peers_rows_per_block(x->peers, selected);
+}
+
+/* Every row the run will make: files and frames are first-dtype blocks, synthetic sizes not. */
+static size_t rows_planned(const struct run_ctx *x)
+{
+	const struct bench_plan *a = x->a;
+	size_t frames = 0, sizes = (size_t)(a->nsizes ? a->nsizes : 1);
+
+	if (a->ninputs) {
+		for (int i = 0; i < a->ninputs; i++)
+			frames += a->input_frames[i];
+		return frames * rows_per_block(x, 0);
+	}
+	return sizes * (rows_per_block(x, 0) + (size_t)(a->ndtypes - 1) * rows_per_block(x, 1));
+}
 
 
 /* Where the stacks of a block came from, stamped on its rows. */
@@ -305,7 +326,7 @@ static size_t block_tasks(const struct run_ctx *x, const struct stack *const in[
 	size_t n = 0;
 
 	for (size_t i = 0; i < op_count; i++) {
-		if (!x->a->selected[i] || (b->later_dtype && op_table[i].role[0] == ROLE_LABELS))
+		if (!x->a->selected[i] || !op_runs_in_block(&op_table[i], b->later_dtype))
 			continue;
 		memset(&tasks[n], 0, sizeof(tasks[n]));
 		tasks[n].op = i;
@@ -660,7 +681,6 @@ static void sizes_in_run_order(const struct bench_plan *a, int overlap, int orde
 /* Every block (size x dtype, or file x frame), made once; in it, every op on every device. */
 int bench_run(const struct bench_plan *a, const struct device_list *devs, struct report *rep)
 {
-	size_t blocks = (size_t)(a->nsizes ? a->nsizes : 1) * a->ndtypes;
 	struct run_ctx x = { .a = a, .devs = devs, .rep = rep };
 	struct vb_err err;
 	int rc = 0, order[BENCH_MAX_SIZES];
@@ -683,17 +703,12 @@ int bench_run(const struct bench_plan *a, const struct device_list *devs, struct
 		if (report_add_device(rep, &info, &err))
 			rc = out_of_memory("listing the devices", 0);
 	}
-	if (a->ninputs) {
-		blocks = 0;
-		for (int i = 0; i < a->ninputs; i++)
-			blocks += a->input_frames[i];
-	}
-	x.total = count_selected(a) * blocks * devs->n;
+	x.total = rows_planned(&x); /* without the peers: none is open yet */
 	if (rc == 0)
 		prebuild_start(&x);
 	if (rc == 0)
 		x.peers = peers_open(&a->peer, devs, stderr);
-	x.total += peers_rows_per_block(x.peers, a->selected) * blocks;
+	x.total = rows_planned(&x);
 	/* a stop signal (common/cleanup.c, vb_stop_graceful) ends the run between rows */
 	for (int i = 0; i < a->ninputs && rc == 0 && !vb_stop_requested(); i++)
 		rc = run_file(&x, i);

@@ -160,6 +160,15 @@ struct op_desc {
 extern const struct op_desc op_table[];
 extern const size_t op_count;
 
+/*
+ * Whether a run's block runs op: ops on derived labels (u32, the same for every dtype of a size)
+ * run in a size's first dtype only, so later_dtype blocks leave them out.
+ */
+static inline int op_runs_in_block(const struct op_desc *op, int later_dtype)
+{
+	return !(later_dtype && op->role[0] == ROLE_LABELS);
+}
+
 const struct op_desc *op_find(const char *name);
 /*
  * A documented difference from a library (ops/conventions.def): what `library` ("pyclesperanto"

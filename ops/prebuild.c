@@ -187,7 +187,7 @@ static void record_block(struct gpu_device *rec, const struct prebuild_request *
 	for (size_t i = 0; i < op_count; i++) {
 		const struct stack *in[OP_MAX_INPUTS] = { &img[0], &img[1] };
 
-		if (!q->selected[i] || (b->later_dtype && op_table[i].role[0] == ROLE_LABELS))
+		if (!q->selected[i] || !op_runs_in_block(&op_table[i], b->later_dtype))
 			continue;
 		/* an op that cannot run on these stacks compiles at its first launch instead */
 		if (op_inputs_resolve(&set, &op_table[i], in, &err) == VB_OK)
