@@ -64,11 +64,14 @@ enum input_role { ROLE_IMAGE, ROLE_BINARY, ROLE_LABELS };
  * tolerance is relative to the output's dynamic range; the effective absolute tolerance is reported.
  * CMP_REDUCE: a float reduction over n input voxels: tol * log2(n) * max(1, max |ref|), the growth
  * of a tree sum's rounding error.
+ * CMP_SCALED: |gpu - ref| <= tol * max(1, max |ref|, scale), scale a magnitude the reference
+ * reports through c->cmp_scale (the Hessian eigenvalue ops: the stack's largest |eigenvalue|, of
+ * any of the three), for outputs whose float error follows a larger quantity than themselves.
  * CMP_LABELS: label images compared as partitions: the same sets of voxels, any numbering; a
  * mismatch is a voxel whose (gpu label, reference label) pair is not the one its GPU label maps to
  * (background 0 must stay 0). The label counts of both sides are reported.
  */
-enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS };
+enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS, CMP_SCALED };
 
 /*
  * Ops that decide something from a float (a threshold, a local maximum, a Voronoi boundary fed by
@@ -100,6 +103,8 @@ struct op_call {
 	uint8_t *ambiguous;                    /* ops with an ambiguity rule: the reference sets 1
 						* at each ambiguous voxel of the output (zeroed by
 						* the caller), or NULL: not asked */
+	double *cmp_scale;                     /* CMP_SCALED ops: the reference stores the scale
+						* of its tolerance, or NULL: not asked */
 };
 
 /* Look a parameter up by name (the spec must have it: a missing name is a table bug, aborts). */
@@ -225,5 +230,9 @@ int op_compare(const struct op_desc *op, const struct stack *gpu, const struct s
 int op_compare_ambiguous(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
 			 uint64_t in_voxels, const uint8_t *ambiguous, struct delta *d,
 			 struct vb_err *err);
+/* The same with the reference's CMP_SCALED scale (0 for the others: unused). */
+int op_compare_scaled(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
+		      uint64_t in_voxels, const uint8_t *ambiguous, double scale,
+		      struct delta *d, struct vb_err *err);
 
 #endif

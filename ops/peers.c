@@ -790,8 +790,8 @@ static void compare_output(const struct peer_adapter *ad, const struct op_desc *
 		rule.cmp = (struct compare_rule){ CMP_LABELS, 0 };
 	if (ad->tol > 0)
 		rule.cmp = (struct compare_rule){ CMP_FLOAT, ad->tol };
-	if (op_compare_ambiguous(&rule, peer_out, &ref->out, in_voxels, ref->ambiguous, &d,
-				 &err) != VB_OK) {
+	if (op_compare_scaled(&rule, peer_out, &ref->out, in_voxels, ref->ambiguous,
+			      ref->cmp_scale, &d, &err) != VB_OK) {
 		row->status = ROW_ERROR;
 		snprintf(row->reason, sizeof(row->reason), "%s", err.msg);
 		return;

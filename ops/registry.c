@@ -46,6 +46,7 @@ static const struct param_spec sigma_params[] = {
 #define FLOAT_TOL(t) { CMP_FLOAT, t }
 #define REDUCE_TOL(t) { CMP_REDUCE, t }
 #define LABELS { CMP_LABELS, 0 }
+#define SCALED_TOL(t) { CMP_SCALED, t }
 
 /* The one table of ops: a row per OP line of ops/rows.def (which says what a line holds). */
 #define OP_ROW(token, plan, cat, help_, params_, inputs, dtypes_, out_dtype_, out_shape_, ...)  \
@@ -231,13 +232,15 @@ static double largest_finite(const struct stack *s)
 	return largest;
 }
 
-static double tolerance_of(const struct op_desc *op, double max_ref, uint64_t in_voxels);
+static double tolerance_of(const struct op_desc *op, double max_ref, uint64_t in_voxels,
+			   double scale);
 
 /* The absolute tolerance of a float rule: relative to the reference's largest magnitude. */
 static double float_tolerance(const struct op_desc *op, const struct stack *ref,
-			      uint64_t in_voxels)
+			      uint64_t in_voxels, double scale)
 {
-	return op->cmp.kind == CMP_EXACT ? 0 : tolerance_of(op, largest_finite(ref), in_voxels);
+	return op->cmp.kind == CMP_EXACT ? 0
+					 : tolerance_of(op, largest_finite(ref), in_voxels, scale);
 }
 
 /*
@@ -309,7 +312,8 @@ static struct delta_sums delta_sums(const struct stack *gpu, const struct stack 
 
 static int compare_values_counted(const struct op_desc *op, const struct stack *gpu,
 				  const struct stack *ref, uint64_t in_voxels,
-				  const uint8_t *ambiguous, struct delta *d, size_t cols);
+				  const uint8_t *ambiguous, double scale, struct delta *d,
+				  size_t cols);
 
 /* One branch-free pass for the usual case, every value finite: the sums, the largest delta and
  * the reference's largest magnitude. Returns 0 (nothing set) when some delta is not finite. */
@@ -340,9 +344,13 @@ static int finite_sums(const struct stack *gpu, const struct stack *ref, struct 
 	return 1;
 }
 
-/* The tolerance of a float rule from the reference's largest finite magnitude. */
-static double tolerance_of(const struct op_desc *op, double max_ref, uint64_t in_voxels)
+/* The tolerance of a float rule from the reference's largest finite magnitude (and, for
+ * CMP_SCALED, the scale the reference reported). */
+static double tolerance_of(const struct op_desc *op, double max_ref, uint64_t in_voxels,
+			   double scale)
 {
+	if (op->cmp.kind == CMP_SCALED)
+		return op->cmp.tol * fmax(1.0, fmax(max_ref, isfinite(scale) ? scale : 0));
 	if (op->cmp.kind == CMP_REDUCE)
 		return op->cmp.tol * log2(in_voxels > 2 ? (double)in_voxels : 2.0) * fmax(1.0, max_ref);
 	return op->cmp.kind == CMP_FLOAT ? op->cmp.tol * fmax(1.0, max_ref) : 0;
@@ -350,7 +358,7 @@ static double tolerance_of(const struct op_desc *op, double max_ref, uint64_t in
 
 static int compare_values(const struct op_desc *op, const struct stack *gpu,
 			  const struct stack *ref, uint64_t in_voxels, const uint8_t *ambiguous,
-			  struct delta *d)
+			  double scale, struct delta *d)
 {
 	size_t n = stack_voxels(ref), cols = op->table_columns ? ref->width : 1;
 	struct delta_sums quick;
@@ -358,7 +366,7 @@ static int compare_values(const struct op_desc *op, const struct stack *gpu,
 
 	/* most rows: every value finite and every delta within the tolerance, so one pass */
 	if (!op->table_columns && finite_sums(gpu, ref, &quick, &max_ref)) {
-		d->tolerance = tolerance_of(op, max_ref, in_voxels);
+		d->tolerance = tolerance_of(op, max_ref, in_voxels, scale);
 		if (quick.max_abs <= d->tolerance) {
 			d->ambiguous = d->mismatches = 0;
 			d->max_abs = quick.max_abs;
@@ -367,13 +375,14 @@ static int compare_values(const struct op_desc *op, const struct stack *gpu,
 			return VB_OK;
 		}
 	}
-	return compare_values_counted(op, gpu, ref, in_voxels, ambiguous, d, cols);
+	return compare_values_counted(op, gpu, ref, in_voxels, ambiguous, scale, d, cols);
 }
 
 /* Every voxel checked against its tolerance: mismatches counted, ambiguous ones excused. */
 static int compare_values_counted(const struct op_desc *op, const struct stack *gpu,
 				  const struct stack *ref, uint64_t in_voxels,
-				  const uint8_t *ambiguous, struct delta *d, size_t cols)
+				  const uint8_t *ambiguous, double scale, struct delta *d,
+				  size_t cols)
 {
 	size_t n = stack_voxels(ref);
 	double *tol = calloc(cols ? cols : 1, sizeof(*tol));
@@ -385,7 +394,7 @@ static int compare_values_counted(const struct op_desc *op, const struct stack *
 		d->tolerance = table_tolerances(op, ref, tol);
 	else
 		for (size_t c = 0; c < cols; c++)
-			tol[c] = d->tolerance = float_tolerance(op, ref, in_voxels);
+			tol[c] = d->tolerance = float_tolerance(op, ref, in_voxels, scale);
 	sums = delta_sums(gpu, ref, tol, cols ? cols : 1, ambiguous);
 	free(tol);
 	d->ambiguous = sums.excused;
@@ -728,6 +737,13 @@ int op_compare_ambiguous(const struct op_desc *op, const struct stack *gpu, cons
 			 uint64_t in_voxels, const uint8_t *ambiguous, struct delta *d,
 			 struct vb_err *err)
 {
+	return op_compare_scaled(op, gpu, ref, in_voxels, ambiguous, 0, d, err);
+}
+
+int op_compare_scaled(const struct op_desc *op, const struct stack *gpu, const struct stack *ref,
+		      uint64_t in_voxels, const uint8_t *ambiguous, double scale,
+		      struct delta *d, struct vb_err *err)
+{
 	if (gpu->width != ref->width || gpu->height != ref->height || gpu->depth != ref->depth ||
 	    gpu->dtype != ref->dtype)
 		return vb_errf(err, VB_E_ARGS, "bug: %s output and reference differ in shape", op->name);
@@ -737,7 +753,7 @@ int op_compare_ambiguous(const struct op_desc *op, const struct stack *gpu, cons
 		ambiguous = NULL;
 	if (op->cmp.kind == CMP_LABELS)
 		return compare_labels(op, gpu, ref, ambiguous, d, err);
-	if (compare_values(op, gpu, ref, in_voxels, ambiguous, d))
+	if (compare_values(op, gpu, ref, in_voxels, ambiguous, scale, d))
 		return vb_errf(err, VB_E_NOMEM, "out of memory comparing %s", op->name);
 	return VB_OK;
 }

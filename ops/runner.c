@@ -443,6 +443,8 @@ static int run_reference(const struct op_call *c, int repeat, int max_runs,
 	rc.out = &ref->out;
 	ref->side_value = NAN;
 	rc.side_value = &ref->side_value;
+	ref->cmp_scale = 0;
+	rc.cmp_scale = &ref->cmp_scale;
 	if (c->op->ambiguity != AMBIG_NONE) {
 		ref->ambiguous = malloc(stack_voxels(&ref->out) ? stack_voxels(&ref->out) : 1);
 		if (!ref->ambiguous) {
@@ -665,13 +667,15 @@ static int compare_once(const struct op_desc *op, const struct stack *out, int d
 	int status;
 
 	if (devices < 2) /* no other row will compare with this reference */
-		return op_compare_ambiguous(op, out, &ref->out, in_voxels, ref->ambiguous, d, err);
+		return op_compare_scaled(op, out, &ref->out, in_voxels, ref->ambiguous,
+					 ref->cmp_scale, d, err);
 	h = XXH3_128bits(out->data, stack_bytes(out));
 	if (ref->compared && ref->compared_hash[0] == h.high64 && ref->compared_hash[1] == h.low64) {
 		*d = ref->compared_delta;
 		return VB_OK;
 	}
-	status = op_compare_ambiguous(op, out, &ref->out, in_voxels, ref->ambiguous, d, err);
+	status = op_compare_scaled(op, out, &ref->out, in_voxels, ref->ambiguous, ref->cmp_scale,
+				   d, err);
 	if (status == VB_OK) {
 		ref->compared = 1;
 		ref->compared_hash[0] = h.high64;

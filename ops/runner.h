@@ -109,6 +109,7 @@ struct reference_cache {
 	double cpu_min_ms, cpu_max_ms;
 	int cpu_runs, cpu_threads;
 	double side_value; /* the op's side value (NaN when it has none) */
+	double cmp_scale;  /* CMP_SCALED ops: the scale of the tolerance, from the reference */
 	uint8_t *ambiguous;/* ops with an ambiguity rule: the reference's map, else NULL */
 	double wall_ms;    /* all its runs, warm-up included */
 	/* the last output compared with it, by hash, and what that gave: a second device whose

@@ -655,6 +655,12 @@ def zyx_matrix(m):
 
 # ---- the ops of ops/rows_math3.def, rows_morph3.def, rows_proj3.def, rows_stack3.def ----
 
+def _snakes(f, a):
+    """scikit-image's morphological snakes operator f of a != 0, a single plane given as 2D."""
+    u = (a != 0).astype(np.uint8)
+    return f(u[0])[None] if u.shape[0] == 1 else f(u)
+
+
 def _cle_unary(name):
     return lambda c: getattr(cle, name)(c.i0)
 
@@ -690,6 +696,8 @@ CLE.update({
     "binary_closing_sphere": _cle_radii("binary_closing", connectivity="sphere"),
     "detect_minima_box": _cle_radii("detect_minima_box"),
     "binary_edge_detection": _cle_unary("binary_edge_detection"),
+    "binary_supinf": _cle_unary("binary_supinf"),
+    "binary_infsup": _cle_unary("binary_infsup"),
 
     "z_position_of_minimum_z_projection": _cle_unary("z_position_of_minimum_z_projection"),
     "x_position_of_maximum_x_projection": _cle_unary("x_position_of_maximum_x_projection"),
@@ -789,6 +797,9 @@ SCIPY.update({
     "detect_minima_box": lambda c: c.i0 == ndi.minimum_filter(c.i0, c.size3, mode="nearest"),
     "binary_edge_detection": lambda c: (c.i0 != 0) & ~ndi.binary_erosion(
         c.i0 != 0, ndi.generate_binary_structure(3, 1), border_value=1),
+    # morphological snakes' SI / IS: 2D (its four lines) for a single plane, as voxbench
+    "binary_supinf": lambda c: _snakes(sks.morphsnakes.sup_inf, c.i0),
+    "binary_infsup": lambda c: _snakes(sks.morphsnakes.inf_sup, c.i0),
 
     "z_position_of_minimum_z_projection": _np_project("argmin", "z"),
     "x_position_of_maximum_x_projection": _np_project("argmax", "x"),

@@ -250,6 +250,31 @@ static void test_compare_reduce(void)
 	stack_free(&b);
 }
 
+/* A scaled rule's tolerance follows the scale the reference reported when it exceeds the output's
+ * own magnitude (the Hessian eigenvalues: the stack's largest |eigenvalue|). */
+static void test_compare_scaled(void)
+{
+	static const struct op_desc eig = { .name = "fake_eigenvalue", .cmp = { CMP_SCALED, 2e-6 } };
+	struct stack a, b;
+	struct delta d;
+	struct vb_err err;
+
+	stack_alloc(&a, 2, 1, 1, DT_F32, &err);
+	stack_alloc(&b, 2, 1, 1, DT_F32, &err);
+	stack_set(&b, 0, 10.0);
+	stack_set(&a, 0, 10.0 + 1e-3);
+	op_compare_scaled(&eig, &a, &b, 2, NULL, 1000.0, &d, &err);
+	CHECK(d.mismatches == 0 && fabs(d.tolerance - 2e-6 * 1000) < 1e-12,
+	      "scaled, scale 1000: tolerance 2e-6 * 1000 (%g) covers 1e-3", d.tolerance);
+	op_compare_scaled(&eig, &a, &b, 2, NULL, 0.0, &d, &err);
+	CHECK(d.mismatches == 1 && fabs(d.tolerance - 2e-6 * 10) < 1e-12,
+	      "scaled, scale 0: tolerance 2e-6 * max |ref| (%g), 1e-3 fails", d.tolerance);
+	op_compare_scaled(&eig, &a, &b, 2, NULL, NAN, &d, &err);
+	CHECK(d.mismatches == 1, "scaled, scale NaN: ignored (tolerance %g)", d.tolerance);
+	stack_free(&a);
+	stack_free(&b);
+}
+
 /* PARAM_CHOICE takes a name or an index and refuses others, naming the choices. */
 static void test_choice_param(void)
 {
@@ -355,6 +380,7 @@ int main(void)
 	test_compare();
 	test_compare_labels();
 	test_compare_reduce();
+	test_compare_scaled();
 	test_choice_param();
 	test_alloc_check();
 	test_report_round_trip(tmp ? tmp : "/tmp");
