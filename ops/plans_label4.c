@@ -211,8 +211,9 @@ static int max_label(struct gpu_run *r, const struct op_call *c, uint32_t *max,
 	scalar.data = bytes;
 	v = stack_get(&scalar, 0);
 	if (v > LABEL_MAX_VALUE)
-		return vb_errf(err, VB_E_TOO_BIG, "%s: label %.0f exceeds %u, the largest a per-label "
-			       "table takes; relabel first", c->op->name, v, LABEL_MAX_VALUE);
+		return vb_errf(err, VB_E_TOO_BIG, "%s: label %.0f exceeds %u, the largest a "
+			       "per-label table takes; relabel first", c->op->name, v,
+			       LABEL_MAX_VALUE);
 	*max = v > 0 ? (uint32_t)v : 0;
 	return VB_OK;
 }
