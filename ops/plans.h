@@ -26,6 +26,13 @@ int plan_scratch_volume(struct gpu_run *r, const struct op_call *c, int slot, en
  * with -DGROUP_SIZE=group and the extra options (or NULL). */
 struct launch launch_groups(const char *program, const char *kernel, enum dtype tin,
 			    enum dtype tout, size_t items, size_t group, const char *extra);
+/* Voronoi growth (ops/plans_measure.c): the positive labels of the int32 state[0] (dims of
+ * `dims`) grow into its 0 voxels by alternating 3x3x3-box and 6-neighbour steps (the larger
+ * label wins ties; negative voxels are walls) until a step changes nothing; *last = the state
+ * holding the result. flag: one u32 of scratch. */
+int plan_voronoi_grow(struct gpu_run *r, const char *who, struct gpu_buf *state[2],
+		      struct gpu_buf *flag, const struct stack *dims, int *last,
+		      struct vb_err *err);
 #define ARGS(l, ...)                                                                             \
 	launch_add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),        \
 			(struct karg[]){ __VA_ARGS__ })

@@ -235,6 +235,34 @@ int plan_centroids_of_labels(struct gpu_run *r, const struct op_call *c, struct 
 /* Growth steps before the plan gives up (each moves every front by one voxel). */
 #define VORONOI_MAX_STEPS 100000
 
+int plan_voronoi_grow(struct gpu_run *r, const char *who, struct gpu_buf *state[2],
+		      struct gpu_buf *flag, const struct stack *dims, int *last,
+		      struct vb_err *err)
+{
+	uint32_t changed = 1;
+	struct launch l;
+	int status, step;
+
+	for (step = 0; changed; step++) {
+		if (step == VORONOI_MAX_STEPS)
+			return vb_errf(err, VB_E_ARGS, "%s: no convergence after %d steps", who,
+				       step);
+		l = launch_1d("measure", "voronoi_clear", DT_U32, DT_U32, 1);
+		ARGS(&l, KBUF(flag));
+		if ((status = gpu_launch(r, &l, err)))
+			return status;
+		l = launch_3d("measure", "voronoi_step", DT_U32, DT_U32, dims);
+		ARGS(&l, KBUF(state[step % 2]), KBUF(state[(step + 1) % 2]), KBUF(flag),
+		     KI32(step % 2 == 0), KI32(dims->width), KI32(dims->height),
+		     KI32(dims->depth));
+		if ((status = gpu_launch(r, &l, err)) ||
+		    (status = gpu_read(r, flag, &changed, sizeof(changed), err)))
+			return status;
+	}
+	*last = step % 2;
+	return VB_OK;
+}
+
 int plan_masked_voronoi_labeling(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0], *mask = c->in[1];
@@ -246,8 +274,7 @@ int plan_masked_voronoi_labeling(struct gpu_run *r, const struct op_call *c, str
 	struct gpu_operand src[OP_MAX_INPUTS] = { { gpu_input(r, 0), in } }, dst;
 	char option[64];
 	struct launch l;
-	uint32_t changed = 1;
-	int status, step;
+	int status, last;
 
 	if (!ccl)
 		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs connected_components_labeling_box",
@@ -271,24 +298,11 @@ int plan_masked_voronoi_labeling(struct gpu_run *r, const struct op_call *c, str
 	ARGS(&l, KBUF(labels), KBUF(gpu_input(r, 1)), KBUF(state[0]), KU64(n));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	for (step = 0; changed; step++) {
-		if (step == VORONOI_MAX_STEPS)
-			return vb_errf(err, VB_E_ARGS, "%s: no convergence after %d steps",
-				       c->op->name, step);
-		l = launch_1d("measure", "voronoi_clear", DT_U32, DT_U32, 1);
-		ARGS(&l, KBUF(flag));
-		if ((status = gpu_launch(r, &l, err)))
-			return status;
-		l = launch_3d("measure", "voronoi_step", DT_U32, DT_U32, in);
-		ARGS(&l, KBUF(state[step % 2]), KBUF(state[(step + 1) % 2]), KBUF(flag),
-		     KI32(step % 2 == 0), KI32(in->width), KI32(in->height), KI32(in->depth));
-		if ((status = gpu_launch(r, &l, err)) ||
-		    (status = gpu_read(r, flag, &changed, sizeof(changed), err)))
-			return status;
-	}
+	if ((status = plan_voronoi_grow(r, c->op->name, state, flag, in, &last, err)))
+		return status;
 	l = launch_1d("measure", "voronoi_finish", DT_U32, DT_U32, n);
 	snprintf(l.options, sizeof(l.options), "%s", option);
-	ARGS(&l, KBUF(state[step % 2]), KBUF(gpu_input(r, 1)), KBUF(gpu_output(r)), KU64(n));
+	ARGS(&l, KBUF(state[last]), KBUF(gpu_input(r, 1)), KBUF(gpu_output(r)), KU64(n));
 	return gpu_launch(r, &l, err);
 }
 

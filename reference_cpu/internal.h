@@ -42,6 +42,14 @@ double ref_threshold_tolerance(double threshold);
 void ref_mark_near(const struct stack *s, double value, double tol, uint8_t *ambiguous,
 		   int threads);
 
+/* How far the GPU's float Gaussian of sigma may lie from the reference's (three passes of
+ * 2 ceil(4 sigma) + 1 float products; reference_cpu/measure.c). */
+double ref_blur_tolerance(const struct stack *blur, double sigma, int threads);
+/* Grow the positive labels of s into its 0 voxels by alternating 3x3x3-box and 6-neighbour
+ * steps (the larger label wins ties, negative voxels are walls) until no step labels a voxel;
+ * -1 when out of memory (reference_cpu/measure.c). */
+int ref_voronoi_grow(int32_t *s, const size_t sdims[3], int nt);
+
 static inline int ref_same_dims(const struct stack *a, const struct stack *b)
 {
 	return a->width == b->width && a->height == b->height && a->depth == b->depth;

@@ -772,7 +772,7 @@ static int grow_step(int32_t *s, uint8_t *taken, const long dims[3], int box,
 
 /* Grow the positive labels of s into its 0 voxels, box and 6-neighbour steps alternating, until
  * no step labels a voxel. -1 when out of memory. */
-static int voronoi_grow(int32_t *s, const size_t sdims[3], int nt)
+int ref_voronoi_grow(int32_t *s, const size_t sdims[3], int nt)
 {
 	const long dims[3] = { (long)sdims[0], (long)sdims[1], (long)sdims[2] };
 	size_t n = sdims[0] * sdims[1] * sdims[2];
@@ -836,7 +836,7 @@ int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
 		s[i] = (int32_t)out[i] - (stack_get(mask, i) != 0 ? 0 : 1);
-	if (voronoi_grow(s, dims, ref_nthreads(c))) {
+	if (ref_voronoi_grow(s, dims, ref_nthreads(c))) {
 		free(s);
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for the growing front",
 			       ref_op_name(c));
@@ -872,7 +872,7 @@ static int run_ref_op(const struct op_call *c, const char *name, const double *p
  * 2 ceil(4 sigma) + 1 products in float, whose rounding is bounded by taps * FLT_EPSILON of the
  * largest magnitude. Decisions taken within this of their threshold are ambiguous.
  */
-static double blur_tolerance(const struct stack *blur, double sigma, int threads)
+double ref_blur_tolerance(const struct stack *blur, double sigma, int threads)
 {
 	double largest = ref_max_abs(blur, threads), taps = 2.0 * ceil(4.0 * sigma) + 1.0;
 
@@ -931,13 +931,13 @@ int ref_voronoi_otsu_labeling(const struct op_call *c, struct vb_err *err)
 	    (status = run_ref_op(c, "detect_maxima_box", NULL, &blur, NULL, &spots, NULL, err)))
 		goto out;
 	if (c->ambiguous)
-		mark_near_maxima(&blur, blur_tolerance(&blur, spot, ref_nthreads(c)), c->ambiguous,
+		mark_near_maxima(&blur, ref_blur_tolerance(&blur, spot, ref_nthreads(c)), c->ambiguous,
 				 ref_nthreads(c));
 	if ((status = run_ref_op(c, "gaussian_blur", outline3, in, NULL, &blur, NULL, err)) ||
 	    (status = run_ref_op(c, "threshold_otsu", NULL, &blur, NULL, &mask, &threshold, err)))
 		goto out;
 	if (c->ambiguous)
-		ref_mark_near(&blur, threshold, blur_tolerance(&blur, outline, ref_nthreads(c)) +
+		ref_mark_near(&blur, threshold, ref_blur_tolerance(&blur, outline, ref_nthreads(c)) +
 			      ref_threshold_tolerance(threshold), c->ambiguous, ref_nthreads(c));
 	if ((status = run_ref_op(c, "binary_and", NULL, &spots, &mask, &seeds, NULL, err)))
 		goto out;

@@ -448,6 +448,17 @@ CLE = {
     "mean_extension_map": lambda c: cle.mean_extension_map(c.i0),
     "maximum_extension_map": lambda c: cle.maximum_extension_map(c.i0),
     "extension_ratio_map": lambda c: cle.extension_ratio_map(c.i0),
+    # ops/rows_label4.def (eroded_otsu_labeling: see its peer row in ops/conventions.def)
+    "erode_connected_labels":  # the stacks here take radius 1 (see its peer row)
+        lambda c: cle.erode_connected_labels(c.i0, radius=int(c.p["radius"])),
+    "opening_labels": lambda c: cle.opening_labels(c.i0, radius=int(c.p["radius"])),
+    "closing_labels": lambda c: cle.closing_labels(c.i0, radius=int(c.p["radius"])),
+    "smooth_labels": lambda c: cle.smooth_labels(c.i0, radius=int(c.p["radius"])),
+    "extend_labeling_via_voronoi": lambda c: cle.extend_labeling_via_voronoi(c.i0),
+    "voronoi_labeling": lambda c: cle.voronoi_labeling(c.i0),
+    "reduce_labels_to_centroids": lambda c: cle.reduce_labels_to_centroids(c.i0),
+    "remove_labels_with_map_values_out_of_range": lambda c: cle_remove_by_values(c, "out_of"),
+    "remove_labels_with_map_values_within_range": lambda c: cle_remove_by_values(c, "within"),
     # not called here, each for pyclesperanto's compile time on PoCL (10 to 120 s apiece):
     # combine_labels, exclude_labels(_with_map_values_*), merge_touching_labels,
     # generate_binary_overlap_matrix, *_of_touching_neighbors_map, read_map_values,
@@ -463,6 +474,13 @@ def cle_histogram(c):
         lo = hi = float("nan")
     return cle.histogram(c.i0, num_bins=int(c.p["num_bins"]), minimum_intensity=lo,
                          maximum_intensity=hi)
+
+
+def cle_remove_by_values(c, which):
+    """The values vector: voxels 0..max label of input 1, as voxbench reads it."""
+    values = c.i1.astype(np.float32).ravel()[:int(c.i0.max()) + 1]
+    f = getattr(cle, f"remove_labels_with_map_values_{which}_range")
+    return f(c.i0, values, min_value=c.p["min_value"], max_value=c.p["max_value"])
 
 
 def cle_centroids(c):
@@ -1298,6 +1316,38 @@ def _(c, vb, r, err, call):
     differ = grown != r
     expect(differ.mean() < 0.02, f"the library grows by alternating box and diamond steps "
            f"({int(differ.sum())} voxels differ)")
+    return vb, vb
+
+
+def cle_chain(op, x, radius):
+    """pyclesperanto's opening_labels / smooth_labels rebuilt from its own parts."""
+    opened = P(cle.dilate_labels(P(cle.erode_labels(x, radius=radius, relabel=False)),
+                                 radius=radius))
+    if op == "opening_labels":
+        return opened
+    return np.where(x > 0, P(cle.extend_labeling_via_voronoi(opened)), 0)
+
+
+@adapter("cle_octagon_chain")
+def _(c, vb, r, err, call):
+    radius = int(c.p["radius"])
+    expect(radius >= 1 and same_partition(r, cle_chain(c.op["name"], c.i0, radius)),
+           "the library's result is its own chain of erode_labels and dilate_labels (octagon)")
+    return vb, vb
+
+
+@adapter("cle_closing_mask")
+def _(c, vb, r, err, call):
+    radius = int(c.p["radius"])
+    grown = P(cle.dilate_labels(c.i0, radius=radius))
+    once = np.where(P(cle.binary_erode(grown, radius_x=1, radius_y=1, radius_z=1,
+                                       connectivity="sphere")) != 0, grown, 0)
+    expect(np.array_equal(r, grown if radius % 2 == 0 else once), "the library's closing is "
+           "its dilate_labels masked by one sphere erosion (odd radius) or by none (even)")
+    even = 2 * max(1, radius // 2)
+    expect(np.array_equal(P(cle.closing_labels(c.i0, radius=even)),
+                          P(cle.dilate_labels(c.i0, radius=even))),
+           f"at the even radius {even} the library's closing is its dilate_labels")
     return vb, vb
 
 
