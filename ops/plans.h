@@ -37,6 +37,14 @@ int plan_voronoi_grow(struct gpu_run *r, const char *who, struct gpu_buf *state[
 	launch_add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),        \
 			(struct karg[]){ __VA_ARGS__ })
 
+/*
+ * The largest label of a labels buffer (desc its shape and dtype), by the maximum_of_all_pixels
+ * plan in scratch slot `slot` and sub-plan `sub`, read back; VB_E_TOO_BIG above the largest label
+ * a per-label table takes.
+ */
+int plan_max_label(struct gpu_run *r, const struct op_call *c, struct gpu_buf *labels,
+		   const struct stack *desc, int slot, int sub, uint32_t *max, struct vb_err *err);
+
 /* One prototype per plan the op table names (a family plan repeats: C allows it). */
 #define VB_PLAN_PROTOTYPE(plan) int plan(struct gpu_run *r, const struct op_call *c, struct vb_err *err);
 #define OP(token, plan, ...) VB_PLAN_PROTOTYPE(plan_##plan)

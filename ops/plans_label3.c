@@ -20,9 +20,9 @@ static const struct stack *desc_of(const struct stack *s, struct stack *out, enu
 	return out;
 }
 
-/* The largest label of the labels buffer, by the maximum_of_all_pixels plan, read back. */
-static int device_max_label(struct gpu_run *r, const struct op_call *c, struct gpu_buf *labels,
-			    const struct stack *desc, uint32_t *max, struct vb_err *err)
+/* ops/plans.h */
+int plan_max_label(struct gpu_run *r, const struct op_call *c, struct gpu_buf *labels,
+		   const struct stack *desc, int slot, int sub, uint32_t *max, struct vb_err *err)
 {
 	const struct op_desc *op = op_find("maximum_of_all_pixels");
 	struct stack scalar = { .width = 1, .height = 1, .depth = 1, .dtype = desc->dtype };
@@ -34,9 +34,9 @@ static int device_max_label(struct gpu_run *r, const struct op_call *c, struct g
 
 	if (!op)
 		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs maximum_of_all_pixels", c->op->name);
-	if ((status = gpu_scratch(r, SLOT_MAX, dtype_size(desc->dtype), &out, err)) ||
+	if ((status = gpu_scratch(r, slot, dtype_size(desc->dtype), &out, err)) ||
 	    (status = gpu_sub_plan(r, op, params, in, &(struct gpu_operand){ out, &scalar },
-				   SUB_MAX, err)) ||
+				   sub, err)) ||
 	    (status = gpu_read(r, out, bytes, dtype_size(desc->dtype), err)))
 		return status;
 	scalar.data = bytes;
@@ -133,7 +133,7 @@ static int table_map(struct gpu_run *r, const struct op_call *c, int ii, int il,
 	int status;
 
 	if ((il != ii && (status = same_size(c, err))) ||
-	    (status = device_max_label(r, c, gpu_input(r, il), lab, &max, err)) ||
+	    (status = plan_max_label(r, c, gpu_input(r, il), lab, SLOT_MAX, SUB_MAX, &max, err)) ||
 	    (status = stats_table(r, c, gpu_input(r, ii), c->in[ii], gpu_input(r, il), lab,
 				  max ? max : 1, &table, err)))
 		return status;
@@ -276,7 +276,7 @@ int plan_touching_neighbor_count_map(struct gpu_run *r, const struct op_call *c,
 	struct launch l;
 	int status;
 
-	if ((status = device_max_label(r, c, gpu_input(r, 0), lab, &max, err)) ||
+	if ((status = plan_max_label(r, c, gpu_input(r, 0), lab, SLOT_MAX, SUB_MAX, &max, err)) ||
 	    (status = label3_matrix_check(c->op->name, max, err)) ||
 	    (status = gpu_scratch(r, SLOT_AUX, ((size_t)max + 1) * sizeof(uint32_t), &count,
 				  err)) ||
@@ -384,8 +384,8 @@ int plan_combine_labels(struct gpu_run *r, const struct op_call *c, struct vb_er
 	int status;
 
 	if ((status = same_size(c, err)) ||
-	    (status = device_max_label(r, c, gpu_input(r, 0), c->in[0], &a, err)) ||
-	    (status = device_max_label(r, c, gpu_input(r, 1), c->in[1], &b, err)))
+	    (status = plan_max_label(r, c, gpu_input(r, 0), c->in[0], SLOT_MAX, SUB_MAX, &a, err)) ||
+	    (status = plan_max_label(r, c, gpu_input(r, 1), c->in[1], SLOT_MAX, SUB_MAX, &b, err)))
 		return status;
 	if ((uint64_t)a + b > LABEL_MAX_VALUE)
 		return vb_errf(err, VB_E_TOO_BIG, "%s: labels %u + %u exceed %u; relabel first",
@@ -443,7 +443,7 @@ int plan_merge_touching_labels(struct gpu_run *r, const struct op_call *c, struc
 	struct launch l;
 	int status;
 
-	if ((status = device_max_label(r, c, gpu_input(r, 0), in, &max, err)) ||
+	if ((status = plan_max_label(r, c, gpu_input(r, 0), in, SLOT_MAX, SUB_MAX, &max, err)) ||
 	    (status = gpu_scratch(r, SLOT_TABLE, ((size_t)max + 1) * sizeof(uint32_t), &parent,
 				  err)) ||
 	    (status = gpu_scratch(r, SLOT_AUX, n * sizeof(uint32_t), &tmp, err)))
@@ -487,7 +487,7 @@ static int extension_map(struct gpu_run *r, const struct op_call *c, int what,
 	struct launch l;
 	int status;
 
-	if ((status = device_max_label(r, c, gpu_input(r, 0), lab, &max, err)))
+	if ((status = plan_max_label(r, c, gpu_input(r, 0), lab, SLOT_MAX, SUB_MAX, &max, err)))
 		return status;
 	rows = max ? max : 1;
 	if ((status = stats_table(r, c, gpu_input(r, 0), lab, gpu_input(r, 0), lab, rows, &table,
@@ -580,7 +580,7 @@ static int neighbor_map(struct gpu_run *r, const struct op_call *c, int agg, str
 	int status;
 
 	if ((status = same_size(c, err)) ||
-	    (status = device_max_label(r, c, gpu_input(r, 1), lab, &max, err)) ||
+	    (status = plan_max_label(r, c, gpu_input(r, 1), lab, SLOT_MAX, SUB_MAX, &max, err)) ||
 	    (status = label3_matrix_check(c->op->name, max, err)) ||
 	    (status = stats_table(r, c, gpu_input(r, 0), c->in[0], gpu_input(r, 1), lab,
 				  max ? max : 1, &table, err)))

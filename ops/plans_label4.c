@@ -190,34 +190,6 @@ int plan_voronoi_labeling(struct gpu_run *r, const struct op_call *c, struct vb_
 	return status;
 }
 
-/* The largest label (maximum_of_all_pixels, read back): values <= 0 are background. */
-static int max_label(struct gpu_run *r, const struct op_call *c, uint32_t *max,
-		     struct vb_err *err)
-{
-	const struct stack *in = c->in[0];
-	struct stack scalar = { .width = 1, .height = 1, .depth = 1, .dtype = in->dtype };
-	unsigned char bytes[8];
-	struct gpu_operand out = { NULL, &scalar };
-	double v;
-	int status = gpu_scratch(r, 0, dtype_size(in->dtype), &out.buf, err);
-
-	if (!status)
-		status = step(r, c, "maximum_of_all_pixels", NULL, 0, input(r, c, 0), none, out, 2,
-			      err);
-	if (!status)
-		status = gpu_read(r, out.buf, bytes, dtype_size(in->dtype), err);
-	if (status)
-		return status;
-	scalar.data = bytes;
-	v = stack_get(&scalar, 0);
-	if (v > LABEL_MAX_VALUE)
-		return vb_errf(err, VB_E_TOO_BIG, "%s: label %.0f exceeds %u, the largest a "
-			       "per-label table takes; relabel first", c->op->name, v,
-			       LABEL_MAX_VALUE);
-	*max = v > 0 ? (uint32_t)v : 0;
-	return VB_OK;
-}
-
 #define CENTROID_SEG 32
 
 int plan_reduce_labels_to_centroids(struct gpu_run *r, const struct op_call *c,
@@ -228,7 +200,7 @@ int plan_reduce_labels_to_centroids(struct gpu_run *r, const struct op_call *c,
 	struct gpu_buf *acc;
 	uint32_t max = 0, n1;
 	struct launch l;
-	int status = max_label(r, c, &max, err);
+	int status = plan_max_label(r, c, gpu_input(r, 0), c->in[0], 0, 2, &max, err);
 
 	if (status)
 		return status;
