@@ -26,8 +26,8 @@ static const char conventions[] =
 	"  - inputs have roles: image (the stack), binary (the stack above its mean, 0/1), labels\n"
 	"    (the 6-connected components of that binary image, u32); a run derives them.\n"
 	"  - exact: every voxel equal; float(t): |gpu - ref| <= t * max(1, max finite |ref|);\n"
-	"    reduce(t): t * log2(voxels) * max(1, |ref|); labels: the same partition, any\n"
-	"    numbering (background stays 0).\n"
+	"    reduce(t): t * log2(voxels) * max(1, |ref|); rel(t): t * |ref| + FLT_MIN, relative\n"
+	"    however small; labels: the same partition, any numbering (background stays 0).\n"
 	"  - sizes are WIDTHxHEIGHTxDEPTH (x, y, z), x fastest in memory.\n";
 
 static const char *dtype_rule_name(enum out_dtype_rule r)
@@ -53,6 +53,8 @@ static void compare_text(const struct op_desc *op, char *out, size_t len)
 		snprintf(out, len, "labels");
 	else if (op->cmp.kind == CMP_REDUCE)
 		snprintf(out, len, "reduce(%g)", op->cmp.tol);
+	else if (op->cmp.kind == CMP_RELATIVE)
+		snprintf(out, len, "rel(%g)", op->cmp.tol);
 	else
 		snprintf(out, len, "float(%g)", op->cmp.tol);
 }

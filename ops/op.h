@@ -64,11 +64,13 @@ enum input_role { ROLE_IMAGE, ROLE_BINARY, ROLE_LABELS };
  * tolerance is relative to the output's dynamic range; the effective absolute tolerance is reported.
  * CMP_REDUCE: a float reduction over n input voxels: tol * log2(n) * max(1, max |ref|), the growth
  * of a tree sum's rounding error.
+ * CMP_RELATIVE: tol * max |ref| + FLT_MIN, relative however small the values (a product of
+ * voxels below 1); FLT_MIN because below the smallest normal float a GPU may flush to zero.
  * CMP_LABELS: label images compared as partitions: the same sets of voxels, any numbering; a
  * mismatch is a voxel whose (gpu label, reference label) pair is not the one its GPU label maps to
  * (background 0 must stay 0). The label counts of both sides are reported.
  */
-enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS };
+enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS, CMP_RELATIVE };
 
 /*
  * Ops that decide something from a float (a threshold, a local maximum, a Voronoi boundary fed by

@@ -26,6 +26,14 @@ int plan_scratch_volume(struct gpu_run *r, const struct op_call *c, int slot, en
  * with -DGROUP_SIZE=group and the extra options (or NULL). */
 struct launch launch_groups(const char *program, const char *kernel, enum dtype tin,
 			    enum dtype tout, size_t items, size_t group, const char *extra);
+/*
+ * threshold_otsu's launches with another method (ops/plans_label.c): the float min and max and
+ * the 256-bin histogram of kernels/label_threshold.cl, then one work-item of kernel `select` in
+ * `program`, given (hist, p) with p[0] min, p[1] max, writes the threshold into p[3] (the side
+ * value); out = in > p[3].
+ */
+int plan_histogram_threshold(struct gpu_run *r, const struct op_call *c, const char *program,
+			     const char *select, struct vb_err *err);
 #define ARGS(l, ...)                                                                             \
 	launch_add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),        \
 			(struct karg[]){ __VA_ARGS__ })

@@ -904,6 +904,8 @@ def compare(op, vb, r, limit=None):
         limit = 0.0
     elif kind == "reduce":
         limit = tol * max(1.0, math.log2(max(2, op_voxels))) * scale
+    elif kind == "rel":  # relative however small (ops/op.h CMP_RELATIVE)
+        limit = tol * (float(np.abs(finite).max()) if finite.size else 0.0) + 1.1754944e-38
     else:
         limit = tol * scale
     bad = d > limit
