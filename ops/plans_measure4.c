@@ -3,6 +3,7 @@
  * kernels/measure4.cl), the product of all voxels, and binary_fill_holes composed of the
  * connected-components and edge-exclusion plans.
  */
+#include <math.h>
 #include <stdio.h>
 
 #include "plans.h"
@@ -95,5 +96,89 @@ int plan_binary_fill_holes(struct gpu_run *r, const struct op_call *c, struct vb
 	}
 	l = launch_1d("measure4", "m4_fill", in->dtype, DT_U8, n);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(holes.buf), KBUF(gpu_output(r)), KU64(n), KI32(any));
+	return gpu_launch(r, &l, err);
+}
+
+/* ---- percentile and normalize (kernels/measure4_percentile.cl) ---- */
+
+#define PCT_GROUP 256
+#define PCT_GROUPS 1024
+
+/* kernels/measure4_percentile.cl's key of the dtype: 0 unsigned, 1 signed, 2 float. */
+static int key_mode(enum dtype t)
+{
+	return dtype_is_float(t) ? 2 : t == DT_I32 ? 1 : 0;
+}
+
+/*
+ * numpy.percentile(in, q) (method 'linear') into out[0] (f32): ranks k = floor((n - 1) q / 100)
+ * and k + 1 by radix select (four histogram passes), then numpy's interpolation. Scratch slots
+ * slot .. slot + 2.
+ */
+static int percentile_into(struct gpu_run *r, const struct op_call *c, double q,
+			   struct gpu_buf *out, int slot, struct vb_err *err)
+{
+	enum dtype t = c->in[0]->dtype;
+	size_t n = stack_voxels(c->in[0]), groups = reduction_groups(n, PCT_GROUP, PCT_GROUPS);
+	double at = (double)(n - 1) * (q / 100.0), k = floor(at), frac = at - k;
+	uint32_t ka = (uint32_t)k, kb = ka + 1 < n ? ka + 1 : ka;
+	char keys[32];
+	struct gpu_buf *st, *hist, *g;
+	struct launch l;
+	int status;
+
+	if (n >= UINT32_MAX)
+		return vb_errf(err, VB_E_TOO_BIG, "%s: %zu voxels, its ranks count in u32; crop the "
+			       "stack", c->op->name, n);
+	snprintf(keys, sizeof(keys), "-DKEY_MODE=%d", key_mode(t));
+	if ((status = gpu_scratch(r, slot, 8 * sizeof(uint32_t), &st, err)) ||
+	    (status = gpu_scratch(r, slot + 1, 512 * sizeof(uint32_t), &hist, err)) ||
+	    (status = gpu_constant(r, slot + 2, &frac, sizeof(frac), &g, err)))
+		return status;
+	l = launch_groups("measure4_percentile", "pct_init", t, DT_F32, 1, PCT_GROUP, keys);
+	ARGS(&l, KBUF(st), KBUF(hist), KI32(ka), KI32(kb));
+	if ((status = gpu_launch(r, &l, err)))
+		return status;
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		l = launch_groups("measure4_percentile", "pct_hist", t, DT_F32, groups * PCT_GROUP,
+				  PCT_GROUP, keys);
+		ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(st), KBUF(hist), KU64(n), KI32(shift));
+		if ((status = gpu_launch(r, &l, err)))
+			return status;
+		l = launch_groups("measure4_percentile", "pct_select", t, DT_F32, 1, PCT_GROUP, keys);
+		ARGS(&l, KBUF(st), KBUF(hist), KI32(shift));
+		if ((status = gpu_launch(r, &l, err)))
+			return status;
+	}
+	l = launch_groups("measure4_percentile", "pct_final", t, DT_F32, 1, PCT_GROUP, keys);
+	ARGS(&l, KBUF(st), KBUF(g), KBUF(out));
+	return gpu_launch(r, &l, err);
+}
+
+int plan_percentile(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return percentile_into(r, c, op_param(c, "percentile"), gpu_output(r), 0, err);
+}
+
+/* lo, hi = the percentiles (a negative one: 0 or 100, the minimum or the maximum), then the
+ * clamped linear map. */
+int plan_normalize(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	double low = op_param(c, "low_percentile"), high = op_param(c, "high_percentile");
+	size_t n = stack_voxels(c->in[0]);
+	char keys[32];
+	struct gpu_buf *lo, *hi;
+	struct launch l;
+	int status;
+
+	if ((status = gpu_scratch(r, 0, sizeof(float), &lo, err)) ||
+	    (status = gpu_scratch(r, 1, sizeof(float), &hi, err)) ||
+	    (status = percentile_into(r, c, low < 0 ? 0 : low, lo, 2, err)) ||
+	    (status = percentile_into(r, c, high < 0 ? 100 : high, hi, 5, err)))
+		return status;
+	snprintf(keys, sizeof(keys), "-DKEY_MODE=%d", key_mode(c->in[0]->dtype));
+	l = launch_groups("measure4_percentile", "normalize_apply", c->in[0]->dtype, DT_F32, n,
+			  PCT_GROUP, keys);
+	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(lo), KBUF(hi), KBUF(gpu_output(r)), KU64(n));
 	return gpu_launch(r, &l, err);
 }

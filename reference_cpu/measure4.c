@@ -272,3 +272,83 @@ int ref_binary_fill_holes(const struct op_call *c, struct vb_err *err)
 	free(queue);
 	return VB_OK;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * numpy.percentile(in, q) (method 'linear'), in double: the sorted voxels x, at = (n - 1) q /
+ * 100, k = floor(at), g = at - k; x[k] + (x[k+1] - x[k]) g, or from x[k+1] when g >= 0.5 (numpy's
+ * _lerp); NaN when a voxel is NaN. Sorting is the obviously right way to the order statistics.
+ */
+static int percentile_of(const struct op_call *c, double q, double *out, struct vb_err *err)
+{
+	const struct stack *s = c->in[0];
+	size_t n = stack_voxels(s), k, k1;
+	double *v = malloc((n ? n : 1) * sizeof(*v)), at, g, a, b;
+	int nan = 0;
+
+	if (!v)
+		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for %zu voxels", ref_op_name(c),
+			       n);
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = s->data;
+		for (size_t i = 0; i < n; i++) {
+			v[i] = (double)p[i];
+			nan |= v[i] != v[i];
+		}
+	)
+	if (!nan)
+		qsort(v, n, sizeof(*v), cmp_double);
+	at = (double)(n - 1) * (q / 100.0);
+	k = (size_t)floor(at);
+	k1 = k + 1 < n ? k + 1 : k;
+	g = at - floor(at);
+	a = v[k];
+	b = v[k1];
+	*out = nan ? NAN : g >= 0.5 ? b - (b - a) * (1.0 - g) : a + (b - a) * g;
+	free(v);
+	return VB_OK;
+}
+
+int ref_percentile(const struct op_call *c, struct vb_err *err)
+{
+	double p;
+	int status = percentile_of(c, op_param(c, "percentile"), &p, err);
+
+	if (!status)
+		((float *)c->out->data)[0] = (float)p;
+	return status;
+}
+
+/* out = clamp((v - lo) / (hi - lo), 0, 1) in float as the kernel computes it, lo and hi the f32
+ * percentiles (a negative one: 0 or 100); 0 where hi <= lo, NaN where v, lo or hi is NaN. */
+int ref_normalize(const struct op_call *c, struct vb_err *err)
+{
+	const struct stack *s = c->in[0];
+	double low = op_param(c, "low_percentile"), high = op_param(c, "high_percentile"), dlo, dhi;
+	size_t n = stack_voxels(s);
+	float lo, range, *out = c->out->data;
+	int status;
+
+	if ((status = percentile_of(c, low < 0 ? 0 : low, &dlo, err)) ||
+	    (status = percentile_of(c, high < 0 ? 100 : high, &dhi, err)))
+		return status;
+	lo = (float)dlo;
+	range = (float)dhi - lo;
+	REF_SWITCH_DTYPE(s->dtype, T,
+		const T *p = s->data;
+		_Pragma("omp parallel for num_threads(ref_nthreads(c)) schedule(static)")
+		for (size_t i = 0; i < n; i++) {
+			float x = range > 0.0f ? ((float)p[i] - lo) / range
+					       : range != range ? range : 0.0f;
+
+			out[i] = x < 0.0f ? 0.0f : x > 1.0f ? 1.0f : x;
+		}
+	)
+	return VB_OK;
+}

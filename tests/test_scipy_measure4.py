@@ -14,6 +14,11 @@ and scipy.
                              inf, underflow to 0, zeros, NaN, signs, and a mix of 1e30 and 1e-30
                              whose running float64 product overflows although the result is ~1
   variance_of_all_pixels     numpy var(ddof=0/1) in float64; 0 where n <= ddof
+  percentile                 numpy.percentile (method 'linear') in float64 rounded to float32,
+                             and numpy on the float32 stack itself within a few float steps;
+                             q = 0, 100, ties, u32/i32 beyond 2^24 (exact), NaN
+  normalize                  numpy: clip((in - lo) / (hi - lo), 0, 1) with numpy's percentiles
+                             (min and max for -1); constant stacks give 0
   binary_fill_holes          scipy.ndimage.binary_fill_holes(in != 0) on random binaries and
                              shapes (shells, a hole open to a face, nested holes, one plane)
 
@@ -203,6 +208,69 @@ def variance_checks():
                        f"{float(got[0])!r} vs numpy {w!r}")
 
 
+# --- percentile and normalize -------------------------------------------------------------
+
+def percentile_cases():
+    cases = []
+    for dt in ["u8", "u16", "u32", "i32", "f32"]:
+        a = rng.normal(100, 40, (5, 7, 9)).clip(0 if dt[0] == "u" else -1e9, 255)
+        cases.append((dt, a.astype(DTYPES[dt])))
+    cases.append(("u8 ties", rng.integers(0, 4, (3, 4, 5)).astype(np.uint8)))
+    cases.append(("u32 beyond 2^24", rng.integers(2**31, 2**32 - 1, (2, 3, 4), dtype=np.uint64)
+                  .astype(np.uint32)))
+    cases.append(("i32 negative", rng.integers(-2**31, 2**31 - 1, (3, 3, 3)).astype(np.int32)))
+    cases.append(("f32 signs and zeros", np.array([-0.0, 0.0, -3.5, 2.25, 1e-30, -1e30, np.inf],
+                                                   np.float32).reshape(1, 1, 7)))
+    cases.append(("f32 single", np.full((1, 1, 1), 4.5, np.float32)))
+    return cases
+
+
+def percentile_checks():
+    for name, a in percentile_cases():
+        for q in (0, 12.5, 33.3, 50, 99.9, 100):
+            desc = f"percentile {size_text(a.shape)} {name} q={q}"
+            got, _, err = run_ref("percentile", a, {"percentile": q}, "f32")
+            if got is None:
+                report(False, desc, err)
+                continue
+            g = float(got[0])
+            with np.errstate(invalid="ignore"):  # inf - inf: NaN on both sides
+                want = float(np.float32(np.percentile(a.astype(np.float64), q)))
+            report(g == want or (math.isnan(g) and math.isnan(want)),
+                   f"{desc} = numpy's in float64", f"{g!r} vs {want!r}")
+            if a.dtype == np.float32 and np.isfinite(a).all():
+                own = float(np.percentile(a, q))
+                step = float(np.spacing(np.float32(max(abs(own), abs(g), FLT_MIN))))
+                report(abs(g - own) <= 4 * step, f"{desc} within 4 float steps of numpy's "
+                       "float32 arithmetic", f"{g!r} vs {own!r}")
+    nan = rng.random((3, 4, 5)).astype(np.float32)
+    nan[1, 2, 3] = np.nan
+    got, _, err = run_ref("percentile", nan, {"percentile": 50}, "f32")
+    report(got is not None and math.isnan(float(got[0])), "percentile with a NaN voxel is NaN "
+           "(numpy)", err or f"{got}")
+
+
+def normalize_checks():
+    for name, a in percentile_cases()[:5] + [("f32 constant", np.full((2, 3, 4), 3.0,
+                                                                       np.float32))]:
+        for low, high in ((-1, -1), (2, 98), (10, -1), (-1, 75.5)):
+            desc = f"normalize {size_text(a.shape)} {name} low={low} high={high}"
+            got, _, err = run_ref("normalize", a, {"low_percentile": low,
+                                                   "high_percentile": high}, "f32")
+            if got is None:
+                report(False, desc, err)
+                continue
+            v = a.astype(np.float64)
+            lo = np.float32(np.percentile(v, 0 if low < 0 else low))
+            hi = np.float32(np.percentile(v, 100 if high < 0 else high))
+            if hi > lo:
+                want = np.clip((v - float(lo)) / (float(hi) - float(lo)), 0, 1)
+            else:
+                want = np.zeros_like(v)
+            bad = np.abs(got.astype(np.float64) - want).max()
+            report(bad <= 1e-6, desc, f"max|diff| {bad:.3g} from numpy")
+
+
 # --- binary_fill_holes ----------------------------------------------------------------------
 
 def fill_cases():
@@ -250,6 +318,8 @@ def main():
         threshold_checks()
         product_checks()
         variance_checks()
+        percentile_checks()
+        normalize_checks()
         fill_checks()
     return exit_status()
 
