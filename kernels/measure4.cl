@@ -10,13 +10,19 @@
 #if defined(cl_khr_fp64)
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #endif
-#if !defined(__CUDACC_RTC__) && !defined(__CUDACC__)
-#pragma OPENCL FP_CONTRACT OFF /* the reference does not fuse multiply-adds either */
-#endif
 #if defined(cl_khr_fp64) || defined(__CUDACC_RTC__) || defined(__CUDACC__)
 typedef double real;
 #else
 typedef float real; /* a device without doubles: thresholds may then differ by a bin */
+#endif
+/* products rounded before they are added, as the reference does (no fused multiply-add) */
+#if defined(VB_CUDA_DEVICE) && VB_CUDA_DEVICE
+#define MUL_RN(x, y) __dmul_rn(x, y)
+#define ADD_RN(x, y) __dadd_rn(x, y)
+#else
+#pragma OPENCL FP_CONTRACT OFF
+#define MUL_RN(x, y) ((x) * (y))
+#define ADD_RN(x, y) ((x) + (y))
 #endif
 #ifndef T_IN
 #define T_IN float
@@ -33,9 +39,10 @@ typedef float real; /* a device without doubles: thresholds may then differ by a
 	}
 
 /* The centre of bin k of [lo, hi]. */
-static real centre(real lo, real hi, int k)
+real centre(real lo, real hi, int k)
 {
-	return lo + ((real)k + (real)0.5) * (hi - lo) / (real)BINS;
+	/* an exact division by 256 may become a product: ADD_RN keeps it from fusing */
+	return ADD_RN(lo, MUL_RN((real)k + (real)0.5, hi - lo) / (real)BINS);
 }
 
 /* Yen: the k maximising (P1 (1 - P1))^2 / (sum_{j<=k} p_j^2 sum_{j>k} p_j^2), P1 = sum_{j<=k} p_j
@@ -49,14 +56,14 @@ __kernel void m4_yen_select(__global const uint *hist, __global float *p)
 	SELECT_PROLOGUE(p)
 	for (int k = 0; k < BINS; k++)
 		total += (real)hist[k];
-	p2sq[BINS - 1] = ((real)hist[BINS - 1] / total) * ((real)hist[BINS - 1] / total);
+	p2sq[BINS - 1] = MUL_RN((real)hist[BINS - 1] / total, (real)hist[BINS - 1] / total);
 	for (int k = BINS - 2; k >= 0; k--)
-		p2sq[k] = p2sq[k + 1] + ((real)hist[k] / total) * ((real)hist[k] / total);
+		p2sq[k] = p2sq[k + 1] + MUL_RN((real)hist[k] / total, (real)hist[k] / total);
 	for (int k = 0; k < BINS - 1; k++) {
 		real pk = (real)hist[k] / total, a, b;
 
 		p1 += pk;
-		p1sq += pk * pk;
+		p1sq += MUL_RN(pk, pk);
 		a = p1sq * p2sq[k + 1];
 		b = p1 * ((real)1 - p1);
 		if (a > 0 && b > 0 && b * b / a > best) {
@@ -77,13 +84,13 @@ __kernel void m4_isodata_select(__global const uint *hist, __global float *p)
 	SELECT_PROLOGUE(p)
 	for (int k = 0; k < BINS; k++) {
 		total += (real)hist[k];
-		sum += (real)hist[k] * centre(lo, hi, k);
+		sum += MUL_RN((real)hist[k], centre(lo, hi, k));
 	}
 	for (int k = 0; k < BINS - 1; k++) {
 		real mean, d;
 
 		below += (real)hist[k];
-		below_sum += (real)hist[k] * centre(lo, hi, k);
+		below_sum += MUL_RN((real)hist[k], centre(lo, hi, k));
 		mean = (below_sum / below + (sum - below_sum) / (total - below)) / (real)2;
 		d = mean - centre(lo, hi, k);
 		if (d >= 0 && d < width) {
@@ -109,12 +116,12 @@ __kernel void m4_triangle_select(__global const uint *hist, __global float *p)
 	flip = peak < BINS - 1 - peak;
 	width = flip ? BINS - 1 - peak : peak;
 	height = (real)hist[peak];
-	norm = sqrt(height * height + (real)width * (real)width);
+	norm = sqrt(MUL_RN(height, height) + MUL_RN((real)width, (real)width));
 	hn = height / norm;
 	wn = (real)width / norm;
 	for (int x = 0; x < width; x++) {
 		int bin = flip ? BINS - 1 - x : x;
-		real len = hn * (real)x - wn * (real)hist[bin];
+		real len = MUL_RN(hn, (real)x) - MUL_RN(wn, (real)hist[bin]);
 
 		if (x == 0 || len > best) {
 			best = len;
@@ -142,7 +149,7 @@ __kernel void m4_li_select(__global const uint *hist, __global float *p)
 		if (hist[k] == 0)
 			continue;
 		total += (real)hist[k];
-		sum += (real)hist[k] * x;
+		sum += MUL_RN((real)hist[k], x);
 		if (k > 0 && (tol < 0 || (x - last) / (real)2 < tol))
 			tol = (x - last) / (real)2;
 		last = x;
@@ -158,10 +165,10 @@ __kernel void m4_li_select(__global const uint *hist, __global float *p)
 
 			if (x > t_curr) {
 				nf += (real)hist[k];
-				sf += (real)hist[k] * x;
+				sf += MUL_RN((real)hist[k], x);
 			} else {
 				nb += (real)hist[k];
-				sb += (real)hist[k] * x;
+				sb += MUL_RN((real)hist[k], x);
 			}
 		}
 		mf = sf / nf;

@@ -12,10 +12,11 @@
  * st (u32): [0] prefix of a, [1] rank of a left within it, [2], [3] the same for b, [4] NaN
  * voxels (numpy's percentile is NaN when there is one).
  */
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+/* products rounded before they are added, as the reference does (no fused multiply-add) */
 #if defined(VB_CUDA_DEVICE) && VB_CUDA_DEVICE
 #define MUL_RN(x, y) __dmul_rn(x, y)
 #else
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL FP_CONTRACT OFF
 #define MUL_RN(x, y) ((x) * (y))
 #endif
@@ -33,7 +34,7 @@
 
 /* Unsigned as is, signed with the sign bit flipped, floats by their bits (negative: every bit
  * flipped, positive: the sign bit set); every NaN is NAN_KEY, after +inf. */
-static uint key_of(T_IN v)
+uint key_of(T_IN v)
 {
 #if KEY_MODE == 2
 	float f = (float)v;
@@ -50,7 +51,7 @@ static uint key_of(T_IN v)
 }
 
 /* The voxel value of a key, exactly. */
-static double value_of(uint key)
+double value_of(uint key)
 {
 #if KEY_MODE == 2
 	return (double)as_float((key & 0x80000000u) ? key & 0x7fffffffu : ~key);
