@@ -62,7 +62,8 @@ double value_of(uint key)
 #endif
 }
 
-/* One work-item (the launches share one build): ranks ka and kb (kb = ka + 1, or ka at the end), empty prefixes, bins zeroed. */
+/* One work-item (of a group, so that the launches share one build): ranks ka and kb (kb = ka + 1,
+ * or ka at the end), empty prefixes, bins zeroed. */
 __kernel void pct_init(__global uint *st, __global uint *hist, const uint ka, const uint kb)
 {
 	if (get_global_id(0) != 0)
