@@ -74,7 +74,8 @@ __kernel void m4_yen_select(__global const uint *hist, __global float *p)
 	p[3] = (float)centre(lo, hi, best_k);
 }
 
-/* Isodata: the first k with 0 <= (mean(<= k) + mean(> k)) / 2 - c_k < bin width (skimage). */
+/* Isodata: the first k with 0 <= (mean(<= k) + mean(> k)) / 2 - c_k < bin width (skimage);
+ * c_0 should rounding skip every k (see reference_cpu/measure4.c). */
 __kernel void m4_isodata_select(__global const uint *hist, __global float *p)
 {
 	real lo = p[0], hi = p[1], total = 0, sum = 0, below = 0, below_sum = 0;

@@ -46,8 +46,9 @@ static double yen_pick(const uint64_t hist[BINS], double lo, double hi)
 	return centre(lo, hi, best_k);
 }
 
-/* skimage's threshold_isodata: the first centre c_k (k < 255) with 0 <= (mean of bins <= k +
- * mean of bins > k) / 2 - c_k < the bin width (one always exists: see the kernel's note). */
+/* skimage's threshold_isodata: the first centre c_k (k < 255) with 0 <= d_k = (mean of bins <= k
+ * + mean of bins > k) / 2 - c_k < the bin width w. In exact arithmetic one exists (d_0 >= 0,
+ * d_254 < w / 2, and d falls by at most w a bin); c_0 should rounding skip it. */
 static double isodata_pick(const uint64_t hist[BINS], double lo, double hi)
 {
 	double total = 0, sum = 0, below = 0, below_sum = 0;
