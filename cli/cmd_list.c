@@ -27,8 +27,8 @@ static const char conventions[] =
 	"    (the 6-connected components of that binary image, u32); a run derives them.\n"
 	"  - exact: every voxel equal; float(t): |gpu - ref| <= t * max(1, max finite |ref|);\n"
 	"    reduce(t): t * log2(voxels) * max(1, |ref|); scaled(t): t * max(1, max |ref|, the\n"
-	"    scale the op's help names); labels: the same partition, any numbering (background\n"
-	"    stays 0).\n"
+	"    scale the op's help names); rel(t): t * |ref| + FLT_MIN, relative however small;\n"
+	"    labels: the same partition, any numbering (background stays 0).\n"
 	"  - sizes are WIDTHxHEIGHTxDEPTH (x, y, z), x fastest in memory.\n";
 
 static const char *dtype_rule_name(enum out_dtype_rule r)
@@ -56,6 +56,8 @@ static void compare_text(const struct op_desc *op, char *out, size_t len)
 		snprintf(out, len, "reduce(%g)", op->cmp.tol);
 	else if (op->cmp.kind == CMP_SCALED)
 		snprintf(out, len, "scaled(%g)", op->cmp.tol);
+	else if (op->cmp.kind == CMP_RELATIVE)
+		snprintf(out, len, "rel(%g)", op->cmp.tol);
 	else
 		snprintf(out, len, "float(%g)", op->cmp.tol);
 }

@@ -243,7 +243,8 @@ __kernel void moments_partials(__global const T_IN *src, __global float *partial
 	}
 }
 
-/* One work-group: out[0] = the mean (std == 0) or sqrt(M2 / (n - ddof)) (0 where n <= ddof). */
+/* One work-group: out[0] = the mean (std == 0), sqrt(M2 / (n - ddof)) (std == 1) or M2 / (n -
+ * ddof) (std == 2, the variance); 0 where n <= ddof. */
 __kernel void moments_final(__global const float *partials, __global float *out,
 			    const ulong groups, const int std, const int ddof)
 {
@@ -266,7 +267,9 @@ __kernel void moments_final(__global const float *partials, __global float *out,
 	MOMENTS_TREE(cnt, mean, m2);
 	if (lid == 0) {
 		float dof = cnt[0] - (float)ddof;
-		out[0] = std ? (dof > 0.0f ? sqrt(m2[0] / dof) : 0.0f) : mean[0];
+		float var = dof > 0.0f ? m2[0] / dof : 0.0f;
+
+		out[0] = std == 2 ? var : std ? sqrt(var) : mean[0];
 	}
 }
 

@@ -67,11 +67,13 @@ enum input_role { ROLE_IMAGE, ROLE_BINARY, ROLE_LABELS };
  * CMP_SCALED: |gpu - ref| <= tol * max(1, max |ref|, scale), scale a magnitude the reference
  * reports through c->cmp_scale (the Hessian eigenvalue ops: the stack's largest |eigenvalue|, of
  * any of the three), for outputs whose float error follows a larger quantity than themselves.
+ * CMP_RELATIVE: tol * max |ref| + FLT_MIN, relative however small the values (a product of
+ * voxels below 1); FLT_MIN because below the smallest normal float a GPU may flush to zero.
  * CMP_LABELS: label images compared as partitions: the same sets of voxels, any numbering; a
  * mismatch is a voxel whose (gpu label, reference label) pair is not the one its GPU label maps to
  * (background 0 must stay 0). The label counts of both sides are reported.
  */
-enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS, CMP_SCALED };
+enum compare_kind { CMP_EXACT, CMP_FLOAT, CMP_REDUCE, CMP_LABELS, CMP_SCALED, CMP_RELATIVE };
 
 /*
  * Ops that decide something from a float (a threshold, a local maximum, a Voronoi boundary fed by

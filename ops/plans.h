@@ -33,6 +33,15 @@ struct launch launch_groups(const char *program, const char *kernel, enum dtype 
 int plan_voronoi_grow(struct gpu_run *r, const char *who, struct gpu_buf *state[2],
 		      struct gpu_buf *flag, const struct stack *dims, int *last,
 		      struct vb_err *err);
+
+/*
+ * threshold_otsu's launches with another method (ops/plans_label.c): the float min and max and
+ * the 256-bin histogram of kernels/label_threshold.cl, then one work-item of kernel `select` in
+ * `program`, given (hist, p) with p[0] min, p[1] max, writes the threshold into p[3] (the side
+ * value); out = in > p[3].
+ */
+int plan_histogram_threshold(struct gpu_run *r, const struct op_call *c, const char *program,
+			     const char *select, struct vb_err *err);
 #define ARGS(l, ...)                                                                             \
 	launch_add_args(l, sizeof((struct karg[]){ __VA_ARGS__ }) / sizeof(struct karg),        \
 			(struct karg[]){ __VA_ARGS__ })

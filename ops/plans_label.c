@@ -45,7 +45,8 @@ static int mask_above(struct gpu_run *r, const struct op_call *c, struct gpu_buf
 	return gpu_launch(r, &l, err);
 }
 
-int plan_threshold_otsu(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+int plan_histogram_threshold(struct gpu_run *r, const struct op_call *c, const char *program,
+			     const char *select, struct vb_err *err)
 {
 	enum dtype t = c->in[0]->dtype;
 	size_t n = stack_voxels(c->in[0]), groups = reduce_groups(n);
@@ -72,12 +73,17 @@ int plan_threshold_otsu(struct gpu_run *r, const struct op_call *c, struct vb_er
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(p), KBUF(hist), KU64(n));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = launch_1d("label_threshold", "otsu_select", DT_F32, DT_F32, 1);
+	l = launch_1d(program, select, DT_F32, DT_F32, 1);
 	l.local[0] = 1;
 	ARGS(&l, KBUF(hist), KBUF(p));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
 	return mask_above(r, c, p, 3, err);
+}
+
+int plan_threshold_otsu(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
+{
+	return plan_histogram_threshold(r, c, "label_threshold", "otsu_select", err);
 }
 
 /* A composition: mean_of_all_pixels (its own plan, as a sub-plan) into p[0], then the mask. */

@@ -133,7 +133,7 @@ int plan_moments(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	enum dtype t = c->in[0]->dtype;
 	size_t n = stack_voxels(c->in[0]), groups = reduce_groups(n);
-	int std = is(c, "std");
+	int std = is(c, "std") ? 1 : is(c, "var") ? 2 : 0; /* moments_final's mode */
 	struct gpu_buf *partials;
 	struct launch l;
 	int status = gpu_scratch(r, 0, 3 * groups * sizeof(float), &partials, err);

@@ -47,6 +47,7 @@ static const struct param_spec sigma_params[] = {
 #define REDUCE_TOL(t) { CMP_REDUCE, t }
 #define LABELS { CMP_LABELS, 0 }
 #define SCALED_TOL(t) { CMP_SCALED, t }
+#define RELATIVE_TOL(t) { CMP_RELATIVE, t }
 
 /* The one table of ops: a row per OP line of ops/rows.def (which says what a line holds). */
 #define OP_ROW(token, plan, cat, help_, params_, inputs, dtypes_, out_dtype_, out_shape_, ...)  \
@@ -353,6 +354,8 @@ static double tolerance_of(const struct op_desc *op, double max_ref, uint64_t in
 		return op->cmp.tol * fmax(1.0, fmax(max_ref, isfinite(scale) ? scale : 0));
 	if (op->cmp.kind == CMP_REDUCE)
 		return op->cmp.tol * log2(in_voxels > 2 ? (double)in_voxels : 2.0) * fmax(1.0, max_ref);
+	if (op->cmp.kind == CMP_RELATIVE)
+		return op->cmp.tol * max_ref + FLT_MIN;
 	return op->cmp.kind == CMP_FLOAT ? op->cmp.tol * fmax(1.0, max_ref) : 0;
 }
 

@@ -38,6 +38,15 @@ static inline const char *ref_op_name(const struct op_call *c)
 /* How far a voxel may lie from a threshold the GPU computed in another order and still fall on
  * either side of it (reference_cpu/label_threshold.c). */
 double ref_threshold_tolerance(double threshold);
+/*
+ * A threshold from threshold_otsu's 256 bins of the float voxels over [lo, hi] (bin (int)((v -
+ * lo) * (float)(256.0 / (hi - lo))), clamped; bins 0 and 255 are never empty): pick returns it
+ * in double (a bin centre is lo + (k + 0.5) (hi - lo) / 256); rounded to float, it is the side
+ * value, and out = v > it (u8), voxels within ref_threshold_tolerance of it marked ambiguous.
+ * A constant stack's threshold is its value (label_threshold.c).
+ */
+typedef double (*ref_hist_pick)(const uint64_t hist[256], double lo, double hi);
+int ref_threshold_histogram(const struct op_call *c, ref_hist_pick pick);
 /* ambiguous[i] = 1 where |s[i] - value| <= tol (nothing when ambiguous is NULL). */
 void ref_mark_near(const struct stack *s, double value, double tol, uint8_t *ambiguous,
 		   int threads);

@@ -112,7 +112,7 @@ static void otsu_histogram(const struct stack *in, float lo, float scale, uint64
 	}
 }
 
-int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
+int ref_threshold_histogram(const struct op_call *c, ref_hist_pick pick)
 {
 	const struct stack *in = c->in[0];
 	size_t n = stack_voxels(in);
@@ -120,7 +120,6 @@ int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
 	double dlo, dhi;
 	float lo, hi, scale, threshold;
 
-	(void)err;
 	/* the float extremes: min and max of the voxels converted to float (NaN ignored) */
 	ref_min_max(in, &dlo, &dhi, ref_nthreads(c));
 	lo = (float)dlo;
@@ -131,13 +130,23 @@ int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
 		/* divisions in double: OpenCL's float division need not be correctly rounded */
 		scale = (float)(256.0 / (double)(hi - lo));
 		otsu_histogram(in, lo, scale, hist, ref_nthreads(c));
-		threshold = (float)((double)lo + ((double)ref_otsu_bin(hist) + 0.5) *
-					  ((double)hi - (double)lo) / 256.0);
+		threshold = (float)pick(hist, lo, hi);
 	}
 	if (c->side_value)
 		*c->side_value = threshold;
 	mask_above(c, threshold, ref_threshold_tolerance(threshold));
 	return VB_OK;
+}
+
+static double otsu_pick(const uint64_t hist[256], double lo, double hi)
+{
+	return lo + ((double)ref_otsu_bin(hist) + 0.5) * (hi - lo) / 256.0;
+}
+
+int ref_threshold_otsu(const struct op_call *c, struct vb_err *err)
+{
+	(void)err;
+	return ref_threshold_histogram(c, otsu_pick);
 }
 
 /*

@@ -459,6 +459,14 @@ CLE = {
     "reduce_labels_to_centroids": lambda c: cle.reduce_labels_to_centroids(c.i0),
     "remove_labels_with_map_values_out_of_range": lambda c: cle_remove_by_values(c, "out_of"),
     "remove_labels_with_map_values_within_range": lambda c: cle_remove_by_values(c, "within"),
+    # ops/rows_measure4.def (threshold_triangle and threshold_li: see their peer rows)
+    "threshold_yen": lambda c: cle.threshold_yen(c.i0),
+    "threshold_isodata": lambda c: cle.threshold_isodata(c.i0),
+    "product_of_all_pixels": lambda c: cle.product_of_all_pixels(c.i0),
+    "variance_of_all_pixels": lambda c: cle.variance_of_all_pixels(c.i0, ddof=int(c.p["ddof"])),
+    "percentile": lambda c: cle.percentile(c.i0, percentile=c.p["percentile"]),
+    "normalize": lambda c: cle.normalize(c.f(), low_percentile=c.p["low_percentile"],
+                                         high_percentile=c.p["high_percentile"]),
     # not called here, each for pyclesperanto's compile time on PoCL (10 to 120 s apiece):
     # combine_labels, exclude_labels(_with_map_values_*), merge_touching_labels,
     # generate_binary_overlap_matrix, *_of_touching_neighbors_map, read_map_values,
@@ -608,6 +616,15 @@ SCIPY = {
     "maximum_position": lambda c: [float(v) for v in ndi.maximum_position(c.f())[::-1]],
     "minimum_position": lambda c: [float(v) for v in ndi.minimum_position(c.f())[::-1]],
     "label_bounding_box": lambda c: find_objects_box(c.i0, int(c.p["label_id"])),
+    # ops/rows_measure4.def
+    "threshold_yen": lambda c: c.i0 > skf.threshold_yen(c.i0),
+    "threshold_isodata": lambda c: c.i0 > skf.threshold_isodata(c.i0),
+    "threshold_triangle": lambda c: c.i0 > skf.threshold_triangle(c.i0),
+    "threshold_li": lambda c: c.i0 > skf.threshold_li(c.i0),
+    "product_of_all_pixels": lambda c: c.i0.prod(dtype=np.float64),
+    "variance_of_all_pixels": lambda c: c.i0.var(ddof=int(c.p["ddof"]), dtype=np.float64),
+    "percentile": lambda c: np.percentile(c.i0.astype(np.float64), c.p["percentile"]),
+    "binary_fill_holes": lambda c: ndi.binary_fill_holes(c.i0 != 0),
 }
 
 
@@ -933,6 +950,8 @@ def compare(op, vb, r, limit=None):
         limit = 0.0
     elif kind == "reduce":
         limit = tol * max(1.0, math.log2(max(2, op_voxels))) * scale
+    elif kind == "rel":  # relative however small (ops/op.h CMP_RELATIVE)
+        limit = tol * (float(np.abs(finite).max()) if finite.size else 0.0) + 1.1754944e-38
     else:
         limit = tol * scale
     bad = d > limit
@@ -1279,6 +1298,76 @@ def _(c, vb, r, err, call):
     expect(not (differ & ~near).any(), "the voxels that differ lie within one bin of the "
            "threshold")
     return vb, np.where(differ, vb, np.asarray(r).reshape(vb.shape)).astype(vb.dtype)
+
+
+def skimage_on_our_bins(c, method):
+    """skimage's threshold_METHOD on threshold_otsu's 256 bins of the stack (yen and isodata
+    take the histogram; triangle and li the stack quantised to the bin centres, whose own bins
+    hold the same counts)."""
+    v = c.i0.astype(np.float32).ravel()
+    lo, hi = float(v.min()), float(v.max())
+    if hi <= lo:
+        return lo
+    scale = np.float32(256.0 / np.float64(np.float32(hi - lo)))
+    counts = np.bincount(np.clip(((v - np.float32(lo)) * scale).astype(np.int64), 0, 255),
+                         minlength=256)
+    centres = lo + (np.arange(256) + 0.5) * (hi - lo) / 256
+    if method in ("yen", "isodata"):
+        return float(getattr(skf, "threshold_" + method)(hist=(counts, centres)))
+    quantised = np.repeat(centres, counts)
+    if method == "li":
+        return float(skf.threshold_li(quantised))
+    t = float(skf.threshold_triangle(quantised, nbins=256))
+    step = (centres[255] - centres[0]) / 256
+    return float(centres[int(round((t - centres[0]) / step - 0.5))])
+
+
+@adapter("skimage_bins")
+def _(c, vb, r, err, call):
+    method = c.op["name"][len("threshold_"):]
+    t = np.float32(skimage_on_our_bins(c, method))
+    model = (c.i0.astype(np.float32) > t).astype(vb.dtype)
+    near = np.abs(c.i0.astype(np.float64) - float(t)) <= 4 * np.finfo(np.float32).eps * abs(t)
+    expect(not ((model != vb) & ~near).any(), "voxbench's mask is in > skimage's threshold on "
+           "voxbench's 256 bins")
+    return vb, np.where(near, vb, model)
+
+
+@adapter("cle_hist_bins")
+def _(c, vb, r, err, call):
+    # pyclesperanto's histogram (see cle_histogram_bins): bin round((v - lo) / (hi - lo) * 255),
+    # centres lo + k (hi - lo) / 255; its threshold is scikit-image's on those bins
+    v = c.i0.astype(np.float64)
+    lo, hi = float(v.min()), float(v.max())
+    r = np.asarray(r).reshape(vb.shape) != 0
+    if hi > lo:
+        counts = np.bincount(np.round((v.ravel() - lo) / (hi - lo) * 255).astype(int),
+                             minlength=256)
+        centres = lo + np.arange(256) * (hi - lo) / 255
+        method = getattr(skf, "threshold_" + c.op["name"][len("threshold_"):])
+        t = float(method(hist=(counts, centres)))
+        near = np.abs(v - t) <= (hi - lo) / 255 * 1e-3
+        expect(not ((r != (v > np.float32(t))) & ~near).any(), "the library's mask is in > "
+               "scikit-image's threshold on its own bins")
+    return vb, np.where(r != (vb != 0), vb, r).astype(vb.dtype)
+
+
+@adapter("running_product_nan")
+def _(c, vb, r, err, call):
+    expect(math.isnan(float(np.asarray(r).ravel()[0])) and (c.i0 == 0).any() and
+           float(vb.ravel()[0]) == 0, "the library's running product overflowed to inf before "
+           "a zero voxel made it NaN; voxbench's is 0")
+    return vb, vb
+
+
+@adapter("cle_percentile_bins")
+def _(c, vb, r, err, call):
+    v = c.i0.astype(np.float64)
+    lo, hi = float(v.min()), float(v.max())
+    exact = np.percentile(v, c.p["percentile"])
+    expect(abs(float(r) - exact) <= (hi - lo) / 255 + 0.5, "pyclesperanto's percentile lies "
+           "within one of its 256 bins of numpy's (rounded for integer inputs)")
+    return vb, np.float32(exact)
 
 
 @adapter("voronoi_mask")
