@@ -97,8 +97,9 @@ __kernel void nonzero_window(__global const T_IN *src, __global T_OUT *dst,
 }
 
 /*
- * The Kuwahara filter of pyclesperanto 0.25.1: the cube of `radius` (depth 1: the square, 4
- * quadrants) is split into 8 octants that share their axis planes (q: bit 0 x, 1 y, 2 z side,
+ * The Kuwahara filter of pyclesperanto 0.25.1: the cube of half-width `radius` (its docstring's;
+ * its host code hands the kernel 2 radius + 1 instead; depth 1: the square, 4 quadrants) is
+ * split into 8 octants that share their axis planes (q: bit 0 x, 1 y, 2 z side,
  * clear dx <= 0, set dx >= 0). Each voxel weighs exp(-(dx^2 + dy^2 + dz^2) / (2 sigma^2)); per
  * octant the weighted mean and variance; out = the octants' means weighted by 1 / (variance +
  * 1e-6). Unlike pyclesperanto (one pass, sum of squares minus the squared mean in float) the
