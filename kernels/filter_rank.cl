@@ -172,9 +172,10 @@ __kernel void window_filter(__global const T_IN *src, __global T_OUT *dst,
 }
 
 /*
- * The median of any footprint: the key of rank count / 2 (or RANK: percentile_filter). A window of PRIVATE_N (= count) keys
- * is selected in a private array (Wirth's selection); larger ones bisect the key range [min, max]
- * of the window, counting the keys <= the midpoint: at most 32 passes, no storage, any size.
+ * The median of any footprint: the key of rank count / 2 (or RANK: percentile_filter). A window
+ * of PRIVATE_N (= count) keys is selected in a private array (Wirth's selection); larger ones
+ * bisect the key range [min, max] of the window, counting the keys <= the midpoint: at most 32
+ * passes, no storage, any size.
  */
 __kernel void median_window(__global const T_IN *src, __global T_OUT *dst,
 			    __global const int *runs, const int count,

@@ -1,6 +1,7 @@
 /*
  * reference_cpu/filter_rank.c: window filters over box and sphere (ellipsoid) footprints: mean, minimum,
- * maximum, median, variance, standard deviation, binary erosion and dilation, local maxima.
+ * maximum, median, percentile, variance, standard deviation, binary erosion and dilation, local
+ * maxima.
  *
  * Obviously right first: every output voxel gathers its whole window (clamped to the edge) into a
  * per-thread buffer and reduces it. The input is converted once to doubles (exact for every
@@ -516,7 +517,8 @@ out:
  * (scipy mode='nearest', footprint= the same mask):
  *  - mean (f32, double sum / count), minimum, maximum (input dtype, exact);
  *  - median (input dtype, exact: the element of rank count/2 in the order of the values; f32
- *    orders -0 before +0 and NaN above +inf, by its order-preserving 32-bit key);
+ *    orders -0 before +0 and NaN above +inf, by its order-preserving 32-bit key); the
+ *    percentile filter (box) the element of geom_percentile_rank's rank in the same order;
  *  - variance and standard deviation (f32): population variance, two passes in double;
  *  - erode / dilate (u8 0/1): every / any voxel of the window non-zero;
  *  - detect_maxima_box (u8 0/1): the voxel equals the maximum of its box.
