@@ -46,6 +46,10 @@
 #ifndef PRIVATE_N
 #define PRIVATE_N 0
 #endif
+/* median_window: the rank selected (-1: count / 2, the median; percentile_filter passes its own) */
+#ifndef RANK
+#define RANK -1
+#endif
 #ifndef RY
 #define RY 1
 #endif
@@ -168,16 +172,17 @@ __kernel void window_filter(__global const T_IN *src, __global T_OUT *dst,
 }
 
 /*
- * The median of any footprint: the key of rank count / 2. A window of PRIVATE_N (= count) keys
- * is selected in a private array (Wirth's selection); larger ones bisect the key range [min, max]
- * of the window, counting the keys <= the midpoint: at most 32 passes, no storage, any size.
+ * The median of any footprint: the key of rank count / 2 (or RANK: percentile_filter). A window
+ * of PRIVATE_N (= count) keys is selected in a private array (Wirth's selection); larger ones
+ * bisect the key range [min, max] of the window, counting the keys <= the midpoint: at most 32
+ * passes, no storage, any size.
  */
 __kernel void median_window(__global const T_IN *src, __global T_OUT *dst,
 			    __global const int *runs, const int count,
 			    const int w, const int h, const int d)
 {
 	WINDOW_PROLOGUE
-	int rank = count / 2;
+	int rank = RANK >= 0 ? RANK : count / 2;
 #if PRIVATE_N
 	uint win[PRIVATE_N];
 	int n = 0;

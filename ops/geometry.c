@@ -97,6 +97,24 @@ int geom_window_radii(const struct op_call *c, int r[3], struct vb_err *err)
 	return VB_OK;
 }
 
+int geom_window_radii_or_unit(const struct op_call *c, int r[3], struct vb_err *err)
+{
+	for (const struct param_spec *p = c->op->params; p && p->name; p++)
+		if (strcmp(p->name, "radius_x") == 0)
+			return geom_window_radii(c, r, err);
+	r[0] = r[1] = r[2] = 1;
+	return VB_OK;
+}
+
+long geom_percentile_rank(double percentile, long count)
+{
+	double p = percentile < 0 ? percentile + 100.0 : percentile;
+
+	if (p >= 100.0)
+		return count - 1;
+	return p <= 0 ? 0 : (long)((double)count * p / 100.0);
+}
+
 /* ---- histogram bins (histogram) ---- */
 
 int geom_histogram_image_range(double pmin, double pmax)

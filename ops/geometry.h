@@ -48,6 +48,12 @@ void geom_gaussian_weights(double sigma, int radius, double *w);
 long geom_footprint_runs(int sphere, const int r[3], int *runs);
 /* Read radius_x/y/z into r[] (integers in 0 .. WINDOW_MAX_RADIUS), else VB_E_ARGS. */
 int geom_window_radii(const struct op_call *c, int r[3], struct vb_err *err);
+/* The same, or r = (1, 1, 1) for a row without radius_x (the fixed 3x3x3 box or 6-neighbour
+ * diamond of the nonzero_* and onlyzero_* ops of ops/rows_filter4.def). */
+int geom_window_radii_or_unit(const struct op_call *c, int r[3], struct vb_err *err);
+/* percentile_filter: scipy's rank of `percentile` (-100 .. 100, a negative one is 100 + p) in a
+ * window of count voxels: int(count * p / 100) in double, count - 1 at 100. */
+long geom_percentile_rank(double percentile, long count);
 
 /* ---- histogram bins ---- */
 

@@ -62,7 +62,7 @@ int plan_window(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
 	const char *what = c->op->reduce ? c->op->reduce : "";
-	int sphere = c->op->footprint == FOOT_SPHERE, median, mode = -1, radius[3];
+	int sphere = c->op->footprint == FOOT_SPHERE, median, percentile, mode = -1, radius[3];
 	struct gpu_buf *runs;
 	struct launch l;
 	size_t len;
@@ -72,14 +72,15 @@ int plan_window(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 	for (int i = 0; i < (int)(sizeof(reductions) / sizeof(reductions[0])); i++)
 		if (strcmp(what, reductions[i]) == 0)
 			mode = i;
-	median = strcmp(what, "median") == 0;
+	percentile = strcmp(what, "percentile") == 0; /* the median_window of another rank */
+	median = percentile || strcmp(what, "median") == 0;
 	if (c->op->footprint == FOOT_NONE || (mode < 0 && !median))
 		return vb_errf(err, VB_E_ARGS, "%s: bad window '%s' (or no footprint) in the op table "
 			       "(bug)", c->op->name, what);
 	status = footprint(r, c, sphere, radius, &runs, &count, err);
 	if (status)
 		return status;
-	if (median && radius[0] == 1 && radius[1] == 1 && radius[2] == 1 &&
+	if (median && !percentile && radius[0] == 1 && radius[1] == 1 && radius[2] == 1 &&
 	    (!sphere || count == 7))
 		return median_column(r, c, sphere ? "median_sphere1" : "median_box3", err);
 	l = launch_3d("filter_rank", median ? "median_window" : "window_filter", in->dtype,
@@ -88,8 +89,10 @@ int plan_window(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 	len = (size_t)snprintf(l.options, sizeof(l.options), "-DRY=%d -DRZ=%d -DBOX_RX=%d ",
 			       radius[1], radius[2], sphere ? -1 : radius[0]);
 	if (median)
-		snprintf(l.options + len, sizeof(l.options) - len, "-DKEY_SIGNED=%d -DPRIVATE_N=%ld",
-			 in->dtype == DT_I32, count <= MEDIAN_PRIVATE_MAX ? count : 0);
+		snprintf(l.options + len, sizeof(l.options) - len,
+			 "-DKEY_SIGNED=%d -DPRIVATE_N=%ld -DRANK=%ld", in->dtype == DT_I32,
+			 count <= MEDIAN_PRIVATE_MAX ? count : 0,
+			 percentile ? geom_percentile_rank(op_param(c, "percentile"), count) : -1);
 	else
 		snprintf(l.options + len, sizeof(l.options) - len, "-DWMODE=%d", mode);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KBUF(runs), KI32(count),

@@ -1,6 +1,7 @@
 /*
  * reference_cpu/filter_rank.c: window filters over box and sphere (ellipsoid) footprints: mean, minimum,
- * maximum, median, variance, standard deviation, binary erosion and dilation, local maxima.
+ * maximum, median, percentile, variance, standard deviation, binary erosion and dilation, local
+ * maxima.
  *
  * Obviously right first: every output voxel gathers its whole window (clamped to the edge) into a
  * per-thread buffer and reduces it. The input is converted once to doubles (exact for every
@@ -16,7 +17,8 @@
 #include "reference.h"
 
 
-enum win_kind { W_MEAN, W_MIN, W_MAX, W_MEDIAN, W_VAR, W_STD, W_ERODE, W_DILATE, W_MAXIMA };
+enum win_kind { W_MEAN, W_MIN, W_MAX, W_MEDIAN, W_VAR, W_STD, W_ERODE, W_DILATE, W_MAXIMA,
+		W_PERCENTILE };
 
 /* Order-preserving keys: unsigned compare of keys = compare of values (f32: -0 < +0, NaN top). */
 static inline uint32_t key_of(enum dtype t, const void *data, size_t i)
@@ -141,9 +143,9 @@ struct window {
 	enum win_kind kind;
 	int r[3];
 	const int *runs;
-	long count;
-	const double *vals;  /* every kind but the median */
-	const uint32_t *keys; /* the median */
+	long count, rank;    /* rank: the element the median (count / 2) or percentile selects */
+	const double *vals;  /* every kind but the median and percentile */
+	const uint32_t *keys; /* the median and percentile */
 };
 
 /* The window's elements around x, gathered from the rows at off[] (clamped at the x edges only
@@ -193,7 +195,7 @@ static void window_row(const struct window *w, size_t y, size_t z, void *buf, si
 		long n = window_gather(w, off, x, buf);
 
 		if (w->keys)
-			store_key(w->c->out, (z * H + y) * W + x, select_rank(buf, n, n / 2));
+			store_key(w->c->out, (z * H + y) * W + x, select_rank(buf, n, w->rank));
 		else
 			orow[x] = reduce(w->kind, buf, n, w->vals[(z * H + y) * W + x]);
 	}
@@ -446,12 +448,14 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 	if (!runs)
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for its footprint", ref_op_name(c));
 	w.count = geom_footprint_runs(sphere, w.r, runs);
+	w.rank = kind == W_PERCENTILE ? geom_percentile_rank(op_param(c, "percentile"), w.count)
+				      : w.count / 2;
 	/* the extreme filters' own path, before any scratch of the gathering one is allocated */
 	if ((kind == W_MIN || kind == W_MAX || kind == W_ERODE || kind == W_DILATE ||
 	     kind == W_MAXIMA) && (status = extreme_filter(c, kind, w.r, runs, err)) >= 0)
 		goto out;
 	status = VB_OK;
-	if (kind == W_MEDIAN)
+	if (kind == W_MEDIAN || kind == W_PERCENTILE)
 		keys = malloc(n * sizeof(*keys));
 	else
 		vals = malloc(n * sizeof(*vals));
@@ -467,7 +471,7 @@ static int window_filter(const struct op_call *c, int sphere, enum win_kind kind
 #pragma omp parallel for num_threads(nt) schedule(static)
 		for (size_t i = 0; i < n; i++)
 			keys[i] = key_of(in->dtype, in->data, i);
-		if (!sphere && w.r[0] == 1 && w.r[1] == 1 && w.r[2] == 1) {
+		if (kind == W_MEDIAN && !sphere && w.r[0] == 1 && w.r[1] == 1 && w.r[2] == 1) {
 			status = median_box3(c, keys, err);
 			goto out;
 		}
@@ -513,7 +517,8 @@ out:
  * (scipy mode='nearest', footprint= the same mask):
  *  - mean (f32, double sum / count), minimum, maximum (input dtype, exact);
  *  - median (input dtype, exact: the element of rank count/2 in the order of the values; f32
- *    orders -0 before +0 and NaN above +inf, by its order-preserving 32-bit key);
+ *    orders -0 before +0 and NaN above +inf, by its order-preserving 32-bit key); the
+ *    percentile filter (box) the element of geom_percentile_rank's rank in the same order;
  *  - variance and standard deviation (f32): population variance, two passes in double;
  *  - erode / dilate (u8 0/1): every / any voxel of the window non-zero;
  *  - detect_maxima_box (u8 0/1): the voxel equals the maximum of its box.
@@ -541,6 +546,13 @@ int ref_median_box(const struct op_call *c, struct vb_err *err)
 int ref_median_sphere(const struct op_call *c, struct vb_err *err)
 {
 	return window_filter(c, 1, W_MEDIAN, err);
+}
+
+/* scipy.ndimage.percentile_filter over the box: the element of geom_percentile_rank's rank, in
+ * the median's key order. */
+int ref_percentile_filter(const struct op_call *c, struct vb_err *err)
+{
+	return window_filter(c, 0, W_PERCENTILE, err);
 }
 
 int ref_variance_box(const struct op_call *c, struct vb_err *err)
