@@ -47,6 +47,13 @@ int plan_histogram_threshold(struct gpu_run *r, const struct op_call *c, const c
 			(struct karg[]){ __VA_ARGS__ })
 
 /*
+ * A window footprint of the given radii (box, or sphere: geom_footprint_runs) as x runs per
+ * (dy, dz) row in device constant slot 0 (ops/plans_filter_rank.c); *count = its voxels.
+ */
+int plan_footprint_runs(struct gpu_run *r, const struct op_call *c, int sphere,
+			const int radius[3], struct gpu_buf **runs, long *count, struct vb_err *err);
+
+/*
  * The largest label of a labels buffer (desc its shape and dtype), by the maximum_of_all_pixels
  * plan in scratch slot `slot` and sub-plan `sub`, read back; VB_E_TOO_BIG above the largest label
  * a per-label table takes.

@@ -20,31 +20,13 @@ static const struct {
 	{ "kuwahara", "kuwahara", "" },
 };
 
-/* The footprint's runs as a device constant (slot 0), r its radii. */
-static int footprint(struct gpu_run *r, const struct op_call *c, int radius[3],
-		     struct gpu_buf **runs, struct vb_err *err)
-{
-	size_t rows;
-	int *host, status = geom_window_radii_or_unit(c, radius, err);
-
-	if (status)
-		return status;
-	rows = (2 * (size_t)radius[1] + 1) * (2 * (size_t)radius[2] + 1);
-	host = malloc(rows * sizeof(*host));
-	if (!host)
-		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate the footprint", c->op->name);
-	geom_footprint_runs(c->op->footprint == FOOT_SPHERE, radius, host);
-	status = gpu_constant(r, 0, host, rows * sizeof(*host), runs, err);
-	free(host);
-	return status;
-}
-
 int plan_filter4(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
 	struct gpu_buf *runs;
 	struct launch l;
 	int k = -1, radius[3], status;
+	long count;
 
 	for (int i = 0; i < (int)(sizeof(filter4_fns) / sizeof(filter4_fns[0])); i++)
 		if (c->op->fn && strcmp(c->op->fn, filter4_fns[i].fn) == 0)
@@ -60,7 +42,10 @@ int plan_filter4(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 		     KI32(in->depth));
 		return gpu_launch(r, &l, err);
 	}
-	status = footprint(r, c, radius, &runs, err);
+	status = geom_window_radii_or_unit(c, radius, err);
+	if (!status)
+		status = plan_footprint_runs(r, c, c->op->footprint == FOOT_SPHERE, radius, &runs,
+					     &count, err);
 	if (status)
 		return status;
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(gpu_output(r)), KBUF(runs), KI32(radius[1]),

@@ -18,17 +18,13 @@
 static const char *const reductions[] = { "mean", "min", "max", "var", "std",
 					  "erode", "dilate", "maxima" };
 
-/* The footprint's runs as a device constant (slot 0); count = its voxels. */
-static int footprint(struct gpu_run *r, const struct op_call *c, int sphere, int radius[3],
-		     struct gpu_buf **runs, long *count, struct vb_err *err)
+/* ops/plans.h */
+int plan_footprint_runs(struct gpu_run *r, const struct op_call *c, int sphere,
+			const int radius[3], struct gpu_buf **runs, long *count, struct vb_err *err)
 {
-	size_t rows;
-	int *host, status = geom_window_radii(c, radius, err);
+	size_t rows = (2 * (size_t)radius[1] + 1) * (2 * (size_t)radius[2] + 1);
+	int *host = malloc(rows * sizeof(*host)), status;
 
-	if (status)
-		return status;
-	rows = (2 * (size_t)radius[1] + 1) * (2 * (size_t)radius[2] + 1);
-	host = malloc(rows * sizeof(*host));
 	if (!host)
 		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate the footprint", c->op->name);
 	*count = geom_footprint_runs(sphere, radius, host);
@@ -77,7 +73,9 @@ int plan_window(struct gpu_run *r, const struct op_call *c, struct vb_err *err)
 	if (c->op->footprint == FOOT_NONE || (mode < 0 && !median))
 		return vb_errf(err, VB_E_ARGS, "%s: bad window '%s' (or no footprint) in the op table "
 			       "(bug)", c->op->name, what);
-	status = footprint(r, c, sphere, radius, &runs, &count, err);
+	status = geom_window_radii(c, radius, err);
+	if (!status)
+		status = plan_footprint_runs(r, c, sphere, radius, &runs, &count, err);
 	if (status)
 		return status;
 	if (median && !percentile && radius[0] == 1 && radius[1] == 1 && radius[2] == 1 &&

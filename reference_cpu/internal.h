@@ -58,11 +58,19 @@ double ref_blur_tolerance(const struct stack *blur, double sigma, int threads);
  * steps (the larger label wins ties, negative voxels are walls) until no step labels a voxel;
  * -1 when out of memory (reference_cpu/measure.c). */
 int ref_voronoi_grow(int32_t *s, const size_t sdims[3], int nt);
+/* out's labels grown by ref_voronoi_grow through the voxels where mask != 0 (NULL: all; a
+ * voxel outside is a wall, and 0 in the result), s n int32 of scratch (reference_cpu/measure.c). */
+int ref_grow_labels(const struct op_call *c, uint32_t *out, const struct stack *mask, int32_t *s,
+		    const size_t dims[3], struct vb_err *err);
 
 static inline int ref_same_dims(const struct stack *a, const struct stack *b)
 {
 	return a->width == b->width && a->height == b->height && a->depth == b->depth;
 }
+
+/* Input 0 and the output are there, of one shape, the output of out_dtype (else VB_E_ARGS
+ * naming both shapes; reference_cpu/stencil.c). */
+int ref_check_image_out(const struct op_call *c, enum dtype out_dtype, struct vb_err *err);
 
 /* One case per dtype with T its C type (stacks/stack.h). */
 #define REF_SWITCH_DTYPE STACK_SWITCH_DTYPE

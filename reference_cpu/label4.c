@@ -149,23 +149,15 @@ int ref_extend_labeling_via_voronoi(const struct op_call *c, struct vb_err *err)
 	size_t dims[3] = { in->width, in->height, in->depth }, n = stack_voxels(in);
 	uint32_t *out = c->out->data;
 	int32_t *s = malloc((n ? n : 1) * sizeof(*s));
+	int status;
 
 	if (!s)
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory", ref_op_name(c));
+
 	ref_load_labels(in, out, ref_nthreads(c));
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (size_t i = 0; i < n; i++)
-		s[i] = (int32_t)out[i];
-	if (ref_voronoi_grow(s, dims, ref_nthreads(c))) {
-		free(s);
-		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for the growing front",
-			       ref_op_name(c));
-	}
-#pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
-	for (size_t i = 0; i < n; i++)
-		out[i] = s[i] > 0 ? (uint32_t)s[i] : 0u;
+	status = ref_grow_labels(c, out, NULL, s, dims, err);
 	free(s);
-	return VB_OK;
+	return status;
 }
 
 int ref_voronoi_labeling(const struct op_call *c, struct vb_err *err)

@@ -833,18 +833,26 @@ int ref_masked_voronoi_labeling(const struct op_call *c, struct vb_err *err)
 		free(s);
 		return status;
 	}
+	status = ref_grow_labels(c, out, mask, s, dims, err);
+	free(s);
+	return status;
+}
+
+/* reference_cpu/internal.h */
+int ref_grow_labels(const struct op_call *c, uint32_t *out, const struct stack *mask, int32_t *s,
+		    const size_t dims[3], struct vb_err *err)
+{
+	size_t n = dims[0] * dims[1] * dims[2];
+
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
-		s[i] = (int32_t)out[i] - (stack_get(mask, i) != 0 ? 0 : 1);
-	if (ref_voronoi_grow(s, dims, ref_nthreads(c))) {
-		free(s);
+		s[i] = (int32_t)out[i] - (!mask || stack_get(mask, i) != 0 ? 0 : 1);
+	if (ref_voronoi_grow(s, dims, ref_nthreads(c)))
 		return vb_errf(err, VB_E_NOMEM, "%s: out of memory for the growing front",
 			       ref_op_name(c));
-	}
 #pragma omp parallel for num_threads(ref_nthreads(c)) schedule(static)
 	for (size_t i = 0; i < n; i++)
-		out[i] = stack_get(mask, i) != 0 && s[i] > 0 ? (uint32_t)s[i] : 0;
-	free(s);
+		out[i] = (!mask || stack_get(mask, i) != 0) && s[i] > 0 ? (uint32_t)s[i] : 0;
 	return VB_OK;
 }
 

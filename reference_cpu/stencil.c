@@ -17,7 +17,8 @@
 enum stencil { ST_GRADIENT_X, ST_GRADIENT_Y, ST_GRADIENT_Z, ST_LAPLACE_BOX, ST_LAPLACE_DIAMOND,
 	       ST_SOBEL };
 
-static int check_shapes(const struct op_call *c, enum dtype out_dtype, struct vb_err *err)
+/* reference_cpu/internal.h */
+int ref_check_image_out(const struct op_call *c, enum dtype out_dtype, struct vb_err *err)
 {
 	const struct stack *in = c->in[0];
 
@@ -106,7 +107,7 @@ static int stencil_ref(const struct op_call *c, enum stencil s, struct vb_err *e
 	const struct stack *in = c->in[0];
 	size_t W, H, D, n, row;
 	float *f, *out;
-	int status = check_shapes(c, DT_F32, err);
+	int status = ref_check_image_out(c, DT_F32, err);
 
 	if (status != VB_OK)
 		return status;
@@ -246,7 +247,7 @@ static int blur(const struct op_call *c, const char *prefix, struct stack *out, 
 int ref_difference_of_gaussian(const struct op_call *c, struct vb_err *err)
 {
 	struct stack b1 = { 0 }, b2 = { 0 };
-	int status = check_shapes(c, DT_F32, err);
+	int status = ref_check_image_out(c, DT_F32, err);
 
 	if (status == VB_OK)
 		status = blur(c, "sigma1_", &b1, err);
@@ -262,7 +263,7 @@ int ref_difference_of_gaussian(const struct op_call *c, struct vb_err *err)
 int ref_subtract_gaussian_background(const struct op_call *c, struct vb_err *err)
 {
 	struct stack b = { 0 };
-	int status = check_shapes(c, DT_F32, err);
+	int status = ref_check_image_out(c, DT_F32, err);
 
 	if (status == VB_OK)
 		status = blur(c, "sigma_", &b, err);
@@ -287,7 +288,7 @@ static int morphology(const struct op_call *c, const char *first, const char *se
 
 	if (!c->in[0])
 		return vb_errf(err, VB_E_ARGS, "%s: missing input stack", ref_op_name(c));
-	status = check_shapes(c, c->in[0]->dtype, err);
+	status = ref_check_image_out(c, c->in[0]->dtype, err);
 	if (status == VB_OK)
 		status = alloc_like(c->in[0], c->in[0]->dtype, &t1, err);
 	if (status == VB_OK && hat != HAT_NONE)

@@ -11,20 +11,6 @@
 #include "internal.h"
 #include "reference.h"
 
-static int check_shapes(const struct op_call *c, enum dtype out_dtype, struct vb_err *err)
-{
-	const struct stack *in = c->in[0];
-
-	if (!in || !c->out || !in->data || !c->out->data)
-		return vb_errf(err, VB_E_ARGS, "%s: missing input or output stack", ref_op_name(c));
-	if (!ref_same_dims(in, c->out) || c->out->dtype != out_dtype)
-		return vb_errf(err, VB_E_ARGS, "%s: output is %zux%zux%zu %s, expected %zux%zux%zu %s",
-			       ref_op_name(c), c->out->width, c->out->height, c->out->depth,
-			       dtype_name(c->out->dtype), in->width, in->height, in->depth,
-			       dtype_name(out_dtype));
-	return VB_OK;
-}
-
 /* The input as float, as the kernels read it (NULL and err set when memory runs out). */
 static float *load_float(const struct op_call *c, struct vb_err *err)
 {
@@ -151,7 +137,7 @@ static int hessian_ref(const struct op_call *c, int which, struct vb_err *err)
 	size_t W, H, D, row;
 	double scale = 0;
 	float *f, *out;
-	int status = check_shapes(c, DT_F32, err);
+	int status = ref_check_image_out(c, DT_F32, err);
 
 	if (status != VB_OK || !(f = load_float(c, err)))
 		return status != VB_OK ? status : VB_E_NOMEM;
@@ -229,7 +215,7 @@ static int sup_inf_ref(const struct op_call *c, int infsup, struct vb_err *err)
 	ptrdiff_t W, H, D;
 	uint8_t *out;
 	float *f;
-	int status = check_shapes(c, DT_U8, err);
+	int status = ref_check_image_out(c, DT_U8, err);
 
 	if (status != VB_OK || !(f = load_float(c, err)))
 		return status != VB_OK ? status : VB_E_NOMEM;
