@@ -131,6 +131,31 @@ def sat(x, dt, compute=np.float32):
 
 # --- running ref_dump ---------------------------------------------------------------------------
 
+def ball(rx, ry, rz):
+    """voxbench's sphere footprint, (z, y, x): the ellipsoid (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 <= 1,
+    a radius-0 axis at offset 0 only (ops/geometry.c geom_footprint_runs)."""
+    z, y, x = np.mgrid[-rz:rz + 1, -ry:ry + 1, -rx:rx + 1].astype(np.float64)
+    t = sum((d / r) ** 2 if r else np.where(d == 0, 0.0, 2.0) for d, r in
+            ((x, rx), (y, ry), (z, rz)))
+    return t <= 1
+
+
+def bimodal_cases(rng):
+    """Two-population stacks of every dtype (30% near 60, 70% near 170, scaled for f32 and the
+    32-bit types), for the thresholds."""
+    cases = []
+    for dt in ["u8", "u16", "u32", "i32", "f32"]:
+        n = (9, 23, 31)
+        two = np.where(rng.random(n) < 0.3, rng.normal(60, 10, n), rng.normal(170, 25, n))
+        if dt == "f32":
+            two = two * 0.37 - 20.0
+        if dt in ("u32", "i32"):
+            two = two * 1000
+        cases.append((dt, two.clip(0 if dt[0] == "u" else -1e9,
+                                   255 if dt == "u8" else 1e12).astype(DTYPES[dt])))
+    return cases
+
+
 def scratch(tag="r"):
     """A fresh path prefix in the scratch folder."""
     _counter[0] += 1

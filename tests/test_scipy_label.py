@@ -27,8 +27,8 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 from skimage.segmentation import clear_border, relabel_sequential
 
-from refcheck import (BUILD, DTYPES, TMP, exit_status, report, rng, run_main, run_tool,
-                      size_text, tool_built)
+from refcheck import (BUILD, DTYPES, TMP, bimodal_cases, exit_status, report, rng, run_main,
+                      run_tool, size_text, tool_built)
 
 DATA = os.environ.get("VB_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
                                               "data"))
@@ -82,16 +82,7 @@ def otsu_bins(a):
 
 
 def otsu_checks():
-    cases = []
-    for dt in ["u8", "u16", "u32", "i32", "f32"]:
-        n = (9, 23, 31)
-        two = np.where(rng.random(n) < 0.3, rng.normal(60, 10, n), rng.normal(170, 25, n))
-        if dt == "f32":
-            two = two * 0.37 - 20.0
-        if dt in ("u32", "i32"):
-            two = two * 1000
-        cases.append((dt, two.clip(0 if dt[0] == "u" else -1e9,
-                                   255 if dt == "u8" else 1e12).astype(DTYPES[dt])))
+    cases = bimodal_cases(rng)
     cases.append(("f32 constant", np.full((3, 4, 5), 7.5, np.float32)))
     cases.append(("u8 0/1", (rng.random((4, 6, 8)) < 0.4).astype(np.uint8)))
     for name, a in cases:

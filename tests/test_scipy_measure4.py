@@ -31,8 +31,8 @@ import numpy as np
 from scipy import ndimage
 from skimage import filters as skf
 
-from refcheck import (DTYPES, exit_status, report, rng, run_main, run_tool, size_text,
-                      tool_built)
+from refcheck import (DTYPES, bimodal_cases, exit_status, report, rng, run_main, run_tool,
+                      size_text, tool_built)
 
 NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 FLT_MIN = float(np.finfo(np.float32).tiny)
@@ -88,16 +88,7 @@ def want_threshold(method, a, counts, centres):
 
 
 def threshold_cases():
-    cases = []
-    for dt in ["u8", "u16", "u32", "i32", "f32"]:
-        n = (9, 23, 31)
-        two = np.where(rng.random(n) < 0.3, rng.normal(60, 10, n), rng.normal(170, 25, n))
-        if dt == "f32":
-            two = two * 0.37 - 20.0
-        if dt in ("u32", "i32"):
-            two = two * 1000
-        cases.append((f"{dt} bimodal", two.clip(0 if dt[0] == "u" else -1e9,
-                                                  255 if dt == "u8" else 1e12).astype(DTYPES[dt])))
+    cases = [(f"{dt} bimodal", a) for dt, a in bimodal_cases(rng)]
     # a peak with a long tail on one side, then the other (triangle flips)
     tail = rng.exponential(30, (7, 13, 17)) + 5
     cases.append(("f32 right tail", tail.astype(np.float32)))

@@ -19,14 +19,7 @@ numpy arrays are (z, y, x).
 import numpy as np
 from scipy import ndimage as ndi
 
-from refcheck import ALL, DTYPES, check, random_stack, run_main, sat, summary, tool_built
-
-
-def ball(rx, ry, rz):
-    z, y, x = np.mgrid[-rz:rz + 1, -ry:ry + 1, -rx:rx + 1].astype(np.float64)
-    t = sum((d / r) ** 2 if r else np.where(d == 0, 0.0, 2.0) for d, r in
-            ((x, rx), (y, ry), (z, rz)))
-    return t <= 1
+from refcheck import ALL, ball, DTYPES, check, random_stack, run_main, sat, summary, tool_built
 
 
 def footprints(r):
