@@ -1,6 +1,7 @@
 /*
- * kernels/measure4.cl: histogram thresholds (Yen, isodata, triangle, Li), the product of all
- * voxels, and the steps of binary_fill_holes (ops/plans_measure4.c).
+ * kernels/measure4.cl: histogram thresholds (Yen, isodata, triangle, Li) and the steps of
+ * binary_fill_holes (ops/plans_measure4.c); the product of all voxels needs doubles and is in
+ * kernels/measure4_fp64.cl.
  *
  * The thresholds take threshold_otsu's histogram (kernels/label_threshold.cl: 256 bins over the
  * float min p[0] and max p[1], bins 0 and 255 never empty) and one work-item writes the
@@ -177,50 +178,6 @@ __kernel void m4_li_select(__global const uint *hist, __global float *p)
 		t_next = (mb - mf) / (log(mb) - log(mf));
 	}
 	p[3] = (float)(t_next + c0);
-}
-
-/*
- * The product of all voxels, as a double mantissa and a 64-bit exponent renormalised by frexp
- * after every multiply, so no partial product overflows or underflows whatever the order:
- * m[p], e[p] for the voxels p, p + parts, ...
- */
-__kernel void m4_product_partials(__global const T_IN *a, __global real *m, __global long *e,
-				  const ulong n, const uint parts)
-{
-	uint p = get_global_id(0);
-	real acc = 1;
-	long exp_sum = 0;
-
-	if (p >= parts)
-		return;
-	for (ulong i = p; i < n; i += parts) {
-		int k;
-
-		acc = frexp(acc * (real)a[i], &k);
-		exp_sum += k;
-	}
-	m[p] = acc;
-	e[p] = exp_sum;
-}
-
-/* out[0] = the product of the partials, rounded to f32 (inf beyond its range, 0 below). */
-__kernel void m4_product_final(__global const real *m, __global const long *e,
-			       __global float *out, const uint parts)
-{
-	real acc = 1;
-	long exp_sum = 0;
-
-	if (get_global_id(0) != 0)
-		return;
-	for (uint p = 0; p < parts; p++) {
-		int k;
-
-		acc = frexp(acc * m[p], &k);
-		exp_sum += e[p] + k;
-	}
-	/* |acc| < 1: beyond 2^200 or below 2^-200 no f32 is left but inf and 0 */
-	exp_sum = exp_sum > 200 ? 200 : exp_sum < -200 ? -200 : exp_sum;
-	out[0] = (float)ldexp(acc, (int)exp_sum);
 }
 
 /* out = 1 where in is 0: the background that binary_fill_holes labels. */

@@ -1,7 +1,7 @@
 /*
  * ops/plans_measure4.c: histogram thresholds (threshold_otsu's plan with another pick,
- * kernels/measure4.cl), the product of all voxels, and binary_fill_holes composed of the
- * connected-components and edge-exclusion plans.
+ * kernels/measure4.cl), the product of all voxels and the percentile (kernels/measure4_fp64.cl:
+ * doubles), and binary_fill_holes composed of the connected-components and edge-exclusion plans.
  */
 #include <math.h>
 #include <stdio.h>
@@ -41,11 +41,11 @@ int plan_product_of_all_pixels(struct gpu_run *r, const struct op_call *c, struc
 	if ((status = gpu_scratch(r, 0, parts * sizeof(double), &m, err)) ||
 	    (status = gpu_scratch(r, 1, parts * sizeof(int64_t), &e, err)))
 		return status;
-	l = launch_1d("measure4", "m4_product_partials", c->in[0]->dtype, DT_F32, parts);
+	l = launch_1d("measure4_fp64", "m4_product_partials", c->in[0]->dtype, DT_F32, parts);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(m), KBUF(e), KU64(n), KI32(parts));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
-	l = launch_1d("measure4", "m4_product_final", DT_F32, DT_F32, 1);
+	l = launch_1d("measure4_fp64", "m4_product_final", DT_F32, DT_F32, 1);
 	l.local[0] = 1;
 	ARGS(&l, KBUF(m), KBUF(e), KBUF(gpu_output(r)), KI32(parts));
 	return gpu_launch(r, &l, err);
@@ -99,12 +99,12 @@ int plan_binary_fill_holes(struct gpu_run *r, const struct op_call *c, struct vb
 	return gpu_launch(r, &l, err);
 }
 
-/* ---- percentile and normalize (kernels/measure4_percentile.cl) ---- */
+/* ---- percentile and normalize (kernels/measure4_fp64.cl) ---- */
 
 #define PCT_GROUP 256
 #define PCT_GROUPS 1024
 
-/* kernels/measure4_percentile.cl's key of the dtype: 0 unsigned, 1 signed, 2 float. */
+/* kernels/measure4_fp64.cl's key of the dtype: 0 unsigned, 1 signed, 2 float. */
 static int key_mode(enum dtype t)
 {
 	return dtype_is_float(t) ? 2 : t == DT_I32 ? 1 : 0;
@@ -135,22 +135,22 @@ static int percentile_into(struct gpu_run *r, const struct op_call *c, double q,
 	    (status = gpu_scratch(r, slot + 1, 512 * sizeof(uint32_t), &hist, err)) ||
 	    (status = gpu_constant(r, slot + 2, &frac, sizeof(frac), &g, err)))
 		return status;
-	l = launch_groups("measure4_percentile", "pct_init", t, DT_F32, 1, PCT_GROUP, keys);
+	l = launch_groups("measure4_fp64", "pct_init", t, DT_F32, 1, PCT_GROUP, keys);
 	ARGS(&l, KBUF(st), KBUF(hist), KI32(ka), KI32(kb));
 	if ((status = gpu_launch(r, &l, err)))
 		return status;
 	for (int shift = 24; shift >= 0; shift -= 8) {
-		l = launch_groups("measure4_percentile", "pct_hist", t, DT_F32, groups * PCT_GROUP,
+		l = launch_groups("measure4_fp64", "pct_hist", t, DT_F32, groups * PCT_GROUP,
 				  PCT_GROUP, keys);
 		ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(st), KBUF(hist), KU64(n), KI32(shift));
 		if ((status = gpu_launch(r, &l, err)))
 			return status;
-		l = launch_groups("measure4_percentile", "pct_select", t, DT_F32, 1, PCT_GROUP, keys);
+		l = launch_groups("measure4_fp64", "pct_select", t, DT_F32, 1, PCT_GROUP, keys);
 		ARGS(&l, KBUF(st), KBUF(hist), KI32(shift));
 		if ((status = gpu_launch(r, &l, err)))
 			return status;
 	}
-	l = launch_groups("measure4_percentile", "pct_final", t, DT_F32, 1, PCT_GROUP, keys);
+	l = launch_groups("measure4_fp64", "pct_final", t, DT_F32, 1, PCT_GROUP, keys);
 	ARGS(&l, KBUF(st), KBUF(g), KBUF(out));
 	return gpu_launch(r, &l, err);
 }
@@ -177,7 +177,7 @@ int plan_normalize(struct gpu_run *r, const struct op_call *c, struct vb_err *er
 	    (status = percentile_into(r, c, high < 0 ? 100 : high, hi, 5, err)))
 		return status;
 	snprintf(keys, sizeof(keys), "-DKEY_MODE=%d", key_mode(c->in[0]->dtype));
-	l = launch_groups("measure4_percentile", "normalize_apply", c->in[0]->dtype, DT_F32, n,
+	l = launch_groups("measure4_fp64", "normalize_apply", c->in[0]->dtype, DT_F32, n,
 			  PCT_GROUP, keys);
 	ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(lo), KBUF(hi), KBUF(gpu_output(r)), KU64(n));
 	return gpu_launch(r, &l, err);

@@ -1,7 +1,8 @@
 /*
- * kernels/measure4_percentile.cl: numpy.percentile (method 'linear') of every voxel, and the
- * normalisation that uses it (ops/plans_measure4.c). Its own program because it needs fp64
- * (cl_khr_fp64 on OpenCL).
+ * kernels/measure4_fp64.cl: the kernels of ops/plans_measure4.c that need doubles (cl_khr_fp64 on
+ * OpenCL): numpy.percentile (method 'linear') of every voxel, the normalisation that uses it, and
+ * the product of all voxels. On a device without doubles the program does not build, and its
+ * rows are errors that say so (the #error below), not wrong values.
  *
  * The two order statistics a = x[k] and b = x[k + 1] of the sorted voxels come from a radix
  * select on order-preserving 32-bit keys: four passes, each a 256-bin histogram of the next 8
@@ -16,6 +17,9 @@
 #if defined(VB_CUDA_DEVICE) && VB_CUDA_DEVICE
 #define MUL_RN(x, y) __dmul_rn(x, y)
 #else
+#ifndef cl_khr_fp64
+#error "this op needs double precision (cl_khr_fp64), which this OpenCL device does not have"
+#endif
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL FP_CONTRACT OFF
 #define MUL_RN(x, y) ((x) * (y))
@@ -189,4 +193,48 @@ __kernel void normalize_apply(__global const T_IN *src, __global const float *lo
 		return;
 	x = range > 0.0f ? ((float)src[i] - l) / range : range != range ? range : 0.0f;
 	out[i] = x < 0.0f ? 0.0f : x > 1.0f ? 1.0f : x;
+}
+
+/*
+ * The product of all voxels, as a double mantissa and a 64-bit exponent renormalised by frexp
+ * after every multiply, so no partial product overflows or underflows whatever the order:
+ * m[p], e[p] for the voxels p, p + parts, ...
+ */
+__kernel void m4_product_partials(__global const T_IN *a, __global double *m, __global long *e,
+				  const ulong n, const uint parts)
+{
+	uint p = get_global_id(0);
+	double acc = 1;
+	long exp_sum = 0;
+
+	if (p >= parts)
+		return;
+	for (ulong i = p; i < n; i += parts) {
+		int k;
+
+		acc = frexp(acc * (double)a[i], &k);
+		exp_sum += k;
+	}
+	m[p] = acc;
+	e[p] = exp_sum;
+}
+
+/* out[0] = the product of the partials, rounded to f32 (inf beyond its range, 0 below). */
+__kernel void m4_product_final(__global const double *m, __global const long *e,
+			       __global float *out, const uint parts)
+{
+	double acc = 1;
+	long exp_sum = 0;
+
+	if (get_global_id(0) != 0)
+		return;
+	for (uint p = 0; p < parts; p++) {
+		int k;
+
+		acc = frexp(acc * m[p], &k);
+		exp_sum += e[p] + k;
+	}
+	/* |acc| < 1: beyond 2^200 or below 2^-200 no f32 is left but inf and 0 */
+	exp_sum = exp_sum > 200 ? 200 : exp_sum < -200 ? -200 : exp_sum;
+	out[0] = (float)ldexp(acc, (int)exp_sum);
 }
