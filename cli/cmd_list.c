@@ -150,7 +150,7 @@ static void print_op_help(const struct op_desc *op)
 
 static json_t *op_json(const struct op_desc *op)
 {
-	json_t *params = json_array(), *roles = json_array();
+	json_t *params = json_array(), *roles = json_array(), *dtypes = json_array();
 	char cmp[32];
 
 	for (int i = 0; op->params[i].name; i++) {
@@ -166,10 +166,13 @@ static json_t *op_json(const struct op_desc *op)
 	}
 	for (int i = 0; i < op->n_inputs; i++)
 		json_array_append_new(roles, json_string(role_name(op->role[i])));
+	for (int t = 0; t < DT_COUNT; t++)
+		if (op->dtypes & DT_BIT(t))
+			json_array_append_new(dtypes, json_string(dtype_name((enum dtype)t)));
 	compare_text(op, cmp, sizeof(cmp));
-	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:s, s:o, s:s, s:s?}", "name", op->name,
+	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:s, s:o, s:s, s:s?}", "name", op->name,
 			 "category", op_category_name(op->category), "help", op->help, "inputs",
-			 op->n_inputs, "roles", roles, "output_dtype",
+			 op->n_inputs, "roles", roles, "dtypes", dtypes, "output_dtype",
 			 dtype_rule_name(op->out_dtype), "params", params, "compare", cmp,
 			 "side_value", op->side_value);
 }

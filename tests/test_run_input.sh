@@ -13,14 +13,21 @@ field() { $PYTHON -c "import json,sys; r=json.load(open('$out')); print($1)"; }
 "$vb" run --probe none --repeat 1 --input "$stacks/05_mini-t1-head_ImageJ_u16.tif" --out "$out" >/dev/null 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "every op passes on the real 32x32x32 u16 head stack" || bad "run over 05 exit $rc"
-# ops on label images run on the file's derived u32 labels; every other op on its u16 voxels
+# ops on label images run on the file's derived u32 labels; every other op on its u16 voxels,
+# and an op that does not take u16 (list --json: its dtypes) is a skip that says so
 n=$(field "sum(1 for x in r['results'] if x['status']=='pass' and x['stack']['width']==32 and x['stack']['dtype']=='u16')")
 nlab=$(field "sum(1 for x in r['results'] if x['status']=='pass' and x['stack']['width']==32 and x['stack']['dtype']=='u32')")
-total=$("$vb" list | wc -l)
-want_lab=$("$vb" list --json | $PYTHON -c "import json,sys; print(sum(1 for o in json.load(sys.stdin) if o['roles'][0]=='labels'))")
-[ "$n" -eq $((total - want_lab)) ] && [ "$nlab" -eq "$want_lab" ] && [ "$want_lab" -gt 0 ] \
-	&& ok "one passing row per op ($n on the u16 stack, $nlab on its labels)" \
-	|| bad "$n passing u16 rows and $nlab label rows of $total ops ($want_lab on labels)"
+nskip=$(field "sum(1 for x in r['results'] if x['status']=='skip' and 'does not accept u16' in x['reason'])")
+read -r want_u16 want_lab want_skip < <("$vb" list --json | $PYTHON -c "
+import json, sys
+ops = json.load(sys.stdin)
+lab = [o for o in ops if o['roles'][0] == 'labels']
+img = [o for o in ops if o['roles'][0] != 'labels']
+print(sum('u16' in o['dtypes'] for o in img), len(lab), sum('u16' not in o['dtypes'] for o in img))")
+[ "$n" -eq "$want_u16" ] && [ "$nlab" -eq "$want_lab" ] && [ "$nskip" -eq "$want_skip" ] &&
+	[ "$want_lab" -gt 0 ] \
+	&& ok "one row per op ($n passing on the u16 stack, $nlab on its labels, $nskip that do not take u16 skipped)" \
+	|| bad "$n passing u16 rows (want $want_u16), $nlab label rows (want $want_lab), $nskip dtype skips (want $want_skip)"
 sha=$(field "r['results'][0]['stack']['sha256']")
 want=$(sha256sum "$stacks/05_mini-t1-head_ImageJ_u16.tif" | cut -d' ' -f1)
 [ "$sha" = "$want" ] && ok "the report holds the file's SHA-256" || bad "sha256 $sha != $want"
