@@ -82,6 +82,7 @@ enum pix_op {
 
 /* r[i] = EXPR of x = a[i], y = b[i] (and s0, s1) over one block. */
 #define PIX_LOOP(expr)                                  \
+	_Pragma("omp simd")                             \
 	for (i = 0; i < len; i++) {                     \
 		float x = a[i], y = b[i];               \
 		(void)x, (void)y;                       \

@@ -21,6 +21,29 @@ struct block_acc {
 
 enum reduce_kind { R_MINMAX, R_SUM, R_SQDEV, R_SQDIFF };
 
+/*
+ * One block's extremes (NaN ignored; none: NaN) of typed voxels: after the leading NaNs no NaN
+ * wins a comparison, so the loop vectorises (a stack_get and a switch per voxel made the minimum
+ * 20 times numpy's time on one thread).
+ */
+#define BLOCK_MINMAX(T, p, n, acc)                                                               \
+	do {                                                                                     \
+		size_t i_ = 0;                                                                   \
+		T lo_, hi_;                                                                      \
+		while (i_ < (n) && (p)[i_] != (p)[i_])                                           \
+			i_++;                                                                    \
+		if (i_ == (n))                                                                   \
+			break;                                                                   \
+		lo_ = hi_ = (p)[i_];                                                             \
+		_Pragma("omp simd reduction(min : lo_) reduction(max : hi_)")                    \
+		for (size_t j_ = i_; j_ < (n); j_++) {                                           \
+			lo_ = (p)[j_] < lo_ ? (p)[j_] : lo_;                                     \
+			hi_ = (p)[j_] > hi_ ? (p)[j_] : hi_;                                     \
+		}                                                                                \
+		(acc)->lo = lo_;                                                                 \
+		(acc)->hi = hi_;                                                                 \
+	} while (0)
+
 static void block_reduce(const struct op_call *c, enum reduce_kind kind, size_t start, size_t n,
 			 double shift, struct block_acc *acc)
 {
@@ -29,29 +52,29 @@ static void block_reduce(const struct op_call *c, enum reduce_kind kind, size_t 
 
 	acc->lo = acc->hi = NAN;
 	acc->sum = acc->sq = 0.0;
-	for (i = start; i < start + n; i++) {
-		double v = stack_get(a, i), d;
-
-		switch (kind) {
-		case R_MINMAX:
-			if (!isnan(v)) {
-				acc->lo = isnan(acc->lo) || v < acc->lo ? v : acc->lo;
-				acc->hi = isnan(acc->hi) || v > acc->hi ? v : acc->hi;
-			}
-			break;
-		case R_SUM:
-			acc->sum += v;
-			break;
-		case R_SQDEV:
-			d = v - shift;
-			acc->sq += d * d;
-			break;
-		case R_SQDIFF:
-			d = v - stack_get(b, i);
-			acc->sq += d * d;
-			break;
-		}
+	if (kind == R_MINMAX) {
+		REF_SWITCH_DTYPE(a->dtype, T, const T *p = (const T *)a->data + start;
+				 BLOCK_MINMAX(T, p, n, acc);)
+		return;
 	}
+	/* sums in voxel order (the same bits as any other reading), each loop typed */
+	REF_SWITCH_DTYPE(a->dtype, T,
+		const T *p = (const T *)a->data + start;
+		const T *q = b ? (const T *)b->data + start : NULL; /* the same dtype (check_out) */
+		double sum = 0.0, sq = 0.0;
+
+		if (kind == R_SUM)
+			for (i = 0; i < n; i++)
+				sum += (double)p[i];
+		else if (kind == R_SQDEV)
+			for (i = 0; i < n; i++)
+				sq += ((double)p[i] - shift) * ((double)p[i] - shift);
+		else
+			for (i = 0; i < n; i++)
+				sq += ((double)p[i] - (double)q[i]) * ((double)p[i] - (double)q[i]);
+		acc->sum = sum;
+		acc->sq = sq;
+	)
 }
 
 /* The blocks of c->in[0] reduced and combined in order into *total. */
