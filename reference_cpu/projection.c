@@ -170,6 +170,60 @@ static double reduce_line(const double *v, size_t n, enum line_op op, int ddof)
 	return (double)n - ddof > 0 ? sqrt(q / ((double)n - ddof)) : 0.0;
 }
 
+/*
+ * Minimum, maximum, sum and mean along y or z a whole output row at a time: each input row read
+ * once, x-contiguous, into a double row; every output voxel still combines its line's values in
+ * order, as reduce_line does (one voxel per line read strided took 26 times numpy's time).
+ */
+static int project_rows(const struct op_call *c, int axis, enum line_op op, size_t len,
+			struct vb_err *err)
+{
+	const struct stack *in = c->in[0];
+	struct stack *out = c->out;
+	size_t W = in->width, H = in->height, rows = out->height, bytes;
+	const int nt = ref_nthreads(c);
+	double *scratch;
+
+	if (vb_mul_size(2 * W, (size_t)nt * sizeof(double), &bytes) < 0 ||
+	    !(scratch = malloc(bytes)))
+		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate row buffers for width %zu",
+			       ref_op_name(c), W);
+#pragma omp parallel num_threads(nt)
+	{
+		double *acc = scratch + (size_t)REF_THREAD_NUM() * 2 * W, *v = acc + W;
+		long long j;
+
+#pragma omp for schedule(static)
+		for (j = 0; j < (long long)rows; j++) {
+			/* z: output row y = j, input rows (k, y); y: output row z = j, rows (z, k) */
+			size_t first = axis == 2 ? (size_t)j * W : (size_t)j * H * W;
+			size_t step = axis == 2 ? H * W : W;
+
+			ref_row_load(in, first, W, acc);
+			for (size_t k = 1; k < len; k++) {
+				ref_row_load(in, first + k * step, W, v);
+				if (op == LINE_SUM || op == LINE_MEAN)
+					for (size_t x = 0; x < W; x++)
+						acc[x] += v[x];
+				else
+					for (size_t x = 0; x < W; x++)
+						if (isnan(acc[x]) || (op == LINE_MAX ? v[x] > acc[x]
+										 : v[x] < acc[x]))
+							acc[x] = isnan(v[x]) ? acc[x] : v[x];
+			}
+			if (op == LINE_MIN || op == LINE_MAX) {
+				ref_row_store(out, (size_t)j * W, W, acc); /* exact: voxels' own values */
+				continue;
+			}
+			for (size_t x = 0; x < W; x++)
+				((float *)out->data)[(size_t)j * W + x] =
+					(float)(op == LINE_MEAN ? acc[x] / (double)len : acc[x]);
+		}
+	}
+	free(scratch);
+	return VB_OK;
+}
+
 /* axis 0 (x), 1 (y) or 2 (z); see the rows in ops/rows_projection.def for the output shapes. */
 static int project(const struct op_call *c, int axis, enum line_op op, struct vb_err *err)
 {
@@ -196,6 +250,8 @@ static int project(const struct op_call *c, int axis, enum line_op op, struct vb
 	n = ow * oh;
 	len = axis == 2 ? D : axis == 1 ? H : W;
 	step = axis == 2 ? W * H : axis == 1 ? W : 1;
+	if (axis > 0 && (op == LINE_MIN || op == LINE_MAX || op == LINE_SUM || op == LINE_MEAN))
+		return project_rows(c, axis, op, len, err);
 	if (vb_mul_size(len, (size_t)nt * sizeof(double), &bytes) < 0 || !(lines = malloc(bytes)))
 		return vb_errf(err, VB_E_NOMEM, "%s: cannot allocate line buffers of %zu voxels",
 			       ref_op_name(c), len);
