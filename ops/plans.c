@@ -61,3 +61,21 @@ int plan_scratch_volume(struct gpu_run *r, const struct op_call *c, int slot, en
 	op->desc = desc;
 	return gpu_scratch(r, slot, stack_voxels(in) * dtype_size(t), &op->buf, err);
 }
+
+/* ops/plans.h */
+int plan_run_op(struct gpu_run *r, const struct op_call *c, const char *name, const double *p,
+		int np, struct gpu_operand a, struct gpu_operand b, struct gpu_operand dst,
+		int base, struct vb_err *err)
+{
+	const struct op_desc *op = op_find(name);
+	struct gpu_operand in[OP_MAX_INPUTS] = { a, b };
+	double params[OP_MAX_PARAMS];
+
+	if (!op)
+		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs the op %s, which this build lacks",
+			       c->op->name, name);
+	op_default_params(op, params);
+	for (int i = 0; i < np; i++)
+		params[i] = p[i];
+	return gpu_sub_plan(r, op, params, in, &dst, base, err);
+}

@@ -47,6 +47,14 @@ int plan_histogram_threshold(struct gpu_run *r, const struct op_call *c, const c
 			(struct karg[]){ __VA_ARGS__ })
 
 /*
+ * Op `name` from a (and b) into dst as a sub-plan at scratch base `base`; its parameters are its
+ * defaults, then p's first np entries (p may be NULL when np is 0).
+ */
+int plan_run_op(struct gpu_run *r, const struct op_call *c, const char *name, const double *p,
+		int np, struct gpu_operand a, struct gpu_operand b, struct gpu_operand dst,
+		int base, struct vb_err *err);
+
+/*
  * A window footprint of the given radii (box, or sphere: geom_footprint_runs) as x runs per
  * (dy, dz) row in device constant slot 0 (ops/plans_filter_rank.c); *count = its voxels.
  */

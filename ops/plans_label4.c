@@ -19,34 +19,6 @@
 enum { SPAN_ERODE = 1, SPAN_DILATE = 4, SPAN_WINDOW = 1, SPAN_EXTEND = 3, SPAN_OPENING = 6,
        SPAN_CCL = 3, SPAN_RELABEL = 4, SPAN_BLUR = 5, SPAN_OTSU = 6 };
 
-static const struct op_desc *need(const struct op_call *c, const char *name, struct vb_err *err)
-{
-	const struct op_desc *op = op_find(name);
-
-	if (!op)
-		vb_errf(err, VB_E_UNSUPPORTED, "%s needs the op %s, which this build lacks",
-			c->op->name, name);
-	return op;
-}
-
-/* Op `name` from a (and b) into dst as a sub-plan at scratch base `base`; its parameters are
- * its defaults, then p's first entries where p is not NULL. */
-static int step(struct gpu_run *r, const struct op_call *c, const char *name, const double *p,
-		int np, struct gpu_operand a, struct gpu_operand b, struct gpu_operand dst,
-		int base, struct vb_err *err)
-{
-	const struct op_desc *op = need(c, name, err);
-	struct gpu_operand in[OP_MAX_INPUTS] = { a, b };
-	double params[OP_MAX_PARAMS];
-
-	if (!op)
-		return VB_E_UNSUPPORTED;
-	op_default_params(op, params);
-	for (int i = 0; i < np; i++)
-		params[i] = p[i];
-	return gpu_sub_plan(r, op, params, in, &dst, base, err);
-}
-
 static struct gpu_operand input(struct gpu_run *r, const struct op_call *c, int i)
 {
 	return (struct gpu_operand){ gpu_input(r, i), c->in[i] };
@@ -79,11 +51,11 @@ int plan_opening_labels(struct gpu_run *r, const struct op_call *c, struct vb_er
 	int status = plan_scratch_volume(r, c, 0, DT_U32, &d, &eroded, err);
 
 	if (!status)
-		status = step(r, c, "erode_labels", &radius, 1, input(r, c, 0), none, eroded, 1,
-			      err);
+		status = plan_run_op(r, c, "erode_labels", &radius, 1, input(r, c, 0), none, eroded, 1,
+			             err);
 	if (!status)
-		status = step(r, c, "dilate_labels", &radius, 1, eroded, none, output(r, c),
-			      1 + SPAN_ERODE, err);
+		status = plan_run_op(r, c, "dilate_labels", &radius, 1, eroded, none, output(r, c),
+			             1 + SPAN_ERODE, err);
 	return status;
 }
 
@@ -101,11 +73,11 @@ int plan_closing_labels(struct gpu_run *r, const struct op_call *c, struct vb_er
 	if (!status)
 		status = plan_scratch_volume(r, c, 1, DT_U8, &d[1], &inner, err);
 	if (!status)
-		status = step(r, c, "dilate_labels", &radius, 1, input(r, c, 0), none, grown, 2,
-			      err);
+		status = plan_run_op(r, c, "dilate_labels", &radius, 1, input(r, c, 0), none, grown, 2,
+			             err);
 	if (!status)
-		status = step(r, c, "erode_sphere", radii, 3, grown, none, inner, 2 + SPAN_DILATE,
-			      err);
+		status = plan_run_op(r, c, "erode_sphere", radii, 3, grown, none, inner, 2 + SPAN_DILATE,
+			             err);
 	return status ? status : keep_where(r, grown, inner, output(r, c), err);
 }
 
@@ -119,11 +91,11 @@ int plan_smooth_labels(struct gpu_run *r, const struct op_call *c, struct vb_err
 	if (!status)
 		status = plan_scratch_volume(r, c, 1, DT_U32, &d[1], &grown, err);
 	if (!status)
-		status = step(r, c, "opening_labels", &radius, 1, input(r, c, 0), none, opened, 2,
-			      err);
+		status = plan_run_op(r, c, "opening_labels", &radius, 1, input(r, c, 0), none, opened, 2,
+			             err);
 	if (!status)
-		status = step(r, c, "extend_labeling_via_voronoi", NULL, 0, opened, none, grown,
-			      2 + SPAN_OPENING, err);
+		status = plan_run_op(r, c, "extend_labeling_via_voronoi", NULL, 0, opened, none, grown,
+			             2 + SPAN_OPENING, err);
 	return status ? status : keep_where(r, grown, input(r, c, 0), output(r, c), err);
 }
 
@@ -140,15 +112,15 @@ int plan_erode_connected_labels(struct gpu_run *r, const struct op_call *c, stru
 		status = plan_scratch_volume(r, c, 2, DT_U32, &d[2], &kept, err);
 	/* the foreground as one label erodes from the background alone */
 	if (!status)
-		status = step(r, c, "greater_constant", &zero, 1, input(r, c, 0), none, fg, base,
-			      err);
+		status = plan_run_op(r, c, "greater_constant", &zero, 1, input(r, c, 0), none, fg, base,
+			             err);
 	if (!status)
-		status = step(r, c, "erode_labels", &radius, 1, fg, none, inner, base, err);
+		status = plan_run_op(r, c, "erode_labels", &radius, 1, fg, none, inner, base, err);
 	if (!status)
 		status = keep_where(r, input(r, c, 0), inner, kept, err);
 	if (!status)
-		status = step(r, c, "relabel_sequential", NULL, 0, kept, none, output(r, c),
-			      base + SPAN_ERODE, err);
+		status = plan_run_op(r, c, "relabel_sequential", NULL, 0, kept, none, output(r, c),
+			             base + SPAN_ERODE, err);
 	return status;
 }
 
@@ -182,11 +154,11 @@ int plan_voronoi_labeling(struct gpu_run *r, const struct op_call *c, struct vb_
 	int status = plan_scratch_volume(r, c, 0, DT_U32, &d, &seeds, err);
 
 	if (!status)
-		status = step(r, c, "connected_components_labeling_box", NULL, 0, input(r, c, 0),
-			      none, seeds, 1, err);
+		status = plan_run_op(r, c, "connected_components_labeling_box", NULL, 0, input(r, c, 0),
+			             none, seeds, 1, err);
 	if (!status)
-		status = step(r, c, "extend_labeling_via_voronoi", NULL, 0, seeds, none,
-			      output(r, c), 1 + SPAN_CCL, err);
+		status = plan_run_op(r, c, "extend_labeling_via_voronoi", NULL, 0, seeds, none,
+			             output(r, c), 1 + SPAN_CCL, err);
 	return status;
 }
 
@@ -234,7 +206,7 @@ static int remove_by_values(struct gpu_run *r, const struct op_call *c, const ch
 {
 	double range[2] = { op_param(c, "min_value"), op_param(c, "max_value") };
 
-	return step(r, c, name, range, 2, input(r, c, 1), input(r, c, 0), output(r, c), 1, err);
+	return plan_run_op(r, c, name, range, 2, input(r, c, 1), input(r, c, 0), output(r, c), 1, err);
 }
 
 int plan_remove_labels_with_map_values_out_of_range(struct gpu_run *r, const struct op_call *c,
@@ -262,17 +234,17 @@ int plan_eroded_otsu_labeling(struct gpu_run *r, const struct op_call *c, struct
 	if (!status)
 		status = plan_scratch_volume(r, c, 2, DT_U8, &d[2], &seeds, err);
 	if (!status)
-		status = step(r, c, "gaussian_blur", s3, 3, input(r, c, 0), none, blur, base, err);
+		status = plan_run_op(r, c, "gaussian_blur", s3, 3, input(r, c, 0), none, blur, base, err);
 	base += SPAN_BLUR;
 	if (!status)
-		status = step(r, c, "threshold_otsu", NULL, 0, blur, none, mask, base, err);
+		status = plan_run_op(r, c, "threshold_otsu", NULL, 0, blur, none, mask, base, err);
 	base += SPAN_OTSU;
 	/* k 3x3x3 erosions with clamped borders are one erosion by the (2k+1) box */
 	if (!status)
-		status = step(r, c, "erode_box", k3, 3, mask, none, seeds, base, err);
+		status = plan_run_op(r, c, "erode_box", k3, 3, mask, none, seeds, base, err);
 	base += SPAN_WINDOW;
 	if (!status)
-		status = step(r, c, "masked_voronoi_labeling", NULL, 0, seeds, mask, output(r, c),
-			      base, err);
+		status = plan_run_op(r, c, "masked_voronoi_labeling", NULL, 0, seeds, mask, output(r, c),
+			             base, err);
 	return status;
 }

@@ -52,20 +52,7 @@ int plan_product_of_all_pixels(struct gpu_run *r, const struct op_call *c, struc
 }
 
 /* Sub-plan `name` with its default parameters (exclude_* all 1) from in into out. */
-static int fill_step(struct gpu_run *r, const struct op_call *c, const char *name,
-		     const struct gpu_operand *in, const struct gpu_operand *out, int base,
-		     struct vb_err *err)
-{
-	const struct op_desc *op = op_find(name);
-	struct gpu_operand ins[OP_MAX_INPUTS] = { *in };
-	double p[OP_MAX_PARAMS];
-
-	if (!op)
-		return vb_errf(err, VB_E_UNSUPPORTED, "%s needs the op %s, which this build lacks",
-			       c->op->name, name);
-	op_default_params(op, p);
-	return gpu_sub_plan(r, op, p, ins, out, base, err);
-}
+static const struct gpu_operand none; /* no second input */
 
 /*
  * The background's 6-connected components (connected_components_labeling_diamond), those that
@@ -89,9 +76,10 @@ int plan_binary_fill_holes(struct gpu_run *r, const struct op_call *c, struct vb
 		l = launch_1d("measure4", "m4_background", in->dtype, DT_U8, n);
 		ARGS(&l, KBUF(gpu_input(r, 0)), KBUF(bg.buf), KU64(n));
 		if ((status = gpu_launch(r, &l, err)) ||
-		    (status = fill_step(r, c, "connected_components_labeling_diamond", &bg, &lab, 3,
-					err)) ||
-		    (status = fill_step(r, c, "exclude_labels_on_edges", &lab, &holes, 8, err)))
+		    (status = plan_run_op(r, c, "connected_components_labeling_diamond", NULL, 0,
+					  bg, none, lab, 3, err)) ||
+		    (status = plan_run_op(r, c, "exclude_labels_on_edges", NULL, 0, lab, none,
+					  holes, 8, err)))
 			return status;
 	}
 	l = launch_1d("measure4", "m4_fill", in->dtype, DT_U8, n);
